@@ -1,0 +1,54 @@
+import Foundation
+
+/// Wall-clock seconds since an arbitrary origin (monotonic).
+func monotonicSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+/// The median of `repeats` timings of `body` after `warmup` untimed calls, in seconds.
+func medianTime(repeats: Int = 5, warmup: Int = 1, _ body: () -> Void) -> Double {
+    for _ in 0..<warmup { body() }
+    var times: [Double] = []
+    for _ in 0..<repeats {
+        let t0 = monotonicSeconds()
+        body()
+        times.append(monotonicSeconds() - t0)
+    }
+    times.sort()
+    return times[times.count / 2]
+}
+
+/// Runs `body` enough times to take at least `minimumSeconds` and returns seconds per call
+/// (median over 5 such batches).
+func secondsPerCall(minimumSeconds: Double = 0.05, _ body: () -> Void) -> Double {
+    body()
+    var calls = 1
+    while true {
+        let t0 = monotonicSeconds()
+        for _ in 0..<calls { body() }
+        if monotonicSeconds() - t0 >= minimumSeconds { break }
+        calls *= 2
+    }
+    return medianTime(repeats: 5, warmup: 0) { for _ in 0..<calls { body() } } / Double(calls)
+}
+
+/// Encodes a value as pretty JSON text.
+func jsonText<T: Encodable>(_ value: T) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return String(decoding: try! encoder.encode(value), as: UTF8.self)
+}
+
+/// Left-pads or right-pads a cell to a width for table output.
+func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+    if text.count >= width { return text }
+    let fill = String(repeating: " ", count: width - text.count)
+    return right ? fill + text : text + fill
+}
+
+/// A number with a fixed number of decimals.
+func fixed(_ x: Double, _ decimals: Int = 1) -> String {
+    String(format: "%.\(decimals)f", x)
+}

@@ -1,0 +1,62 @@
+// swift-tools-version: 6.0
+//
+// Diffuse: diffusion and flow models for non-image data (vectors, time series, sequences,
+// synthetic distributions), on the CPU, over OpenBLAS, LAPACKE and FFTW3.
+//
+// Layers (a target imports only what is below it):
+//   Examples ─► Diffuse (umbrella) ─► domain modules ─► DiffuseCore ─► DiffuseNN ─► DiffuseTensor ─► C libraries
+// Targets whose names start with an underscore are implementation details, not public API.
+
+import PackageDescription
+
+let package = Package(
+    name: "Diffuse",
+    products: [
+        .library(name: "DiffuseTensor", targets: ["DiffuseTensor"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: System libraries (Debian packages named in `providers`)
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE",
+                       providers: [.apt(["liblapacke-dev", "libopenblas-dev"])]),
+        .systemLibrary(name: "CFFTW", path: "Sources/CFFTW",
+                       providers: [.apt(["libfftw3-dev"])]),
+
+        // MARK: Library modules
+        .target(
+            name: "DiffuseTensor",
+            dependencies: [
+                "CBLAS", "CLAPACKE", "CFFTW",
+                .product(name: "RealModule", package: "swift-numerics"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+
+        // MARK: Test support (not API)
+        .target(
+            name: "_DiffuseTestSupport",
+            dependencies: ["DiffuseTensor"],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+
+        // MARK: Examples
+        .executableTarget(
+            name: "diffuse-bench",
+            dependencies: [
+                "DiffuseTensor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/DiffuseBench",
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+
+        // MARK: Tests
+        .testTarget(
+            name: "DiffuseTensorTests",
+            dependencies: ["DiffuseTensor", "_DiffuseTestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+    ]
+)

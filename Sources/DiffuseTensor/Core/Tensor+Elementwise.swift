@@ -1,0 +1,186 @@
+// Elementwise arithmetic and mathematical functions with NumPy broadcasting.
+
+extension Tensor {
+    // MARK: Arithmetic operators
+
+    public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { Kernels.binary(.add, lhs, rhs) }
+    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { Kernels.binary(.subtract, lhs, rhs) }
+    public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { Kernels.binary(.multiply, lhs, rhs) }
+    public static func / (lhs: Tensor, rhs: Tensor) -> Tensor { Kernels.binary(.divide, lhs, rhs) }
+
+    public static func + (lhs: Tensor, rhs: Scalar) -> Tensor { Kernels.binary(.add, lhs, Tensor(rhs)) }
+    public static func - (lhs: Tensor, rhs: Scalar) -> Tensor { Kernels.binary(.subtract, lhs, Tensor(rhs)) }
+    public static func * (lhs: Tensor, rhs: Scalar) -> Tensor { Kernels.binary(.multiply, lhs, Tensor(rhs)) }
+    public static func / (lhs: Tensor, rhs: Scalar) -> Tensor { Kernels.binary(.divide, lhs, Tensor(rhs)) }
+    public static func + (lhs: Scalar, rhs: Tensor) -> Tensor { Kernels.binary(.add, Tensor(lhs), rhs) }
+    public static func - (lhs: Scalar, rhs: Tensor) -> Tensor { Kernels.binary(.subtract, Tensor(lhs), rhs) }
+    public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { Kernels.binary(.multiply, Tensor(lhs), rhs) }
+    public static func / (lhs: Scalar, rhs: Tensor) -> Tensor { Kernels.binary(.divide, Tensor(lhs), rhs) }
+
+    public static prefix func - (x: Tensor) -> Tensor { Kernels.unary(.negate, x) }
+
+    /// Applies `op` in place when `rhs` broadcasts to this tensor's shape; otherwise replaces
+    /// this tensor with the broadcast result.
+    private mutating func update(_ op: BinaryOperation, with rhs: Tensor) {
+        if Shape.broadcast(shape, rhs.shape) == shape {
+            makeUniqueAndContiguous()
+            Kernels.binary(op, self, rhs, into: self)
+        } else {
+            self = Kernels.binary(op, self, rhs)
+        }
+    }
+
+    public static func += (lhs: inout Tensor, rhs: Tensor) { lhs.update(.add, with: rhs) }
+    public static func -= (lhs: inout Tensor, rhs: Tensor) { lhs.update(.subtract, with: rhs) }
+    public static func *= (lhs: inout Tensor, rhs: Tensor) { lhs.update(.multiply, with: rhs) }
+    public static func /= (lhs: inout Tensor, rhs: Tensor) { lhs.update(.divide, with: rhs) }
+    public static func += (lhs: inout Tensor, rhs: Scalar) { lhs.update(.add, with: Tensor(rhs)) }
+    public static func -= (lhs: inout Tensor, rhs: Scalar) { lhs.update(.subtract, with: Tensor(rhs)) }
+    public static func *= (lhs: inout Tensor, rhs: Scalar) { lhs.update(.multiply, with: Tensor(rhs)) }
+    public static func /= (lhs: inout Tensor, rhs: Scalar) { lhs.update(.divide, with: Tensor(rhs)) }
+
+    /// `alpha * self + beta * other`, elementwise with broadcasting, in one pass when shapes match.
+    public func scaled(by alpha: Scalar, adding other: Tensor, scaledBy beta: Scalar) -> Tensor {
+        if shape == other.shape {
+            var out = self.contiguous().copiedIfShared()
+            out.withUnsafeMutableBufferPointer { y in
+                other.withUnsafeBufferPointer { x in
+                    Kernels.axpby(alpha: alpha, x: y.baseAddress!, beta: beta, y: x.baseAddress!, count: y.count)
+                }
+            }
+            return out
+        }
+        return self * alpha + other * beta
+    }
+
+    /// This tensor with its own storage (a copy if the storage is shared).
+    func copiedIfShared() -> Tensor {
+        var t = self
+        t.makeUniqueAndContiguous()
+        return t
+    }
+
+    /// Elementwise minimum (NaN if either is NaN).
+    public func minimum(_ other: Tensor) -> Tensor { Kernels.binary(.minimum, self, other) }
+    /// Elementwise maximum (NaN if either is NaN).
+    public func maximum(_ other: Tensor) -> Tensor { Kernels.binary(.maximum, self, other) }
+    /// Elementwise power `self ** exponent`.
+    public func pow(_ exponent: Tensor) -> Tensor { Kernels.binary(.power, self, exponent) }
+    /// Elementwise power with a scalar exponent.
+    public func pow(_ exponent: Scalar) -> Tensor { Kernels.unary(.power(Double(exponent)), self) }
+
+    // MARK: Mathematical functions
+
+    public func squared() -> Tensor { Kernels.unary(.square, self) }
+    public func squareRoot() -> Tensor { Kernels.unary(.squareRoot, self) }
+    public func reciprocalSquareRoot() -> Tensor { Kernels.unary(.reciprocalSquareRoot, self) }
+    public func reciprocal() -> Tensor { Kernels.unary(.reciprocal, self) }
+    public func abs() -> Tensor { Kernels.unary(.absolute, self) }
+    public func exp() -> Tensor { Kernels.unary(.exp, self) }
+    /// e^x − 1, accurate for small x.
+    public func expm1() -> Tensor { Kernels.unary(.expMinusOne, self) }
+    public func log() -> Tensor { Kernels.unary(.log, self) }
+    /// log(1 + x), accurate for small x.
+    public func log1p() -> Tensor { Kernels.unary(.logOnePlus, self) }
+    public func sin() -> Tensor { Kernels.unary(.sin, self) }
+    public func cos() -> Tensor { Kernels.unary(.cos, self) }
+    public func tan() -> Tensor { Kernels.unary(.tan, self) }
+    public func tanh() -> Tensor { Kernels.unary(.tanh, self) }
+    public func erf() -> Tensor { Kernels.unary(.erf, self) }
+    /// The logistic function 1/(1+e^{−x}), stable for large |x|.
+    public func sigmoid() -> Tensor { Kernels.unary(.sigmoid, self) }
+    /// log σ(x) = −softplus(−x), stable for large |x|.
+    public func logSigmoid() -> Tensor { Kernels.unary(.logSigmoid, self) }
+    /// log(1 + e^x), stable for large |x|.
+    public func softplus() -> Tensor { Kernels.unary(.softplus, self) }
+    /// max(x, 0).
+    public func relu() -> Tensor { Kernels.unary(.relu, self) }
+    /// x for x > 0, slope·x otherwise.
+    public func leakyReLU(slope: Scalar = 0.01) -> Tensor { Kernels.unary(.leakyReLU(slope: Double(slope)), self) }
+    /// x·σ(x) (also called swish).
+    public func silu() -> Tensor { Kernels.unary(.silu, self) }
+    /// ½x(1 + erf(x/√2)), PyTorch's default GELU.
+    public func gelu() -> Tensor { Kernels.unary(.gelu, self) }
+    /// The tanh approximation of GELU.
+    public func geluTanhApproximation() -> Tensor { Kernels.unary(.geluTanh, self) }
+    /// Scaled ELU with the constants of Klambauer et al. (2017).
+    public func selu() -> Tensor { Kernels.unary(.selu, self) }
+    /// −1, 0 or 1.
+    public func sign() -> Tensor { Kernels.unary(.sign, self) }
+    public func floor() -> Tensor { Kernels.unary(.floor, self) }
+    public func ceil() -> Tensor { Kernels.unary(.ceil, self) }
+    /// Rounds half to even, as NumPy does.
+    public func rounded() -> Tensor { Kernels.unary(.round, self) }
+    /// Each element limited to `range`.
+    public func clamped(to range: ClosedRange<Scalar>) -> Tensor {
+        Kernels.unary(.clamp(lower: Double(range.lowerBound), upper: Double(range.upperBound)), self)
+    }
+    /// `scale * x + shift` in one pass.
+    public func affine(scale: Scalar, shift: Scalar) -> Tensor {
+        Kernels.unary(.affine(scale: Double(scale), shift: Double(shift)), self)
+    }
+
+    // MARK: Comparisons and masks (1 where true, 0 where false)
+
+    public func isEqual(to other: Tensor) -> Tensor { Kernels.binary(.equal, self, other) }
+    public func isNotEqual(to other: Tensor) -> Tensor { Kernels.binary(.notEqual, self, other) }
+    public func isLess(than other: Tensor) -> Tensor { Kernels.binary(.less, self, other) }
+    public func isLessOrEqual(to other: Tensor) -> Tensor { Kernels.binary(.lessOrEqual, self, other) }
+    public func isGreater(than other: Tensor) -> Tensor { Kernels.binary(.greater, self, other) }
+    public func isGreaterOrEqual(to other: Tensor) -> Tensor { Kernels.binary(.greaterOrEqual, self, other) }
+    public func isGreater(than value: Scalar) -> Tensor { Kernels.binary(.greater, self, Tensor(value)) }
+    public func isLess(than value: Scalar) -> Tensor { Kernels.binary(.less, self, Tensor(value)) }
+    /// 1 where the element is finite, 0 where it is infinite or NaN.
+    public func isFiniteMask() -> Tensor { Kernels.unary(.isFinite, self) }
+    /// 1 where the element is NaN.
+    public func isNaNMask() -> Tensor { Kernels.unary(.isNaN, self) }
+
+    /// Whether every element is finite (no NaN or infinity).
+    public var isFinite: Bool {
+        withUnsafeBufferPointer { b in Kernels.allFinite(b) }
+    }
+
+    /// `condition != 0 ? a : b`, elementwise with broadcasting.
+    public static func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
+        Kernels.select(condition, a, b)
+    }
+
+    /// This tensor with `value` wherever `mask` is nonzero.
+    public func masked(where mask: Tensor, with value: Scalar) -> Tensor {
+        Kernels.select(mask, Tensor(value), self)
+    }
+}
+
+extension Kernels {
+    /// y ← alpha·y + beta·x over contiguous storage.
+    static func axpby<S: TensorScalar>(alpha: S, x y: UnsafeMutablePointer<S>, beta: S, y x: UnsafePointer<S>, count: Int) {
+        Parallel.forEachChunk(count: count, minimumChunk: 1 << 15) { r in
+            switch ScalarKind.of(S.self) {
+            case .float:
+                axpbyLoop(Float(alpha), rebound(y + r.lowerBound, to: Float.self), Float(beta), rebound(x + r.lowerBound, to: Float.self), r.count)
+            case .double:
+                axpbyLoop(Double(alpha), rebound(y + r.lowerBound, to: Double.self), Double(beta), rebound(x + r.lowerBound, to: Double.self), r.count)
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func axpbyLoop<T: TensorScalar>(_ a: T, _ y: UnsafeMutablePointer<T>, _ b: T, _ x: UnsafePointer<T>, _ n: Int) {
+        for i in 0..<n { y[i] = a * y[i] + b * x[i] }
+    }
+
+    /// Whether every element of a buffer is finite.
+    static func allFinite<S: TensorScalar>(_ b: UnsafeBufferPointer<S>) -> Bool {
+        switch ScalarKind.of(S.self) {
+        case .float: return finiteLoop(UnsafeBufferPointer(start: rebound(b.baseAddress!, to: Float.self), count: b.count))
+        case .double: return finiteLoop(UnsafeBufferPointer(start: rebound(b.baseAddress!, to: Double.self), count: b.count))
+        }
+    }
+
+    @inline(__always)
+    private static func finiteLoop<T: TensorScalar>(_ b: UnsafeBufferPointer<T>) -> Bool {
+        var ok = true
+        for v in b { ok = ok && v.isFinite }
+        return ok
+    }
+}

@@ -1,0 +1,29 @@
+/// Reference-counted, 64-byte aligned storage behind a ``Tensor``.
+///
+/// Tensors share a buffer until one of them is mutated (copy-on-write). The alignment keeps
+/// FFTW and SIMD loads on their fast paths.
+@usableFromInline
+final class TensorBuffer<Scalar: TensorScalar>: @unchecked Sendable {
+    @usableFromInline let pointer: UnsafeMutablePointer<Scalar>
+    @usableFromInline let count: Int
+
+    /// Allocates uninitialized storage for `count` elements (at least one is allocated).
+    @usableFromInline
+    init(uninitializedCount count: Int) {
+        precondition(count >= 0, "negative element count")
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: Swift.max(count, 1) * MemoryLayout<Scalar>.stride, alignment: 64)
+        self.pointer = raw.bindMemory(to: Scalar.self, capacity: Swift.max(count, 1))
+        self.count = count
+    }
+
+    @usableFromInline
+    convenience init(repeating value: Scalar, count: Int) {
+        self.init(uninitializedCount: count)
+        pointer.initialize(repeating: value, count: count)
+    }
+
+    deinit {
+        UnsafeMutableRawPointer(pointer).deallocate()
+    }
+}

