@@ -11,8 +11,7 @@ final class TensorBuffer<Scalar: TensorScalar>: @unchecked Sendable {
     @usableFromInline
     init(uninitializedCount count: Int) {
         precondition(count >= 0, "negative element count")
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: Swift.max(count, 1) * MemoryLayout<Scalar>.stride, alignment: 64)
+        let raw = TensorMemory.allocate(byteCount: Swift.max(count, 1) * MemoryLayout<Scalar>.stride)
         self.pointer = raw.bindMemory(to: Scalar.self, capacity: Swift.max(count, 1))
         self.count = count
     }
@@ -24,6 +23,6 @@ final class TensorBuffer<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     deinit {
-        UnsafeMutableRawPointer(pointer).deallocate()
+        TensorMemory.release(UnsafeMutableRawPointer(pointer), byteCount: Swift.max(count, 1) * MemoryLayout<Scalar>.stride)
     }
 }

@@ -21,9 +21,8 @@ final class FFTPlanCache: @unchecked Sendable {
         var batch: [[Int]]
         var transformStrides: [Int]
         var alignments: [Int]
-        /// Distances in bytes between real and imaginary parts of split arrays, which a plan
-        /// executed on new arrays must see unchanged.
-        var separations: [Int]
+        /// −1 for forward complex transforms, +1 for backward, 0 for real transforms.
+        var sign: Int32
     }
 
     static let shared = FFTPlanCache()
