@@ -13,6 +13,7 @@ let package = Package(
     name: "Diffuse",
     products: [
         .library(name: "DiffuseTensor", targets: ["DiffuseTensor"]),
+        .library(name: "DiffuseNN", targets: ["DiffuseNN"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -36,10 +37,15 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
+        .target(
+            name: "DiffuseNN",
+            dependencies: ["DiffuseTensor"],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+
         // MARK: Test support (not API)
         .target(
             name: "_DiffuseTestSupport",
-            dependencies: ["DiffuseTensor"],
+            dependencies: ["DiffuseTensor", "DiffuseNN"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // MARK: Examples
@@ -53,6 +59,11 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // MARK: Tests
+        .testTarget(
+            name: "DiffuseNNTests",
+            dependencies: ["DiffuseNN", "_DiffuseTestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "DiffuseTensorTests",
             dependencies: ["DiffuseTensor", "_DiffuseTestSupport"],

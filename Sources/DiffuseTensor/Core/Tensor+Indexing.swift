@@ -144,3 +144,16 @@ extension Tensor {
         return result
     }
 }
+
+extension Tensor {
+    /// Adds `values` into the elements `start, start + step, …` along `axis` (as many as
+    /// `values` has along that axis), in place: the adjoint of taking a strided slice.
+    public mutating func add(_ values: Tensor, alongAxis axis: Int, start: Int, step: Int = 1) {
+        let a = Shape.normalize(axis: axis, rank: rank)
+        makeUniqueAndContiguous()
+        let target = strided(axis: a, start: start, step: step).slice(axis: a, 0..<values.shape[a])
+        precondition(Shape.broadcast(target.shape, values.shape) == target.shape,
+                     "values of shape \(values.shape) do not fit the slice \(target.shape)")
+        Kernels.binary(.add, target, values, into: target)
+    }
+}

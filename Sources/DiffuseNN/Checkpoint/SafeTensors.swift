@@ -1,0 +1,220 @@
+import DiffuseTensor
+import Foundation
+
+/// An error reading or writing a safetensors file, naming the file and the problem.
+public struct SafeTensorsError: Error, CustomStringConvertible, Equatable {
+    public var path: String
+    public var reason: String
+    public var description: String { "\(path): \(reason)" }
+}
+
+/// The safetensors format (Hugging Face): an 8-byte little-endian header length N, N bytes of
+/// JSON mapping each tensor name to `{"dtype", "shape", "data_offsets": [begin, end]}` (plus an
+/// optional `"__metadata__"` map of strings), then the raw little-endian data, offsets relative
+/// to the end of the header.
+///
+/// Reading accepts F32, F64, F16 and BF16 (converted to the requested type) and validates
+/// everything before touching the data: the header length (at most 100 MB and inside the file),
+/// the JSON, each dtype and shape, that `end − begin` equals the element count times the element
+/// size, and that the tensors tile the data region exactly with no gaps or overlaps. A malformed
+/// file is a thrown ``SafeTensorsError``, never a crash. Writing produces F32 or F64 (the
+/// parameter set's type) and is atomic.
+public enum SafeTensors {
+    static let maximumHeaderSize = 100_000_000
+
+    private struct Entry { var name: String; var dtype: String; var shape: [Int]; var begin: Int; var end: Int }
+
+    /// The tensors of a file, converted to `S`, in the order of their data offsets, and the metadata.
+    public static func read<S: TensorScalar>(_ url: URL, as _: S.Type = S.self) throws -> (parameters: ParameterSet<S>, metadata: [String: String]) {
+        let data: Data
+        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+            throw SafeTensorsError(path: url.path, reason: "cannot read file: \(error.localizedDescription)")
+        }
+        return try decode(data, path: url.path)
+    }
+
+    /// Decodes the bytes of a safetensors file; `path` names the source in errors.
+    public static func decode<S: TensorScalar>(_ data: Data, path: String = "<data>", as _: S.Type = S.self) throws -> (parameters: ParameterSet<S>, metadata: [String: String]) {
+        func fail(_ reason: String) -> SafeTensorsError { SafeTensorsError(path: path, reason: reason) }
+        guard data.count >= 8 else { throw fail("file is shorter than the 8-byte header length") }
+        let headerLength = data.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard headerLength <= UInt64(maximumHeaderSize) else { throw fail("header length \(headerLength) exceeds the limit of \(maximumHeaderSize) bytes") }
+        guard Int(headerLength) <= data.count - 8 else { throw fail("header length \(headerLength) runs past the end of the file (\(data.count) bytes)") }
+        let headerData = data.subdata(in: (data.startIndex + 8)..<(data.startIndex + 8 + Int(headerLength)))
+        guard headerData.first == UInt8(ascii: "{") else { throw fail("header does not start with '{'") }
+        let json: Any
+        do { json = try JSONSerialization.jsonObject(with: headerData) } catch {
+            throw fail("header is not valid JSON: \(error.localizedDescription)")
+        }
+        guard let header = json as? [String: Any] else { throw fail("header is not a JSON object") }
+        let dataStart = 8 + Int(headerLength)
+        let dataSize = data.count - dataStart
+
+        var entries: [Entry] = []
+        var metadata: [String: String] = [:]
+        for (name, value) in header {
+            if name == "__metadata__" {
+                guard let m = value as? [String: Any] else { throw fail("__metadata__ is not an object") }
+                for (k, v) in m {
+                    guard let s = v as? String else { throw fail("__metadata__ value for '\(k)' is not a string") }
+                    metadata[k] = s
+                }
+                continue
+            }
+            guard let info = value as? [String: Any] else { throw fail("entry '\(name)' is not an object") }
+            guard let dtype = info["dtype"] as? String else { throw fail("entry '\(name)' has no dtype") }
+            guard let shapeValues = info["shape"] as? [Any] else { throw fail("entry '\(name)' has no shape") }
+            var shape: [Int] = []
+            for d in shapeValues {
+                guard let n = d as? Int, n >= 0, n <= Int(Int32.max) else { throw fail("entry '\(name)' has an invalid dimension \(d)") }
+                shape.append(n)
+            }
+            guard let offsets = info["data_offsets"] as? [Any], offsets.count == 2,
+                  let begin = offsets[0] as? Int, let end = offsets[1] as? Int, begin >= 0, end >= begin else {
+                throw fail("entry '\(name)' has invalid data_offsets")
+            }
+            let itemSize: Int
+            switch dtype {
+            case "F32": itemSize = 4
+            case "F64": itemSize = 8
+            case "F16", "BF16": itemSize = 2
+            default: throw fail("entry '\(name)' has unsupported dtype \(dtype) (supported: F32, F64, F16, BF16)")
+            }
+            var count = 1
+            for d in shape {
+                let (p, overflow) = count.multipliedReportingOverflow(by: d)
+                guard !overflow else { throw fail("entry '\(name)' has a shape whose size overflows") }
+                count = p
+            }
+            guard end - begin == count * itemSize else {
+                throw fail("entry '\(name)': shape \(shape) of \(dtype) needs \(count * itemSize) bytes, offsets give \(end - begin)")
+            }
+            guard end <= dataSize else { throw fail("entry '\(name)': data_offsets end \(end) is past the data region (\(dataSize) bytes)") }
+            entries.append(Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end))
+        }
+        entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        var position = 0
+        for e in entries {
+            guard e.begin == position else {
+                throw fail(e.begin < position ? "entry '\(e.name)' overlaps the previous tensor" : "gap in the data before entry '\(e.name)'")
+            }
+            position = e.end
+        }
+        guard position == dataSize else { throw fail("data region has \(dataSize - position) bytes not covered by any tensor") }
+
+        var result = ParameterSet<S>()
+        data.withUnsafeBytes { raw in
+            let base = raw.baseAddress! + dataStart
+            for e in entries {
+                let n = Shape.count(of: e.shape)
+                let p = base + e.begin
+                let t = Tensor<S>(shape: e.shape) { out in
+                    for i in 0..<n {
+                        switch e.dtype {
+                        case "F32": out[i] = S(Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))))
+                        case "F64": out[i] = S(Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+                        case "F16": out[i] = S(halfToFloat(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+                        default: out[i] = S(Float(bitPattern: UInt32(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16))
+                        }
+                    }
+                }
+                result.insert(t, named: e.name)
+            }
+        }
+        return (result, metadata)
+    }
+
+    /// IEEE half precision to single precision (normals, subnormals, infinities, NaN).
+    static func halfToFloat(_ h: UInt16) -> Float {
+        let sign = UInt32(h >> 15) << 31
+        let exponent = Int((h >> 10) & 0x1F)
+        let mantissa = UInt32(h & 0x3FF)
+        if exponent == 0 {
+            let magnitude = Float(mantissa) * 0x1p-24
+            return sign == 0 ? magnitude : -magnitude
+        }
+        if exponent == 31 { return Float(bitPattern: sign | 0x7F80_0000 | (mantissa << 13)) }
+        return Float(bitPattern: sign | UInt32(exponent - 15 + 127) << 23 | (mantissa << 13))
+    }
+
+    /// The bytes of a safetensors file holding `parameters` (F32 for `Float`, F64 for `Double`),
+    /// in the parameter set's order, header padded with spaces to a multiple of 8 bytes.
+    public static func encode<S: TensorScalar>(_ parameters: ParameterSet<S>, metadata: [String: String] = [:]) -> Data {
+        let dtype = S.self == Float.self ? "F32" : "F64"
+        let itemSize = MemoryLayout<S>.size
+        var header = "{"
+        var fields: [String] = []
+        if !metadata.isEmpty {
+            let m = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }.joined(separator: ",")
+            fields.append("\"__metadata__\":{\(m)}")
+        }
+        var offset = 0
+        for (name, tensor) in parameters.entries {
+            let size = tensor.count * itemSize
+            fields.append("\(jsonString(name)):{\"dtype\":\"\(dtype)\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + size)]}")
+            offset += size
+        }
+        header += fields.joined(separator: ",") + "}"
+        header += String(repeating: " ", count: (8 - header.utf8.count % 8) % 8)
+        var data = Data()
+        withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(contentsOf: Array(header.utf8))
+        data.reserveCapacity(data.count + offset)
+        for (_, tensor) in parameters.entries {
+            tensor.withUnsafeBufferPointer { p in
+                // The machine is little-endian (x86-64, arm64), so the buffer is already the file format.
+                data.append(UnsafeBufferPointer(start: UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: UInt8.self), count: p.count * itemSize))
+            }
+        }
+        return data
+    }
+
+    /// Writes `parameters` to a safetensors file atomically (temporary file, then rename).
+    public static func write<S: TensorScalar>(_ parameters: ParameterSet<S>, to url: URL, metadata: [String: String] = [:]) throws {
+        try AtomicFile.write(encode(parameters, metadata: metadata), to: url)
+    }
+
+    private static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// A trained model on disk: `model.safetensors` (the weights) and `config.json` (the model's
+/// `Codable` configuration) in one folder, each written atomically.
+public enum Checkpoint {
+    /// Saves weights and configuration into `folder`.
+    public static func save<S: TensorScalar, C: Encodable>(parameters: ParameterSet<S>, configuration: C, to folder: URL,
+                                                           metadata: [String: String] = [:]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(configuration), to: folder.appendingPathComponent("config.json"))
+        try SafeTensors.write(parameters, to: folder.appendingPathComponent("model.safetensors"), metadata: metadata)
+    }
+
+    /// Loads weights (converted to `S`) and configuration from `folder`.
+    public static func load<S: TensorScalar, C: Decodable>(from folder: URL, as _: S.Type = S.self, configuration _: C.Type) throws -> (parameters: ParameterSet<S>, configuration: C) {
+        let configURL = folder.appendingPathComponent("config.json")
+        let configData: Data
+        do { configData = try Data(contentsOf: configURL) } catch {
+            throw SafeTensorsError(path: configURL.path, reason: "cannot read configuration: \(error.localizedDescription)")
+        }
+        let configuration: C
+        do { configuration = try JSONDecoder().decode(C.self, from: configData) } catch {
+            throw SafeTensorsError(path: configURL.path, reason: "invalid configuration: \(error)")
+        }
+        let (parameters, _) = try SafeTensors.read(folder.appendingPathComponent("model.safetensors"), as: S.self)
+        return (parameters, configuration)
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import XCTest
+import DiffuseTensor
+@testable import DiffuseNN
+
+final class CheckpointTests: XCTestCase {
+    private var folder: URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-nn-tests-\(getpid())")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// The fixture was written by Python `safetensors` (see Fixtures/README.md for the command).
+    func testReadsAFileWrittenByPythonSafetensors() throws {
+        let url = Bundle.module.url(forResource: "Fixtures/python_written.safetensors", withExtension: nil)!
+        let (p, metadata) = try SafeTensors.read(url, as: Float.self)
+        XCTAssertEqual(metadata, ["format": "np"])
+        XCTAssertEqual(Set(p.names), ["blocks.0.linear.weight", "blocks.0.linear.bias", "embedding.weight", "half", "brain"])
+        XCTAssertEqual(p["blocks.0.linear.weight"], Tensor(shape: [2, 3], scalars: [-0.25, -0.125, 0, 0.125, 0.25, 0.375]))
+        XCTAssertEqual(p["blocks.0.linear.bias"], Tensor([1.5, -2.0]))
+        XCTAssertEqual(p["half"], Tensor([1.0, -0.5, 65504.0, 6.103515625e-05]))
+        XCTAssertEqual(p["brain"]!.scalars[0], 1)
+        XCTAssertEqual(p["brain"]!.scalars[1], -3.140625)
+        XCTAssertEqual(Double(p["brain"]!.scalars[2]), 1.00025555e30, accuracy: 1e24)
+        let (d, _) = try SafeTensors.read(url, as: Double.self)
+        XCTAssertEqual(d["embedding.weight"], Tensor(shape: [2, 2], scalars: [0.1, 0.2, 0.3, 0.4]))
+    }
+
+    func testRoundTripAndCheckpointFolder() throws {
+        let model = MLP(name: "mlp", sizes: [3, 4, 2])
+        let p: ParameterSet<Float> = model.makeParameters(key: RandomKey(seed: 1))
+        let url = folder.appendingPathComponent("round.safetensors")
+        try SafeTensors.write(p, to: url, metadata: ["step": "10"])
+        let (back, metadata) = try SafeTensors.read(url, as: Float.self)
+        XCTAssertEqual(back, p)
+        XCTAssertEqual(metadata, ["step": "10"])
+        let (asDouble, _) = try SafeTensors.read(url, as: Double.self)
+        XCTAssertEqual(asDouble, p.converted(to: Double.self))
+        let d: ParameterSet<Double> = model.makeParameters(key: RandomKey(seed: 2))
+        XCTAssertEqual(try SafeTensors.decode(SafeTensors.encode(d), as: Double.self).parameters, d)
+        let checkpointFolder = folder.appendingPathComponent("checkpoint")
+        try Checkpoint.save(parameters: p, configuration: model, to: checkpointFolder)
+        let (loaded, config) = try Checkpoint.load(from: checkpointFolder, as: Float.self, configuration: MLP.self)
+        XCTAssertEqual(loaded, p)
+        XCTAssertEqual(config, model)
+    }
+
+    func testCorruptedFilesThrow() {
+        let p = ParameterSet<Float>([("a", Tensor([1, 2])), ("b", Tensor([3]))])
+        let good = SafeTensors.encode(p)
+        func expectFailure(_ data: Data, _ fragment: String, line: UInt = #line) {
+            XCTAssertThrowsError(try SafeTensors.decode(data, path: "bad.safetensors", as: Float.self), line: line) { error in
+                XCTAssertTrue("\(error)".contains(fragment), "\(error)", line: line)
+                XCTAssertTrue("\(error)".hasPrefix("bad.safetensors"), line: line)
+            }
+        }
+        expectFailure(good.prefix(5), "shorter than")
+        var huge = good
+        huge.replaceSubrange(0..<8, with: withUnsafeBytes(of: UInt64(1 << 40).littleEndian) { Data($0) })
+        expectFailure(huge, "exceeds the limit")
+        var pastEnd = good
+        pastEnd.replaceSubrange(0..<8, with: withUnsafeBytes(of: UInt64(good.count).littleEndian) { Data($0) })
+        expectFailure(pastEnd, "past the end")
+        expectFailure(good.prefix(good.count - 4), "past the data region")
+        expectFailure(good + Data([0, 0, 0, 0]), "not covered")
+        func withHeader(_ json: String, dataBytes: Int) -> Data {
+            var d = Data()
+            withUnsafeBytes(of: UInt64(json.utf8.count).littleEndian) { d.append(contentsOf: $0) }
+            d.append(contentsOf: Array(json.utf8))
+            d.append(Data(count: dataBytes))
+            return d
+        }
+        expectFailure(withHeader("[1,2]", dataBytes: 0), "does not start with")
+        expectFailure(withHeader("{\"a\": ", dataBytes: 0), "not valid JSON")
+        expectFailure(withHeader("{\"a\":{\"dtype\":\"I8\",\"shape\":[1],\"data_offsets\":[0,1]}}", dataBytes: 1), "unsupported dtype")
+        expectFailure(withHeader("{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", dataBytes: 8), "needs 12 bytes")
+        expectFailure(withHeader("{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", dataBytes: 4), "invalid dimension")
+        expectFailure(withHeader("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", dataBytes: 8), "overlaps")
+        expectFailure(withHeader("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", dataBytes: 8), "gap")
+        expectFailure(withHeader("{\"a\":{\"dtype\":\"F32\",\"shape\":[1]}}", dataBytes: 4), "data_offsets")
+        expectFailure(withHeader("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,4]}}", dataBytes: 8), "data_offsets")
+        XCTAssertThrowsError(try SafeTensors.read(URL(fileURLWithPath: "/no/such/file.safetensors"), as: Float.self))
+    }
+
+    func testHalfPrecisionConversion() {
+        XCTAssertEqual(SafeTensors.halfToFloat(0x3C00), 1)
+        XCTAssertEqual(SafeTensors.halfToFloat(0xC000), -2)
+        XCTAssertEqual(SafeTensors.halfToFloat(0x7BFF), 65504)
+        XCTAssertEqual(SafeTensors.halfToFloat(0x0001), 0x1p-24)
+        XCTAssertEqual(SafeTensors.halfToFloat(0x7C00), .infinity)
+        XCTAssertTrue(SafeTensors.halfToFloat(0x7E00).isNaN)
+    }
+}
