@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(
             name: "diffuse-bench",
             dependencies: [
-                "DiffuseTensor",
+                "DiffuseTensor", "DiffuseNN",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/DiffuseBench",

@@ -9,7 +9,10 @@ import DiffuseTensor
 public struct Variable<Scalar: TensorScalar> {
     /// The value.
     public let value: Tensor<Scalar>
-    let tape: Tape<Scalar>?
+    /// The tape that records operations on this variable. Weak: pullbacks stored on the tape
+    /// capture variables, and a strong reference would make every tape a reference cycle that
+    /// keeps all activations alive. Keep the tape alive while you use its variables.
+    weak var tape: Tape<Scalar>?
     let node: Int
 
     init(value: Tensor<Scalar>, tape: Tape<Scalar>?, node: Int) {
@@ -45,7 +48,10 @@ public struct Variable<Scalar: TensorScalar> {
                 tape = v.tape
             }
         }
-        guard let tape else { return Variable(value) }
+        guard let tape else {
+            precondition(!inputs.contains { $0.node >= 0 }, "a watched variable outlived its tape; keep the Tape alive during the forward pass")
+            return Variable(value)
+        }
         return tape.record(value: value, inputs: inputs.map { $0.node }, pullback: pullback)
     }
 }

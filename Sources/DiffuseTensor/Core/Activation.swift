@@ -53,8 +53,22 @@ extension Tensor {
             Parallel.forEachChunk(count: out.count, minimumChunk: 1 << 14) { r in
                 switch ScalarKind.of(Scalar.self) {
                 case .float:
-                    activationDerivativeLoop(activation, rebound(px + r.lowerBound, to: Float.self), rebound(pg + r.lowerBound, to: Float.self),
-                                             rebound(po + r.lowerBound, to: Float.self), r.count)
+                    let x = rebound(px + r.lowerBound, to: Float.self), g = rebound(pg + r.lowerBound, to: Float.self)
+                    let y = rebound(po + r.lowerBound, to: Float.self)
+                    switch activation {
+                    case .silu:
+                        Kernels.zipFloat8(x, g, y, r.count) { x, g in
+                            let s = FastMath.sigmoid(x)
+                            return g * s * (1 + x * (1 - s))
+                        }
+                    case .sigmoid:
+                        Kernels.zipFloat8(x, g, y, r.count) { x, g in
+                            let s = FastMath.sigmoid(x)
+                            return g * s * (1 - s)
+                        }
+                    default:
+                        activationDerivativeLoop(activation, x, g, y, r.count)
+                    }
                 case .double:
                     activationDerivativeLoop(activation, rebound(px + r.lowerBound, to: Double.self), rebound(pg + r.lowerBound, to: Double.self),
                                              rebound(po + r.lowerBound, to: Double.self), r.count)

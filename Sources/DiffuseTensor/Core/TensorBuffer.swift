@@ -19,7 +19,15 @@ final class TensorBuffer<Scalar: TensorScalar>: @unchecked Sendable {
     @usableFromInline
     convenience init(repeating value: Scalar, count: Int) {
         self.init(uninitializedCount: count)
-        pointer.initialize(repeating: value, count: count)
+        if value == 0 && value.sign == .plus {
+            UnsafeMutableRawPointer(pointer).initializeMemory(as: UInt8.self, repeating: 0, count: count * MemoryLayout<Scalar>.stride)
+            return
+        }
+        // Fill through the concrete type so the loop is specialised even from generic callers.
+        switch ScalarKind.of(Scalar.self) {
+        case .float: rebound(pointer, to: Float.self).initialize(repeating: Float(value), count: count)
+        case .double: rebound(pointer, to: Double.self).initialize(repeating: Double(value), count: count)
+        }
     }
 
     deinit {

@@ -130,6 +130,15 @@ extension Kernels {
     }
 
     static func unaryFloat(_ op: UnaryOperation, _ x: UnsafeMutablePointer<Float>, _ xs: Int, _ y: UnsafeMutablePointer<Float>, _ ys: Int, _ n: Int) {
+        if xs == 1 && ys == 1 {
+            // Vectorised approximations for the functions networks evaluate most (see FastMath).
+            switch op {
+            case .exp: return mapFloat8(x, y, n) { FastMath.exp($0) }
+            case .sigmoid: return mapFloat8(x, y, n) { FastMath.sigmoid($0) }
+            case .silu: return mapFloat8(x, y, n) { $0 * FastMath.sigmoid($0) }
+            default: break
+            }
+        }
         unaryLoop(op, x, xs, y, ys, n)
     }
 

@@ -72,14 +72,60 @@ public enum BLAS {
     /// What was chosen for this process (configures OpenBLAS on first access).
     public static var diagnostics: BLASDiagnostics { configured }
 
-    /// The number of threads OpenBLAS uses for one call.
+    nonisolated(unsafe) private static var productThreads = ProcessInfo.processInfo.activeProcessorCount
+
+    /// The number of threads one matrix product uses (default: the active processors).
+    ///
+    /// OpenBLAS itself runs single-threaded: Diffuse splits a large product into row (or
+    /// column) blocks, one single-threaded `gemm` per thread of its own pool. With OpenBLAS's
+    /// own threads, their spin-waiting between calls (`sched_yield`, 15% of a training step's
+    /// samples in a profile) competed with Diffuse's parallel elementwise loops on the two cores.
+    /// Splitting the output does not change the order of any element's sum, so a product is
+    /// bit-identical whatever the thread count.
     public static var threadCount: Int {
-        get { _ = configured; return Int(openblas_get_num_threads()) }
+        get { timingLock.lock(); defer { timingLock.unlock() }; return productThreads }
         set {
             precondition(newValue >= 1, "BLAS thread count must be at least 1")
-            _ = configured
-            openblas_set_num_threads(Int32(newValue))
+            timingLock.lock(); productThreads = newValue; timingLock.unlock()
         }
+    }
+
+    private static let timingLock = NSLock()
+    nonisolated(unsafe) private static var timingEnabled = false
+    nonisolated(unsafe) private static var accumulatedSeconds = 0.0
+    nonisolated(unsafe) private static var accumulatedCalls = 0
+
+    /// Whether matrix products record the time they spend in BLAS (off by default; the cost is
+    /// two clock reads per product). Read the totals from ``timeInBLAS``.
+    public static var isTimingEnabled: Bool {
+        get { timingLock.lock(); defer { timingLock.unlock() }; return timingEnabled }
+        set { timingLock.lock(); timingEnabled = newValue; timingLock.unlock() }
+    }
+
+    /// Total seconds and calls spent in BLAS products since timing was last reset.
+    public static var timeInBLAS: (seconds: Double, calls: Int) {
+        timingLock.lock(); defer { timingLock.unlock() }
+        return (accumulatedSeconds, accumulatedCalls)
+    }
+
+    /// Resets the BLAS time totals to zero.
+    public static func resetTiming() {
+        timingLock.lock(); accumulatedSeconds = 0; accumulatedCalls = 0; timingLock.unlock()
+    }
+
+    /// Runs a BLAS call, adding its duration to the totals when timing is enabled.
+    @inline(__always)
+    static func timed(_ body: () -> Void) {
+        guard timingEnabled else { body(); return }
+        var start = timespec(), end = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &start)
+        body()
+        clock_gettime(CLOCK_MONOTONIC, &end)
+        let seconds = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) * 1e-9
+        timingLock.lock()
+        accumulatedSeconds += seconds
+        accumulatedCalls += 1
+        timingLock.unlock()
     }
 
     /// Makes sure OpenBLAS is configured; every BLAS and LAPACK entry point calls this first.
@@ -102,6 +148,7 @@ public enum BLAS {
     }
 
     private static func configure() -> BLASDiagnostics {
+        defer { openblas_set_num_threads(1) }
         let user = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]
         let features = readCPUFeatures()
         let initial = currentKernel()

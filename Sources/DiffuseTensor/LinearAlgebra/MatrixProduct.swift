@@ -79,18 +79,43 @@ public func matmul<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>, into c: inou
     let ldc = n
     let batchCount = Shape.count(of: batch)
 
+    func gemm(_ offsets: (Int, Int, Int), rows: Int, columns: Int) {
+        routines.gemm(transposeA: la.transposed, transposeB: lb.transposed, m: rows, n: columns, k: k, alpha: Double(alpha),
+                      a: pa + offsets.0, lda: la.leadingDimension, b: pb + offsets.1, ldb: lb.leadingDimension,
+                      beta: Double(beta), c: pc + offsets.2, ldc: ldc)
+    }
+
     func product(_ offsets: (Int, Int, Int)) {
         if k == 0 {
             // Nothing to multiply: c ← beta·c.
             Kernels.unaryRun(.affine(scale: Double(beta), shift: 0), pc + offsets.2, 1, pc + offsets.2, 1, m * n)
             return
         }
-        routines.gemm(transposeA: la.transposed, transposeB: lb.transposed, m: m, n: n, k: k, alpha: Double(alpha),
-                      a: pa + offsets.0, lda: la.leadingDimension, b: pb + offsets.1, ldb: lb.leadingDimension,
-                      beta: Double(beta), c: pc + offsets.2, ldc: ldc)
+        let threads = BLAS.threadCount
+        guard threads > 1, m * n * k >= 1 << 21, !Parallel.isInsideParallelRegion else {
+            gemm(offsets, rows: m, columns: n)
+            return
+        }
+        // Split the output into blocks of rows (or of columns when there are few rows), one
+        // single-threaded gemm per block.
+        if m >= n {
+            let block = Swift.max(16, (m + threads - 1) / threads)
+            let pieces = (m + block - 1) / block
+            Parallel.forEach(iterations: pieces, threads: threads) { i in
+                let r0 = i * block, rows = Swift.min(block, m - r0)
+                gemm((offsets.0 + (la.transposed ? r0 : r0 * la.leadingDimension), offsets.1, offsets.2 + r0 * ldc), rows: rows, columns: n)
+            }
+        } else {
+            let block = Swift.max(16, (n + threads - 1) / threads)
+            let pieces = (n + block - 1) / block
+            Parallel.forEach(iterations: pieces, threads: threads) { i in
+                let c0 = i * block, columns = Swift.min(block, n - c0)
+                gemm((offsets.0, offsets.1 + (lb.transposed ? c0 * lb.leadingDimension : c0), offsets.2 + c0), rows: m, columns: columns)
+            }
+        }
     }
 
-    withExtendedLifetime((aa, bb)) {
+    BLAS.timed { withExtendedLifetime((aa, bb)) {
         if batchCount == 1 {
             product((0, 0, 0))
             return
@@ -109,7 +134,7 @@ public func matmul<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>, into c: inou
         } else {
             for o in offsets { product(o) }
         }
-    }
+    } }
 }
 
 extension Tensor {

@@ -75,17 +75,19 @@ public enum Parallel {
         }
     }
 
-    /// Runs `body(i)` for `i` in `0..<iterations`, spread over at most `threadCount` threads.
-    public static func forEach(iterations: Int, _ body: (Int) -> Void) {
-        if iterations <= 1 || threadCount < 2 || isInsideParallelRegion {
+    /// Runs `body(i)` for `i` in `0..<iterations`, spread over at most `threads` threads
+    /// (default ``threadCount``).
+    public static func forEach(iterations: Int, threads: Int? = nil, _ body: (Int) -> Void) {
+        let limit = threads ?? threadCount
+        if iterations <= 1 || limit < 2 || isInsideParallelRegion {
             for i in 0..<iterations { body(i) }
             return
         }
-        run(iterations: iterations, body)
+        run(iterations: iterations, threads: limit, body)
     }
 
-    private static func run(iterations: Int, _ body: (Int) -> Void) {
-        let workers = Swift.min(threadCount, iterations)
+    private static func run(iterations: Int, threads: Int? = nil, _ body: (Int) -> Void) {
+        let workers = Swift.min(threads ?? threadCount, iterations)
         withoutActuallyEscaping(body) { body in
             let next = AtomicCounter()
             DispatchQueue.concurrentPerform(iterations: workers) { _ in

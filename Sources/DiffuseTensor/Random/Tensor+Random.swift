@@ -26,9 +26,19 @@ extension Tensor {
     ///   - key: the root key.
     ///   - sampleOffset: the global index of the first row, so that rows `a..<b` drawn on
     ///     their own equal rows `a..<b` of a larger draw.
+    ///
+    /// `Float` rows use a vectorised Box–Muller transform (see `FastMath`) on 23-bit uniforms,
+    /// eight normals per two Philox blocks; `Double` rows use ``RandomStream/normal(_:)``.
     public static func randomNormal(shape: [Int], key: RandomKey, sampleOffset: Int = 0) -> Tensor {
         randomRows(shape: shape, key: key, sampleOffset: sampleOffset) { stream, row in
-            for j in 0..<row.count { row[j] = stream.normal(Scalar.self) }
+            switch ScalarKind.of(Scalar.self) {
+            case .float:
+                let p = UnsafeMutableRawPointer(row.baseAddress!).assumingMemoryBound(to: Float.self)
+                fillNormalFloat(UnsafeMutableBufferPointer(start: p, count: row.count), key: stream.key)
+            case .double:
+                let p = UnsafeMutableRawPointer(row.baseAddress!).assumingMemoryBound(to: Double.self)
+                for j in 0..<row.count { p[j] = stream.normal(Double.self) }
+            }
         }
     }
 
@@ -79,5 +89,38 @@ extension Tensor {
         let (q, r) = try g.qrDecomposition()
         let signs = r.diagonalPart().sign().maximum(Tensor(-1)).scalars.map { $0 == 0 ? Scalar(1) : $0 }
         return q * Tensor(signs)
+    }
+}
+
+/// Standard normals for one stream: block pair i (counters 2i and 2i+1 of `key`) gives eight
+/// values, (r cos θ, r sin θ) for four (u₁, u₂) pairs with r = √(−2 log u₁), θ = 2πu₂.
+private func fillNormalFloat(_ out: UnsafeMutableBufferPointer<Float>, key: RandomKey) {
+    let n = out.count
+    var i = 0
+    var counter: UInt32 = 0
+    let scale: Float = 0x1p-23
+    while i < n {
+        let a = Philox4x32.block(counter: SIMD4(counter, 0, 0, 0), key: key.words)
+        let b = Philox4x32.block(counter: SIMD4(counter &+ 1, 0, 0, 0), key: key.words)
+        counter &+= 2
+        // u₁ in (0, 1] from a, u₂ in [0, 1) from b; each lane pair (j, j+4) shares (u₁, u₂).
+        let wordsA = SIMD8<UInt32>(a.x, a.y, a.z, a.w, a.x, a.y, a.z, a.w)
+        let wordsB = SIMD8<UInt32>(b.x, b.y, b.z, b.w, b.x, b.y, b.z, b.w)
+        // The top 23 bits as a float: or them into the mantissa of 2²³ and subtract 2²³
+        // (no int→float conversion).
+        let ua = unsafeBitCast((wordsA &>> 9) | 0x4B00_0000, to: SIMD8<Float>.self) - 8_388_608
+        let ub = unsafeBitCast((wordsB &>> 9) | 0x4B00_0000, to: SIMD8<Float>.self) - 8_388_608
+        let u1 = (ua + 1) * scale
+        let u2 = ub * scale
+        let r = (-2 * FastMath.log(u1)).squareRoot()
+        let (s, c) = FastMath.sinCosTurns(u2)
+        let z = r * SIMD8(lowHalf: c.lowHalf, highHalf: s.highHalf)
+        let m = Swift.min(8, n - i)
+        if m == 8 {
+            UnsafeMutableRawPointer(out.baseAddress! + i).storeBytes(of: z, as: SIMD8<Float>.self)
+        } else {
+            for j in 0..<m { out[i + j] = z[j] }
+        }
+        i += 8
     }
 }

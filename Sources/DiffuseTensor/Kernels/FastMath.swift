@@ -1,0 +1,144 @@
+/// Vectorised single-precision approximations of exp, log and sin/cos on `SIMD8<Float>`, for the
+/// hot elementwise kernels of networks (sigmoid, SiLU and their derivatives) and for Gaussian
+/// noise generation. Double precision always uses the C library.
+///
+/// Written with arithmetic and bit operations only: measured on this toolchain, `.rounded()`,
+/// float↔int conversions and `clamped` on SIMD vectors become per-lane library calls (8×
+/// slower than scalar code), while the same kernels written this way made SiLU 2.7× faster
+/// than scalar `expf` (13 vs 34.5 ms for 10⁷ floats). Rounding uses the 1.5·2²³ "shifter"
+/// trick and exponent fields are built by shifting integer lanes.
+///
+/// Accuracy (checked in the test suite against the C library over wide ranges): `exp` has
+/// relative error below 3·10⁻⁷ on [−87, 88] and flushes below −87.3 to 0 and above 88 to ∞;
+/// `log` has absolute error below 2·10⁻⁷·|log x| + 10⁻⁷ on normal positive inputs;
+/// `sinCosTurns` has absolute error below 3·10⁻⁷ (mostly the rounding of the reduced argument).
+enum FastMath {
+    static let shifter: Float = 12_582_912   // 1.5 · 2²³
+
+    /// e^x.
+    @inline(__always)
+    static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        // Clamp to the finite range with comparisons (not `clamped`).
+        var v = x.replacing(with: 88.0, where: x .> 88.0)
+        v = v.replacing(with: -87.33654, where: v .< -87.33654)
+        // n = round(v / ln 2), r = v − n·ln 2 (two-part ln 2 for accuracy).
+        let t = v * 1.442695040888963 + shifter
+        let n = t - shifter
+        var r = v - n * 0.693145751953125
+        r = r - n * 1.428606765330187e-06
+        // e^r on [−ln2/2, ln2/2]: degree-6 Taylor/minimax polynomial.
+        var p: SIMD8<Float> = SIMD8(repeating: 1.0 / 720)
+        p = p * r + 1.0 / 120
+        p = p * r + 1.0 / 24
+        p = p * r + 1.0 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        // 2ⁿ from the integer in the low mantissa bits of t.
+        let bits = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(SIMD8<Float>(repeating: shifter), to: SIMD8<Int32>.self)
+        let scale = unsafeBitCast((bits &+ 127) &<< 23, to: SIMD8<Float>.self)
+        var result = p * scale
+        result = result.replacing(with: 0, where: x .< -87.33654)
+        result = result.replacing(with: .infinity, where: x .> 88.0)
+        return result.replacing(with: x, where: x .!= x)   // NaN stays NaN
+    }
+
+    /// The logistic function 1/(1 + e^{−x}).
+    @inline(__always)
+    static func sigmoid(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        1 / (1 + exp(-x))
+    }
+
+    /// Natural logarithm of positive normal numbers.
+    @inline(__always)
+    static func log(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let bits = unsafeBitCast(x, to: SIMD8<Int32>.self)
+        // Split x = m · 2^e with m in [√½, √2).
+        var e = (bits &>> 23) &- 127
+        var m = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F80_0000, to: SIMD8<Float>.self)   // [1, 2)
+        let large = m .> 1.41421356
+        m = m.replacing(with: m * 0.5, where: large)
+        e = e.replacing(with: e &+ 1, where: large)
+        // e as a float without an int→float conversion: 0x4B000000 | m is 2²³ + m for m < 2²³.
+        let ef = unsafeBitCast((e &+ 0x0040_0000) | 0x4B00_0000, to: SIMD8<Float>.self) - shifter
+        // log m = 2·atanh(s), s = (m − 1)/(m + 1), |s| ≤ 0.1716: odd series to s⁹.
+        let s = (m - 1) / (m + 1)
+        let s2 = s * s
+        var q: SIMD8<Float> = SIMD8(repeating: 2.0 / 9)
+        q = q * s2 + 2.0 / 7
+        q = q * s2 + 2.0 / 5
+        q = q * s2 + 2.0 / 3
+        q = q * s2 + 2
+        return q * s + ef * 0.6931471805599453
+    }
+
+    /// sin(2πu) and cos(2πu) for u in turns (any u in [−0.5, 1]).
+    @inline(__always)
+    static func sinCosTurns(_ u: SIMD8<Float>) -> (sin: SIMD8<Float>, cos: SIMD8<Float>) {
+        // Reduce to v in [−0.5, 0.5).
+        let v = u.replacing(with: u - 1, where: u .>= 0.5)
+        return (sinTurns(v), sinTurns(shiftQuarter(v)))
+    }
+
+    /// v + ¼ wrapped back into [−0.5, 0.5).
+    @inline(__always)
+    private static func shiftQuarter(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        let w = v + 0.25
+        return w.replacing(with: w - 1, where: w .>= 0.5)
+    }
+
+    /// sin(2πv) for v in [−0.5, 0.5]: fold to [−¼, ¼] by sin's symmetry about ±¼ turn, then an
+    /// odd Taylor polynomial to x¹¹ on [−π/2, π/2].
+    @inline(__always)
+    private static func sinTurns(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        var w = v.replacing(with: 0.5 - v, where: v .> 0.25)
+        w = w.replacing(with: -0.5 - w, where: w .< -0.25)
+        let x = w * 6.283185307179586
+        let x2 = x * x
+        var p: SIMD8<Float> = SIMD8(repeating: -1.0 / 39_916_800)
+        p = p * x2 + 1.0 / 362_880
+        p = p * x2 - 1.0 / 5040
+        p = p * x2 + 1.0 / 120
+        p = p * x2 - 1.0 / 6
+        p = p * x2 + 1
+        return p * x
+    }
+}
+
+extension Kernels {
+    /// Applies a SIMD8 function to a contiguous Float run (the tail through a padded vector).
+    @inline(__always)
+    static func mapFloat8(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, _ f: (SIMD8<Float>) -> SIMD8<Float>) {
+        var i = 0
+        let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
+        while i + 8 <= n {
+            ry.storeBytes(of: f(rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)), toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        if i < n {
+            var tail = SIMD8<Float>(repeating: 0)
+            for j in 0..<(n - i) { tail[j] = x[i + j] }
+            let r = f(tail)
+            for j in 0..<(n - i) { y[i + j] = r[j] }
+        }
+    }
+
+    /// Applies a SIMD8 function of two arguments to contiguous Float runs.
+    @inline(__always)
+    static func zipFloat8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
+                          _ f: (SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>) {
+        var i = 0
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b), ry = UnsafeMutableRawPointer(y)
+        while i + 8 <= n {
+            let r = f(ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self))
+            ry.storeBytes(of: r, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        if i < n {
+            var ta = SIMD8<Float>(repeating: 0), tb = SIMD8<Float>(repeating: 0)
+            for j in 0..<(n - i) { ta[j] = a[i + j]; tb[j] = b[i + j] }
+            let r = f(ta, tb)
+            for j in 0..<(n - i) { y[i + j] = r[j] }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import XCTest
+@testable import DiffuseTensor
+
+/// The vectorised single-precision approximations against the C library.
+final class FastMathTests: XCTestCase {
+    private func lanes(_ values: [Float]) -> [SIMD8<Float>] {
+        stride(from: 0, to: values.count, by: 8).map { i in
+            var v = SIMD8<Float>(repeating: 1)
+            for j in 0..<min(8, values.count - i) { v[j] = values[i + j] }
+            return v
+        }
+    }
+
+    func testExpAccuracy() {
+        let xs = (0..<20_000).map { -87 + 175 * Float($0) / 20_000 }
+        var worst = 0.0
+        for (k, v) in lanes(xs).enumerated() {
+            let y = FastMath.exp(v)
+            for j in 0..<8 where k * 8 + j < xs.count {
+                let exact = Foundation.exp(Double(v[j]))
+                worst = max(worst, abs(Double(y[j]) - exact) / exact)
+            }
+        }
+        XCTAssertLessThan(worst, 3e-7)
+        let edges = FastMath.exp(SIMD8<Float>(-200, -87.5, 0, 89, 1000, .nan, -.infinity, .infinity))
+        XCTAssertEqual(edges[0], 0); XCTAssertEqual(edges[1], 0); XCTAssertEqual(edges[2], 1)
+        XCTAssertEqual(edges[3], .infinity); XCTAssertEqual(edges[4], .infinity); XCTAssertTrue(edges[5].isNaN)
+        XCTAssertEqual(edges[6], 0); XCTAssertEqual(edges[7], .infinity)
+        // Through the tensor API (a tail shorter than one vector included).
+        let t = Tensor<Float>((0..<13).map { Float($0) - 6 })
+        for (a, b) in zip(t.exp().scalars, t.scalars) { XCTAssertEqual(Double(a), Foundation.exp(Double(b)), accuracy: 3e-7 * Foundation.exp(Double(b))) }
+        for (a, b) in zip(t.silu().scalars, t.scalars) { XCTAssertEqual(Double(a), Double(b) / (1 + Foundation.exp(-Double(b))), accuracy: 1e-6) }
+    }
+
+    func testLogAccuracy() {
+        let xs = (0..<20_000).map { Float(Foundation.exp(-80 + 160 * Double($0) / 20_000)) }
+        var worst = 0.0
+        for (k, v) in lanes(xs).enumerated() {
+            let y = FastMath.log(v)
+            for j in 0..<8 where k * 8 + j < xs.count {
+                let exact = Foundation.log(Double(v[j]))
+                worst = max(worst, abs(Double(y[j]) - exact) / (abs(exact) + 1))
+            }
+        }
+        XCTAssertLessThan(worst, 2e-7)
+    }
+
+    func testSinCosAccuracy() {
+        let us = (0..<20_000).map { Float($0) / 20_000 }
+        var worst = 0.0
+        for (k, v) in lanes(us).enumerated() {
+            let (s, c) = FastMath.sinCosTurns(v)
+            for j in 0..<8 where k * 8 + j < us.count {
+                let a = 2 * Double.pi * Double(v[j])
+                worst = max(worst, abs(Double(s[j]) - Foundation.sin(a)), abs(Double(c[j]) - Foundation.cos(a)))
+            }
+        }
+        XCTAssertLessThan(worst, 3e-7)
+    }
+}
