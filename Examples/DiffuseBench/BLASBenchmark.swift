@@ -89,7 +89,7 @@ struct BLASBenchmark: ParsableCommand {
                   + pad(fixed(g.gflops), 10, right: true) + "  " + ratio)
         }
         print("")
-        print("FFT: \(fft.workload): \(fixed(fft.secondsPerCall * 1e3, 3)) ms per call, \(fixed(fft.gflops)) GFLOP/s (5 n log2 n convention); no reference figure")
+        print("FFT: \(fft.workload): \(fixed(fft.secondsPerCall * 1e3, 3)) ms per call, \(fixed(fft.gflops)) GFLOP/s (2.5·n·log₂n flops per real transform); no reference figure")
         for e in elementwise {
             print("Elementwise: \(e.workload), \(e.threads) thread(s): \(fixed(e.gigabytesPerSecond)) GB/s, "
                   + "\(fixed(e.ratioToReference, 2)) of \(fixed(Self.referenceBandwidthPerCore * Double(e.threads), 0)) GB/s reference")
