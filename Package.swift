@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .library(name: "DiffuseTensor", targets: ["DiffuseTensor"]),
         .library(name: "DiffuseNN", targets: ["DiffuseNN"]),
+        .library(name: "DiffuseCore", targets: ["DiffuseCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -42,10 +43,15 @@ let package = Package(
             dependencies: ["DiffuseTensor"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
+        .target(
+            name: "DiffuseCore",
+            dependencies: ["DiffuseTensor", "DiffuseNN"],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+
         // MARK: Test support (not API)
         .target(
             name: "_DiffuseTestSupport",
-            dependencies: ["DiffuseTensor", "DiffuseNN"],
+            dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseCore"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // MARK: Examples
@@ -59,6 +65,11 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // MARK: Tests
+        .testTarget(
+            name: "DiffuseCoreTests",
+            dependencies: ["DiffuseCore", "_DiffuseTestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "DiffuseNNTests",
             dependencies: ["DiffuseNN", "_DiffuseTestSupport"],
