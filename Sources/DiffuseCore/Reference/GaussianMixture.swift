@@ -183,7 +183,7 @@ public struct GaussianMixture: Sendable {
 /// Isotropic mixtures are evaluated in the tensor's own precision with two matrix products per
 /// call (‖x − αμₖ‖² = ‖x‖² − 2α x·μₖ + α²‖μₖ‖²); other mixtures in Double through
 /// ``GaussianMixture/posteriorMean(_:alpha:sigma:)``.
-public struct ExactMixtureModel<S: TensorScalar>: PredictionModel {
+public struct ExactMixtureModel<S: TensorScalar>: DifferentiablePredictionModel {
     public let mixture: GaussianMixture
     private let means: Tensor<S>
     private let meanSquaredNorms: Tensor<S>
@@ -211,19 +211,53 @@ public struct ExactMixtureModel<S: TensorScalar>: PredictionModel {
         return Prediction(denoised: denoised, noise: noise)
     }
 
-    /// E[x₀|x] = Σₖ rₖ [(1 − cₖα)μₖ·… ] computed as Σₖ rₖ (μₖ + αvₖ/Sₖ (x − αμₖ)) with Sₖ = α²vₖ + σ².
+    /// The prediction and (∂x̂₀/∂x)ᵀ·v for the cotangent v, in closed form for isotropic mixtures:
+    /// with mₖ = μₖ + cₖ(x − αμₖ), cₖ = αvₖ/Sₖ and gₖ = −(x − αμₖ)/Sₖ,
+    /// Jᵀv = (Σₖ rₖcₖ)·v + Σₖ rₖ(mₖ·v)(gₖ − ḡ), ḡ = Σₖ rₖgₖ.
+    public func predictWithGradient(_ x: Tensor<S>, at point: TimePoint, state: inout Void,
+                                    cotangent: (Prediction<Tensor<S>>) -> Tensor<S>) -> (prediction: Prediction<Tensor<S>>, gradient: Tensor<S>) {
+        precondition(mixture.isIsotropic, "closed-form gradients are implemented for isotropic mixtures")
+        var unit: Void = ()
+        let prediction = predict(x, at: point, state: &unit)
+        let v = cotangent(prediction)
+        let a = point.alpha, s = point.sigma
+        let total = variances.map { a * a * $0 + s * s }
+        let r = isotropicResponsibilities(x, alpha: a, sigma: s)                                  // [n, K]
+        let c = Tensor<S>(zip(variances, total).map { S(a * $0 / $1) }).reshaped([1, -1])       // cₖ
+        let inverseS = Tensor<S>(total.map { S(1 / $0) }).reshaped([1, -1])
+        let xv = (x * v).sum(alongAxis: 1, keepingDimension: true)                               // [n, 1]
+        let muV = matmul(v, means.transposed())                                                  // [n, K]
+        let mv = muV * (1 - c * S(a)) + xv * c                                                   // mₖ·v
+        let w = r * mv
+        // Σₖ wₖ gₖ = −(Σₖ wₖ/Sₖ)·x + α·(w/S)·μ, and likewise ḡ with r.
+        func weightedG(_ weights: Tensor<S>) -> Tensor<S> {
+            x * -(weights * inverseS).sum(alongAxis: 1, keepingDimension: true) + matmul(weights * inverseS, means) * S(a)
+        }
+        let gBar = weightedG(r)
+        let gradient = v * (r * c).sum(alongAxis: 1, keepingDimension: true) + weightedG(w) - gBar * w.sum(alongAxis: 1, keepingDimension: true)
+        return (prediction, gradient)
+    }
+
+    /// Responsibilities of isotropic components under the noising (α, σ).
+    private func isotropicResponsibilities(_ x: Tensor<S>, alpha a: Double, sigma s: Double) -> Tensor<S> {
+        let d = Double(mixture.dimension)
+        let total = variances.map { a * a * $0 + s * s }
+        let inverse = Tensor<S>(total.map { S(1 / $0) }).reshaped([1, -1])
+        let logNormaliser = Tensor<S>(total.map { S(-0.5 * d * Foundation.log($0)) }).reshaped([1, -1])
+        let xNorm = x.squared().sum(alongAxis: 1, keepingDimension: true)
+        let cross = matmul(x, means.transposed())
+        let distance = (xNorm + cross * S(-2 * a) + meanSquaredNorms * S(a * a)).maximum(Tensor(0))
+        return (logWeights + logNormaliser - distance * inverse * S(0.5)).softmax(alongAxis: 1)
+    }
+
+    /// E[x₀|x] = Σₖ rₖ (μₖ + αvₖ/Sₖ (x − αμₖ)) with Sₖ = α²vₖ + σ².
     private func isotropicPosteriorMean(_ x: Tensor<S>, alpha a: Double, sigma s: Double) -> Tensor<S> {
         let d = Double(mixture.dimension)
         let total = variances.map { a * a * $0 + s * s }
         if total.contains(where: { $0 == 0 }) { return x * S(1 / a) }
-        let inverse = Tensor<S>(total.map { S(1 / $0) }).reshaped([1, -1])                    // [1, K]
-        let logNormaliser = Tensor<S>(total.map { S(-0.5 * d * Foundation.log($0)) }).reshaped([1, -1])
-        let xNorm = x.squared().sum(alongAxis: 1, keepingDimension: true)                    // [n, 1]
-        let cross = matmul(x, means.transposed())                                            // [n, K]
-        // ‖x − αμₖ‖² = ‖x‖² − 2α x·μₖ + α²‖μₖ‖²
-        let distance = (xNorm + cross * S(-2 * a) + meanSquaredNorms * S(a * a)).maximum(Tensor(0))
-        let logits = logWeights + logNormaliser - distance * inverse * S(0.5)
-        let r = logits.softmax(alongAxis: 1)                                                   // [n, K]
+        _ = d
+        // ‖x − αμₖ‖² = ‖x‖² − 2α x·μₖ + α²‖μₖ‖² inside the responsibilities.
+        let r = isotropicResponsibilities(x, alpha: a, sigma: s)                               // [n, K]
         // Σₖ rₖ μₖ (1 − α²vₖ/Sₖ) + x Σₖ rₖ αvₖ/Sₖ
         let shrink = Tensor<S>(zip(variances, total).map { S(a * $0 / $1) }).reshaped([1, -1]) // αvₖ/Sₖ
         let meanWeights = r * (1 - shrink * S(a))

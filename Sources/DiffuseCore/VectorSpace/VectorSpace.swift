@@ -52,7 +52,7 @@ extension VectorSpace {
 /// cosine similarity in adaptive guidance, likelihood estimators).
 public protocol InnerProductSpace: VectorSpace {
     /// The Euclidean inner product over all components.
-    func dot(_ other: Self) -> Double
+    func innerProduct(_ other: Self) -> Double
     /// The number of real components.
     var dimension: Int { get }
     /// Elementwise product (Hadamard), used by Hutchinson estimators and masks.
@@ -61,7 +61,7 @@ public protocol InnerProductSpace: VectorSpace {
 
 extension InnerProductSpace {
     /// The Euclidean norm.
-    public var norm: Double { dot(self).squareRoot() }
+    public var norm: Double { innerProduct(self).squareRoot() }
 }
 
 /// States that can produce Gaussian noise of their own shape, for stochastic samplers.
@@ -93,7 +93,7 @@ extension Tensor: VectorSpace {
 }
 
 extension Tensor: InnerProductSpace {
-    public func dot(_ other: Tensor) -> Double { Double((self * other).sum().scalar) }
+    public func innerProduct(_ other: Tensor) -> Double { Double((self * other).sum().scalar) }
     public var dimension: Int { count }
     public func elementwiseProduct(_ other: Tensor) -> Tensor { self * other }
 }
@@ -133,7 +133,7 @@ extension Array: VectorSpace where Element: TensorScalar {
 }
 
 extension Array: InnerProductSpace where Element: TensorScalar {
-    public func dot(_ other: [Element]) -> Double { zip(self, other).reduce(0) { $0 + Double($1.0) * Double($1.1) } }
+    public func innerProduct(_ other: [Element]) -> Double { zip(self, other).reduce(0) { $0 + Double($1.0) * Double($1.1) } }
     public var dimension: Int { count }
     public func elementwiseProduct(_ other: [Element]) -> [Element] { zip(self, other).map { $0 * $1 } }
 }
@@ -171,7 +171,7 @@ extension SIMDVectorSpace {
         return result
     }
 
-    public func dot(_ other: Self) -> Double {
+    public func innerProduct(_ other: Self) -> Double {
         var s = 0.0
         for i in 0..<scalarCount { s += Double(self[i]) * Double(other[i]) }
         return s
