@@ -58,10 +58,11 @@ let package = Package(
         .executableTarget(
             name: "diffuse-bench",
             dependencies: [
-                "DiffuseTensor", "DiffuseNN",
+                "DiffuseTensor", "DiffuseNN", "DiffuseCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/DiffuseBench",
+            exclude: ["Reference"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // MARK: Tests

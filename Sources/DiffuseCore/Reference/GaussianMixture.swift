@@ -201,6 +201,9 @@ public struct ExactMixtureModel<S: TensorScalar>: DifferentiablePredictionModel 
     public func predict(_ x: Tensor<S>, at point: TimePoint, state: inout Void) -> Prediction<Tensor<S>> {
         precondition(x.rank == 2 && x.shape[1] == mixture.dimension, "ExactMixtureModel expects [n, \(mixture.dimension)] points, got \(x.shape)")
         let a = point.alpha, s = point.sigma
+        if mixture.isIsotropic && s > 0 {
+            return fusedIsotropicPrediction(x, alpha: a, sigma: s)
+        }
         let denoised: Tensor<S>
         if mixture.isIsotropic {
             denoised = isotropicPosteriorMean(x, alpha: a, sigma: s)
@@ -208,6 +211,56 @@ public struct ExactMixtureModel<S: TensorScalar>: DifferentiablePredictionModel 
             denoised = Tensor<S>(try! mixture.posteriorMean(Tensor<Double>(x), alpha: a, sigma: s))
         }
         let noise = s > 0 ? x.scaled(by: S(1 / s), adding: denoised, scaledBy: S(-a / s)) : Tensor(zeros: x.shape)
+        return Prediction(denoised: denoised, noise: noise)
+    }
+
+    /// The isotropic posterior mean and noise estimate in two matrix products and two fused
+    /// passes: C = x·μᵀ (BLAS); per row, the log-responsibilities from ‖x‖², C and ‖μₖ‖² (log-sum-exp
+    /// over K in registers) give the weights Wₖ = rₖ(1 − αcₖ) and the coefficient Σₖ rₖcₖ of x;
+    /// x̂₀ = W·μ (BLAS) + (Σₖ rₖcₖ)·x and ε̂ = (x − αx̂₀)/σ in one pass.
+    private func fusedIsotropicPrediction(_ x: Tensor<S>, alpha a: Double, sigma s: Double) -> Prediction<Tensor<S>> {
+        let n = x.shape[0], d = mixture.dimension, k = variances.count
+        let total = variances.map { a * a * $0 + s * s }
+        let logConstant = zip(total, mixture.components).map { Foundation.log($1.weight) - 0.5 * Double(d) * Foundation.log($0) }
+        let inverse = total.map { 1 / $0 }
+        let shrink = zip(variances, total).map { a * $0 / $1 }                 // cₖ = αvₖ/Sₖ
+        let meanNorms = meanSquaredNorms.scalars.map(Double.init)
+        let xc = x.contiguous()
+        let cross = matmul(xc, means.transposed())                              // [n, K]
+        let constants = MixtureRowConstants(alpha: a, logConstant: logConstant, inverse: inverse, shrink: shrink, meanNorms: meanNorms, dimension: d)
+        var coefficient = [Double](repeating: 0, count: n)
+        let weights = Tensor<S>(shape: [n, k]) { w in
+            cross.withUnsafeBufferPointer { c in
+                xc.withUnsafeBufferPointer { xp in
+                    coefficient.withUnsafeMutableBufferPointer { coef in
+                        Parallel.forEachChunk(count: n, minimumChunk: 512) { rows in
+                            if S.self == Float.self {
+                                mixtureWeightRows(rows, rebound(xp, Float.self), rebound(c, Float.self), rebound(w, Float.self), coef, constants)
+                            } else {
+                                mixtureWeightRows(rows, rebound(xp, Double.self), rebound(c, Double.self), rebound(w, Double.self), coef, constants)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var denoised = matmul(weights, means)                                   // Σₖ Wₖ μₖ
+        var noise = Tensor<S>(shape: [n, d]) { _ in }                           // every element is written below
+        denoised.withUnsafeMutableBufferPointer { dp in
+            noise.withUnsafeMutableBufferPointer { np in
+                xc.withUnsafeBufferPointer { xp in
+                    coefficient.withUnsafeBufferPointer { coef in
+                        Parallel.forEachChunk(count: n, minimumChunk: 512) { rows in
+                            if S.self == Float.self {
+                                mixtureOutputRows(rows, rebound(xp, Float.self), rebound(dp, Float.self), rebound(np, Float.self), coef, d, alpha: a, sigma: s)
+                            } else {
+                                mixtureOutputRows(rows, rebound(xp, Double.self), rebound(dp, Double.self), rebound(np, Double.self), coef, d, alpha: a, sigma: s)
+                            }
+                        }
+                    }
+                }
+            }
+        }
         return Prediction(denoised: denoised, noise: noise)
     }
 
@@ -262,5 +315,68 @@ public struct ExactMixtureModel<S: TensorScalar>: DifferentiablePredictionModel 
         let shrink = Tensor<S>(zip(variances, total).map { S(a * $0 / $1) }).reshaped([1, -1]) // αvₖ/Sₖ
         let meanWeights = r * (1 - shrink * S(a))
         return matmul(meanWeights, means) + x * (r * shrink).sum(alongAxis: 1, keepingDimension: true)
+    }
+}
+
+struct MixtureRowConstants {
+    var alpha: Double
+    var logConstant: [Double]
+    var inverse: [Double]
+    var shrink: [Double]
+    var meanNorms: [Double]
+    var dimension: Int
+}
+
+@inline(__always)
+private func rebound<S, T>(_ p: UnsafeBufferPointer<S>, _: T.Type) -> UnsafeBufferPointer<T> {
+    UnsafeBufferPointer(start: UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: T.self), count: p.count)
+}
+
+@inline(__always)
+private func rebound<S, T>(_ p: UnsafeMutableBufferPointer<S>, _: T.Type) -> UnsafeMutableBufferPointer<T> {
+    UnsafeMutableBufferPointer(start: UnsafeMutableRawPointer(p.baseAddress!).assumingMemoryBound(to: T.self), count: p.count)
+}
+
+/// Per row: the responsibilities from ‖x‖², x·μₖ and ‖μₖ‖² (log-sum-exp over K, the exponentials
+/// in the element type), the weights rₖ(1 − αcₖ) and Σₖ rₖcₖ.
+private func mixtureWeightRows<T: TensorScalar>(_ rows: Range<Int>, _ x: UnsafeBufferPointer<T>, _ cross: UnsafeBufferPointer<T>,
+                                                _ w: UnsafeMutableBufferPointer<T>, _ coefficient: UnsafeMutableBufferPointer<Double>,
+                                                _ c: MixtureRowConstants) {
+    let k = c.logConstant.count, d = c.dimension, a = c.alpha
+    withUnsafeTemporaryAllocation(of: T.self, capacity: k) { logits in
+        for i in rows {
+            var norm: T = 0
+            for j in 0..<d { let v = x[i * d + j]; norm += v * v }
+            var m = -T.infinity
+            for q in 0..<k {
+                let distance = Swift.max(Double(norm) - 2 * a * Double(cross[i * k + q]) + a * a * c.meanNorms[q], 0)
+                logits[q] = T(c.logConstant[q] - 0.5 * distance * c.inverse[q])
+                m = Swift.max(m, logits[q])
+            }
+            var sum: T = 0
+            for q in 0..<k { logits[q] = T.exp(logits[q] - m); sum += logits[q] }
+            var cx = 0.0
+            for q in 0..<k {
+                let r = Double(logits[q] / sum)
+                w[i * k + q] = T(r * (1 - a * c.shrink[q]))
+                cx += r * c.shrink[q]
+            }
+            coefficient[i] = cx
+        }
+    }
+}
+
+/// Per row: x̂₀ += (Σₖ rₖcₖ)·x and ε̂ = (x − αx̂₀)/σ.
+private func mixtureOutputRows<T: TensorScalar>(_ rows: Range<Int>, _ x: UnsafeBufferPointer<T>, _ denoised: UnsafeMutableBufferPointer<T>,
+                                                _ noise: UnsafeMutableBufferPointer<T>, _ coefficient: UnsafeBufferPointer<Double>, _ d: Int,
+                                                alpha a: Double, sigma s: Double) {
+    let scaleX = T(1 / s), scaleD = T(-a / s)
+    for i in rows {
+        let cx = T(coefficient[i])
+        for j in (i * d)..<((i + 1) * d) {
+            let v = denoised[j] + cx * x[j]
+            denoised[j] = v
+            noise[j] = scaleX * x[j] + scaleD * v
+        }
     }
 }

@@ -82,14 +82,6 @@ extension Tensor: VectorSpace {
     public func subtracting(_ other: Tensor) -> Tensor { self - other }
     public func scaled(by factor: Scalar) -> Tensor { self * factor }
 
-    public static func linearCombination(_ coefficients: [Scalar], _ vectors: [Tensor]) -> Tensor {
-        precondition(!vectors.isEmpty && coefficients.count == vectors.count,
-                     "linearCombination needs matching, non-empty lists (\(coefficients.count) coefficients, \(vectors.count) vectors)")
-        for v in vectors { precondition(v.shape == vectors[0].shape, "linearCombination of shapes \(v.shape) and \(vectors[0].shape)") }
-        var result = vectors[0].scaled(by: coefficients[0])
-        for k in 1..<vectors.count { result = result.scaled(by: 1, adding: vectors[k], scaledBy: coefficients[k]) }
-        return result
-    }
 }
 
 extension Tensor: InnerProductSpace {

@@ -39,6 +39,29 @@ extension Tensor {
     public static func *= (lhs: inout Tensor, rhs: Scalar) { lhs.update(.multiply, with: Tensor(rhs)) }
     public static func /= (lhs: inout Tensor, rhs: Scalar) { lhs.update(.divide, with: Tensor(rhs)) }
 
+    /// Σₖ coefficients[k]·tensors[k] for tensors of one shape, in one pass, each element summed
+    /// left to right ((c₀t₀ + c₁t₁) + c₂t₂ …).
+    public static func linearCombination(_ coefficients: [Scalar], _ tensors: [Tensor]) -> Tensor {
+        precondition(!tensors.isEmpty && coefficients.count == tensors.count,
+                     "linearCombination needs matching, non-empty lists (\(coefficients.count) coefficients, \(tensors.count) tensors)")
+        for t in tensors { precondition(t.shape == tensors[0].shape, "linearCombination of shapes \(t.shape) and \(tensors[0].shape)") }
+        let sources = tensors.map { $0.contiguous() }
+        return Tensor(shape: tensors[0].shape) { out in
+            let pointers = sources.map { UnsafePointer($0.basePointer) }
+            Parallel.forEachChunk(count: out.count, minimumChunk: 1 << 15) { r in
+                switch ScalarKind.of(Scalar.self) {
+                case .float:
+                    Kernels.combinationLoop(coefficients.map { Float($0) }, pointers.map { rebound($0, to: Float.self) + r.lowerBound },
+                                            rebound(out.baseAddress! + r.lowerBound, to: Float.self), r.count)
+                case .double:
+                    Kernels.combinationLoop(coefficients.map { Double($0) }, pointers.map { rebound($0, to: Double.self) + r.lowerBound },
+                                            rebound(out.baseAddress! + r.lowerBound, to: Double.self), r.count)
+                }
+            }
+            withExtendedLifetime(sources) {}
+        }
+    }
+
     /// `alpha * self + beta * other`, elementwise with broadcasting, in one pass when shapes match.
     public func scaled(by alpha: Scalar, adding other: Tensor, scaledBy beta: Scalar) -> Tensor {
         if shape == other.shape {
@@ -165,22 +188,49 @@ extension Kernels {
     }
 
     @inline(__always)
-    private static func axpbyLoop<T: TensorScalar>(_ a: T, _ y: UnsafeMutablePointer<T>, _ b: T, _ x: UnsafePointer<T>, _ n: Int) {
-        for i in 0..<n { y[i] = a * y[i] + b * x[i] }
-    }
-
-    /// Whether every element of a buffer is finite.
-    static func allFinite<S: TensorScalar>(_ b: UnsafeBufferPointer<S>) -> Bool {
-        switch ScalarKind.of(S.self) {
-        case .float: return finiteLoop(UnsafeBufferPointer(start: rebound(b.baseAddress!, to: Float.self), count: b.count))
-        case .double: return finiteLoop(UnsafeBufferPointer(start: rebound(b.baseAddress!, to: Double.self), count: b.count))
+    static func combinationLoop<T: TensorScalar>(_ c: [T], _ x: [UnsafePointer<T>], _ y: UnsafeMutablePointer<T>, _ n: Int) {
+        switch x.count {
+        case 1:
+            let (c0, x0) = (c[0], x[0])
+            for i in 0..<n { y[i] = c0 * x0[i] }
+        case 2:
+            let (c0, c1, x0, x1) = (c[0], c[1], x[0], x[1])
+            for i in 0..<n { y[i] = c0 * x0[i] + c1 * x1[i] }
+        case 3:
+            let (c0, c1, c2, x0, x1, x2) = (c[0], c[1], c[2], x[0], x[1], x[2])
+            for i in 0..<n { y[i] = c0 * x0[i] + c1 * x1[i] + c2 * x2[i] }
+        case 4:
+            let (c0, c1, c2, c3, x0, x1, x2, x3) = (c[0], c[1], c[2], c[3], x[0], x[1], x[2], x[3])
+            for i in 0..<n { y[i] = c0 * x0[i] + c1 * x1[i] + c2 * x2[i] + c3 * x3[i] }
+        default:
+            for i in 0..<n {
+                var s = c[0] * x[0][i]
+                for k in 1..<x.count { s = s + c[k] * x[k][i] }
+                y[i] = s
+            }
         }
     }
 
     @inline(__always)
-    private static func finiteLoop<T: TensorScalar>(_ b: UnsafeBufferPointer<T>) -> Bool {
-        var ok = true
-        for v in b { ok = ok && v.isFinite }
-        return ok
+    private static func axpbyLoop<T: TensorScalar>(_ a: T, _ y: UnsafeMutablePointer<T>, _ b: T, _ x: UnsafePointer<T>, _ n: Int) {
+        for i in 0..<n { y[i] = a * y[i] + b * x[i] }
+    }
+
+    /// Whether every element of a buffer is finite, from the exponent bits: an all-ones exponent
+    /// (NaN or ±∞) plus one exponent unit carries into the sign bit. Integer OR-accumulation
+    /// vectorises; a floating-point sum would not (its order is fixed).
+    static func allFinite<S: TensorScalar>(_ b: UnsafeBufferPointer<S>) -> Bool {
+        switch ScalarKind.of(S.self) {
+        case .float:
+            let p = UnsafeRawPointer(b.baseAddress!).assumingMemoryBound(to: UInt32.self)
+            var acc: UInt32 = 0
+            for i in 0..<b.count { acc |= (p[i] & 0x7F80_0000) &+ 0x0080_0000 }
+            return acc & 0x8000_0000 == 0
+        case .double:
+            let p = UnsafeRawPointer(b.baseAddress!).assumingMemoryBound(to: UInt64.self)
+            var acc: UInt64 = 0
+            for i in 0..<b.count { acc |= (p[i] & 0x7FF0_0000_0000_0000) &+ 0x0010_0000_0000_0000 }
+            return acc & 0x8000_0000_0000_0000 == 0
+        }
     }
 }

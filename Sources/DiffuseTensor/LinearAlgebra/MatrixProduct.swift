@@ -41,7 +41,8 @@ public func matmul<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S>
     guard let batch = Shape.broadcast(Array(a2.shape.dropLast(2)), Array(b2.shape.dropLast(2))) else {
         preconditionFailure("matmul: batch shapes of \(a.shape) and \(b.shape) do not broadcast")
     }
-    var result = Tensor<S>(zeros: batch + [m, n])
+    // BLAS never reads C when β = 0, so the result need not be zeroed (unless k = 0).
+    var result = k == 0 ? Tensor<S>(zeros: batch + [m, n]) : Tensor<S>(shape: batch + [m, n]) { _ in }
     matmul(a2, b2, into: &result, alpha: 1, beta: 0)
     if a.rank == 1 { result = result.squeezingShape(at: [result.rank - 2]) }
     if b.rank == 1 { result = result.squeezingShape(at: [result.rank - 1]) }

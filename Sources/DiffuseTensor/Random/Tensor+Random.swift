@@ -28,7 +28,7 @@ extension Tensor {
     ///     their own equal rows `a..<b` of a larger draw.
     ///
     /// `Float` rows use a vectorised Box–Muller transform (see `FastMath`) on 23-bit uniforms,
-    /// eight normals per two Philox blocks; `Double` rows use ``RandomStream/normal(_:)``.
+    /// sixteen normals per four Philox blocks; `Double` rows use ``RandomStream/normal(_:)``.
     public static func randomNormal(shape: [Int], key: RandomKey, sampleOffset: Int = 0) -> Tensor {
         randomRows(shape: shape, key: key, sampleOffset: sampleOffset) { stream, row in
             switch ScalarKind.of(Scalar.self) {
@@ -92,35 +92,33 @@ extension Tensor {
     }
 }
 
-/// Standard normals for one stream: block pair i (counters 2i and 2i+1 of `key`) gives eight
-/// values, (r cos θ, r sin θ) for four (u₁, u₂) pairs with r = √(−2 log u₁), θ = 2πu₂.
+/// Standard normals for one stream by the Box–Muller transform on 23-bit uniforms. Iteration i
+/// takes Philox blocks 4i…4i+3 of `key` (four in SIMD lanes): their first two words give eight
+/// u₁ ∈ (0, 1], their last two eight u₂ ∈ [0, 1); r = √(−2 log u₁) and (r cos 2πu₂, r sin 2πu₂)
+/// fill 16 outputs (cosines first).
 private func fillNormalFloat(_ out: UnsafeMutableBufferPointer<Float>, key: RandomKey) {
     let n = out.count
-    var i = 0
     var counter: UInt32 = 0
-    let scale: Float = 0x1p-23
+    var i = 0
+    let o = out.baseAddress!
     while i < n {
-        let a = Philox4x32.block(counter: SIMD4(counter, 0, 0, 0), key: key.words)
-        let b = Philox4x32.block(counter: SIMD4(counter &+ 1, 0, 0, 0), key: key.words)
-        counter &+= 2
-        // u₁ in (0, 1] from a, u₂ in [0, 1) from b; each lane pair (j, j+4) shares (u₁, u₂).
-        let wordsA = SIMD8<UInt32>(a.x, a.y, a.z, a.w, a.x, a.y, a.z, a.w)
-        let wordsB = SIMD8<UInt32>(b.x, b.y, b.z, b.w, b.x, b.y, b.z, b.w)
-        // The top 23 bits as a float: or them into the mantissa of 2²³ and subtract 2²³
-        // (no int→float conversion).
-        let ua = unsafeBitCast((wordsA &>> 9) | 0x4B00_0000, to: SIMD8<Float>.self) - 8_388_608
-        let ub = unsafeBitCast((wordsB &>> 9) | 0x4B00_0000, to: SIMD8<Float>.self) - 8_388_608
-        let u1 = (ua + 1) * scale
-        let u2 = ub * scale
-        let r = (-2 * FastMath.log(u1)).squareRoot()
+        let (w0, w1, w2, w3) = Philox4x32.blocks(counters: SIMD4(counter, counter &+ 1, counter &+ 2, counter &+ 3), key: key.words)
+        counter &+= 4
+        // The top 23 bits as floats: or them into the mantissa of 2²³ and subtract 2²³.
+        let bits1 = (SIMD8(lowHalf: w0, highHalf: w1) &>> 9) | 0x4B00_0000
+        let bits2 = (SIMD8(lowHalf: w2, highHalf: w3) &>> 9) | 0x4B00_0000
+        let u1 = (unsafeBitCast(bits1, to: SIMD8<Float>.self) - 8_388_607) * 0x1p-23
+        let u2 = (unsafeBitCast(bits2, to: SIMD8<Float>.self) - 8_388_608) * 0x1p-23
+        let r = FastMath.squareRoot(-2 * FastMath.log(u1))
         let (s, c) = FastMath.sinCosTurns(u2)
-        let z = r * SIMD8(lowHalf: c.lowHalf, highHalf: s.highHalf)
-        let m = Swift.min(8, n - i)
-        if m == 8 {
-            UnsafeMutableRawPointer(out.baseAddress! + i).storeBytes(of: z, as: SIMD8<Float>.self)
+        let zc = r * c, zs = r * s
+        if i + 16 <= n {
+            UnsafeMutableRawPointer(o + i).storeBytes(of: zc, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(o + i + 8).storeBytes(of: zs, as: SIMD8<Float>.self)
         } else {
-            for j in 0..<m { out[i + j] = z[j] }
+            for j in 0..<Swift.min(8, n - i) { o[i + j] = zc[j] }
+            for j in 0..<Swift.max(0, Swift.min(8, n - i - 8)) { o[i + 8 + j] = zs[j] }
         }
-        i += 8
+        i += 16
     }
 }
