@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "DiffuseTensor", targets: ["DiffuseTensor"]),
         .library(name: "DiffuseNN", targets: ["DiffuseNN"]),
         .library(name: "DiffuseCore", targets: ["DiffuseCore"]),
+        .library(name: "DiffuseTimeSeries", targets: ["DiffuseTimeSeries"]),
+        .library(name: "DiffusePlot", targets: ["DiffusePlot"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -48,6 +50,15 @@ let package = Package(
             dependencies: ["DiffuseTensor", "DiffuseNN"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
+        .target(
+            name: "DiffuseTimeSeries",
+            dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseCore"],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+
+        .target(
+            name: "DiffusePlot",
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+
         // MARK: Test support (not API)
         .target(
             name: "_DiffuseTestSupport",
@@ -58,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "diffuse-bench",
             dependencies: [
-                "DiffuseTensor", "DiffuseNN", "DiffuseCore",
+                "DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseTimeSeries",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/DiffuseBench",

@@ -9,5 +9,5 @@ struct DiffuseBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diffuse-bench",
         abstract: "Measure Diffuse's speed (build with -c release).",
-        subcommands: [BLASBenchmark.self, TrainMLPBenchmark.self, GMMSampleBenchmark.self])
+        subcommands: [BLASBenchmark.self, TrainMLPBenchmark.self, GMMSampleBenchmark.self, TSDiffStepBenchmark.self])
 }

@@ -59,3 +59,28 @@ final class FastMathTests: XCTestCase {
         XCTAssertLessThan(worst, 3e-7)
     }
 }
+
+final class FastActivationTests: XCTestCase {
+    /// The vectorised Float tanh and GELU (and their derivatives) against the C library in Double.
+    func testTanhAndGELU() {
+        let xs = (0..<4001).map { -10 + Float($0) / 200 }
+        let t = Tensor<Float>(xs)
+        var worstTanh = 0.0, worstGELU = 0.0, worstTanhGrad = 0.0, worstGELUGrad = 0.0
+        let tanh = t.tanh().scalars, gelu = t.gelu().scalars
+        let one = Tensor<Float>(ones: [xs.count])
+        let dtanh = t.activationGradient(.tanh, upstream: one).scalars, dgelu = t.activationGradient(.gelu, upstream: one).scalars
+        for (i, x) in xs.enumerated() {
+            let d = Double(x)
+            worstTanh = max(worstTanh, abs(Double(tanh[i]) - Foundation.tanh(d)))
+            let g = 0.5 * d * (1 + Foundation.erf(d / 2.0.squareRoot()))
+            worstGELU = max(worstGELU, abs(Double(gelu[i]) - g) / max(1, abs(g)))
+            worstTanhGrad = max(worstTanhGrad, abs(Double(dtanh[i]) - (1 - Foundation.tanh(d) * Foundation.tanh(d))))
+            let dg = 0.5 * (1 + Foundation.erf(d / 2.0.squareRoot())) + d * Foundation.exp(-0.5 * d * d) / (2 * Double.pi).squareRoot()
+            worstGELUGrad = max(worstGELUGrad, abs(Double(dgelu[i]) - dg))
+        }
+        XCTAssertLessThan(worstTanh, 5e-7)
+        XCTAssertLessThan(worstGELU, 1e-6)
+        XCTAssertLessThan(worstTanhGrad, 1e-6)
+        XCTAssertLessThan(worstGELUGrad, 1e-6)
+    }
+}

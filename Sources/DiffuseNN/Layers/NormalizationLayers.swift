@@ -23,9 +23,8 @@ public struct LayerNorm: UnaryLayer, Equatable {
 
     public func callAsFunction<S: TensorScalar>(_ x: Variable<S>, _ parameters: BoundParameters<S>) -> Variable<S> {
         precondition(x.shape.last == size, "LayerNorm '\(name)' expects last axis \(size), got shape \(x.shape)")
-        let y = x.standardized(overLastAxes: 1, epsilon: S(epsilon))
-        guard isAffine else { return y }
-        return y * parameters[joinName(name, "weight")] + parameters[joinName(name, "bias")]
+        return layerNormalization(x, weight: isAffine ? parameters[joinName(name, "weight")] : nil,
+                                  bias: isAffine ? parameters[joinName(name, "bias")] : nil, epsilon: epsilon)
     }
 }
 

@@ -106,6 +106,22 @@ public struct S4D: UnaryLayer, Equatable {
         return Variable.stack(kernels, alongAxis: 0)
     }
 
+    /// The layer applied to `u` `[B, L, H]` (channels last): the FFT runs along the time axis in
+    /// place and the projections are plain matrix products, with no transposes.
+    public func channelsLast<S: TensorScalar>(_ u: Variable<S>, _ p: BoundParameters<S>) -> Variable<S> {
+        precondition(u.rank == 3 && u.shape[2] == channels, "S4D '\(name)' expects [batch, length, \(channels)], got \(u.shape)")
+        let length = u.shape[1]
+        let k = kernel(length: length, p)
+        let forward = k.selecting(axis: 0, index: 0).padded(alongAxis: 1, before: 0, after: length)
+        let combined = bidirectional
+            ? forward + k.selecting(axis: 0, index: 1).reversed(axis: 1).padded(alongAxis: 1, before: length, after: 0)
+            : forward
+        var y = circularConvolution(u, kernel: combined.transposed(), alongAxis: 1)
+        y = y + u * p[joinName(name, "D")].reshaped([1, 1, channels])
+        let w = p[outputProjection.weightName].reshaped([channels, channels])
+        return linear(y.gelu(), weight: w, bias: p[outputProjection.biasName])
+    }
+
     /// The layer applied to `u` `[B, H, L]`.
     public func callAsFunction<S: TensorScalar>(_ u: Variable<S>, _ p: BoundParameters<S>) -> Variable<S> {
         precondition(u.rank == 3 && u.shape[1] == channels, "S4D '\(name)' expects [batch, \(channels), length], got \(u.shape)")

@@ -65,32 +65,40 @@ public func convolution1D<S: TensorScalar>(_ x: Variable<S>, weight: Variable<S>
     }
 }
 
-/// The first L outputs of the circular convolution of length N of `signal` `[..., L]` (zero-
-/// padded to N) with `kernel` `[..., N]`, by FFT: y = irfft(rfft(u, N) · rfft(k, N))[..<L].
-/// Leading axes broadcast. With a causal kernel zero-padded to N ≥ 2L − 1 this is the linear
-/// causal convolution; with a kernel whose second half holds a reversed anti-causal part it is
-/// the bidirectional convolution of S4 layers.
+/// The first L outputs of the circular convolution of length N of `signal` (zero-padded to N
+/// along `axis`) with `kernel`, by FFT: y = irfft(rfft(u, N) · rfft(k, N))[..<L].
+/// The kernel's length-N axis is the same axis counted from the end, and the other axes
+/// broadcast: a `[N, H]` kernel with a `[B, L, H]` signal along axis 1 (channels last), or a
+/// `[H, N]` kernel with a `[B, H, L]` signal along the last axis. With a causal kernel
+/// zero-padded to N ≥ 2L − 1 this is the linear causal convolution; with a kernel whose second
+/// half holds a reversed anti-causal part it is the bidirectional convolution of S4 layers.
 ///
 /// Pullbacks are circular correlations, also by FFT: ∂u = irfft(G · conj(K))[..<L] and
 /// ∂k = irfft(G · conj(U)) summed over the broadcast axes (in frequency space).
-public func circularConvolution<S: TensorScalar>(_ signal: Variable<S>, kernel: Variable<S>) -> Variable<S> {
-    let length = signal.shape[signal.rank - 1]
-    let n = kernel.shape[kernel.rank - 1]
+public func circularConvolution<S: TensorScalar>(_ signal: Variable<S>, kernel: Variable<S>, alongAxis axis: Int = -1) -> Variable<S> {
+    let a = Shape.normalize(axis: axis, rank: signal.rank)
+    let fromEnd = signal.rank - a
+    let ka = kernel.rank - fromEnd
+    precondition(ka >= 0, "circularConvolution: the kernel needs the convolution axis at the same position from the end")
+    let length = signal.shape[a]
+    let n = kernel.shape[ka]
     precondition(n >= length, "circularConvolution: kernel length \(n) is shorter than the signal length \(length)")
-    let u = FFT.realForward(signal.value, length: n)
-    let k = FFT.realForward(kernel.value, length: n)
-    let y = FFT.realInverse(u.multiplied(by: k), length: n).slice(axis: -1, 0..<length).contiguous()
+    let u = FFT.realForward(signal.value, alongAxis: a, length: n)
+    let k = FFT.realForward(kernel.value, alongAxis: ka, length: n)
+    let y = FFT.realInverse(u.multiplied(by: k), length: n, alongAxis: a).slice(axis: a, 0..<length).contiguous()
     return Variable.record(y, inputs: [signal, kernel]) { g, needed in
-        let gf = FFT.realForward(g, length: n)
+        let gf = FFT.realForward(g, alongAxis: a, length: n)
         var gu: Tensor<S>? = nil, gk: Tensor<S>? = nil
         if needed[0] {
-            gu = FFT.realInverse(gf.multiplied(by: k, conjugatingOther: true), length: n)
-                .slice(axis: -1, 0..<length).contiguous().summed(toShape: signal.shape)
+            gu = FFT.realInverse(gf.multiplied(by: k, conjugatingOther: true), length: n, alongAxis: a)
+                .slice(axis: a, 0..<length).contiguous().summed(toShape: signal.shape)
         }
         if needed[1] {
             let product = gf.multiplied(by: u, conjugatingOther: true)
-            let reduced = ComplexTensor(interleaved: product.interleaved.summed(toShape: Array(kernel.shape.dropLast()) + [n / 2 + 1, 2]))
-            gk = FFT.realInverse(reduced, length: n)
+            var frequencyShape = kernel.shape
+            frequencyShape[ka] = n / 2 + 1
+            let reduced = ComplexTensor(interleaved: product.interleaved.summed(toShape: frequencyShape + [2]))
+            gk = FFT.realInverse(reduced, length: n, alongAxis: ka)
         }
         return [gu, gk]
     }

@@ -21,3 +21,95 @@ extension Variable {
         }
     }
 }
+
+/// Layer normalisation over the last axis in one fused kernel (Ba et al. 2016):
+/// y = (x − μ)/√(σ² + ε)·γ + β per row, with the biased variance. The pullback is the closed form
+/// ∂x = (ĝ − mean ĝ − x̂·mean(ĝ·x̂))/√(σ² + ε) with ĝ = g·γ, ∂γ = Σ g·x̂ and ∂β = Σ g over rows.
+public func layerNormalization<S: TensorScalar>(_ x: Variable<S>, weight: Variable<S>?, bias: Variable<S>?, epsilon: Double = 1e-5) -> Variable<S> {
+    let d = x.shape[x.rank - 1]
+    let rows = x.value.count / Swift.max(d, 1)
+    let source = x.value.contiguous()
+    var rstd = [Double](repeating: 0, count: rows)
+    let normalized = Tensor<S>(shape: x.shape) { out in
+        source.withUnsafeBufferPointer { xp in
+            rstd.withUnsafeMutableBufferPointer { rp in
+                Parallel.forEachChunk(count: rows, minimumChunk: Swift.max(1, 16384 / Swift.max(d, 1))) { range in
+                    if S.self == Float.self {
+                        normalizeRows(range, rebound(xp.baseAddress!, Float.self), rebound(out.baseAddress!, Float.self), rp.baseAddress!, d, epsilon)
+                    } else {
+                        normalizeRows(range, rebound(xp.baseAddress!, Double.self), rebound(out.baseAddress!, Double.self), rp.baseAddress!, d, epsilon)
+                    }
+                }
+            }
+        }
+    }
+    var y = normalized
+    if let weight { y = y * weight.value }
+    if let bias { y = y + bias.value }
+    var inputs = [x]
+    if let weight { inputs.append(weight) }
+    if let bias { inputs.append(bias) }
+    return Variable.record(y, inputs: inputs) { g, needed in
+        let gc = g.contiguous()
+        let gHat = weight.map { gc * $0.value } ?? gc
+        var result: [Tensor<S>?] = []
+        if needed[0] {
+            let gx = Tensor<S>(shape: x.shape) { out in
+                gHat.withUnsafeBufferPointer { gp in
+                    normalized.withUnsafeBufferPointer { np in
+                        rstd.withUnsafeBufferPointer { rp in
+                            Parallel.forEachChunk(count: rows, minimumChunk: Swift.max(1, 16384 / Swift.max(d, 1))) { range in
+                                if S.self == Float.self {
+                                    normalizeRowsBackward(range, rebound(gp.baseAddress!, Float.self), rebound(np.baseAddress!, Float.self),
+                                                          rebound(out.baseAddress!, Float.self), rp.baseAddress!, d)
+                                } else {
+                                    normalizeRowsBackward(range, rebound(gp.baseAddress!, Double.self), rebound(np.baseAddress!, Double.self),
+                                                          rebound(out.baseAddress!, Double.self), rp.baseAddress!, d)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            result.append(gx)
+        } else {
+            result.append(nil)
+        }
+        let flatG = gc.reshaped([rows, d])
+        if weight != nil { result.append(needed[result.count] ? (flatG * normalized.reshaped([rows, d])).sum(alongAxis: 0) : nil) }
+        if bias != nil { result.append(needed[result.count] ? flatG.sum(alongAxis: 0) : nil) }
+        return result
+    }
+}
+
+@inline(__always)
+private func normalizeRows<T: TensorScalar>(_ rows: Range<Int>, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>,
+                                            _ rstd: UnsafeMutablePointer<Double>, _ d: Int, _ epsilon: Double) {
+    for r in rows {
+        let row = x + r * d
+        var sum: T = 0
+        for j in 0..<d { sum += row[j] }
+        let mean = sum / T(d)
+        var squares: T = 0
+        for j in 0..<d { let c = row[j] - mean; squares += c * c }
+        let inverse = 1 / (squares / T(d) + T(epsilon)).squareRoot()
+        rstd[r] = Double(inverse)
+        let out = y + r * d
+        for j in 0..<d { out[j] = (row[j] - mean) * inverse }
+    }
+}
+
+@inline(__always)
+private func normalizeRowsBackward<T: TensorScalar>(_ rows: Range<Int>, _ g: UnsafePointer<T>, _ xhat: UnsafePointer<T>,
+                                                    _ out: UnsafeMutablePointer<T>, _ rstd: UnsafePointer<Double>, _ d: Int) {
+    for r in rows {
+        let gr = g + r * d, xr = xhat + r * d
+        var m1: T = 0, m2: T = 0
+        for j in 0..<d { m1 += gr[j]; m2 += gr[j] * xr[j] }
+        m1 /= T(d)
+        m2 /= T(d)
+        let s = T(rstd[r])
+        let o = out + r * d
+        for j in 0..<d { o[j] = s * (gr[j] - m1 - xr[j] * m2) }
+    }
+}

@@ -32,9 +32,9 @@ public func vandermondeKernel<S: TensorScalar>(coefficientsReal cr: Variable<S>,
             }
         }
     }
-    let value = Tensor<S>(shape: [rows, length], scalars: kernel.map { S($0) })
+    let value = Tensor<S>(Tensor<Double>(shape: [rows, length], scalars: kernel))
     return Variable.record(value, inputs: [cr, ci, zr, zi]) { g, needed in
-        let gk = g.contiguous().scalars.map(Double.init)
+        let gk = Tensor<Double>(g).scalars
         var gc = [Double](repeating: 0, count: 2 * rows * modes), gz = [Double](repeating: 0, count: 2 * rows * modes)
         gc.withUnsafeMutableBufferPointer { gcp in
             gz.withUnsafeMutableBufferPointer { gzp in
@@ -70,7 +70,7 @@ public func vandermondeKernel<S: TensorScalar>(coefficientsReal cr: Variable<S>,
             }
         }
         func part(_ values: [Double], _ offset: Int) -> Tensor<S> {
-            Tensor(shape: [rows, modes], scalars: stride(from: offset, to: values.count, by: 2).map { S(values[$0]) })
+            Tensor<S>(Tensor<Double>(shape: [rows, modes, 2], scalars: values).selecting(axis: 2, index: offset))
         }
         return [needed[0] ? part(gc, 0) : nil, needed[1] ? part(gc, 1) : nil,
                 needed[2] ? part(gz, 0) : nil, needed[3] ? part(gz, 1) : nil]
@@ -78,5 +78,6 @@ public func vandermondeKernel<S: TensorScalar>(coefficientsReal cr: Variable<S>,
 }
 
 private func zipComplex<S: TensorScalar>(_ re: Tensor<S>, _ im: Tensor<S>) -> [(Double, Double)] {
-    zip(re.contiguous().scalars, im.contiguous().scalars).map { (Double($0), Double($1)) }
+    let r = Tensor<Double>(re).scalars, i = Tensor<Double>(im).scalars
+    return (0..<r.count).map { (r[$0], i[$0]) }
 }

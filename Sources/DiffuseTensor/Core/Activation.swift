@@ -24,6 +24,9 @@ public enum Activation: Codable, Hashable, Sendable {
     case tanh
     /// log(1 + e^x).
     case softplus
+    /// tanh(x)·σ(x): the gated activation of WaveNet-style blocks applied to one tensor (TSDiff's
+    /// S4 block gates its output this way).
+    case gatedTanh
 }
 
 extension Tensor {
@@ -40,6 +43,7 @@ extension Tensor {
         case .sigmoid: return sigmoid()
         case .tanh: return tanh()
         case .softplus: return softplus()
+        case .gatedTanh: return Kernels.unary(.gatedTanh, self)
         }
     }
 
@@ -65,6 +69,22 @@ extension Tensor {
                         Kernels.zipFloat8(x, g, y, r.count) { x, g in
                             let s = FastMath.sigmoid(x)
                             return g * s * (1 - s)
+                        }
+                    case .tanh:
+                        Kernels.zipFloat8(x, g, y, r.count) { x, g in
+                            let t = FastMath.tanh(x)
+                            return g * (1 - t * t)
+                        }
+                    case .gatedTanh:
+                        Kernels.zipFloat8(x, g, y, r.count) { x, g in
+                            let t = FastMath.tanh(x), s = FastMath.sigmoid(x)
+                            return g * ((1 - t * t) * s + t * s * (1 - s))
+                        }
+                    case .gelu:
+                        // Φ(x) + x·φ(x) with φ the standard normal density.
+                        Kernels.zipFloat8(x, g, y, r.count) { x, g in
+                            let cdf = 0.5 * (1 + FastMath.erf(x * 0.70710678118654752))
+                            return g * (cdf + x * 0.3989422804014327 * FastMath.exp(-0.5 * x * x))
                         }
                     default:
                         activationDerivativeLoop(activation, x, g, y, r.count)
@@ -138,5 +158,10 @@ private func activationDerivativeLoop<T: TensorScalar>(_ a: Activation, _ x: Uns
             y[i] = g[i] * (1 - t * t)
         }
     case .softplus: for i in 0..<n { y[i] = g[i] * logistic(x[i]) }
+    case .gatedTanh:
+        for i in 0..<n {
+            let t = T.tanh(x[i]), s = logistic(x[i])
+            y[i] = g[i] * ((1 - t * t) * s + t * s * (1 - s))
+        }
     }
 }

@@ -5,7 +5,7 @@ import RealModule
 enum UnaryOperation: Sendable {
     case negate, absolute, square, squareRoot, reciprocalSquareRoot, reciprocal
     case exp, expMinusOne, log, logOnePlus, sin, cos, tan, tanh, erf
-    case sigmoid, logSigmoid, softplus, relu, silu, gelu, geluTanh, selu
+    case sigmoid, logSigmoid, softplus, relu, silu, gelu, geluTanh, selu, gatedTanh
     case sign, floor, ceil, round
     case leakyReLU(slope: Double)
     case power(Double)
@@ -136,6 +136,9 @@ extension Kernels {
             case .exp: return mapFloat8(x, y, n) { FastMath.exp($0) }
             case .sigmoid: return mapFloat8(x, y, n) { FastMath.sigmoid($0) }
             case .silu: return mapFloat8(x, y, n) { $0 * FastMath.sigmoid($0) }
+            case .tanh: return mapFloat8(x, y, n) { FastMath.tanh($0) }
+            case .gatedTanh: return mapFloat8(x, y, n) { FastMath.tanh($0) * FastMath.sigmoid($0) }
+            case .gelu: return mapFloat8(x, y, n) { 0.5 * $0 * (1 + FastMath.erf($0 * 0.70710678118654752)) }
             default: break
             }
         }
@@ -243,6 +246,7 @@ private func unaryLoop<T: TensorScalar>(_ op: UnaryOperation, _ x: UnsafeMutable
         let alpha: T = 1.6732632423543772848170429916717
         let scale: T = 1.0507009873554804934193349852946
         map(x, xs, y, ys, n) { $0 > 0 ? scale * $0 : scale * alpha * T.expMinusOne($0) }
+    case .gatedTanh: map(x, xs, y, ys, n) { T.tanh($0) * logistic($0) }
     case .sign: map(x, xs, y, ys, n) { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
     case .floor: map(x, xs, y, ys, n) { $0.rounded(.down) }
     case .ceil: map(x, xs, y, ys, n) { $0.rounded(.up) }

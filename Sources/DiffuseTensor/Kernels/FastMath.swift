@@ -61,6 +61,28 @@ enum FastMath {
         1 / (1 + exp(-x))
     }
 
+    /// tanh x = 1 − 2/(e^{2x} + 1) (absolute error below 3·10⁻⁷; relative error grows for
+    /// |x| < 10⁻³, where tanh x ≈ x — acceptable for network activations, not for Double math).
+    @inline(__always)
+    static func tanh(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        1 - 2 / (exp(2 * x) + 1)
+    }
+
+    /// erf x by Abramowitz & Stegun 7.1.26 (absolute error below 1.5·10⁻⁷ plus rounding):
+    /// 1 − (a₁t + … + a₅t⁵)·e^{−x²} with t = 1/(1 + p|x|), odd in x.
+    @inline(__always)
+    static func erf(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let ax = x.replacing(with: -x, where: x .< 0)
+        let t = 1 / (1 + 0.3275911 * ax)
+        var p: SIMD8<Float> = SIMD8(repeating: 1.061405429)
+        p = p * t - 1.453152027
+        p = p * t + 1.421413741
+        p = p * t - 0.284496736
+        p = p * t + 0.254829592
+        let y = 1 - p * t * exp(-ax * ax)
+        return y.replacing(with: -y, where: x .< 0)
+    }
+
     /// Natural logarithm of positive normal numbers.
     @inline(__always)
     static func log(_ x: SIMD8<Float>) -> SIMD8<Float> {

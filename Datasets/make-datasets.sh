@@ -1,0 +1,15 @@
+#!/bin/sh
+# Rebuilds the project's copies of the time-series data sets from the raw files in
+# ../shared/datasets/timeseries (or the folder given as the first argument).
+# Output: wide CSV files with a `timestamp` column and one column per series.
+set -eu
+raw="${1:-$(dirname "$0")/../../shared/datasets/timeseries}"
+out="$(dirname "$0")/timeseries"
+mkdir -p "$out"
+# CAISO: drop the duplicate date and hour-ending columns, keep the five load series.
+awk -F, 'NR == 1 { print "timestamp,PGE,SCE,SDGE,VEA,CAISO Total"; next } { print $1 "," $4 "," $5 "," $6 "," $7 "," $8 }' \
+    "$raw/caiso_hourly_load_2018.csv" > "$out/caiso_hourly_load_2018.csv"
+# Electricity (mean of 321 clients) and solar power: rename the columns.
+awk -F, 'NR == 1 { print "timestamp,electricity"; next } { print }' "$raw/electricity_hourly_mean321.csv" > "$out/electricity_hourly.csv"
+awk -F, 'NR == 1 { print "timestamp,solar"; next } { print }' "$raw/solar_power_hourly.csv" > "$out/solar_power_hourly.csv"
+echo "wrote $(ls "$out" | wc -l) files to $out"

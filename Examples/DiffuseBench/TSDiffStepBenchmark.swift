@@ -1,0 +1,70 @@
+import ArgumentParser
+import DiffuseCore
+import DiffuseNN
+import DiffuseTensor
+import DiffuseTimeSeries
+import Foundation
+
+/// `diffuse-bench tsdiff-step`: training steps/s and forward samples/s of the TSDiff backbone.
+struct TSDiffStepBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tsdiff-step",
+        abstract: "Training steps/s and forward samples/s of the TSDiff backbone (hidden 64, 3 S4 blocks, length 360, 11 channels, batch 64).")
+
+    @Flag(name: .long, help: "Print the results as one JSON object.")
+    var json = false
+
+    @Option(name: .long, help: "Batch size.")
+    var batch = 64
+
+    @Option(name: .long, help: "Timed repetitions.")
+    var repeats = 5
+
+    /// PyTorch 2.15 CPU, the same architecture, reference machine (2 threads): diagonal S4D
+    /// kernels and the reference's NPLR kernels.
+    static let referenceTraining = (s4d: 3.5, nplr: 3.7)
+    static let referenceForward = (s4d: 730.0, nplr: 950.0)
+
+    struct Report: Codable {
+        var workload: String
+        var trainingStepsPerSecond: Double
+        var forwardSamplesPerSecond: Double
+        var ratioTrainingToBestReference: Double
+        var ratioForwardToBestReference: Double
+        var parameters: Int
+    }
+
+    func run() throws {
+        let config = TSDiffConfiguration.standard(frequency: .hourly)
+        var model = TSDiff(configuration: config)
+        let layout = config.layout
+        let x = Tensor<Float>.randomNormal(shape: [batch, layout.length, layout.channels], key: RandomKey(seed: 1))
+        let steps = (0..<batch).map { Double($0 % 100) }
+        let optimizer = Adam<Float>()
+        var state = optimizer.makeState(for: model.parameters)
+        func trainingStep() {
+            let tape = Tape<Float>()
+            let bound = model.parameters.bound(to: tape)
+            let out = model.backbone(Variable(x), steps: steps, bound)
+            let loss = (out - x).squared().mean()
+            var gradients = bound.gradients(tape.gradient(of: loss))
+            gradients.clipByGlobalNorm(0.5)
+            optimizer.update(&model.parameters, gradients: gradients, state: &state, learningRate: 1e-3)
+        }
+        let trainSeconds = medianTime(repeats: repeats, warmup: 1, trainingStep)
+        let constants = model.parameters.constants
+        let forwardSeconds = medianTime(repeats: repeats, warmup: 1) { _ = model.backbone(Variable(x), steps: steps, constants) }
+        let report = Report(workload: "TSDiff backbone, hidden 64, 3 blocks, S4D state 128 (bidirectional), length \(layout.length), \(layout.channels) channels, batch \(batch), Float32",
+                            trainingStepsPerSecond: 1 / trainSeconds, forwardSamplesPerSecond: Double(batch) / forwardSeconds,
+                            ratioTrainingToBestReference: (1 / trainSeconds) / max(Self.referenceTraining.s4d, Self.referenceTraining.nplr),
+                            ratioForwardToBestReference: (Double(batch) / forwardSeconds) / max(Self.referenceForward.s4d, Self.referenceForward.nplr),
+                            parameters: model.parameters.scalarCount)
+        if json {
+            print(jsonText(report))
+            return
+        }
+        print("Workload: \(report.workload); \(report.parameters) parameters")
+        print("Training: \(fixed(report.trainingStepsPerSecond, 2)) steps/s (\(fixed(trainSeconds * 1e3, 1)) ms per step, median of \(repeats)); reference PyTorch \(Self.referenceTraining.s4d) (S4D) / \(Self.referenceTraining.nplr) (NPLR) → \(fixed(report.ratioTrainingToBestReference, 2))× the better")
+        print("Forward: \(fixed(report.forwardSamplesPerSecond, 0)) samples/s; reference \(Int(Self.referenceForward.s4d)) / \(Int(Self.referenceForward.nplr)) → \(fixed(report.ratioForwardToBestReference, 2))× the better")
+    }
+}

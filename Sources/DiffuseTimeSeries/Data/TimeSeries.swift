@@ -1,0 +1,309 @@
+import DiffuseTensor
+import Foundation
+
+/// The sampling interval of a series.
+public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
+    case minutes(Int)
+    case hourly
+    case daily
+    case weekly
+    /// Any fixed interval in seconds.
+    case seconds(Int)
+
+    /// The interval in seconds.
+    public var seconds: Int {
+        switch self {
+        case .minutes(let m): return 60 * m
+        case .hourly: return 3600
+        case .daily: return 86_400
+        case .weekly: return 604_800
+        case .seconds(let s): return s
+        }
+    }
+
+    /// The frequency with this interval (named when it is a common one).
+    public init(seconds: Int) {
+        switch seconds {
+        case 3600: self = .hourly
+        case 86_400: self = .daily
+        case 604_800: self = .weekly
+        case let s where s % 60 == 0 && s < 3600: self = .minutes(s / 60)
+        default: self = .seconds(seconds)
+        }
+    }
+
+    /// Parses `H`, `D`, `W`, `15min`/`15T`, or a number of seconds.
+    public init?(code: String) {
+        let c = code.trimmingCharacters(in: .whitespaces)
+        switch c.uppercased() {
+        case "H", "1H", "HOURLY": self = .hourly
+        case "D", "1D", "DAILY": self = .daily
+        case "W", "1W", "WEEKLY": self = .weekly
+        default:
+            let lower = c.lowercased()
+            for suffix in ["min", "t"] where lower.hasSuffix(suffix) {
+                if let m = Int(lower.dropLast(suffix.count)), m > 0 { self = .minutes(m); return }
+            }
+            guard let s = Int(c), s > 0 else { return nil }
+            self.init(seconds: s)
+        }
+    }
+
+    /// The seasonal period used by seasonal baselines and MASE (24 for hourly, 7 for daily, …).
+    public var seasonality: Int {
+        switch self {
+        case .hourly: return 24
+        case .daily: return 7
+        case .weekly: return 52
+        case .minutes(let m): return Swift.max(1, 1440 / m)
+        case .seconds(let s): return Swift.max(1, 86_400 / Swift.max(s, 1))
+        }
+    }
+
+    /// TSDiff's lag set for the frequency (`utils.get_lags_for_freq`): hourly 24·[1…7, 14, 21, 28],
+    /// daily 30·[1…12]; none otherwise.
+    public var tsdiffLags: [Int] {
+        switch self {
+        case .hourly: return [1, 2, 3, 4, 5, 6, 7, 14, 21, 28].map { 24 * $0 }
+        case .daily: return (1...12).map { 30 * $0 }
+        default: return []
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .hourly: return "hourly"
+        case .daily: return "daily"
+        case .weekly: return "weekly"
+        case .minutes(let m): return "\(m)-minute"
+        case .seconds(let s): return "\(s)-second"
+        }
+    }
+}
+
+/// One series: values at a fixed frequency, with missing values marked (never dropped or
+/// zero-filled silently).
+public struct TimeSeries: Sendable, Equatable {
+    public var name: String
+    /// Seconds since 1970-01-01 UTC of the first value.
+    public var start: Int64
+    public var frequency: Frequency
+    /// The values; missing entries hold 0 and have `observed[i] == false`.
+    public var values: [Double]
+    public var observed: [Bool]
+
+    public init(name: String, start: Int64 = 0, frequency: Frequency, values: [Double?]) {
+        self.name = name
+        self.start = start
+        self.frequency = frequency
+        self.values = values.map { $0 ?? 0 }
+        self.observed = values.map { $0 != nil }
+    }
+
+    public init(name: String, start: Int64 = 0, frequency: Frequency, values: [Double], observed: [Bool]) {
+        precondition(values.count == observed.count, "values and observed flags differ in length")
+        self.name = name
+        self.start = start
+        self.frequency = frequency
+        self.values = values
+        self.observed = observed
+    }
+
+    public var count: Int { values.count }
+
+    /// The timestamp (seconds since the epoch) of index i.
+    public func timestamp(at i: Int) -> Int64 { start + Int64(i) * Int64(frequency.seconds) }
+
+    /// The part of the series with indices in `range`.
+    public func slice(_ range: Range<Int>) -> TimeSeries {
+        TimeSeries(name: name, start: timestamp(at: range.lowerBound), frequency: frequency,
+                   values: Array(values[range]), observed: Array(observed[range]))
+    }
+
+    /// The number of observed values.
+    public var observedCount: Int { observed.lazy.filter { $0 }.count }
+}
+
+/// A problem with time-series input, saying what and where.
+public enum TimeSeriesError: Error, CustomStringConvertible, Equatable {
+    case unparsableTimestamp(source: String, line: Int, text: String)
+    case irregularSpacing(source: String, line: Int, expectedSeconds: Int, foundSeconds: Int64)
+    case unsortedTimestamps(source: String, line: Int)
+    case noSeries(source: String)
+    case tooShort(series: String, needed: Int, available: Int)
+    case constant(series: String)
+    case allMissing(series: String)
+    case invalidOption(String)
+
+    public var description: String {
+        switch self {
+        case let .unparsableTimestamp(source, line, text):
+            return "\(source):\(line): cannot parse timestamp '\(text)' (expected e.g. 2024-01-31 13:00:00, 2024-01-31T13:00, 2024-01-31 or an integer)"
+        case let .irregularSpacing(source, line, expected, found):
+            return "\(source):\(line): irregular spacing: \(found) s since the previous row, the series advances by \(expected) s (fill gaps with empty cells to mark missing values)"
+        case let .unsortedTimestamps(source, line):
+            return "\(source):\(line): timestamp is not after the previous one (sort the file by time; duplicates are not allowed)"
+        case let .noSeries(source):
+            return "\(source): no numeric series columns found"
+        case let .tooShort(series, needed, available):
+            return "series '\(series)' has \(available) values, but \(needed) are needed (context + lags + horizon × windows); shorten the context or use fewer windows"
+        case let .constant(series):
+            return "series '\(series)' is constant: there is nothing to forecast beyond its value"
+        case let .allMissing(series):
+            return "series '\(series)' has no observed values in the required range"
+        case let .invalidOption(text):
+            return text
+        }
+    }
+}
+
+/// Parses timestamps `YYYY-MM-DD[ T]hh:mm[:ss[.fff]][Z]`, `YYYY-MM-DD`, or plain integers
+/// (step indices), to seconds since the epoch (UTC). No time-zone conversion is done.
+public enum Timestamp {
+    public static func parse(_ text: String) -> Int64? {
+        let s = text.trimmingCharacters(in: .whitespaces)
+        if let n = Int64(s) { return n }
+        let chars = Array(s.utf8)
+        func number(_ from: Int, _ length: Int) -> Int? {
+            guard from + length <= chars.count else { return nil }
+            var v = 0
+            for c in chars[from..<(from + length)] {
+                guard c >= 48 && c <= 57 else { return nil }
+                v = v * 10 + Int(c - 48)
+            }
+            return v
+        }
+        guard chars.count >= 10, let year = number(0, 4), chars[4] == UInt8(ascii: "-"), let month = number(5, 2),
+              chars[7] == UInt8(ascii: "-"), let day = number(8, 2), (1...12).contains(month), (1...31).contains(day) else { return nil }
+        var hour = 0, minute = 0, second = 0
+        if chars.count > 10 {
+            guard chars[10] == UInt8(ascii: " ") || chars[10] == UInt8(ascii: "T"), let h = number(11, 2), chars.count > 13, chars[13] == UInt8(ascii: ":"),
+                  let m = number(14, 2), h < 24, m < 60 else { return nil }
+            hour = h
+            minute = m
+            var rest = 16
+            if chars.count > 16 && chars[16] == UInt8(ascii: ":") {
+                guard let sec = number(17, 2), sec < 61 else { return nil }
+                second = sec
+                rest = 19
+                if chars.count > 19 && chars[19] == UInt8(ascii: ".") {
+                    rest = 20
+                    while rest < chars.count && chars[rest] >= 48 && chars[rest] <= 57 { rest += 1 }
+                }
+            }
+            if rest < chars.count {
+                guard rest == chars.count - 1 && chars[rest] == UInt8(ascii: "Z") else { return nil }
+            }
+        }
+        // Days from civil (Howard Hinnant's algorithm).
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = Int64(era * 146_097 + doe - 719_468)
+        return days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+    }
+
+    /// `YYYY-MM-DD hh:mm` for a timestamp (UTC).
+    public static func format(_ t: Int64) -> String {
+        let days = Int(t >= 0 ? t / 86_400 : (t - 86_399) / 86_400)
+        let secs = Int(t - Int64(days) * 86_400)
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        return String(format: "%04d-%02d-%02d %02d:%02d", y, m, d, secs / 3600, secs % 3600 / 60)
+    }
+}
+
+/// Series sharing one frequency, loaded from CSV in wide or long form.
+public struct TimeSeriesDataset: Sendable {
+    public var series: [TimeSeries]
+    public var frequency: Frequency
+    /// Where the data came from (for messages).
+    public var source: String
+
+    public init(series: [TimeSeries], frequency: Frequency, source: String = "<memory>") {
+        self.series = series
+        self.frequency = frequency
+        self.source = source
+    }
+
+    /// Checks a sorted column of timestamps and returns the start and frequency (inferred from the
+    /// most common step when `frequency` is nil). Every step must equal the frequency.
+    static func checkTimes(_ times: [Int64], lines: [Int], frequency: Frequency?, source: String) throws -> (Int64, Frequency) {
+        guard times.count >= 2 else {
+            return (times.first ?? 0, frequency ?? .hourly)
+        }
+        var steps: [Int64: Int] = [:]
+        for i in 1..<times.count {
+            guard times[i] > times[i - 1] else { throw TimeSeriesError.unsortedTimestamps(source: source, line: lines[i]) }
+            steps[times[i] - times[i - 1], default: 0] += 1
+        }
+        let step = frequency.map { Int64($0.seconds) } ?? steps.max { $0.value < $1.value }!.key
+        for i in 1..<times.count where times[i] - times[i - 1] != step {
+            throw TimeSeriesError.irregularSpacing(source: source, line: lines[i], expectedSeconds: Int(step), foundSeconds: times[i] - times[i - 1])
+        }
+        return (times[0], frequency ?? Frequency(seconds: Int(step)))
+    }
+
+    /// Wide CSV: a timestamp column and one numeric column per series (empty, `NaN`, `NA` cells are
+    /// missing values).
+    ///
+    /// - Parameters:
+    ///   - timestampColumn: the time column (default: the first column).
+    ///   - columns: the series columns (default: every other column).
+    ///   - frequency: the sampling interval (default: inferred; every step must match).
+    public static func loadWide(_ url: URL, timestampColumn: String? = nil, columns: [String]? = nil, frequency: Frequency? = nil) throws -> TimeSeriesDataset {
+        let table = try CSVTable(contentsOf: url)
+        guard !table.header.isEmpty else { throw TimeSeriesError.noSeries(source: url.path) }
+        let timeName = timestampColumn ?? table.header[0]
+        let timeTexts = try table.textColumn(named: timeName)
+        var times: [Int64] = []
+        for (r, text) in timeTexts.enumerated() {
+            guard let t = Timestamp.parse(text) else { throw TimeSeriesError.unparsableTimestamp(source: url.path, line: table.lineNumbers[r], text: text) }
+            times.append(t)
+        }
+        let (start, freq) = try checkTimes(times, lines: table.lineNumbers, frequency: frequency, source: url.path)
+        let names = columns ?? table.header.filter { $0 != timeName }
+        guard !names.isEmpty else { throw TimeSeriesError.noSeries(source: url.path) }
+        let series = try names.map { name in TimeSeries(name: name, start: start, frequency: freq, values: try table.numericColumn(named: name)) }
+        return TimeSeriesDataset(series: series, frequency: freq, source: url.path)
+    }
+
+    /// Long CSV: one row per (series id, timestamp, value); each series sorted by time.
+    public static func loadLong(_ url: URL, idColumn: String, timestampColumn: String, valueColumn: String, frequency: Frequency? = nil) throws -> TimeSeriesDataset {
+        let table = try CSVTable(contentsOf: url)
+        let ids = try table.textColumn(named: idColumn)
+        let timeTexts = try table.textColumn(named: timestampColumn)
+        let values = try table.numericColumn(named: valueColumn)
+        var order: [String] = []
+        var rows: [String: [Int]] = [:]
+        for (r, id) in ids.enumerated() {
+            if rows[id] == nil { order.append(id) }
+            rows[id, default: []].append(r)
+        }
+        guard !order.isEmpty else { throw TimeSeriesError.noSeries(source: url.path) }
+        var series: [TimeSeries] = []
+        var commonFrequency = frequency
+        for id in order {
+            let indices = rows[id]!
+            var times: [Int64] = []
+            for r in indices {
+                guard let t = Timestamp.parse(timeTexts[r]) else { throw TimeSeriesError.unparsableTimestamp(source: url.path, line: table.lineNumbers[r], text: timeTexts[r]) }
+                times.append(t)
+            }
+            let (start, freq) = try checkTimes(times, lines: indices.map { table.lineNumbers[$0] }, frequency: commonFrequency, source: url.path)
+            commonFrequency = freq
+            series.append(TimeSeries(name: id, start: start, frequency: freq, values: indices.map { values[$0] }))
+        }
+        return TimeSeriesDataset(series: series, frequency: commonFrequency!, source: url.path)
+    }
+}

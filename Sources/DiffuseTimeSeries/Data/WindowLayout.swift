@@ -1,0 +1,101 @@
+import DiffuseTensor
+import Foundation
+
+/// How TSDiff cuts a series into model inputs: a window of `contextLength + predictionLength`
+/// steps whose channel 0 is the series and whose channel 1 + j is the series lagged by
+/// `lags[j]` steps (Kollovieh et al. 2023, `_extract_features`), all divided by the context's
+/// mean absolute value (GluonTS `MeanScaler`).
+public struct WindowLayout: Codable, Hashable, Sendable {
+    public var contextLength: Int
+    public var predictionLength: Int
+    public var lags: [Int]
+
+    public init(contextLength: Int, predictionLength: Int, lags: [Int]) {
+        precondition(contextLength > 0 && predictionLength > 0, "context and prediction lengths must be positive")
+        precondition(lags.allSatisfy { $0 > 0 }, "lags must be positive")
+        self.contextLength = contextLength
+        self.predictionLength = predictionLength
+        self.lags = lags
+    }
+
+    /// Window length L.
+    public var length: Int { contextLength + predictionLength }
+    /// Channels C = 1 + lags.
+    public var channels: Int { 1 + lags.count }
+    /// The largest lag.
+    public var maximumLag: Int { lags.max() ?? 0 }
+    /// Steps of history needed before the forecast start: context plus the largest lag.
+    public var history: Int { contextLength + maximumLag }
+
+    /// One window: inputs `[L, C]` (scaled), their observed mask, the scale and the true future.
+    public struct Window: Sendable {
+        public var input: [Float]
+        public var observed: [Float]
+        public var scale: Double
+        /// The unscaled future values and whether each is observed (for evaluation).
+        public var future: [Double]
+        public var futureObserved: [Bool]
+        /// The unscaled context, for plots and baselines.
+        public var context: [Double]
+    }
+
+    /// The mean absolute observed value of `values[range]`, the TSDiff/GluonTS scale; when the
+    /// context has no observed non-zero value, the mean absolute value of all earlier
+    /// observations is used, then 1.
+    public static func meanScale(_ series: TimeSeries, context range: Range<Int>) -> Double {
+        var sum = 0.0, n = 0
+        for i in range where i >= 0 && i < series.count && series.observed[i] { sum += Swift.abs(series.values[i]); n += 1 }
+        if n > 0 && sum > 0 { return Swift.max(sum / Double(n), 1e-10) }
+        var total = 0.0, m = 0
+        for i in 0..<Swift.min(range.upperBound, series.count) where series.observed[i] { total += Swift.abs(series.values[i]); m += 1 }
+        return m > 0 && total > 0 ? total / Double(m) : 1
+    }
+
+    /// The window whose forecast starts at index `start` of the series. With `revealFuture`
+    /// (training), the future is part of the input and observed; otherwise it is zero and masked.
+    public func window(_ series: TimeSeries, forecastStart start: Int, revealFuture: Bool) -> Window {
+        let l = length, c = channels
+        let contextStart = start - contextLength
+        let scale = Self.meanScale(series, context: contextStart..<start)
+        var input = [Float](repeating: 0, count: l * c), observed = [Float](repeating: 0, count: l * c)
+        let visibleEnd = revealFuture ? Swift.min(start + predictionLength, series.count) : start
+        func value(_ i: Int) -> (Float, Float) {
+            guard i >= 0 && i < visibleEnd && i < series.count && series.observed[i] else { return (0, 0) }
+            return (Float(series.values[i] / scale), 1)
+        }
+        for t in 0..<l {
+            let (v, o) = value(contextStart + t)
+            input[t * c] = v
+            observed[t * c] = o
+            for (j, lag) in lags.enumerated() {
+                let (lv, lo) = value(contextStart + t - lag)
+                input[t * c + 1 + j] = lv
+                observed[t * c + 1 + j] = lo
+            }
+        }
+        let futureRange = start..<(start + predictionLength)
+        let future = futureRange.map { $0 < series.count ? series.values[$0] : 0 }
+        let futureObserved = futureRange.map { $0 < series.count && series.observed[$0] }
+        let context = (contextStart..<start).map { $0 >= 0 && $0 < series.count ? series.values[$0] : 0 }
+        return Window(input: input, observed: observed, scale: scale, future: future, futureObserved: futureObserved, context: context)
+    }
+
+    /// Checks that a series can provide windows starting at `starts` and is worth forecasting.
+    public func validate(_ series: TimeSeries, forecastStarts starts: [Int]) throws {
+        guard let first = starts.min(), let last = starts.max() else { return }
+        if first < history {
+            throw TimeSeriesError.tooShort(series: series.name, needed: history + series.count - first, available: series.count)
+        }
+        _ = last
+        let range = (first - contextLength)..<first
+        if !range.contains(where: { series.observed[$0] }) { throw TimeSeriesError.allMissing(series: series.name) }
+        let observedValues = (0..<first).filter { series.observed[$0] }.map { series.values[$0] }
+        if let v = observedValues.first, observedValues.allSatisfy({ $0 == v }) { throw TimeSeriesError.constant(series: series.name) }
+    }
+
+    /// The rolling evaluation windows of the GluonTS convention: the last `count` windows of the
+    /// horizon, each forecast from all history before it (starts n − count·h, …, n − h).
+    public func evaluationStarts(seriesLength n: Int, count: Int) -> [Int] {
+        (0..<count).map { n - (count - $0) * predictionLength }
+    }
+}

@@ -1,0 +1,110 @@
+import DiffuseNN
+import DiffuseTensor
+import Foundation
+
+/// The configuration of TSDiff's denoising network (Kollovieh et al. 2023, `BackboneModel` of
+/// `uncond_ts_diff/arch/backbones.py`; the paper's runs use `diffusion_small_config`: hidden 64,
+/// 3 blocks, 128-dim step embedding).
+public struct TSDiffBackboneConfiguration: Codable, Hashable, Sendable {
+    public var channels: Int
+    public var hidden: Int
+    public var blocks: Int
+    public var stepEmbedding: Int
+    public var stateSize: Int
+    public var bidirectional: Bool
+    public var initialSkip: Bool
+    public var dropout: Double
+
+    public init(channels: Int, hidden: Int = 64, blocks: Int = 3, stepEmbedding: Int = 128, stateSize: Int = 128,
+                bidirectional: Bool = true, initialSkip: Bool = false, dropout: Double = 0) {
+        self.channels = channels
+        self.hidden = hidden
+        self.blocks = blocks
+        self.stepEmbedding = stepEmbedding
+        self.stateSize = stateSize
+        self.bidirectional = bidirectional
+        self.initialSkip = initialSkip
+        self.dropout = dropout
+    }
+}
+
+/// TSDiff's backbone: input projection, N S4 blocks with a diffusion-step embedding, summed
+/// skips and an output head; it predicts ε for every channel of a `[B, L, C]` window.
+///
+/// - Input: Linear(C → H) + ReLU, then channels-first `[B, H, L]`.
+/// - Step embedding: sinusoidal (128, sin first, frequencies exp(−k·ln 10⁴/63)) of the integer
+///   step, then Linear → SiLU → Linear → SiLU.
+/// - Block: h = S4Layer(x + Linear(t)) with S4Layer(z) = z + S4D(LayerNorm(z)); g = tanh(h)·σ(h);
+///   residual 1×1conv(g) + x, skip 1×1conv(g).
+/// - Head: Σ skips → Linear(H, H) → ReLU → Linear(H, C) (+ input with `initialSkip`).
+///
+/// The S4 layer is the diagonal ``S4D`` (bidirectional, GELU and a 1×1 output projection, as the
+/// reference's `S4(postact=None)`), where the reference uses S4's NPLR (LegS) kernel.
+public struct TSDiffBackbone: Codable, Equatable, Sendable {
+    public var configuration: TSDiffBackboneConfiguration
+    let inputProjection: Linear
+    let stepEmbedding: SinusoidalTimeEmbedding
+    let stepLinear1: Linear
+    let stepLinear2: Linear
+    let timeLinears: [Linear]
+    let norms: [LayerNorm]
+    let s4: [S4D]
+    let residualConvs: [Convolution1D]
+    let skipConvs: [Convolution1D]
+    let headLinear1: Linear
+    let headLinear2: Linear
+
+    public init(_ c: TSDiffBackboneConfiguration) {
+        configuration = c
+        inputProjection = Linear(name: "input_init.0", inputSize: c.channels, outputSize: c.hidden)
+        stepEmbedding = SinusoidalTimeEmbedding(dimension: c.stepEmbedding)
+        stepLinear1 = Linear(name: "step_embedding.1", inputSize: c.stepEmbedding, outputSize: c.hidden)
+        stepLinear2 = Linear(name: "step_embedding.3", inputSize: c.hidden, outputSize: c.hidden)
+        timeLinears = (0..<c.blocks).map { Linear(name: "residual_blocks.\($0).time_linear", inputSize: c.hidden, outputSize: c.hidden) }
+        norms = (0..<c.blocks).map { LayerNorm(name: "residual_blocks.\($0).s4block.norm", size: c.hidden) }
+        s4 = (0..<c.blocks).map { S4D(name: "residual_blocks.\($0).s4block.layer", channels: c.hidden, stateSize: c.stateSize, bidirectional: c.bidirectional) }
+        residualConvs = (0..<c.blocks).map { Convolution1D(name: "residual_blocks.\($0).out_linear1", inputChannels: c.hidden, outputChannels: c.hidden, kernelSize: 1) }
+        skipConvs = (0..<c.blocks).map { Convolution1D(name: "residual_blocks.\($0).out_linear2", inputChannels: c.hidden, outputChannels: c.hidden, kernelSize: 1) }
+        headLinear1 = Linear(name: "output_layer.0", inputSize: c.hidden, outputSize: c.hidden)
+        headLinear2 = Linear(name: "output_layer.2", inputSize: c.hidden, outputSize: c.channels)
+    }
+
+    /// Initial parameters (PyTorch defaults for every layer; S4D as documented there).
+    public func makeParameters<S: TensorScalar>(as _: S.Type = S.self, key: RandomKey) -> ParameterSet<S> {
+        var p = ParameterSet<S>()
+        let layers: [any Layer] = [inputProjection, stepLinear1, stepLinear2] + timeLinears + norms + s4 + residualConvs + skipConvs + [headLinear1, headLinear2]
+        for layer in layers { layer.initialize(&p, key: key) }
+        return p
+    }
+
+    /// ε̂ for windows `x` `[B, L, C]` at integer diffusion steps `steps` (one per window).
+    ///
+    /// Computed channels-last (`[B, L, H]` throughout): layer normalisation over channels and the
+    /// 1×1 convolutions are then row-wise matrix products, and the S4 FFTs run along axis 1, so no
+    /// transposes are needed. Parameter names and shapes follow the reference's channels-first
+    /// modules.
+    public func callAsFunction<S: TensorScalar>(_ x: Variable<S>, steps: [Double], _ p: BoundParameters<S>, dropoutKey: RandomKey? = nil) -> Variable<S> {
+        precondition(x.rank == 3 && x.shape[2] == configuration.channels, "TSDiff backbone expects [batch, length, \(configuration.channels)], got \(x.shape)")
+        precondition(steps.count == x.shape[0], "one diffusion step per window: \(steps.count) for \(x.shape[0]) windows")
+        let b = x.shape[0], h = configuration.hidden
+        var hidden = inputProjection(x, p).relu()                                        // [B, L, H]
+        let embedding: Tensor<S> = stepEmbedding(steps)
+        let t = stepLinear2(stepLinear1(Variable(embedding), p).silu(), p).silu()          // [B, H]
+        func pointwise(_ conv: Convolution1D, _ v: Variable<S>) -> Variable<S> {
+            linear(v, weight: p[conv.weightName].reshaped([h, h]), bias: p[conv.biasName])
+        }
+        var skips: Variable<S>? = nil
+        for k in 0..<configuration.blocks {
+            let conditioned = hidden + timeLinears[k](t, p).reshaped([b, 1, h])
+            var z = s4[k].channelsLast(norms[k](conditioned, p), p)
+            if configuration.dropout > 0, let key = dropoutKey { z = z.dropout(rate: configuration.dropout, key: key.folding(in: k)) }
+            let gated = (conditioned + z).activated(.gatedTanh)
+            let skip = pointwise(skipConvs[k], gated)
+            skips = skips.map { $0 + skip } ?? skip
+            if k < configuration.blocks - 1 { hidden = pointwise(residualConvs[k], gated) + hidden }
+        }
+        var out = headLinear2(headLinear1(skips!, p).relu(), p)
+        if configuration.initialSkip { out = out + x }
+        return out
+    }
+}

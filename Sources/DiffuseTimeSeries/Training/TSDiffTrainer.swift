@@ -1,0 +1,139 @@
+import DiffuseCore
+import DiffuseNN
+import DiffuseTensor
+import Foundation
+
+/// Options of TSDiff training (the paper: Adam 1e-3, gradient clip 0.5, batches of 64, no EMA).
+public struct TSDiffTrainingOptions: Codable, Sendable {
+    public var steps: Int
+    public var batchSize: Int
+    public var learningRate: Double
+    public var gradientClip: Double
+    /// EMA decay of the weights used for evaluation (nil: none).
+    public var emaDecay: Double?
+    /// Run guided validation forecasts every this many steps (0: never) and keep the best.
+    public var validationInterval: Int
+    public var validationSamples: Int
+    public var seed: UInt64
+
+    public init(steps: Int = 2000, batchSize: Int = 64, learningRate: Double = 1e-3, gradientClip: Double = 0.5, emaDecay: Double? = nil,
+                validationInterval: Int = 0, validationSamples: Int = 16, seed: UInt64 = 0) {
+        self.steps = steps
+        self.batchSize = batchSize
+        self.learningRate = learningRate
+        self.gradientClip = gradientClip
+        self.emaDecay = emaDecay
+        self.validationInterval = validationInterval
+        self.validationSamples = validationSamples
+        self.seed = seed
+    }
+}
+
+/// Progress of a training run, reported to the caller's display.
+public struct TrainingProgress: Sendable {
+    public var step: Int
+    public var totalSteps: Int
+    public var loss: Double
+    public var secondsElapsed: Double
+    public var validationCRPS: Double?
+
+    /// Estimated seconds left at the current rate.
+    public var secondsRemaining: Double { step > 0 ? secondsElapsed / Double(step) * Double(totalSteps - step) : .nan }
+}
+
+/// What a training run produced.
+public struct TrainingReport: Sendable {
+    public var losses: [Double]
+    public var validations: [(step: Int, crps: Double)]
+    public var bestStep: Int
+    public var seconds: Double
+}
+
+/// Trains TSDiff with denoising score matching on random windows of training series.
+public struct TSDiffTrainer {
+    public var options: TSDiffTrainingOptions
+
+    public init(options: TSDiffTrainingOptions) {
+        self.options = options
+    }
+
+    /// A batch of random training windows `[B, L, C]` (the future revealed) from `series`,
+    /// each ending at or before `trainingEnd[i]` of series i.
+    static func trainingBatch(_ series: [TimeSeries], trainingEnd: [Int], layout: WindowLayout, count: Int, key: RandomKey) -> Tensor<Float> {
+        var stream = RandomStream(key: key)
+        // Series weighted by their number of possible windows.
+        let spans = zip(series, trainingEnd).map { Swift.max(0, $1 - layout.predictionLength - layout.history + 1) }
+        var values: [Float] = []
+        values.reserveCapacity(count * layout.length * layout.channels)
+        for _ in 0..<count {
+            let s = stream.categorical(weights: spans.map(Double.init))
+            let start = layout.history + stream.integer(below: spans[s])
+            values += layout.window(series[s], forecastStart: start, revealFuture: true).input
+        }
+        return Tensor(shape: [count, layout.length, layout.channels], scalars: values)
+    }
+
+    /// Trains `model` in place and returns the report. The best parameters by validation CRPS
+    /// (or the final/EMA parameters without validation) end up in `model`.
+    ///
+    /// - Parameters:
+    ///   - series: the training series.
+    ///   - trainingEnd: per series, the first index not used for training (default: all).
+    ///   - validation: series and forecast starts evaluated with guided forecasts.
+    public func train(_ model: inout TSDiff, series: [TimeSeries], trainingEnd: [Int]? = nil,
+                      validation: [(series: TimeSeries, starts: [Int])] = [], forecastOptions: ForecastOptions? = nil,
+                      progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingReport {
+        let layout = model.configuration.layout
+        let ends = trainingEnd ?? series.map(\.count)
+        for (s, end) in zip(series, ends) where end < layout.history + layout.predictionLength {
+            throw TimeSeriesError.tooShort(series: s.name, needed: layout.history + layout.predictionLength, available: end)
+        }
+        let objective = DenoisingObjective(schedule: model.schedule, prediction: .noise, timeSampling: .uniformSteps)
+        let optimizer = Adam<Float>()
+        var state = optimizer.makeState(for: model.parameters)
+        var ema = options.emaDecay.map { _ in model.parameters }
+        let averager = options.emaDecay.map { ExponentialMovingAverage(decay: $0) }
+        let key = RandomKey(seed: options.seed)
+        var losses: [Double] = []
+        var validations: [(Int, Double)] = []
+        var best = (step: 0, crps: Double.infinity, parameters: model.parameters)
+        let started = Date()
+        for step in 0..<options.steps {
+            let stepKey = key.folding(in: step)
+            let x0 = Self.trainingBatch(series, trainingEnd: ends, layout: layout, count: options.batchSize, key: stepKey.folding(in: 0))
+            let example = objective.example(for: x0, key: stepKey.folding(in: 1))
+            let tape = Tape<Float>()
+            let bound = model.parameters.bound(to: tape)
+            let output = model.backbone(Variable(example.noisy), steps: example.times, bound, dropoutKey: stepKey.folding(in: 2))
+            let loss = objective.loss(output, example)
+            var gradients = bound.gradients(tape.gradient(of: loss))
+            try TrainingError.check(loss: loss.value.scalar, gradients: gradients, step: step)
+            gradients.clipByGlobalNorm(Float(options.gradientClip))
+            optimizer.update(&model.parameters, gradients: gradients, state: &state, learningRate: options.learningRate)
+            if let averager { averager.update(&ema!, toward: model.parameters, step: step) }
+            losses.append(Double(loss.value.scalar))
+            var crps: Double? = nil
+            if options.validationInterval > 0 && !validation.isEmpty && ((step + 1) % options.validationInterval == 0 || step + 1 == options.steps) {
+                var candidate = model
+                if let ema { candidate.parameters = ema }
+                var fo = forecastOptions ?? ForecastOptions()
+                fo.samples = options.validationSamples
+                crps = try candidate.evaluate(validation, options: fo).tsdiff.crps
+                validations.append((step + 1, crps!))
+                if crps! < best.crps { best = (step + 1, crps!, candidate.parameters) }
+            }
+            let recent = losses.suffix(50)
+            progress?(TrainingProgress(step: step + 1, totalSteps: options.steps, loss: recent.reduce(0, +) / Double(recent.count),
+                                       secondsElapsed: Date().timeIntervalSince(started), validationCRPS: crps))
+        }
+        if best.crps.isFinite {
+            model.parameters = best.parameters
+        } else if let ema {
+            model.parameters = ema
+            best.step = options.steps
+        } else {
+            best.step = options.steps
+        }
+        return TrainingReport(losses: losses, validations: validations, bestStep: best.step, seconds: Date().timeIntervalSince(started))
+    }
+}
