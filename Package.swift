@@ -76,6 +76,16 @@ let package = Package(
             exclude: ["Reference"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
+        .executableTarget(
+            name: "forecast",
+            dependencies: [
+                "DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseTimeSeries", "DiffusePlot",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/Forecast",
+            exclude: ["Checkpoints"],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+
         // MARK: Tests
         .testTarget(
             name: "DiffuseCoreTests",
@@ -86,6 +96,10 @@ let package = Package(
             name: "DiffuseNNTests",
             dependencies: ["DiffuseNN", "_DiffuseTestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(
+            name: "DiffuseTimeSeriesTests",
+            dependencies: ["DiffuseTimeSeries", "_DiffuseTestSupport"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "DiffuseTensorTests",

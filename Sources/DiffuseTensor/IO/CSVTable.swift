@@ -168,6 +168,9 @@ public struct CSVTable: Sendable {
             guard let v = Double(cell) else {
                 throw CSVError(source: source, line: lineNumbers[r], column: name, reason: "'\(cell)' is not a number")
             }
+            guard v.isFinite else {
+                throw CSVError(source: source, line: lineNumbers[r], column: name, reason: "'\(cell)' is not finite (leave the cell empty for a missing value)")
+            }
             return v
         }
     }

@@ -28,7 +28,9 @@ public struct ForecastOptions: Codable, Sendable {
     public var scale: Double
     public var sampler: ForecastSampler
     public var seed: UInt64
-    /// Rows per model call (bounds memory; results do not depend on it).
+    /// Rows per model call (bounds memory). Every row has its own random stream, so the draws do
+    /// not depend on it; the network's arithmetic agrees across chunk sizes to Float32 rounding
+    /// only, because OpenBLAS picks kernels by matrix size.
     public var chunkSize: Int
 
     public init(samples: Int = 100, loss: GuidanceLoss = .quantile, scale: Double = 4, sampler: ForecastSampler = .ddpm,

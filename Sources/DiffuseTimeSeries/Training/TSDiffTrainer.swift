@@ -9,7 +9,9 @@ public struct TSDiffTrainingOptions: Codable, Sendable {
     public var batchSize: Int
     public var learningRate: Double
     public var gradientClip: Double
-    /// EMA decay of the weights used for evaluation (nil: none).
+    /// EMA decay of the weights used for validation and returned at the end (nil: none). The
+    /// decay warms up as min(decay, (1 + n)/(10 + n)) so early averages do not remember the
+    /// initialisation.
     public var emaDecay: Double?
     /// Run guided validation forecasts every this many steps (0: never) and keep the best.
     public var validationInterval: Int
@@ -59,7 +61,7 @@ public struct TSDiffTrainer {
 
     /// A batch of random training windows `[B, L, C]` (the future revealed) from `series`,
     /// each ending at or before `trainingEnd[i]` of series i.
-    static func trainingBatch(_ series: [TimeSeries], trainingEnd: [Int], layout: WindowLayout, count: Int, key: RandomKey) -> Tensor<Float> {
+    public static func trainingBatch(_ series: [TimeSeries], trainingEnd: [Int], layout: WindowLayout, count: Int, key: RandomKey) -> Tensor<Float> {
         var stream = RandomStream(key: key)
         // Series weighted by their number of possible windows.
         let spans = zip(series, trainingEnd).map { Swift.max(0, $1 - layout.predictionLength - layout.history + 1) }
@@ -80,9 +82,13 @@ public struct TSDiffTrainer {
     ///   - series: the training series.
     ///   - trainingEnd: per series, the first index not used for training (default: all).
     ///   - validation: series and forecast starts evaluated with guided forecasts.
+    ///   - progress: called after every step (for a progress display).
+    ///   - onNewBest: called with the parameters whenever the validation CRPS improves (to save a
+    ///     checkpoint, so an interrupted run keeps its best model).
     public func train(_ model: inout TSDiff, series: [TimeSeries], trainingEnd: [Int]? = nil,
                       validation: [(series: TimeSeries, starts: [Int])] = [], forecastOptions: ForecastOptions? = nil,
-                      progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingReport {
+                      progress: ((TrainingProgress) -> Void)? = nil,
+                      onNewBest: ((_ parameters: ParameterSet<Float>, _ step: Int, _ crps: Double) throws -> Void)? = nil) throws -> TrainingReport {
         let layout = model.configuration.layout
         let ends = trainingEnd ?? series.map(\.count)
         for (s, end) in zip(series, ends) where end < layout.history + layout.predictionLength {
@@ -92,7 +98,7 @@ public struct TSDiffTrainer {
         let optimizer = Adam<Float>()
         var state = optimizer.makeState(for: model.parameters)
         var ema = options.emaDecay.map { _ in model.parameters }
-        let averager = options.emaDecay.map { ExponentialMovingAverage(decay: $0) }
+        let averager = options.emaDecay.map { ExponentialMovingAverage(decay: $0, warmup: true) }
         let key = RandomKey(seed: options.seed)
         var losses: [Double] = []
         var validations: [(Int, Double)] = []
@@ -120,7 +126,10 @@ public struct TSDiffTrainer {
                 fo.samples = options.validationSamples
                 crps = try candidate.evaluate(validation, options: fo).tsdiff.crps
                 validations.append((step + 1, crps!))
-                if crps! < best.crps { best = (step + 1, crps!, candidate.parameters) }
+                if crps! < best.crps {
+                    best = (step + 1, crps!, candidate.parameters)
+                    try onNewBest?(candidate.parameters, step + 1, crps!)
+                }
             }
             let recent = losses.suffix(50)
             progress?(TrainingProgress(step: step + 1, totalSteps: options.steps, loss: recent.reduce(0, +) / Double(recent.count),

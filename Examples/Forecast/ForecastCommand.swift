@@ -1,0 +1,263 @@
+import ArgumentParser
+import DiffuseCore
+import DiffuseNN
+import DiffusePlot
+import DiffuseTensor
+import DiffuseTimeSeries
+import Foundation
+
+/// `forecast`: probabilistic forecasting with TSDiff on a CSV of time series.
+///
+/// With no arguments it evaluates the bundled CAISO checkpoint on the last 7 days of the bundled
+/// CAISO load data (5 series, 7 windows × 24 h), next to seasonal-naive baselines.
+@main
+struct ForecastCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forecast",
+        abstract: "Forecast time series with TSDiff (observation self-guidance) and score against seasonal-naive baselines.",
+        discussion: """
+        Default run: the bundled CAISO hourly load (Datasets/timeseries/caiso_hourly_load_2018.csv) and the bundled \
+        checkpoint (Examples/Forecast/Checkpoints/caiso). The last --windows × --horizon steps of every series are \
+        the test period; each window is forecast from all history before it (the GluonTS protocol).
+
+        Your own data: --data file.csv (wide: a timestamp column and one column per series; or --format long with \
+        --id-column/--timestamp-column/--value-column) and --train to fit a model on the part before the test period.
+        """)
+
+    // MARK: Data
+    @Option(help: "CSV file (default: the bundled CAISO hourly load).")
+    var data: String?
+    @Option(help: "CSV layout: wide (timestamp + one column per series) or long (id, timestamp, value).")
+    var format: DataFormat = .wide
+    @Option(help: "Timestamp column (wide default: the first column).")
+    var timestampColumn: String?
+    @Option(help: "Comma-separated series columns (wide form; default: all but the timestamp).")
+    var columns: String?
+    @Option(help: "Series-id column (long form).")
+    var idColumn: String = "id"
+    @Option(help: "Value column (long form).")
+    var valueColumn: String = "value"
+    @Option(help: "Sampling frequency: H, D, W, 15min or seconds (default: inferred).")
+    var frequency: String?
+
+    // MARK: Protocol
+    @Option(help: "Context length of a new model (default: 336 hourly, 360 otherwise).")
+    var context: Int?
+    @Option(help: "Forecast horizon of a new model (default: 24 hourly, 30 otherwise).")
+    var horizon: Int?
+    @Option(help: "Number of rolling test windows at the end of each series.")
+    var windows: Int = 7
+
+    // MARK: Model
+    @Option(help: "Checkpoint folder (model.safetensors + config.json); default: the bundled CAISO model when --data is not given.")
+    var checkpoint: String?
+    @Flag(help: "Train a new model on the data before the test period.")
+    var train = false
+    @Option(help: "Training steps (batches of --batch-size windows).")
+    var trainSteps: Int = 4000
+    @Option(help: "Training batch size.")
+    var batchSize: Int = 64
+    @Option(help: "Validate (guided forecasts on the last windows before the test period) every this many steps; 0: never.")
+    var validationInterval: Int = 500
+    @Option(help: "Sample paths per validation window.")
+    var validationSamples: Int = 16
+    @Option(help: "Exponential-moving-average decay of the weights used for validation and saving (default: none, as the paper).")
+    var emaDecay: Double?
+
+    // MARK: Sampling
+    @Option(help: "Guidance losses to run: quantile, mean-squared, or both.")
+    var guidance: GuidanceChoice = .both
+    @Option(help: "Guidance scale of TSDiff-Q (default: 4 with ddpm, the paper's; 1 with ddim).")
+    var scale: Double?
+    @Option(help: "Guidance scale of TSDiff-MS (default: 0.5 with ddpm, 0.2 with ddim).")
+    var msScale: Double?
+    @Option(help: "Sample paths per window.")
+    var samples: Int = 32
+    @Option(help: "Sampler: ddpm (all T steps, the paper's form) or ddim (deterministic, --steps steps).")
+    var sampler: SamplerChoice = .ddim
+    @Option(help: "DDIM steps.")
+    var steps: Int = 20
+    @Option(help: "Random seed (forecasts and training).")
+    var seed: UInt64 = 0
+
+    // MARK: Refinement and synthesis
+    @Option(help: "Refine a base forecaster's samples with the model as prior: ml (gradient descent) or lmc (Langevin).")
+    var refine: RefineChoice?
+    @Option(help: "Base forecaster to refine: seasonal-naive, bootstrap (bootstrapped seasonal naive) or linear (ridge).")
+    var refineBase: BaseChoice = .seasonalNaive
+    @Option(help: "Regulariser of refinement: quantile or mean-squared.")
+    var refineLoss: GuidanceChoice = .quantile
+    @Option(help: "Diffusion step τ of refinement (default: the step whose training loss is closest to the mean).")
+    var refineStep: Int?
+    @Option(help: "Draw this many unconditional windows and report the linear predictive score (ridge trained on synthetic windows) next to real windows.")
+    var synthesize: Int?
+
+    // MARK: Output
+    @Option(help: "Output folder for fan charts, forecasts and a trained checkpoint.")
+    var out: String = "forecast-output"
+    @Flag(help: "Print the results table as JSON.")
+    var json = false
+
+    enum DataFormat: String, ExpressibleByArgument { case wide, long }
+    enum GuidanceChoice: String, ExpressibleByArgument { case quantile, meanSquared = "mean-squared", both }
+    enum SamplerChoice: String, ExpressibleByArgument { case ddpm, ddim }
+    enum RefineChoice: String, ExpressibleByArgument { case ml, lmc }
+    enum BaseChoice: String, ExpressibleByArgument { case seasonalNaive = "seasonal-naive", bootstrap, linear }
+
+    static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    func validate() throws {
+        guard samples >= 1 else { throw ValidationError("--samples must be at least 1 (got \(samples))") }
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1 (got \(steps))") }
+        guard windows >= 1 else { throw ValidationError("--windows must be at least 1 (got \(windows))") }
+        guard trainSteps >= 1 else { throw ValidationError("--train-steps must be at least 1 (got \(trainSteps))") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
+        guard (scale ?? 0) >= 0, (msScale ?? 0) >= 0 else { throw ValidationError("guidance scales must be non-negative") }
+        if let frequency, Frequency(code: frequency) == nil { throw ValidationError("--frequency '\(frequency)' is not a frequency (H, D, W, 15min or seconds)") }
+        if refineLoss == .both { throw ValidationError("--refine-loss must be quantile or mean-squared") }
+        if let synthesize, synthesize < 2 { throw ValidationError("--synthesize needs at least 2 windows (got \(synthesize))") }
+        if let emaDecay, !(0..<1).contains(emaDecay) { throw ValidationError("--ema-decay must be in [0, 1) (got \(emaDecay))") }
+        if let context, context < 1 { throw ValidationError("--context must be positive") }
+        if let horizon, horizon < 1 { throw ValidationError("--horizon must be positive") }
+    }
+
+    func run() throws {
+        let started = Date()
+        let root = Self.repositoryRoot
+        let dataURL = data.map { URL(fileURLWithPath: $0) } ?? root.appendingPathComponent("Datasets/timeseries/caiso_hourly_load_2018.csv")
+        let freq = frequency.flatMap(Frequency.init(code:))
+        let dataset: TimeSeriesDataset
+        switch format {
+        case .wide:
+            dataset = try TimeSeriesDataset.loadWide(dataURL, timestampColumn: timestampColumn,
+                                                     columns: columns?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, frequency: freq)
+        case .long:
+            dataset = try TimeSeriesDataset.loadLong(dataURL, idColumn: idColumn, timestampColumn: timestampColumn ?? "timestamp",
+                                                     valueColumn: valueColumn, frequency: freq)
+        }
+        let outURL = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
+
+        var model: TSDiff
+        if train {
+            var configuration = TSDiffConfiguration.standard(frequency: dataset.frequency, contextLength: context, predictionLength: horizon)
+            if let checkpoint { configuration = try TSDiff.load(from: URL(fileURLWithPath: checkpoint)).configuration }
+            model = TSDiff(configuration: configuration, seed: seed)
+        } else {
+            guard let folder = checkpoint.map({ URL(fileURLWithPath: $0) }) ?? (data == nil ? root.appendingPathComponent("Examples/Forecast/Checkpoints/caiso") : nil) else {
+                throw TimeSeriesError.invalidOption("no checkpoint for your data: pass --train to fit a model, or --checkpoint FOLDER")
+            }
+            model = try TSDiff.load(from: folder)
+            if let context, context != model.configuration.layout.contextLength {
+                throw TimeSeriesError.invalidOption("--context \(context) differs from the checkpoint's \(model.configuration.layout.contextLength)")
+            }
+            if let horizon, horizon != model.configuration.layout.predictionLength {
+                throw TimeSeriesError.invalidOption("--horizon \(horizon) differs from the checkpoint's \(model.configuration.layout.predictionLength)")
+            }
+        }
+        let layout = model.configuration.layout
+        let backtest = try Backtest(series: dataset.series, predictionLength: layout.predictionLength, windows: windows,
+                                    history: layout.history, seasonality: dataset.frequency.seasonality)
+        let quantileScale = scale ?? (sampler == .ddpm ? 4 : 1)
+        let meanSquaredScale = msScale ?? (sampler == .ddpm ? 0.5 : 0.2)
+        var forecastOptions = ForecastOptions(samples: samples, loss: .quantile, scale: quantileScale,
+                                              sampler: sampler == .ddpm ? .ddpm : .ddim(steps: steps), seed: seed)
+
+        if train {
+            let checkpointURL = outURL.appendingPathComponent("checkpoint")
+            let trainer = TSDiffTrainer(options: TSDiffTrainingOptions(steps: trainSteps, batchSize: batchSize, emaDecay: emaDecay,
+                                                                       validationInterval: validationInterval,
+                                                                       validationSamples: validationSamples, seed: seed))
+            let validation = backtest.validationTargets(count: windows, history: layout.history)
+            var display = ProgressDisplay(label: "training")
+            let report = try trainer.train(&model, series: dataset.series, trainingEnd: backtest.trainingEnd, validation: validation,
+                                           forecastOptions: forecastOptions,
+                                           progress: { display.update($0) },
+                                           onNewBest: { [configuration = model.configuration] parameters, _, _ in
+                                               try TSDiff(configuration: configuration, parameters: parameters).save(to: checkpointURL)
+                                           })
+            display.finish()
+            try model.save(to: checkpointURL)
+            try TrainingLog(report: report).write(to: outURL)
+            log("trained \(trainSteps) steps in \(Duration.text(report.seconds)); best step \(report.bestStep); checkpoint: \(checkpointURL.path)")
+        }
+
+        // Forecasts.
+        var results: [(name: String, metrics: ForecastMetrics, samples: [[[Double]]])] = []
+        let losses: [GuidanceLoss] = guidance == .both ? [.quantile, .meanSquared] : guidance == .quantile ? [.quantile] : [.meanSquared]
+        for loss in losses {
+            forecastOptions.loss = loss
+            forecastOptions.scale = loss == .quantile ? quantileScale : meanSquaredScale
+            let t0 = Date()
+            let evaluation = try model.evaluate(backtest.testTargets, options: forecastOptions)
+            let name = loss == .quantile ? "tsdiff-q" : "tsdiff-ms"
+            results.append((name, backtest.score(evaluation.samples), evaluation.samples))
+            log("\(name): \(backtest.series.count * windows) windows × \(samples) samples in \(Duration.text(Date().timeIntervalSince(t0)))")
+        }
+        let key = RandomKey(seed: seed)
+        for (name, base) in [("seasonal-naive", BaseForecaster.seasonalNaive), ("bootstrap-seasonal-naive", .bootstrappedSeasonalNaive(seasons: 28))] {
+            let paths = try backtest.forecast(base, samples: base == .seasonalNaive ? 1 : 100, key: key.folding(in: 7))
+            results.append((name, backtest.score(paths), paths))
+        }
+        if let refine {
+            let t0 = Date()
+            let base: BaseForecaster
+            switch refineBase {
+            case .seasonalNaive: base = .seasonalNaive
+            case .bootstrap: base = .bootstrappedSeasonalNaive(seasons: 28)
+            case .linear: base = .linear(contextLength: layout.contextLength, ridge: 1)
+            }
+            let initial = try backtest.forecast(base, samples: samples, key: key.folding(in: 8))
+            let tau = refineStep ?? model.representativeStep(
+                windows: TSDiffTrainer.trainingBatch(dataset.series, trainingEnd: backtest.trainingEnd, layout: layout, count: 64, key: key.folding(in: 9)),
+                key: key.folding(in: 10))
+            let windowsToRefine = backtest.testTargets.flatMap { target in target.starts.map { layout.window(target.series, forecastStart: $0, revealFuture: false) } }
+            let refined = model.refine(windowsToRefine, initial: initial, options: RefinementOptions(
+                method: refine == .ml ? .maximumLikelihood : .langevin, loss: refineLoss == .quantile ? .quantile : .meanSquared,
+                diffusionStep: tau, seed: seed))
+            if refineBase != .seasonalNaive && refineBase != .bootstrap { results.append((refineBase.rawValue, backtest.score(initial), initial)) }
+            results.append(("\(refineBase.rawValue)+\(refine.rawValue)", backtest.score(refined), refined))
+            log("refinement (\(refine.rawValue), τ = \(tau)) of \(initial.count) windows × \(samples) samples in \(Duration.text(Date().timeIntervalSince(t0)))")
+        }
+        var lps: [(name: String, metrics: ForecastMetrics)] = []
+        if let synthesize {
+            let t0 = Date()
+            let synthetic = model.synthesize(count: synthesize, sampler: sampler == .ddpm ? .ddpm : .ddim(steps: steps), seed: seed)
+            let real = LinearPredictiveScore.realWindows(dataset.series, trainingEnd: backtest.trainingEnd, contextLength: layout.contextLength,
+                                                         horizon: layout.predictionLength, count: synthesize, key: key.folding(in: 11))
+            let test = dataset.series.map { $0.slice(0..<($0.count - (windows - 1) * layout.predictionLength)) }
+            for (name, trainingWindows) in [("lps-synthetic", synthetic), ("lps-real", real)] {
+                lps.append((name, try LinearPredictiveScore.evaluate(trainingWindows: trainingWindows, contextLength: layout.contextLength,
+                                                                     horizon: layout.predictionLength, testSeries: test, seasonality: dataset.frequency.seasonality)))
+            }
+            try SyntheticPlot.write(synthetic.prefix(8).map { $0 }, to: outURL.appendingPathComponent("synthetic.svg"))
+            log("\(synthesize) synthetic windows in \(Duration.text(Date().timeIntervalSince(t0)))")
+        }
+        let seconds = Date().timeIntervalSince(started)
+
+        // Outputs.
+        let table = ResultsTable(methods: results.map { ($0.name, $0.metrics) }, linearPredictiveScores: lps, seconds: seconds)
+        try AtomicFile.write(Data(table.json().utf8), to: outURL.appendingPathComponent("results.json"))
+        if let guided = results.first(where: { $0.name.hasPrefix("tsdiff") }) {
+            let charts = FanChart.render(backtest: backtest, samples: guided.samples, method: guided.name, historySteps: 7 * dataset.frequency.seasonality)
+            for (name, svg) in charts {
+                try AtomicFile.write(Data(svg.utf8), to: outURL.appendingPathComponent("\(FanChart.fileName(name)).svg"))
+            }
+        }
+        if json {
+            print(table.json())
+        } else {
+            print("\(dataset.series.count) series from \(dataURL.lastPathComponent), \(windows) windows × \(layout.predictionLength) steps; "
+                  + "\(samples) samples, \(sampler == .ddpm ? "DDPM \(model.configuration.diffusionSteps)" : "DDIM \(steps)") steps")
+            print(table.text())
+            print("fan charts and results.json in \(outURL.path)")
+        }
+    }
+}
+
+/// Writes to standard error (progress and notes stay out of the table on stdout).
+func log(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

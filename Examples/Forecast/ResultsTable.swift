@@ -1,0 +1,40 @@
+import DiffuseTimeSeries
+import Foundation
+
+/// The scores of every method, printed as an aligned table or as JSON
+/// (`{"methods": {"tsdiff-q": {"crps": …, "nd": …, "nrmse": …, "mase": …}, …}, "seconds": …}`).
+struct ResultsTable {
+    var methods: [(name: String, metrics: ForecastMetrics)]
+    /// Linear predictive scores (ridge fitted on synthetic or real windows), when requested.
+    var linearPredictiveScores: [(name: String, metrics: ForecastMetrics)] = []
+    var seconds: Double
+
+    func text() -> String {
+        var lines = ["method                      CRPS      ND     NRMSE    MASE"]
+        for (name, m) in methods {
+            lines.append(name.padding(toLength: 24, withPad: " ", startingAt: 0)
+                         + String(format: "%9.4f %8.4f %8.4f %7.3f", m.crps, m.nd, m.nrmse, m.mase))
+        }
+        if !linearPredictiveScores.isEmpty {
+            lines.append("linear predictive score (ridge on windows → last window of each series; CRPS = ND)")
+            for (name, m) in linearPredictiveScores {
+                lines.append(name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%9.4f %8.4f %8.4f %7.3f", m.crps, m.nd, m.nrmse, m.mase))
+            }
+        }
+        lines.append(String(format: "(%.1f s; CRPS = mean weighted quantile loss over q = 0.1…0.9)", seconds))
+        return lines.joined(separator: "\n")
+    }
+
+    func json() -> String {
+        func number(_ x: Double) -> String { x.isFinite ? String(format: "%.6g", x) : "null" }
+        let entries = methods.map { name, m in
+            "\"\(name)\": {\"crps\": \(number(m.crps)), \"nd\": \(number(m.nd)), \"nrmse\": \(number(m.nrmse)), \"mase\": \(number(m.mase))}"
+        }
+        var text = "{\"methods\": {\(entries.joined(separator: ", "))}"
+        if !linearPredictiveScores.isEmpty {
+            let lps = linearPredictiveScores.map { "\"\($0.name)\": {\"crps\": \(number($0.metrics.crps)), \"nd\": \(number($0.metrics.nd)), \"nrmse\": \(number($0.metrics.nrmse))}" }
+            text += ", \"linear_predictive_score\": {\(lps.joined(separator: ", "))}"
+        }
+        return text + ", \"seconds\": \(number(seconds))}"
+    }
+}

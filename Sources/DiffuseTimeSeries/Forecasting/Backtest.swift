@@ -1,0 +1,83 @@
+import DiffuseTensor
+import Foundation
+
+/// The rolling-window evaluation protocol of GluonTS (and of the TSDiff paper): the last
+/// `windows × predictionLength` steps of every series are the test period, cut into `windows`
+/// consecutive windows, each forecast from all history before it. Training uses only the steps
+/// before the test period; validation uses the same protocol on the end of the training part.
+public struct Backtest: Sendable {
+    public var series: [TimeSeries]
+    public var predictionLength: Int
+    public var windows: Int
+    public var seasonality: Int
+
+    /// - Throws: ``TimeSeriesError`` when a series cannot hold `windows` windows after `history`
+    ///   steps, is constant or has no observations.
+    public init(series: [TimeSeries], predictionLength: Int, windows: Int, history: Int, seasonality: Int) throws {
+        guard !series.isEmpty else { throw TimeSeriesError.invalidOption("no series to evaluate") }
+        guard predictionLength > 0 else { throw TimeSeriesError.invalidOption("--horizon must be positive (got \(predictionLength))") }
+        guard windows > 0 else { throw TimeSeriesError.invalidOption("--windows must be positive (got \(windows))") }
+        for s in series {
+            let needed = history + windows * predictionLength
+            guard s.count >= needed else { throw TimeSeriesError.tooShort(series: s.name, needed: needed, available: s.count) }
+            let observedValues = (0..<(s.count - windows * predictionLength)).filter { s.observed[$0] }.map { s.values[$0] }
+            guard let first = observedValues.first else { throw TimeSeriesError.allMissing(series: s.name) }
+            guard observedValues.contains(where: { $0 != first }) else { throw TimeSeriesError.constant(series: s.name) }
+        }
+        self.series = series
+        self.predictionLength = predictionLength
+        self.windows = windows
+        self.seasonality = seasonality
+    }
+
+    /// Forecast starts of the test windows of series `i`.
+    public func testStarts(_ i: Int) -> [Int] {
+        let n = series[i].count
+        return (0..<windows).map { n - (windows - $0) * predictionLength }
+    }
+
+    /// The first test index of each series (training must stop before it).
+    public var trainingEnd: [Int] { series.map { $0.count - windows * predictionLength } }
+
+    /// The test targets: each series with its test forecast starts.
+    public var testTargets: [(series: TimeSeries, starts: [Int])] {
+        series.indices.map { (series[$0], testStarts($0)) }
+    }
+
+    /// Validation targets: the last `count` windows before the test period of each series whose
+    /// training part is long enough to hold them after `history` steps.
+    public func validationTargets(count: Int, history: Int) -> [(series: TimeSeries, starts: [Int])] {
+        series.indices.compactMap { i in
+            let end = trainingEnd[i]
+            let starts = (0..<count).map { end - (count - $0) * predictionLength }
+            guard let first = starts.first, first >= history else { return nil }
+            return (series[i].slice(0..<end), starts)
+        }
+    }
+
+    /// Sample paths `[window][sample][step]` of a base forecaster on the test windows, in the
+    /// order of ``testTargets``.
+    public func forecast(_ forecaster: BaseForecaster, samples: Int, key: RandomKey) throws -> [[[Double]]] {
+        var result: [[[Double]]] = []
+        for (i, target) in testTargets.enumerated() {
+            for (w, start) in target.starts.enumerated() {
+                result.append(try forecaster.forecast(history: target.series.slice(0..<start), horizon: predictionLength, seasonality: seasonality,
+                                                      samples: samples, key: key.folding(in: i).folding(in: w)))
+            }
+        }
+        return result
+    }
+
+    /// Scores paths `[window][sample][step]` given in the order of ``testTargets``.
+    public func score(_ samples: [[[Double]]]) -> ForecastMetrics {
+        var truths: [([Double], [Bool])] = [], histories: [TimeSeries] = []
+        for target in testTargets {
+            for start in target.starts {
+                let range = start..<(start + predictionLength)
+                truths.append((range.map { target.series.values[$0] }, range.map { target.series.observed[$0] }))
+                histories.append(target.series.slice(0..<start))
+            }
+        }
+        return ForecastMetrics.score(samples: samples, truths: truths, histories: histories, seasonality: seasonality)
+    }
+}

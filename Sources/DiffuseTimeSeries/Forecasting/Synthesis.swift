@@ -1,0 +1,80 @@
+import DiffuseCore
+import DiffuseNN
+import DiffuseTensor
+import Foundation
+
+extension TSDiff {
+    /// Unconditional samples: `count` windows of context + horizon (channel 0, in the model's
+    /// mean-scaled units), drawn with `sampler` (DDPM over all T steps, or DDIM on `steps`
+    /// trailing-spaced steps). Row i depends only on the seed and i (not on `chunkSize`).
+    public func synthesize(count: Int, sampler: ForecastSampler = .ddpm, seed: UInt64 = 0, chunkSize: Int = 256) -> [[Double]] {
+        let layout = configuration.layout
+        let l = layout.length, c = layout.channels
+        let model = noiseModel()
+        let key = RandomKey(seed: seed)
+        var result: [[Double]] = []
+        result.reserveCapacity(count)
+        var start = 0
+        while start < count {
+            let end = Swift.min(start + chunkSize, count)
+            let noise = Tensor<Float>.randomNormal(shape: [end - start, l, c], key: key.folding(in: 0), sampleOffset: start)
+            let samples: Tensor<Float>
+            switch sampler {
+            case .ddpm:
+                samples = sample(model, from: noise, grid: TimeGrid.diffusers(schedule, scheduler: .ddpm, steps: configuration.diffusionSteps),
+                                 using: DDPMSampler(), key: key.folding(in: 1), sampleOffset: start).samples
+            case .ddim(let steps):
+                samples = sample(model, from: noise, grid: TimeGrid.diffusers(schedule, scheduler: .ddim, steps: steps, spacing: .trailing),
+                                 using: DDIMSampler(), key: key.folding(in: 1), sampleOffset: start).samples
+            }
+            let values = samples.scalars
+            for i in 0..<(end - start) { result.append((0..<l).map { Double(values[(i * l + $0) * c]) }) }
+            start = end
+        }
+        return result
+    }
+}
+
+/// The linear predictive score of TSDiff (§3.3; reference `metrics/linear_pred_score.py`): a ridge
+/// regression (α = 1, with intercept, no further scaling) from context to horizon is fitted on
+/// (synthetic or real) scaled windows, and scored on the last window of each test series, whose
+/// context sets the mean scale (floor 10⁻⁷). The forecast is a point forecast, so its CRPS is ND.
+public enum LinearPredictiveScore {
+    /// - Parameters:
+    ///   - windows: training windows of `contextLength + horizon` values (already scaled).
+    ///   - testSeries: series whose last `contextLength + horizon` steps are scored.
+    public static func evaluate(trainingWindows windows: [[Double]], contextLength: Int, horizon: Int, testSeries: [TimeSeries],
+                                seasonality: Int, ridge: Double = 1) throws -> ForecastMetrics {
+        guard !windows.isEmpty else { throw TimeSeriesError.invalidOption("no training windows for the linear predictive score") }
+        guard windows.allSatisfy({ $0.count == contextLength + horizon }) else {
+            throw TimeSeriesError.invalidOption("training windows must have \(contextLength + horizon) values")
+        }
+        let model = try RidgeForecaster.fit(inputs: windows.map { Array($0[0..<contextLength]) }, targets: windows.map { Array($0[contextLength...]) }, ridge: ridge)
+        var paths: [[[Double]]] = [], truths: [([Double], [Bool])] = [], histories: [TimeSeries] = []
+        for s in testSeries {
+            guard s.count >= contextLength + horizon else { throw TimeSeriesError.tooShort(series: s.name, needed: contextLength + horizon, available: s.count) }
+            let start = s.count - horizon
+            let context = (start - contextLength)..<start
+            let observed = context.filter { s.observed[$0] }
+            let scale = Swift.max(observed.reduce(0) { $0 + Swift.abs(s.values[$1]) } / Double(Swift.max(observed.count, 1)), 1e-7)
+            let x = context.map { s.observed[$0] ? s.values[$0] / scale : 0 }
+            paths.append([model.predict(scaledContext: x).map { $0 * scale }])
+            truths.append((Array(s.values[start...]), Array(s.observed[start...])))
+            histories.append(s.slice(0..<start))
+        }
+        return ForecastMetrics.score(samples: paths, truths: truths, histories: histories, seasonality: seasonality)
+    }
+
+    /// Real training windows (channel 0 of TSDiff windows, scaled) for the "real data" reference row.
+    public static func realWindows(_ series: [TimeSeries], trainingEnd: [Int], contextLength: Int, horizon: Int, count: Int, key: RandomKey) -> [[Double]] {
+        var stream = RandomStream(key: key)
+        let spans = zip(series, trainingEnd).map { Swift.max(0, $1 - contextLength - horizon + 1) }
+        guard spans.contains(where: { $0 > 0 }) else { return [] }
+        return (0..<count).map { _ in
+            let s = stream.categorical(weights: spans.map(Double.init))
+            let start = stream.integer(below: spans[s])
+            let scale = WindowLayout.meanScale(series[s], context: start..<(start + contextLength))
+            return (start..<(start + contextLength + horizon)).map { series[s].observed[$0] ? series[s].values[$0] / scale : 0 }
+        }
+    }
+}

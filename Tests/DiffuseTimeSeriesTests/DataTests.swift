@@ -1,0 +1,152 @@
+import DiffuseTensor
+@testable import DiffuseTimeSeries
+import XCTest
+
+final class DataTests: XCTestCase {
+    private func temporaryFile(_ text: String, name: String = "data.csv") throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-ts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let url = folder.appendingPathComponent(name)
+        try Data(text.utf8).write(to: url)
+        return url
+    }
+
+    /// A hand-made window: series 1…12, context 3, horizon 2, lags 1 and 3, forecast from index 8.
+    /// Context = values 6, 7, 8 (scale 7); lag 1 reads indices 4…8 with index 8 (the future) hidden;
+    /// lag 3 reads indices 2…6.
+    func testWindowLagsAndScaling() {
+        let s = TimeSeries(name: "s", frequency: .hourly, values: (1...12).map(Double.init))
+        let layout = WindowLayout(contextLength: 3, predictionLength: 2, lags: [1, 3])
+        XCTAssertEqual(layout.history, 6)
+        let w = layout.window(s, forecastStart: 8, revealFuture: false)
+        XCTAssertEqual(w.scale, 7)
+        let expected: [[Double]] = [[6, 5, 3], [7, 6, 4], [8, 7, 5], [0, 8, 6], [0, 0, 7]]
+        let mask: [[Float]] = [[1, 1, 1], [1, 1, 1], [1, 1, 1], [0, 1, 1], [0, 0, 1]]
+        for t in 0..<5 {
+            for c in 0..<3 {
+                XCTAssertEqual(Double(w.input[t * 3 + c]), expected[t][c] / 7, accuracy: 1e-6, "t=\(t) c=\(c)")
+                XCTAssertEqual(w.observed[t * 3 + c], mask[t][c], "t=\(t) c=\(c)")
+            }
+        }
+        XCTAssertEqual(w.future, [9, 10])
+        XCTAssertEqual(w.context, [6, 7, 8])
+        // Training windows reveal the future.
+        let revealed = layout.window(s, forecastStart: 8, revealFuture: true)
+        XCTAssertEqual(Double(revealed.input[3 * 3]), 9 / 7, accuracy: 1e-6)
+        XCTAssertEqual(revealed.observed[4 * 3 + 1], 1)
+    }
+
+    /// Missing context values leave the scale and the mask.
+    func testMissingValuesAreMaskedNotFilled() {
+        let s = TimeSeries(name: "s", frequency: .hourly, values: [1, 2, nil, 4, 5, nil, 7, 8])
+        XCTAssertEqual(s.observedCount, 6)
+        let layout = WindowLayout(contextLength: 3, predictionLength: 1, lags: [1])
+        let w = layout.window(s, forecastStart: 6, revealFuture: false)
+        XCTAssertEqual(w.scale, (4 + 5) / 2)                 // index 5 is missing
+        XCTAssertEqual(w.observed[2 * 2], 0)                 // context step 3 (index 5)
+        XCTAssertEqual(w.input[2 * 2], 0)
+        XCTAssertEqual(w.observed[1 * 2 + 1], 1)             // lag 1 of index 4 = index 3
+    }
+
+    /// RM / BM-B / BM-E hide k = fraction · context steps, only inside the context.
+    func testMissingValueScenarios() throws {
+        let s = TimeSeries(name: "s", frequency: .hourly, values: (0..<20).map { Double($0) + 1 })
+        let begin = try MissingValueScenario.blockAtBeginning(fraction: 0.5).apply(to: s, forecastStart: 16, contextLength: 8, key: RandomKey(seed: 0))
+        XCTAssertEqual((0..<20).filter { !begin.observed[$0] }, [8, 9, 10, 11])
+        let end = try MissingValueScenario.blockAtEnd(fraction: 0.5).apply(to: s, forecastStart: 16, contextLength: 8, key: RandomKey(seed: 0))
+        XCTAssertEqual((0..<20).filter { !end.observed[$0] }, [12, 13, 14, 15])
+        let random = try MissingValueScenario.random(fraction: 0.5).apply(to: s, forecastStart: 16, contextLength: 8, key: RandomKey(seed: 1))
+        let hidden = (0..<20).filter { !random.observed[$0] }
+        XCTAssertEqual(hidden.count, 4)
+        XCTAssertTrue(hidden.allSatisfy { (8..<16).contains($0) })
+        XCTAssertThrowsError(try MissingValueScenario.random(fraction: 1.5).apply(to: s, forecastStart: 16, contextLength: 8, key: RandomKey(seed: 1)))
+    }
+
+    /// GluonTS rolling windows: the last k windows of the horizon.
+    func testBacktestWindows() throws {
+        let s = TimeSeries(name: "s", frequency: .hourly, values: (0..<100).map { Double($0 % 7) })
+        let b = try Backtest(series: [s], predictionLength: 10, windows: 3, history: 20, seasonality: 7)
+        XCTAssertEqual(b.testStarts(0), [70, 80, 90])
+        XCTAssertEqual(b.trainingEnd, [70])
+        let v = b.validationTargets(count: 2, history: 20)
+        XCTAssertEqual(v.first?.starts, [50, 60])
+        XCTAssertEqual(v.first?.series.count, 70)
+    }
+
+    func testWideAndLongLoading() throws {
+        let wide = try temporaryFile("time,a,b\n2024-01-01 00:00,1,5\n2024-01-01 01:00,,6\n2024-01-01 02:00,3,NaN\n")
+        let d = try TimeSeriesDataset.loadWide(wide)
+        XCTAssertEqual(d.frequency, .hourly)
+        XCTAssertEqual(d.series.map(\.name), ["a", "b"])
+        XCTAssertEqual(d.series[0].observed, [true, false, true])
+        XCTAssertEqual(d.series[1].observed, [true, true, false])
+        XCTAssertEqual(d.series[0].start, Timestamp.parse("2024-01-01 00:00"))
+        let long = try temporaryFile("id,timestamp,value\nx,2024-01-01,1\nx,2024-01-02,2\ny,2024-01-01,3\ny,2024-01-02,4\n")
+        let l = try TimeSeriesDataset.loadLong(long, idColumn: "id", timestampColumn: "timestamp", valueColumn: "value")
+        XCTAssertEqual(l.frequency, .daily)
+        XCTAssertEqual(l.series.map(\.values), [[1, 2], [3, 4]])
+    }
+
+    func testTimestampRoundTrip() {
+        let t = Timestamp.parse("2018-12-31T23:00:00Z")!
+        XCTAssertEqual(Timestamp.format(t), "2018-12-31 23:00")
+        XCTAssertEqual(Timestamp.parse("1970-01-02"), 86_400)
+        XCTAssertNil(Timestamp.parse("2018-13-01"))
+        XCTAssertNil(Timestamp.parse("yesterday"))
+    }
+
+    // MARK: Bad input
+
+    func testUnparsableTimestampNamesTheLine() throws {
+        let url = try temporaryFile("time,a\n2024-01-01 00:00,1\nnoon,2\n")
+        XCTAssertThrowsError(try TimeSeriesDataset.loadWide(url)) { error in
+            guard case let TimeSeriesError.unparsableTimestamp(source, line, text) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(source, url.path)
+            XCTAssertEqual(line, 3)
+            XCTAssertEqual(text, "noon")
+        }
+    }
+
+    func testIrregularSpacingNamesTheLine() throws {
+        let url = try temporaryFile("time,a\n2024-01-01 00:00,1\n2024-01-01 01:00,2\n2024-01-01 02:00,2\n2024-01-01 04:00,3\n")
+        XCTAssertThrowsError(try TimeSeriesDataset.loadWide(url)) { error in
+            guard case let TimeSeriesError.irregularSpacing(_, line, expected, found) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(line, 5)
+            XCTAssertEqual(expected, 3600)
+            XCTAssertEqual(found, 7200)
+        }
+        let unsorted = try temporaryFile("time,a\n2024-01-01 01:00,1\n2024-01-01 00:00,2\n")
+        XCTAssertThrowsError(try TimeSeriesDataset.loadWide(unsorted)) { error in
+            guard case TimeSeriesError.unsortedTimestamps(_, 3) = error else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testMalformedCellsAreErrors() throws {
+        let text = try temporaryFile("time,a\n2024-01-01 00:00,1\n2024-01-01 01:00,abc\n")
+        XCTAssertThrowsError(try TimeSeriesDataset.loadWide(text)) { error in
+            XCTAssertTrue("\(error)".contains("3"), "the error names the line: \(error)")
+        }
+        let ragged = try temporaryFile("time,a\n2024-01-01 00:00,1,7\n")
+        XCTAssertThrowsError(try TimeSeriesDataset.loadWide(ragged))
+        let missingColumn = try temporaryFile("time,a\n2024-01-01 00:00,1\n")
+        XCTAssertThrowsError(try TimeSeriesDataset.loadWide(missingColumn, columns: ["b"]))
+        let infinite = try temporaryFile("time,a\n2024-01-01 00:00,inf\n")
+        XCTAssertThrowsError(try TimeSeriesDataset.loadWide(infinite))
+    }
+
+    func testTooShortConstantAndAllMissingSeriesAreErrors() {
+        let short = TimeSeries(name: "short", frequency: .hourly, values: [1, 2, 3])
+        XCTAssertThrowsError(try Backtest(series: [short], predictionLength: 2, windows: 1, history: 4, seasonality: 1)) { error in
+            XCTAssertEqual(error as? TimeSeriesError, .tooShort(series: "short", needed: 6, available: 3))
+        }
+        let constant = TimeSeries(name: "flat", frequency: .hourly, values: [Double](repeating: 2, count: 20))
+        XCTAssertThrowsError(try Backtest(series: [constant], predictionLength: 2, windows: 1, history: 4, seasonality: 1)) { error in
+            XCTAssertEqual(error as? TimeSeriesError, .constant(series: "flat"))
+        }
+        let empty = TimeSeries(name: "void", frequency: .hourly, values: [Double?](repeating: nil, count: 20))
+        XCTAssertThrowsError(try Backtest(series: [empty], predictionLength: 2, windows: 1, history: 4, seasonality: 1)) { error in
+            XCTAssertEqual(error as? TimeSeriesError, .allMissing(series: "void"))
+        }
+        XCTAssertThrowsError(try Backtest(series: [short], predictionLength: 0, windows: 1, history: 1, seasonality: 1))
+    }
+}

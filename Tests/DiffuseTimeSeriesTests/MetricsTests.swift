@@ -1,0 +1,57 @@
+import DiffuseTensor
+@testable import DiffuseTimeSeries
+import XCTest
+import _DiffuseTestSupport
+
+final class MetricsTests: XCTestCase {
+    /// One window, y = (10, 20), three sample paths. Worked by hand: the sample quantile index is
+    /// round(2q) = 0, 0, 1, 1, 1, 1, 1, 2, 2 for q = 0.1…0.9, giving quantile losses per level
+    /// 0.8, 1.6, 2.8, 2.4, 2.0, 1.6, 1.2, 2.8, 1.4 (sum 16.6), so mean wQL = 16.6 / 30 / 9;
+    /// median (10, 22) → ND = 2/30; mean (10, 65/3) → NRMSE = √((5/3)²/2)/15; MASE with history
+    /// 1, 2, 4, 7 (m = 1, mean seasonal error 2) is (2/2)/2.
+    func testHandComputedScores() {
+        let paths: [[[Double]]] = [[[8, 25], [12, 18], [10, 22]]]
+        let history = TimeSeries(name: "h", frequency: .hourly, values: [1, 2, 4, 7])
+        let m = ForecastMetrics.score(samples: paths, truths: [([10, 20], [true, true])], histories: [history], seasonality: 1)
+        assertClose(m.crps, 16.6 / 30 / 9, relative: 1e-12)
+        assertClose(m.nd, 2.0 / 30, relative: 1e-12)
+        assertClose(m.nrmse, ((5.0 / 3) * (5.0 / 3) / 2).squareRoot() / 15, relative: 1e-12)
+        assertClose(m.mase, 0.5, relative: 1e-12)
+    }
+
+    /// For a one-sample forecast the mean weighted quantile loss equals ND (the mean of 2q and of
+    /// 2(1 − q) over q = 0.1…0.9 is 1).
+    func testPointForecastCRPSEqualsND() {
+        var stream = RandomStream(seed: 3)
+        let windows = 6, horizon = 5
+        let paths = (0..<windows).map { _ in [(0..<horizon).map { _ in stream.normal(Double.self) * 3 + 10 }] }
+        let truths = (0..<windows).map { _ in ((0..<horizon).map { _ in stream.normal(Double.self) * 3 + 10 }, [Bool](repeating: true, count: horizon)) }
+        let m = ForecastMetrics.score(samples: paths, truths: truths, histories: [], seasonality: 1)
+        assertClose(m.crps, m.nd, relative: 1e-12)
+    }
+
+    /// Unobserved targets are left out of every sum.
+    func testUnobservedTargetsAreIgnored() {
+        let full = ForecastMetrics.score(samples: [[[1, 2]]], truths: [([1.5, 2], [true, true])], histories: [], seasonality: 1)
+        let masked = ForecastMetrics.score(samples: [[[1, 2, 99]]], truths: [([1.5, 2, -5], [true, true, false])], histories: [], seasonality: 1)
+        XCTAssertEqual(full.crps, masked.crps)
+        XCTAssertEqual(full.nd, masked.nd)
+        XCTAssertEqual(full.nrmse, masked.nrmse)
+        XCTAssertTrue(full.mase.isNaN && masked.mase.isNaN, "no history, no MASE")
+    }
+
+    /// The GluonTS sample quantile rounds half to even.
+    func testSampleQuantileRule() {
+        let sorted = (0..<100).map(Double.init)
+        XCTAssertEqual(ForecastMetrics.sampleQuantile(sorted, 0.5), 50)        // round(49.5) = 50 (even)
+        XCTAssertEqual(ForecastMetrics.sampleQuantile(sorted, 0.1), 10)        // round(9.9)
+        XCTAssertEqual(ForecastMetrics.sampleQuantile([1, 2, 3, 4], 0.5), 3)   // round(1.5) = 2
+    }
+
+    /// Seasonal naive repeats the last season; its CRPS is its ND.
+    func testSeasonalNaive() throws {
+        let s = TimeSeries(name: "s", frequency: .hourly, values: (0..<10).map { Double($0 % 4) + 1 })
+        let f = try BaseForecaster.seasonalNaive.forecast(history: s, horizon: 6, seasonality: 4, samples: 2, key: RandomKey(seed: 0))
+        XCTAssertEqual(f, [[Double]](repeating: [3, 4, 1, 2, 3, 4], count: 2))
+    }
+}
