@@ -12,11 +12,13 @@ import PackageDescription
 let package = Package(
     name: "Diffuse",
     products: [
+        .library(name: "Diffuse", targets: ["Diffuse"]),
         .library(name: "DiffuseTensor", targets: ["DiffuseTensor"]),
         .library(name: "DiffuseNN", targets: ["DiffuseNN"]),
         .library(name: "DiffuseCore", targets: ["DiffuseCore"]),
         .library(name: "DiffuseTimeSeries", targets: ["DiffuseTimeSeries"]),
         .library(name: "DiffusePlot", targets: ["DiffusePlot"]),
+        .library(name: "DiffuseTheory", targets: ["DiffuseTheory"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -56,7 +58,17 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
         .target(
+            name: "DiffuseTheory",
+            dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffusePlot"],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+
+        .target(
             name: "DiffusePlot",
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+
+        .target(
+            name: "Diffuse",
+            dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseTimeSeries", "DiffuseTheory", "DiffusePlot"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // MARK: Test support (not API)
@@ -86,6 +98,15 @@ let package = Package(
             exclude: ["Checkpoints"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
+        .executableTarget(
+            name: "theory-checks",
+            dependencies: [
+                "DiffuseTensor", "DiffuseTheory",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/TheoryChecks",
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+
         // MARK: Tests
         .testTarget(
             name: "DiffuseCoreTests",
@@ -100,6 +121,10 @@ let package = Package(
         .testTarget(
             name: "DiffuseTimeSeriesTests",
             dependencies: ["DiffuseTimeSeries", "_DiffuseTestSupport"],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(
+            name: "DiffuseTheoryTests",
+            dependencies: ["DiffuseTheory", "_DiffuseTestSupport"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "DiffuseTensorTests",

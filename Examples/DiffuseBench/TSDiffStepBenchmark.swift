@@ -31,6 +31,8 @@ struct TSDiffStepBenchmark: ParsableCommand {
         var forwardSamplesPerSecond: Double
         var ratioTrainingToBestReference: Double
         var ratioForwardToBestReference: Double
+        /// Forward plus input gradient with kernels kept across calls (one guided sampling step).
+        var guidedSampleStepsPerSecond: Double
         var parameters: Int
     }
 
@@ -54,10 +56,18 @@ struct TSDiffStepBenchmark: ParsableCommand {
         let trainSeconds = medianTime(repeats: repeats, warmup: 1, trainingStep)
         let constants = model.parameters.constants
         let forwardSeconds = medianTime(repeats: repeats, warmup: 1) { _ = model.backbone(Variable(x), steps: steps, constants) }
+        let model0 = model
+        let noiseModel = model0.noiseModel()
+        let point = model0.schedule.point(at: 50)
+        let guidedSeconds = medianTime(repeats: repeats, warmup: 1) {
+            var state: Void = ()
+            _ = noiseModel.predictWithGradient(x, at: point, state: &state) { $0.denoised }
+        }
         let report = Report(workload: "TSDiff backbone, hidden 64, 3 blocks, S4D state 128 (bidirectional), length \(layout.length), \(layout.channels) channels, batch \(batch), Float32",
                             trainingStepsPerSecond: 1 / trainSeconds, forwardSamplesPerSecond: Double(batch) / forwardSeconds,
                             ratioTrainingToBestReference: (1 / trainSeconds) / max(Self.referenceTraining.s4d, Self.referenceTraining.nplr),
                             ratioForwardToBestReference: (Double(batch) / forwardSeconds) / max(Self.referenceForward.s4d, Self.referenceForward.nplr),
+                            guidedSampleStepsPerSecond: Double(batch) / guidedSeconds,
                             parameters: model.parameters.scalarCount)
         if json {
             print(jsonText(report))
@@ -66,5 +76,6 @@ struct TSDiffStepBenchmark: ParsableCommand {
         print("Workload: \(report.workload); \(report.parameters) parameters")
         print("Training: \(fixed(report.trainingStepsPerSecond, 2)) steps/s (\(fixed(trainSeconds * 1e3, 1)) ms per step, median of \(repeats)); reference PyTorch \(Self.referenceTraining.s4d) (S4D) / \(Self.referenceTraining.nplr) (NPLR) → \(fixed(report.ratioTrainingToBestReference, 2))× the better")
         print("Forward: \(fixed(report.forwardSamplesPerSecond, 0)) samples/s; reference \(Int(Self.referenceForward.s4d)) / \(Int(Self.referenceForward.nplr)) → \(fixed(report.ratioForwardToBestReference, 2))× the better")
+        print("Guided sampling step (forward + input gradient, kernels kept): \(fixed(report.guidedSampleStepsPerSecond, 0)) sample-steps/s")
     }
 }

@@ -51,7 +51,7 @@ struct ForecastCommand: ParsableCommand {
     // MARK: Model
     @Option(help: "Checkpoint folder (model.safetensors + config.json); default: the bundled CAISO model when --data is not given.")
     var checkpoint: String?
-    @Flag(help: "Train a new model on the data before the test period.")
+    @Flag(help: "Train a model on the data before the test period (from --checkpoint if given, else from scratch).")
     var train = false
     @Option(help: "Training steps (batches of --batch-size windows).")
     var trainSteps: Int = 4000
@@ -142,9 +142,12 @@ struct ForecastCommand: ParsableCommand {
 
         var model: TSDiff
         if train {
-            var configuration = TSDiffConfiguration.standard(frequency: dataset.frequency, contextLength: context, predictionLength: horizon)
-            if let checkpoint { configuration = try TSDiff.load(from: URL(fileURLWithPath: checkpoint)).configuration }
-            model = TSDiff(configuration: configuration, seed: seed)
+            if let checkpoint {
+                // Continue training from a checkpoint (fresh optimiser state).
+                model = try TSDiff.load(from: URL(fileURLWithPath: checkpoint))
+            } else {
+                model = TSDiff(configuration: TSDiffConfiguration.standard(frequency: dataset.frequency, contextLength: context, predictionLength: horizon), seed: seed)
+            }
         } else {
             guard let folder = checkpoint.map({ URL(fileURLWithPath: $0) }) ?? (data == nil ? root.appendingPathComponent("Examples/Forecast/Checkpoints/caiso") : nil) else {
                 throw TimeSeriesError.invalidOption("no checkpoint for your data: pass --train to fit a model, or --checkpoint FOLDER")

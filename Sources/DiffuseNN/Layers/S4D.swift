@@ -108,18 +108,31 @@ public struct S4D: UnaryLayer, Equatable {
 
     /// The layer applied to `u` `[B, L, H]` (channels last): the FFT runs along the time axis in
     /// place and the projections are plain matrix products, with no transposes.
-    public func channelsLast<S: TensorScalar>(_ u: Variable<S>, _ p: BoundParameters<S>) -> Variable<S> {
+    ///
+    /// - Parameter combinedKernel: the result of ``circularKernel(length:_:)`` for these
+    ///   parameters, when the caller keeps it across calls with unchanged parameters (sampling);
+    ///   by default it is computed from the parameters (and differentiated, in training).
+    public func channelsLast<S: TensorScalar>(_ u: Variable<S>, _ p: BoundParameters<S>, combinedKernel: Variable<S>? = nil) -> Variable<S> {
         precondition(u.rank == 3 && u.shape[2] == channels, "S4D '\(name)' expects [batch, length, \(channels)], got \(u.shape)")
         let length = u.shape[1]
+        let kernel = combinedKernel ?? circularKernel(length: length, p)
+        precondition(kernel.shape == [2 * length, channels], "S4D '\(name)': kernel of shape \(kernel.shape) for length \(length)")
+        var y = circularConvolution(u, kernel: kernel, alongAxis: 1)
+        y = y + u * p[joinName(name, "D")].reshaped([1, 1, channels])
+        let w = p[outputProjection.weightName].reshaped([channels, channels])
+        return linear(y.gelu(), weight: w, bias: p[outputProjection.biasName])
+    }
+
+    /// The circular convolution kernel `[2L, H]` of ``channelsLast(_:_:combinedKernel:)``: the
+    /// forward kernel zero-padded to 2L, plus (bidirectional) the backward kernel reversed into the
+    /// second half, so one circular convolution of the zero-padded input applies both.
+    public func circularKernel<S: TensorScalar>(length: Int, _ p: BoundParameters<S>) -> Variable<S> {
         let k = kernel(length: length, p)
         let forward = k.selecting(axis: 0, index: 0).padded(alongAxis: 1, before: 0, after: length)
         let combined = bidirectional
             ? forward + k.selecting(axis: 0, index: 1).reversed(axis: 1).padded(alongAxis: 1, before: length, after: 0)
             : forward
-        var y = circularConvolution(u, kernel: combined.transposed(), alongAxis: 1)
-        y = y + u * p[joinName(name, "D")].reshaped([1, 1, channels])
-        let w = p[outputProjection.weightName].reshaped([channels, channels])
-        return linear(y.gelu(), weight: w, bias: p[outputProjection.biasName])
+        return combined.transposed()
     }
 
     /// The layer applied to `u` `[B, H, L]`.

@@ -54,11 +54,12 @@ extension TSDiff {
     public func stepLosses(windows: Tensor<Float>, key: RandomKey) -> [Double] {
         let b = windows.shape[0]
         let bound = parameters.constants
+        let kernels = backbone.circularKernels(length: windows.shape[1], bound).map { Variable($0.value) }
         return (0..<configuration.diffusionSteps).map { t in
             let ab = schedule.alphasCumulativeProduct[t]
             let noise = Tensor<Float>.randomNormal(shape: windows.shape, key: key.folding(in: t))
             let noisy = windows.scaled(by: Float(ab.squareRoot()), adding: noise, scaledBy: Float((1 - ab).squareRoot()))
-            let predicted = backbone(Variable(noisy), steps: [Double](repeating: Double(t), count: b), bound).value
+            let predicted = backbone(Variable(noisy), steps: [Double](repeating: Double(t), count: b), bound, kernels: kernels).value
             let error = predicted - noise
             return Double((error * error).mean().scalar)
         }
@@ -96,6 +97,7 @@ extension TSDiff {
         let rows = windows.count * n
         let ab = schedule.alphasCumulativeProduct[tau]
         let bound = parameters.constants
+        let kernels = backbone.circularKernels(length: l, bound).map { Variable($0.value) }
         let key = RandomKey(seed: options.seed)
         var result = [[[Double]]](repeating: [], count: windows.count)
         var start = 0
@@ -139,7 +141,7 @@ extension TSDiff {
                 let noise = Tensor<Float>.randomNormal(shape: shape, key: iterationKey.folding(in: 0), sampleOffset: start)
                 let tape = Tape<Float>()
                 let noisy = tape.watch(y.scaled(by: Float(ab.squareRoot()), adding: noise, scaledBy: Float((1 - ab).squareRoot())))
-                let predicted = backbone(noisy, steps: steps, bound)
+                let predicted = backbone(noisy, steps: steps, bound, kernels: kernels)
                 // ∂/∂ε̂ ‖ε − ε̂‖² = 2(ε̂ − ε); the chain rule through the noisy input adds √ᾱ_τ.
                 let seed = (predicted.value - noise) * 2
                 let priorGradient = tape.gradient(of: predicted, seed: seed)[noisy]

@@ -70,8 +70,11 @@ public struct TSDiff: Sendable {
     public func noiseModel(parameters p: ParameterSet<Float>? = nil) -> NetworkModel<Float> {
         let bound = (p ?? parameters).constants
         let backbone = self.backbone
+        // The S4 kernels depend on the parameters only: computed once for the window length.
+        let length = configuration.layout.length
+        let kernels = backbone.circularKernels(length: length, bound).map { Variable($0.value) }
         return NetworkModel(type: .noise, schedule: schedule) { x, point in
-            backbone(x, steps: [Double](repeating: point.time, count: x.shape[0]), bound)
+            backbone(x, steps: [Double](repeating: point.time, count: x.shape[0]), bound, kernels: x.shape[1] == length ? kernels : nil)
         }
     }
 

@@ -77,13 +77,23 @@ public struct TSDiffBackbone: Codable, Equatable, Sendable {
         return p
     }
 
+    /// The S4 convolution kernels of every block for windows of `length` steps.
+    public func circularKernels<S: TensorScalar>(length: Int, _ p: BoundParameters<S>) -> [Variable<S>] {
+        s4.map { $0.circularKernel(length: length, p) }
+    }
+
     /// ε̂ for windows `x` `[B, L, C]` at integer diffusion steps `steps` (one per window).
     ///
     /// Computed channels-last (`[B, L, H]` throughout): layer normalisation over channels and the
     /// 1×1 convolutions are then row-wise matrix products, and the S4 FFTs run along axis 1, so no
     /// transposes are needed. Parameter names and shapes follow the reference's channels-first
     /// modules.
-    public func callAsFunction<S: TensorScalar>(_ x: Variable<S>, steps: [Double], _ p: BoundParameters<S>, dropoutKey: RandomKey? = nil) -> Variable<S> {
+    ///
+    /// - Parameter kernels: the S4 kernels from ``circularKernels(length:_:)`` for these
+    ///   parameters, kept by a caller that evaluates the network many times with fixed parameters
+    ///   (sampling, guidance, refinement); by default they are computed on every call.
+    public func callAsFunction<S: TensorScalar>(_ x: Variable<S>, steps: [Double], _ p: BoundParameters<S>, dropoutKey: RandomKey? = nil,
+                                                kernels: [Variable<S>]? = nil) -> Variable<S> {
         precondition(x.rank == 3 && x.shape[2] == configuration.channels, "TSDiff backbone expects [batch, length, \(configuration.channels)], got \(x.shape)")
         precondition(steps.count == x.shape[0], "one diffusion step per window: \(steps.count) for \(x.shape[0]) windows")
         let b = x.shape[0], h = configuration.hidden
@@ -96,7 +106,7 @@ public struct TSDiffBackbone: Codable, Equatable, Sendable {
         var skips: Variable<S>? = nil
         for k in 0..<configuration.blocks {
             let conditioned = hidden + timeLinears[k](t, p).reshaped([b, 1, h])
-            var z = s4[k].channelsLast(norms[k](conditioned, p), p)
+            var z = s4[k].channelsLast(norms[k](conditioned, p), p, combinedKernel: kernels?[k])
             if configuration.dropout > 0, let key = dropoutKey { z = z.dropout(rate: configuration.dropout, key: key.folding(in: k)) }
             let gated = (conditioned + z).activated(.gatedTanh)
             let skip = pointwise(skipConvs[k], gated)
