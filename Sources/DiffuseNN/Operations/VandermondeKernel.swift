@@ -15,17 +15,21 @@ public func vandermondeKernel<S: TensorScalar>(coefficientsReal cr: Variable<S>,
                  "vandermondeKernel needs four [rows, modes] tensors of equal shape")
     precondition(length >= 1, "vandermondeKernel needs a positive length")
     let rows = cr.shape[0], modes = cr.shape[1]
-    let c = zipComplex(cr.value, ci.value), z = zipComplex(zr.value, zi.value)
+    // Modes are processed four at a time in SIMD4<Double> lanes (padded with zero coefficients
+    // and nodes), which also breaks the running-power recurrence into independent chains.
+    let blocks = (modes + 3) / 4
+    let c = packComplex(cr.value, ci.value, rows: rows, modes: modes, blocks: blocks)
+    let z = packComplex(zr.value, zi.value, rows: rows, modes: modes, blocks: blocks)
     var kernel = [Double](repeating: 0, count: rows * length)
     kernel.withUnsafeMutableBufferPointer { k in
         Parallel.forEachChunk(count: rows, minimumChunk: 4) { range in
             for r in range {
-                for n in 0..<modes {
-                    let (c0, c1) = c[r * modes + n]
-                    let (z0, z1) = z[r * modes + n]
-                    var w0 = 1.0, w1 = 0.0   // z^l
+                for b in 0..<blocks {
+                    let (c0, c1) = c[r * blocks + b]
+                    let (z0, z1) = z[r * blocks + b]
+                    var w0 = SIMD4<Double>(repeating: 1), w1 = SIMD4<Double>(repeating: 0)   // z^l
                     for l in 0..<length {
-                        k[r * length + l] += 2 * (c0 * w0 - c1 * w1)
+                        k[r * length + l] += 2 * (c0 * w0 - c1 * w1).sum()
                         (w0, w1) = (w0 * z0 - w1 * z1, w0 * z1 + w1 * z0)
                     }
                 }
@@ -40,14 +44,15 @@ public func vandermondeKernel<S: TensorScalar>(coefficientsReal cr: Variable<S>,
             gz.withUnsafeMutableBufferPointer { gzp in
                 Parallel.forEachChunk(count: rows, minimumChunk: 4) { range in
                     for r in range {
-                        for n in 0..<modes {
-                            let (c0, c1) = c[r * modes + n]
-                            let (z0, z1) = z[r * modes + n]
-                            var w0 = 1.0, w1 = 0.0        // z^l
-                            var p0 = 0.0, p1 = 0.0        // l·z^(l−1)
-                            var sc0 = 0.0, sc1 = 0.0, sz0 = 0.0, sz1 = 0.0
+                        for b in 0..<blocks {
+                            let (c0, c1) = c[r * blocks + b]
+                            let (z0, z1) = z[r * blocks + b]
+                            var w0 = SIMD4<Double>(repeating: 1), w1 = SIMD4<Double>(repeating: 0)   // z^l
+                            var p0 = SIMD4<Double>(repeating: 0), p1 = SIMD4<Double>(repeating: 0)   // l·z^(l−1)
+                            var sc0 = SIMD4<Double>(repeating: 0), sc1 = SIMD4<Double>(repeating: 0)
+                            var sz0 = SIMD4<Double>(repeating: 0), sz1 = SIMD4<Double>(repeating: 0)
                             for l in 0..<length {
-                                let gl = gk[r * length + l]
+                                let gl = SIMD4<Double>(repeating: gk[r * length + l])
                                 // Σ g·conj(z^l)
                                 sc0 += gl * w0
                                 sc1 -= gl * w1
@@ -59,11 +64,13 @@ public func vandermondeKernel<S: TensorScalar>(coefficientsReal cr: Variable<S>,
                                 (p0, p1) = (p0 * z0 - p1 * z1 + w0, p0 * z1 + p1 * z0 + w1)
                                 (w0, w1) = (w0 * z0 - w1 * z1, w0 * z1 + w1 * z0)
                             }
-                            let i = r * modes + n
-                            gcp[2 * i] = 2 * sc0
-                            gcp[2 * i + 1] = 2 * sc1
-                            gzp[2 * i] = 2 * sz0
-                            gzp[2 * i + 1] = 2 * sz1
+                            for lane in 0..<4 where b * 4 + lane < modes {
+                                let i = r * modes + b * 4 + lane
+                                gcp[2 * i] = 2 * sc0[lane]
+                                gcp[2 * i + 1] = 2 * sc1[lane]
+                                gzp[2 * i] = 2 * sz0[lane]
+                                gzp[2 * i + 1] = 2 * sz1[lane]
+                            }
                         }
                     }
                 }
@@ -77,7 +84,16 @@ public func vandermondeKernel<S: TensorScalar>(coefficientsReal cr: Variable<S>,
     }
 }
 
-private func zipComplex<S: TensorScalar>(_ re: Tensor<S>, _ im: Tensor<S>) -> [(Double, Double)] {
+/// Real and imaginary parts `[rows, modes]` packed as four-mode SIMD blocks `[rows][blocks]`,
+/// padded with zeros.
+private func packComplex<S: TensorScalar>(_ re: Tensor<S>, _ im: Tensor<S>, rows: Int, modes: Int, blocks: Int) -> [(SIMD4<Double>, SIMD4<Double>)] {
     let r = Tensor<Double>(re).scalars, i = Tensor<Double>(im).scalars
-    return (0..<r.count).map { (r[$0], i[$0]) }
+    var packed = [(SIMD4<Double>, SIMD4<Double>)](repeating: (.zero, .zero), count: rows * blocks)
+    for row in 0..<rows {
+        for n in 0..<modes {
+            packed[row * blocks + n / 4].0[n % 4] = r[row * modes + n]
+            packed[row * blocks + n / 4].1[n % 4] = i[row * modes + n]
+        }
+    }
+    return packed
 }
