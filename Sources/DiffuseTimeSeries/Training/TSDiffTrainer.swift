@@ -49,6 +49,8 @@ public struct TrainingReport: Sendable {
     public var validations: [(step: Int, crps: Double)]
     public var bestStep: Int
     public var seconds: Double
+    /// The parameters at the last step (the EMA average when EMA is on), whatever validation chose.
+    public var lastParameters: ParameterSet<Float>
 }
 
 /// Trains TSDiff with denoising score matching on random windows of training series.
@@ -135,6 +137,7 @@ public struct TSDiffTrainer {
             progress?(TrainingProgress(step: step + 1, totalSteps: options.steps, loss: recent.reduce(0, +) / Double(recent.count),
                                        secondsElapsed: Date().timeIntervalSince(started), validationCRPS: crps))
         }
+        let last = ema ?? model.parameters
         if best.crps.isFinite {
             model.parameters = best.parameters
         } else if let ema {
@@ -143,6 +146,6 @@ public struct TSDiffTrainer {
         } else {
             best.step = options.steps
         }
-        return TrainingReport(losses: losses, validations: validations, bestStep: best.step, seconds: Date().timeIntervalSince(started))
+        return TrainingReport(losses: losses, validations: validations, bestStep: best.step, seconds: Date().timeIntervalSince(started), lastParameters: last)
     }
 }
