@@ -67,12 +67,12 @@ struct ForecastCommand: ParsableCommand {
     // MARK: Sampling
     @Option(help: "Guidance losses to run: quantile, mean-squared, or both.")
     var guidance: GuidanceChoice = .both
-    @Option(help: "Guidance scale of TSDiff-Q (default: 4 with ddpm, the paper's; 1 with ddim).")
+    @Option(help: "Guidance scale of TSDiff-Q (default: 4 with ddpm, the paper's; 0.5 with ddim).")
     var scale: Double?
     @Option(help: "Guidance scale of TSDiff-MS (default: 0.5 with ddpm, 0.2 with ddim).")
     var msScale: Double?
     @Option(help: "Sample paths per window.")
-    var samples: Int = 32
+    var samples: Int = 16
     @Option(help: "Sampler: ddpm (all T steps, the paper's form) or ddim (deterministic, --steps steps).")
     var sampler: SamplerChoice = .ddim
     @Option(help: "DDIM steps.")
@@ -163,7 +163,7 @@ struct ForecastCommand: ParsableCommand {
         let layout = model.configuration.layout
         let backtest = try Backtest(series: dataset.series, predictionLength: layout.predictionLength, windows: windows,
                                     history: layout.history, seasonality: dataset.frequency.seasonality)
-        let quantileScale = scale ?? (sampler == .ddpm ? 4 : 1)
+        let quantileScale = scale ?? (sampler == .ddpm ? 4 : 0.5)
         let meanSquaredScale = msScale ?? (sampler == .ddpm ? 0.5 : 0.2)
         var forecastOptions = ForecastOptions(samples: samples, loss: .quantile, scale: quantileScale,
                                               sampler: sampler == .ddpm ? .ddpm : .ddim(steps: steps), seed: seed)

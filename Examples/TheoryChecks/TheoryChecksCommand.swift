@@ -10,11 +10,11 @@ struct TheoryChecksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "theory-checks",
         abstract: "Check published claims about diffusion and flow models against measurements on synthetic distributions.",
-        discussion: "Checks: " + TheoryChecks.all.map { "\(type(of: $0).name) (\(type(of: $0).summary))" }.joined(separator: "; "))
+        discussion: "Checks: " + TheoryChecks.all.map { "\($0.name) (\($0.summary))" }.joined(separator: "; "))
 
     @Option(help: "Run one check (\(TheoryChecks.names.joined(separator: ", "))); default: all.")
     var check: String?
-    @Flag(help: "Quick mode: every check in a few minutes on 2 cores.")
+    @Flag(help: "Quick mode: smaller sizes, every check but hallucination-2d in under 3 minutes on 2 cores.")
     var quick = false
     @Option(help: "Random seed.")
     var seed: UInt64 = 0
@@ -23,9 +23,73 @@ struct TheoryChecksCommand: ParsableCommand {
     @Flag(help: "Print the results as a JSON array.")
     var json = false
 
+    @Option(help: "solver-orders: dimension of the Gaussian data.")
+    var solverDimension = 8
+    @Option(help: "molrg: ambient dimension n (the paper's 48).")
+    var ambientDimension = 48
+    @Option(help: "molrg: trials per (d, N) cell (default: 4 quick, 20 full).")
+    var trials: Int?
+    @Option(help: "hallucination: comma-separated 1-D mode positions (the paper's 1,2,3).")
+    var modes = "1,2,3"
+    @Option(help: "hallucination, hallucination-2d: per-mode standard deviation before normalisation (the paper's 0.05).")
+    var modeStandardDeviation = 0.05
+    @Option(help: "hallucination, hallucination-2d: training samples (default: the paper's 20000 in 1-D, 100000 in 2-D).")
+    var trainingSamples: Int?
+    @Option(help: "hallucination, hallucination-2d: training steps of batch 512 (default: 4000 quick, 30000 full).")
+    var trainingSteps: Int?
+    @Option(help: "hallucination, hallucination-2d: samples drawn (default: 2000 quick, 50000 full).")
+    var samples: Int?
+    @Option(help: "low-rank-w2: intrinsic dimension d.")
+    var intrinsicDimension = 4
+
     func validate() throws {
         if let check, !TheoryChecks.names.contains(check) {
             throw ValidationError("unknown check '\(check)'; choose one of \(TheoryChecks.names.joined(separator: ", "))")
+        }
+        if try modePositions().count < 2 { throw ValidationError("--modes needs at least two positions, got '\(modes)'") }
+        for (value, option) in [(solverDimension, "--solver-dimension"), (ambientDimension, "--ambient-dimension"), (intrinsicDimension, "--intrinsic-dimension"),
+                                (trials ?? 1, "--trials"), (trainingSamples ?? 1, "--training-samples"), (trainingSteps ?? 1, "--training-steps"), (samples ?? 1, "--samples")]
+        where value < 1 {
+            throw ValidationError("\(option) must be positive, got \(value)")
+        }
+        if !(modeStandardDeviation > 0) || !modeStandardDeviation.isFinite {
+            throw ValidationError("--mode-standard-deviation must be positive and finite, got \(modeStandardDeviation)")
+        }
+    }
+
+    func modePositions() throws -> [Double] {
+        try modes.split(separator: ",").map { text in
+            guard let x = Double(text.trimmingCharacters(in: .whitespaces)), x.isFinite else {
+                throw ValidationError("--modes: '\(text)' is not a number")
+            }
+            return x
+        }
+    }
+
+    /// The checks with the command-line parameters applied.
+    func configuredChecks() throws -> [any TheoryCheck] {
+        try TheoryChecks.all.map { check -> any TheoryCheck in
+            switch check {
+            case var c as SolverOrderCheck:
+                c.dimension = solverDimension
+                return c
+            case var c as SubspaceRecoveryCheck:
+                c.ambientDimension = ambientDimension
+                c.trials = trials
+                return c
+            case var c as HallucinationCheck:
+                if case .line = c.layout { c.layout = .line(try modePositions()) }
+                c.standardDeviation = modeStandardDeviation
+                if let trainingSamples { c.trainingSamples = trainingSamples }
+                c.trainingSteps = trainingSteps
+                c.samples = samples
+                return c
+            case var c as LowRankSampleComplexityCheck:
+                c.intrinsicDimension = intrinsicDimension
+                return c
+            default:
+                return check
+            }
         }
     }
 
@@ -35,8 +99,8 @@ struct TheoryChecksCommand: ParsableCommand {
         let effort: CheckEffort = quick ? .quick : .full
         var results: [TheoryCheckResult] = []
         let started = Date()
-        for c in TheoryChecks.all where check == nil || type(of: c).name == check {
-            let name = type(of: c).name
+        for c in try configuredChecks() where check == nil ? (!quick || c.runsInQuickSuite) : c.name == check {
+            let name = c.name
             FileHandle.standardError.write(Data("running \(name)…\n".utf8))
             let t0 = Date()
             let report = try c.run(effort: effort, seed: seed)
@@ -45,19 +109,29 @@ struct TheoryChecksCommand: ParsableCommand {
                 try AtomicFile.write(Data(figure.svg.utf8), to: outURL.appendingPathComponent(figure.name + ".svg"))
             }
             FileHandle.standardError.write(Data("  \(name): \(report.results.filter(\.pass).count)/\(report.results.count) passed in \(String(format: "%.1f", Date().timeIntervalSince(t0))) s\n".utf8))
+            // Rows are printed and saved as each check finishes, so a long full run shows (and
+            // keeps) what it has measured so far.
+            if !json { print(ResultsTable(report.results).text()) }
+            try save(results, to: outURL)
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try encoder.encode(results)
-        try AtomicFile.write(data, to: outURL.appendingPathComponent("results.json"))
+        let data = try save(results, to: outURL)
         if json {
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print(ResultsTable(results).text())
             print(String(format: "%d of %d checks passed in %.1f s (%@ mode); figures and results.json in %@",
                          results.filter(\.pass).count, results.count, Date().timeIntervalSince(started), effort.rawValue, outURL.path))
         }
         if results.contains(where: { !$0.pass }) { throw ExitCode(1) }
+    }
+
+    /// Writes `results.json` atomically and returns its bytes.
+    @discardableResult
+    func save(_ results: [TheoryCheckResult], to folder: URL) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(results)
+        try AtomicFile.write(data, to: folder.appendingPathComponent("results.json"))
+        return data
     }
 }
 

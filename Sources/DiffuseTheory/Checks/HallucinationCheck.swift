@@ -6,44 +6,94 @@ import Foundation
 
 /// Hallucination by mode interpolation (Aithal, Maini, Lipton & Kolter, "Understanding
 /// hallucinations in diffusion models through mode interpolation", 2024): a network trained on a
-/// mixture of well-separated 1-D Gaussians (modes 1, 2, 3, σ = 0.05; linear β 0.001 → 0.2,
-/// T = 1000; DDPM with fixed-large variance) produces samples between modes, which the exact
-/// score does not; such samples have a high variance of the predicted clean sample x̂₀ over the
-/// last 10 reverse steps, so a variance filter removes them.
+/// mixture of well-separated Gaussians (linear β 0.001 → 0.2, T = 1000, ε-prediction; DDPM with
+/// fixed-large variance) produces samples between modes, which the exact score does not; such
+/// samples have a high variance of the predicted clean sample x̂₀ over the last 10 reverse steps,
+/// so a variance filter removes them.
+///
+/// Two layouts of the paper: 1-D modes 1, 2, 3 with σ = 0.05 (unnormalised, 20k training
+/// samples) and the 2-D 25-mode grid 2·(i, j), i, j ∈ −2…2, σ = 0.05, everything divided by
+/// √(0.05² + 8) (100k training samples). Training samples are assigned to modes round-robin.
 ///
 /// A sample is a hallucination when its distance to the nearest mode exceeds 6σ (the exact score
 /// puts no sample there: the probability is below 10⁻⁸). The filter is evaluated at the paper's
 /// in-support retention (96%): the threshold keeps 96% of in-support samples and the check
-/// reports the share of hallucinations above it.
+/// reports the share of hallucinations above it. In 2-D the variance is the mean of the
+/// per-coordinate variances, as in the reference.
+///
+/// Limitation: the paper trains for 10,000 epochs with batch 10,000 on a GPU; here the full mode
+/// trains 30,000 steps of 512 (quick: 4,000). That is enough in 1-D, not in 2-D: the 2-D modes
+/// are 2.8 times narrower (σ = 0.0177) than the noise the last DDPM steps add (√β ≈ 0.03–0.05),
+/// and the network's x̂₀ at the last steps does not snap to them (in-support x̂₀ standard
+/// deviation up to 0.09 at the 96th percentile after 20,000 steps), so hallucinations are not separated by the variance
+/// filter (19% removed; measured in docs/Theory.md). The 2-D check is therefore left out of the
+/// quick suite; `--check hallucination-2d` or the full mode run it.
 public struct HallucinationCheck: TheoryCheck {
-    public static let name = "hallucination"
-    public static let summary = "mode interpolation of a trained 1-D diffusion model against the exact score; the trajectory-variance filter"
+    /// Where the mixture's modes lie.
+    public enum Layout: Sendable, Equatable {
+        /// 1-D modes at the given positions, per-mode standard deviation σ, not normalised.
+        case line([Double])
+        /// The 5 × 5 grid 2·(i, j), i, j ∈ −2…2, per-mode σ, divided by √(σ² + 8).
+        case grid
+    }
 
-    public var modes: [Double] = [1, 2, 3]
+    public var layout: Layout
     public var standardDeviation = 0.05
-    public var trainingSamples = 20_000
+    public var trainingSamples: Int
     public var trainingSteps: Int? = nil
     public var samples: Int? = nil
 
-    public init() {}
+    public var name: String { layout == .grid ? "hallucination-2d" : "hallucination" }
+    public var runsInQuickSuite: Bool { layout != .grid }
+    public var summary: String {
+        "mode interpolation of a trained \(layout == .grid ? "2-D (25-mode grid)" : "1-D") diffusion model against the exact score; the trajectory-variance filter"
+    }
+
+    /// The paper's 1-D setup (modes 1, 2, 3; 20k training samples) or 2-D grid (100k).
+    public init(layout: Layout = .line([1, 2, 3])) {
+        self.layout = layout
+        trainingSamples = layout == .grid ? 100_000 : 20_000
+    }
+
+    /// The modes `[K, d]` and the per-mode standard deviation after normalisation.
+    var modes: (means: Tensor<Double>, standardDeviation: Double) {
+        switch layout {
+        case .line(let positions):
+            return (Tensor(shape: [positions.count, 1], scalars: positions), standardDeviation)
+        case .grid:
+            let scale = (standardDeviation * standardDeviation + 8).squareRoot()
+            var points: [Double] = []
+            for i in -2...2 {
+                for j in -2...2 { points += [2 * Double(i) / scale, 2 * Double(j) / scale] }
+            }
+            return (Tensor(shape: [25, 2], scalars: points), standardDeviation / scale)
+        }
+    }
 
     struct Sampled {
+        /// Samples `[count, d]` row-major.
         var values: [Double]
+        /// Mean per-coordinate variance of x̂₀ over the last 10 steps, per sample.
         var variances: [Double]
     }
 
     /// Samples with the DDPM sampler and the x̂₀ variance over the last 10 steps.
-    static func draw<M: PredictionModel>(_ model: M, schedule: DiscreteVPSchedule, count: Int, key: RandomKey) -> Sampled where M.Value == Tensor<Float> {
+    static func draw<M: PredictionModel>(_ model: M, schedule: DiscreteVPSchedule, count: Int, dimension d: Int, key: RandomKey) -> Sampled
+    where M.Value == Tensor<Float> {
         let grid = TimeGrid.diffusers(schedule, scheduler: .ddpm, steps: schedule.trainingSteps)
         var history: [[Float]] = []
-        let noise = Tensor<Float>.randomNormal(shape: [count, 1], key: key.folding(in: 0))
+        let noise = Tensor<Float>.randomNormal(shape: [count, d], key: key.folding(in: 0))
         let result = sample(model, from: noise, grid: grid, using: DDPMSampler(variance: .fixedLarge), key: key.folding(in: 1)) { event in
-            if event.index >= event.stepCount - 10, let d = event.denoised { history.append(d.scalars) }
+            if event.index >= event.stepCount - 10, let denoised = event.denoised { history.append(denoised.scalars) }
         }
         let variances = (0..<count).map { i -> Double in
-            let v = history.map { Double($0[i]) }
-            let m = v.reduce(0, +) / Double(v.count)
-            return v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count)
+            var total = 0.0
+            for c in 0..<d {
+                let v = history.map { Double($0[i * d + c]) }
+                let m = v.reduce(0, +) / Double(v.count)
+                total += v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count)
+            }
+            return total / Double(d)
         }
         return Sampled(values: result.samples.scalars.map(Double.init), variances: variances)
     }
@@ -51,66 +101,106 @@ public struct HallucinationCheck: TheoryCheck {
     public func run(effort: CheckEffort, seed: UInt64) throws -> TheoryCheckReport {
         let key = RandomKey(seed: seed)
         let schedule = DiscreteVPSchedule(trainingSteps: 1000, betaSchedule: .linear(start: 0.001, end: 0.2))
-        let mixture = GaussianMixture(means: Tensor(shape: [modes.count, 1], scalars: modes), standardDeviation: standardDeviation)
-        let count = samples ?? (effort == .quick ? 3000 : 50_000)
-        func isHallucination(_ x: Double) -> Bool { modes.map { Swift.abs(x - $0) }.min()! > 6 * standardDeviation }
+        let (means, sigma) = modes
+        let (k, d) = (means.shape[0], means.shape[1])
+        let meanRows = (0..<k).map { Array(means.scalars[($0 * d)..<($0 * d + d)]) }
+        let mixture = GaussianMixture(means: means, standardDeviation: sigma)
+        let count = samples ?? (effort == .quick ? 2000 : 50_000)
+        func distances(_ values: [Double]) -> [Double] {
+            (0..<(values.count / d)).map { i in
+                meanRows.map { m in (0..<d).reduce(0.0) { $0 + (values[i * d + $1] - m[$1]) * (values[i * d + $1] - m[$1]) }.squareRoot() }.min()! / sigma
+            }
+        }
+        let layoutText = layout == .grid ? "5×5 grid 2(i,j)/√(σ²+8), σ = \(format(sigma, 4))" : "modes \(meanRows.map { format($0[0], 0) }.joined(separator: ",")), σ = \(format(sigma, 2))"
 
         // Exact score.
-        let (exact, exactSeconds) = timed { Self.draw(mixture.exactModel(as: Float.self), schedule: schedule, count: count, key: key.folding(in: 1)) }
-        let exactRate = Double(exact.values.filter(isHallucination).count) / Double(count)
+        let (exact, exactSeconds) = timed { Self.draw(mixture.exactModel(as: Float.self), schedule: schedule, count: count, dimension: d, key: key.folding(in: 1)) }
+        let exactRate = Double(distances(exact.values).filter { $0 > 6 }.count) / Double(count)
 
         // Trained network on round-robin data.
-        let data = Tensor<Float>(shape: [trainingSamples, 1], scalars: (0..<trainingSamples).map { i in
+        let data = Tensor<Float>(shape: [trainingSamples, d], scalars: (0..<trainingSamples).flatMap { i -> [Float] in
             var stream = RandomStream(key: key.folding(in: 2).folding(in: i))
-            return Float(modes[i % modes.count] + standardDeviation * stream.normal(Double.self))
+            return meanRows[i % k].map { Float($0 + sigma * stream.normal(Double.self)) }
         })
-        let network = ToyDenoiser(dimension: 1)
+        let network = ToyDenoiser(dimension: d)
         let steps = trainingSteps ?? (effort == .quick ? 4000 : 30_000)
         let ((parameters, finalLoss), trainingSeconds) = try timed { try network.train(on: data, schedule: schedule, steps: steps, batchSize: 512, learningRate: 3e-3, key: key.folding(in: 3)) }
-        let (trained, sampleSeconds) = timed { Self.draw(network.model(parameters, schedule: schedule), schedule: schedule, count: count, key: key.folding(in: 4)) }
-        let flags = trained.values.map(isHallucination)
+        let (trained, sampleSeconds) = timed { Self.draw(network.model(parameters, schedule: schedule), schedule: schedule, count: count, dimension: d, key: key.folding(in: 4)) }
+        let trainedDistances = distances(trained.values)
+        let flags = trainedDistances.map { $0 > 6 }
         let trainedRate = Double(flags.filter { $0 }.count) / Double(count)
 
         var results = [
-            TheoryCheckResult(check: Self.name, claim: "the exact score does not interpolate between modes", source: "Aithal et al. 2024, §4; exact mixture score",
-                              setup: "modes \(modes.map { format($0, 0) }.joined(separator: ",")), σ = \(standardDeviation), linear β 0.001→0.2, T = 1000, DDPM fixed-large, \(count) samples",
+            TheoryCheckResult(check: name, claim: "the exact score does not interpolate between modes", source: "Aithal et al. 2024, §4; exact mixture score",
+                              setup: "\(layoutText), linear β 0.001→0.2, T = 1000, DDPM fixed-large, \(count) samples",
                               expected: "share beyond 6σ of every mode ≈ 0 (≤ 5e-4)", measured: format(exactRate, 5), pass: exactRate <= 5e-4, seconds: exactSeconds),
-            TheoryCheckResult(check: Self.name, claim: "a trained network hallucinates by interpolating between nearby modes", source: "Aithal et al. 2024, Figs. 1–2",
-                              setup: "width-128 MLP, 3 shared residual layers, \(trainingSamples) samples, \(steps) Adam steps of 512 (final loss \(format(finalLoss)))",
+            TheoryCheckResult(check: name, claim: "a trained network hallucinates by interpolating between nearby modes", source: "Aithal et al. 2024, Figs. 1–3",
+                              setup: "width-128 MLP, 3 shared residual blocks, \(trainingSamples) samples, \(steps) Adam steps of 512 (final loss \(format(finalLoss)))",
                               expected: "share beyond 6σ > exact score's", measured: format(trainedRate, 5), pass: trainedRate > exactRate, seconds: trainingSeconds + sampleSeconds),
         ]
 
         // The variance filter at 96% in-support retention.
         let inSupport = zip(trained.variances, flags).filter { !$0.1 }.map(\.0).sorted()
         let hallucinated = zip(trained.variances, flags).filter { $0.1 }.map(\.0)
+        var threshold: Double?
         if !inSupport.isEmpty && !hallucinated.isEmpty {
-            let threshold = inSupport[Swift.min(inSupport.count - 1, Int(0.96 * Double(inSupport.count)))]
-            let removed = Double(hallucinated.filter { $0 > threshold }.count) / Double(hallucinated.count)
+            let cut = inSupport[Swift.min(inSupport.count - 1, Int(0.96 * Double(inSupport.count)))]
+            threshold = cut
+            let removed = Double(hallucinated.filter { $0 > cut }.count) / Double(hallucinated.count)
             results.append(TheoryCheckResult(
-                check: Self.name, claim: "the variance of x̂₀ over the last 10 steps separates hallucinations", source: "Aithal et al. 2024, §5 (>95% removed, 96% of in-support kept)",
+                check: name, claim: "the variance of x̂₀ over the last 10 steps separates hallucinations", source: "Aithal et al. 2024, §5 (>95% removed, 96% of in-support kept)",
                 setup: "threshold keeping 96% of the \(inSupport.count) in-support samples; \(hallucinated.count) hallucinations",
                 expected: "≥ 90% of hallucinations removed (paper: > 95%)", measured: "\(format(100 * removed, 1))% removed",
                 pass: removed >= 0.9, seconds: 0))
         } else {
-            results.append(TheoryCheckResult(check: Self.name, claim: "the variance of x̂₀ over the last 10 steps separates hallucinations", source: "Aithal et al. 2024, §5",
+            results.append(TheoryCheckResult(check: name, claim: "the variance of x̂₀ over the last 10 steps separates hallucinations", source: "Aithal et al. 2024, §5",
                                               setup: "\(hallucinated.count) hallucinations", expected: "some hallucinations to filter", measured: "none to filter", pass: false))
         }
+        return TheoryCheckReport(results: results, figures: [
+            samplesFigure(exact: exact.values, trained: trained.values, flags: flags, dimension: d),
+            varianceFigure(distances: trainedDistances, variances: trained.variances, threshold: threshold),
+        ])
+    }
 
-        // Figures: histogram of samples (log counts) and variance against position.
-        var histogram = SVGPlot(title: "Samples: trained network against exact score (counts per bin, log scale)", xLabel: "x", yLabel: "count + 1")
-        histogram.logY = true
-        let bins = stride(from: 0.5, to: 3.5, by: 0.02).map { $0 }
-        func counts(_ v: [Double]) -> [Double] {
-            var c = [Double](repeating: 1, count: bins.count)
-            for x in v { let b = Int((x - 0.5) / 0.02); if b >= 0 && b < c.count { c[b] += 1 } }
-            return c
+    /// 1-D: histograms (log counts) of exact and trained samples; 2-D: the samples, with
+    /// hallucinations marked.
+    func samplesFigure(exact: [Double], trained: [Double], flags: [Bool], dimension d: Int) -> TheoryFigure {
+        if d == 1 {
+            var plot = SVGPlot(title: "Samples: trained network against exact score (counts per bin, log scale)", xLabel: "x", yLabel: "count + 1")
+            plot.logY = true
+            let low = (exact + trained).min()! - 0.1, high = (exact + trained).max()! + 0.1
+            let width = (high - low) / 200
+            let centers = (0..<200).map { low + (Double($0) + 0.5) * width }
+            func counts(_ v: [Double]) -> [Double] {
+                var c = [Double](repeating: 1, count: centers.count)
+                for x in v { c[Swift.min(centers.count - 1, Swift.max(0, Int((x - low) / width)))] += 1 }
+                return c
+            }
+            plot.line(x: centers, y: counts(exact), color: "#2ca02c", label: "exact score")
+            plot.line(x: centers, y: counts(trained), color: "#d62728", label: "trained network")
+            return TheoryFigure(name: "\(name)-histogram", svg: plot.render())
         }
-        histogram.line(x: bins, y: counts(exact.values), color: "#2ca02c", label: "exact score")
-        histogram.line(x: bins, y: counts(trained.values), color: "#d62728", label: "trained network")
-        var scatter = SVGPlot(title: "Variance of x̂₀ over the last 10 steps against the sample", xLabel: "x", yLabel: "variance")
-        scatter.logY = true
-        scatter.scatter(x: trained.values, y: trained.variances.map { Swift.max($0, 1e-12) }, color: "#1f77b4", radius: 1, label: "samples")
-        return TheoryCheckReport(results: results, figures: [TheoryFigure(name: "hallucination-histogram", svg: histogram.render()),
-                                                             TheoryFigure(name: "hallucination-variance", svg: scatter.render())])
+        var plot = SVGPlot(title: "Samples of the trained network (red: beyond 6σ of every mode) and of the exact score", xLabel: "x₁", yLabel: "x₂", width: 560, height: 560)
+        func column(_ v: [Double], _ c: Int, _ keep: (Int) -> Bool = { _ in true }) -> [Double] {
+            (0..<(v.count / d)).filter(keep).map { v[$0 * d + c] }
+        }
+        plot.scatter(x: column(exact, 0), y: column(exact, 1), color: "#2ca02c", radius: 0.8, label: "exact score")
+        plot.scatter(x: column(trained, 0) { !flags[$0] }, y: column(trained, 1) { !flags[$0] }, color: "#1f77b4", radius: 0.8, label: "trained, in support")
+        plot.scatter(x: column(trained, 0) { flags[$0] }, y: column(trained, 1) { flags[$0] }, color: "#d62728", radius: 1.5, label: "trained, hallucination")
+        return TheoryFigure(name: "\(name)-samples", svg: plot.render())
+    }
+
+    /// The x̂₀ variance of each trained sample against its distance to the nearest mode, with the
+    /// filter's threshold.
+    func varianceFigure(distances: [Double], variances: [Double], threshold: Double?) -> TheoryFigure {
+        var plot = SVGPlot(title: "Variance of x̂₀ over the last 10 steps against the distance to the nearest mode", xLabel: "distance / σ", yLabel: "variance")
+        plot.logY = true
+        let floor = variances.filter { $0 > 0 }.min() ?? 1e-12
+        plot.scatter(x: distances, y: variances.map { Swift.max($0, floor) }, color: "#1f77b4", radius: 1, label: "samples")
+        plot.verticalLine(at: 6)
+        if let threshold, let maximum = distances.max() {
+            plot.line(x: [0, maximum], y: [threshold, threshold], color: "#d62728", label: "filter threshold (96% in-support kept)", dashed: true)
+        }
+        return TheoryFigure(name: "\(name)-variance", svg: plot.render())
     }
 }

@@ -12,8 +12,8 @@ import Foundation
 ///    (1/4ε)∫E|b̂_F − b_F|² = δ²/(4ε) (Girsanov) — checked against the exact Gaussian KL, computed
 ///    from the endpoint's mean and variance ODEs.
 public struct InterpolantCheck: TheoryCheck {
-    public static let name = "interpolants"
-    public static let summary = "interpolant SDE family shares marginals; the Girsanov KL bound for a perturbed drift"
+    public let name = "interpolants"
+    public let summary = "interpolant SDE family shares marginals; the Girsanov KL bound for a perturbed drift"
 
     public init() {}
 
@@ -82,7 +82,7 @@ public struct InterpolantCheck: TheoryCheck {
         let exactDensity = stride(from: -9.0, to: 9.0, by: 0.05).map { x in Foundation.exp((try? target.logDensity(Tensor(shape: [1, 1], scalars: [x])).scalar) ?? -.infinity) }
         plot.line(x: stride(from: -9.0, to: 9.0, by: 0.05).map { $0 }, y: exactDensity, color: "#222222", label: "ρ₁ exact", dashed: true)
         results.append(TheoryCheckResult(
-            check: Self.name, claim: "the SDEs dX = (b + εs)dt + √(2ε)dW have the interpolant's marginals for every ε ≥ 0",
+            check: name, claim: "the SDEs dX = (b + εs)dt + √(2ε)dW have the interpolant's marginals for every ε ≥ 0",
             source: "Albergo, Boffi & Vanden-Eijnden 2023, Thm. 2.3; notebook gmm.ipynb (1-D example)",
             setup: "ρ₀ = ½N(−3,¼)+½N(3,¼) → ρ₁ = ⅓[N(−6,½), N(0,0.33), N(6,½)], linear path, γ = √(t(1−t)), exact b and s, Euler–Maruyama \(steps) steps, \(count) samples",
             expected: "W₁(endpoint, ρ₁) ≤ 3 × the floor of two exact samples (\(format(floor)))", measured: distances.joined(separator: "; "),
@@ -99,7 +99,7 @@ public struct InterpolantCheck: TheoryCheck {
             lines.append("ε=\(format(row.epsilon, 1)) δ=\(format(row.delta, 1)): KL \(format(kl, 4)) ≤ \(format(bound, 4))")
         }
         results.append(TheoryCheckResult(
-            check: Self.name, claim: "KL(ρ₁‖ρ̂₁) ≤ (1/4ε)∫E|b̂ − b|² dt for the SDE with a perturbed drift",
+            check: name, claim: "KL(ρ₁‖ρ̂₁) ≤ (1/4ε)∫E|b̂ − b|² dt for the SDE with a perturbed drift",
             source: "Albergo, Boffi & Vanden-Eijnden 2023 (likelihood control); bound by Girsanov, derived",
             setup: "ρ₀ = N(0,1), ρ₁ = N(2,¼), linear path, γ² = t(1−t), b̂ = b + δ; exact KL from the endpoint's mean/variance ODEs (RK4)",
             expected: "KL ≤ δ²/(4ε), KL equal to the derived table (0.193, 0.0857, 0.00145, 0.00996) within 1%",

@@ -15,8 +15,8 @@ import Foundation
 /// look Gaussian, for which the trig (variance-preserving) path has zero energy, so the ratio
 /// falls below 1.
 public struct KineticEnergyCheck: TheoryCheck {
-    public static let name = "kinetic-energy"
-    public static let summary = "kinetic energy of cond-OT and trigonometric paths; ratio → π²/8 as n/√d → 0, below 1 when n ≫ d"
+    public let name = "kinetic-energy"
+    public let summary = "kinetic energy of cond-OT and trigonometric paths; ratio → π²/8 as n/√d → 0, below 1 when n ≫ d"
 
     public init() {}
 
@@ -115,12 +115,12 @@ public struct KineticEnergyCheck: TheoryCheck {
         plot.line(x: [ratios.first!.0, ratios.last!.0], y: [limit, limit], color: "#d62728", label: "π²/8", dashed: true)
         plot.line(x: [ratios.first!.0, ratios.last!.0], y: [1, 1], color: "#888888", label: "1", dashed: true)
         let results = [
-            TheoryCheckResult(check: Self.name, claim: "as n/√d → 0 the data separation → 1 and cond-OT is kinetic-optimal (ratio trig/cond-OT → π²/8)",
+            TheoryCheckResult(check: name, claim: "as n/√d → 0 the data separation → 1 and cond-OT is kinetic-optimal (ratio trig/cond-OT → π²/8)",
                               source: "Shaul et al. 2023 (arXiv 2306.06626), abstract; limit derived in docs/Theory.md",
                               setup: "n points ~ N(0, I_d); \(configurations.map { "(\($0.n),\($0.d))" }.joined(separator: " ")); \(nodes)-node Gauss–Legendre, \(draws) draws",
                               expected: "ratio at the smallest n/√d within 2% of π²/8 = \(format(limit))", measured: rows.joined(separator: "; "),
                               pass: Swift.abs(sparse - limit) / limit < 0.02, seconds: seconds),
-            TheoryCheckResult(check: Self.name, claim: "when n ≫ d the trigonometric path has less kinetic energy than cond-OT",
+            TheoryCheckResult(check: name, claim: "when n ≫ d the trigonometric path has less kinetic energy than cond-OT",
                               source: "Shaul et al. 2023; Gaussian-data limit (trig energy 0) derived", setup: "largest n/√d above",
                               expected: "ratio < 1", measured: format(dense), pass: dense < 1, seconds: 0),
         ]

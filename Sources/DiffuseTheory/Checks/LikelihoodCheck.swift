@@ -6,8 +6,8 @@ import Foundation
 /// al. 2018; Song et al. 2021) against the exact log-density of a Gaussian mixture, with the exact
 /// divergence and with Hutchinson's estimator.
 public struct LikelihoodCheck: TheoryCheck {
-    public static let name = "likelihood"
-    public static let summary = "probability-flow log-likelihood against the exact mixture log-density"
+    public let name = "likelihood"
+    public let summary = "probability-flow log-likelihood against the exact mixture log-density"
 
     public init() {}
 
@@ -27,7 +27,7 @@ public struct LikelihoodCheck: TheoryCheck {
         }
         let error = zip(result.logDensity, exact).map { Swift.abs($0 - $1) }.max()!
         var rows = [TheoryCheckResult(
-            check: Self.name, claim: "the probability-flow ODE gives exact log-likelihoods", source: "Song et al. 2021 (score SDE), App. D; Chen et al. 2018",
+            check: name, claim: "the probability-flow ODE gives exact log-likelihoods", source: "Song et al. 2021 (score SDE), App. D; Chen et al. 2018",
             setup: "3-mode mixture in d = 3, VP linear, t = 1e-3 → 1, Dormand–Prince rtol 1e-8, exact divergence, \(x.shape[0]) points",
             expected: "|Δ log p| ≤ 1e-4", measured: "max |Δ log p| = \(format(error)) nats (\(result.evaluations) evaluations)",
             pass: error <= 1e-4, seconds: seconds)]
@@ -47,7 +47,7 @@ public struct LikelihoodCheck: TheoryCheck {
         let spread = (errors.reduce(0) { $0 + ($1 - bias) * ($1 - bias) } / Double(errors.count - 1)).squareRoot()
         let standardError = spread / Double(errors.count).squareRoot()
         rows.append(TheoryCheckResult(
-            check: Self.name, claim: "Hutchinson's trace estimator is unbiased", source: "Hutchinson 1989; Grathwohl et al. 2019 (FFJORD)",
+            check: name, claim: "Hutchinson's trace estimator is unbiased", source: "Hutchinson 1989; Grathwohl et al. 2019 (FFJORD)",
             setup: "same points, Rademacher probes, \(repeats) runs", expected: "|mean error| ≤ 3 standard errors",
             measured: "mean error \(format(bias)) ± \(format(standardError)) nats (per-run sd \(format(spread)))", pass: Swift.abs(bias) <= 3 * standardError,
             seconds: hutchinsonSeconds))

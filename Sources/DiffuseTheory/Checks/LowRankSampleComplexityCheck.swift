@@ -10,8 +10,8 @@ import Foundation
 /// low-dimensional data"; the constant is derived in docs/Theory.md: W₂² ≈ ¼‖Ŝ − I‖²_F for a
 /// Wishart Ŝ, whose expectation is d(d + 1)/n).
 public struct LowRankSampleComplexityCheck: TheoryCheck {
-    public static let name = "low-rank-w2"
-    public static let summary = "W₂² of a Gaussian fitted to low-rank data scales as d(d+1)/(4n), independent of the ambient dimension"
+    public let name = "low-rank-w2"
+    public let summary = "W₂² of a Gaussian fitted to low-rank data scales as d(d+1)/(4n), independent of the ambient dimension"
 
     public var intrinsicDimension = 4
 
@@ -53,7 +53,7 @@ public struct LowRankSampleComplexityCheck: TheoryCheck {
             }
         }
         return TheoryCheckReport(results: [TheoryCheckResult(
-            check: Self.name, claim: "learning low-dimensional data costs samples in the intrinsic dimension d, not the ambient D",
+            check: name, claim: "learning low-dimensional data costs samples in the intrinsic dimension d, not the ambient D",
             source: "Chen, Huang, Zhao & Wang 2023 (arXiv 2302.07194); parametric constant derived",
             setup: "d = \(d), D ∈ \(ambient.map(String.init).joined(separator: ",")), n ∈ \(sizes.map(String.init).joined(separator: ",")), \(trials) trials",
             expected: "E W₂² / (d(d+1)/(4n)) within 10% of 1 for every D and n", measured: lines.joined(separator: "; "),

@@ -12,8 +12,8 @@ import Foundation
 /// declared orders are those of the methods' papers (DDIM/Euler 1, Heun and DPM-Solver++ 2M 2,
 /// 3M 3, UniPC its predictor–corrector order).
 public struct SolverOrderCheck: TheoryCheck {
-    public static let name = "solver-orders"
-    public static let summary = "convergence order of every deterministic solver on an exact Gaussian flow map; accuracy against NFE on a mixture"
+    public let name = "solver-orders"
+    public let summary = "convergence order of every deterministic solver on an exact Gaussian flow map; accuracy against NFE on a mixture"
 
     public var dimension = 8
 
@@ -60,11 +60,24 @@ public struct SolverOrderCheck: TheoryCheck {
                 return (-Self.slope(steps, errors), errors)
             }
             plot.line(x: steps.map(Double.init), y: errors, color: colors[c % colors.count], label: solver.rawValue)
-            results.append(TheoryCheckResult(
-                check: Self.name, claim: "\(solver.rawValue) converges with order \(solver.order)", source: "the method's paper; Butcher, Numerical Methods for ODEs",
-                setup: "N(μ, Σ) in d = \(d), full Σ; VP linear; log-SNR-uniform t = 1 → 1e-3; steps \(steps.map(String.init).joined(separator: ","))",
-                expected: "order \(solver.order) ± 0.45", measured: "order \(format(order, 2)) (errors \(String(format: "%.2e", errors.first!)) → \(String(format: "%.2e", errors.last!)))",
-                pass: Swift.abs(order - Double(solver.order)) <= 0.45, seconds: seconds))
+            let setup = "N(μ, Σ) in d = \(d), full Σ; VP linear; log-SNR-uniform t = 1 → 1e-3; steps \(steps.map(String.init).joined(separator: ","))"
+            let errorRange = "errors \(String(format: "%.2e", errors.first!)) → \(String(format: "%.2e", errors.last!))"
+            if solver.asymptoticOrder == solver.order {
+                results.append(TheoryCheckResult(
+                    check: name, claim: "\(solver.rawValue) converges with order \(solver.order)", source: "the method's paper; Butcher, Numerical Methods for ODEs",
+                    setup: setup, expected: "order \(solver.order) ± 0.45", measured: "order \(format(order, 2)) (\(errorRange))",
+                    pass: Swift.abs(order - Double(solver.order)) <= 0.45, seconds: seconds))
+            } else {
+                // Order p on coarse grids (10–80 steps), tending to the start-up order at the finest pair.
+                let coarse = -Self.slope(Array(steps.prefix(4)), Array(errors.prefix(4)))
+                let finest = -Self.slope(Array(steps.suffix(2)), Array(errors.suffix(2)))
+                results.append(TheoryCheckResult(
+                    check: name, claim: "\(solver.rawValue) converges with order \(solver.order) until its lower-order start dominates (then \(solver.asymptoticOrder))",
+                    source: "the method's paper; multistep start-up error (Hairer, Nørsett & Wanner I, §III.4)",
+                    setup: setup, expected: "order \(solver.order) ± 0.45 over 10–80 steps; local order at the finest pair \(solver.asymptoticOrder) ± 0.45",
+                    measured: "order \(format(coarse, 2)); finest pair \(format(finest, 2)) (\(errorRange))",
+                    pass: Swift.abs(coarse - Double(solver.order)) <= 0.45 && Swift.abs(finest - Double(solver.asymptoticOrder)) <= 0.45, seconds: seconds))
+            }
         }
         var figures = [TheoryFigure(name: "solver-orders", svg: plot.render())]
 
@@ -96,7 +109,7 @@ public struct SolverOrderCheck: TheoryCheck {
             let decreasing = distances.last! < distances.first!
             let close = distances.last! < 3 * floor + 1e-3
             results.append(TheoryCheckResult(
-                check: Self.name, claim: "\(solver.rawValue): sampling error falls with NFE to the sampling-noise floor", source: "exact mixture score (no training)",
+                check: name, claim: "\(solver.rawValue): sampling error falls with NFE to the sampling-noise floor", source: "exact mixture score (no training)",
                 setup: "8-mode circle mixture, σ = 0.15, \(count) samples, steps \(nfeSteps.map(String.init).joined(separator: ","))",
                 expected: "decreasing, final ≤ 3 × floor \(format(floor))", measured: distances.map { format($0) }.joined(separator: " → "),
                 pass: decreasing && close, seconds: seconds))

@@ -15,8 +15,8 @@ import Foundation
 /// 3. training the low-rank denoiser itself with the diffusion loss (learnable orthonormal bases,
 ///    ``LowRankDenoiserTraining``) shows the same transition.
 public struct SubspaceRecoveryCheck: TheoryCheck {
-    public static let name = "molrg"
-    public static let summary = "MoLRG denoiser in closed form; subspace-recovery phase transition (K-subspaces and a trained low-rank denoiser)"
+    public let name = "molrg"
+    public let summary = "MoLRG denoiser in closed form; subspace-recovery phase transition (K-subspaces and a trained low-rank denoiser)"
 
     public var ambientDimension = 48
     public var subspaceDimensions: [Int]? = nil
@@ -48,7 +48,7 @@ public struct SubspaceRecoveryCheck: TheoryCheck {
             return worst
         }
         results.append(TheoryCheckResult(
-            check: Self.name, claim: "the MoLRG posterior mean is s/(s²+γ²)·Σ softmax(φ‖U_kᵀx‖² + log π_k − d_k/2·log(1+s²/γ²))·U_kU_kᵀx",
+            check: name, claim: "the MoLRG posterior mean is s/(s²+γ²)·Σ softmax(φ‖U_kᵀx‖² + log π_k − d_k/2·log(1+s²/γ²))·U_kU_kᵀx",
             source: "Wang et al. 2024 (arXiv 2409.02426), Eq. 9; derived in docs/Theory.md",
             setup: "n = \(n), K = 2, d = 7; three noise levels; 16 points", expected: "equal to the brute-force Gaussian posterior (≤ 1e-10)",
             measured: "max difference \(format(maxDifference))", pass: maxDifference <= 1e-10, seconds: seconds))
@@ -93,7 +93,7 @@ public struct SubspaceRecoveryCheck: TheoryCheck {
             }
             let worstAbove = above.min() ?? 1, worstBelow = below.max() ?? 0
             results.append(TheoryCheckResult(
-                check: Self.name, claim: k == 1 ? "K = 1: exact recovery iff N ≥ d (PCA is the diffusion-loss optimum)" : "K = \(k): recovery fails for N_k < d and succeeds from N_k = d + 1",
+                check: name, claim: k == 1 ? "K = 1: exact recovery iff N ≥ d (PCA is the diffusion-loss optimum)" : "K = \(k): recovery fails for N_k < d and succeeds from N_k = d + 1",
                 source: "Wang et al. 2024, Thms. 2–4 and Fig. 4; d + 1 for K ≥ 2 derived (docs/Theory.md)",
                 setup: "n = \(n), d ∈ \(ds.map(String.init).joined(separator: ",")), N_k ∈ \(ns.first!)…\(ns.last!), \(trialCount) trials per cell, sin θ_max < 1e-4",
                 expected: k == 1 ? "rate 0 below N = d, 1 from N = d" : "rate ≤ 0.1 below d, ≥ 0.9 from d + 1",
@@ -122,7 +122,7 @@ public struct SubspaceRecoveryCheck: TheoryCheck {
         let belowRate = zip(trainingSamples, trainedRates).filter { $0.0 < trainingDimension }.map(\.1).max() ?? 0
         let aboveRate = zip(trainingSamples, trainedRates).filter { $0.0 >= trainingDimension + 2 }.map(\.1).min() ?? 1
         results.append(TheoryCheckResult(
-            check: Self.name, claim: "training the low-rank denoiser with the diffusion loss shows the same transition",
+            check: name, claim: "training the low-rank denoiser with the diffusion loss shows the same transition",
             source: "Wang et al. 2024, Thm. 3 (training ≡ subspace clustering) and Fig. 4",
             setup: "n = \(n), K = 2, d = \(trainingDimension), N_k ∈ \(trainingSamples.map(String.init).joined(separator: ",")), \(trainingTrials) trials; SGD on orthonormal bases (QR retraction) from the spectral start, sin θ_max < 5e-2",
             expected: "rate ≤ 0.1 below d, ≥ 0.9 from d + 2 (the optimiser's budget; K-subspaces above reaches d + 1)", measured: "rates \(trainedRates.map { format($0, 2) }.joined(separator: ", "))",

@@ -55,10 +55,16 @@ public enum CheckEffort: String, Codable, Sendable, CaseIterable {
 /// A reproducible theory check.
 public protocol TheoryCheck {
     /// The identifier used by `theory-checks --check NAME`.
-    static var name: String { get }
+    var name: String { get }
     /// One line on what is checked.
-    static var summary: String { get }
+    var summary: String { get }
+    /// Whether `theory-checks --quick` without `--check` runs it (default: yes).
+    var runsInQuickSuite: Bool { get }
     func run(effort: CheckEffort, seed: UInt64) throws -> TheoryCheckReport
+}
+
+extension TheoryCheck {
+    public var runsInQuickSuite: Bool { true }
 }
 
 /// Formats a number for a results table.

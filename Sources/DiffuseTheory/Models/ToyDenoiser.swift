@@ -4,10 +4,11 @@ import DiffuseTensor
 import Foundation
 
 /// The small noise-prediction MLP of the mode-interpolation experiments (Aithal, Maini, Lipton &
-/// Kolter 2024, `toy_model.py`): x → Linear(d, W); a 128-dim sinusoidal step embedding → Linear +
-/// LeakyReLU(0.02); three residual layers h ← h + Linear(LeakyReLU(LayerNorm(h))) + Linear(t) that
-/// share one set of weights (the reference repeats the same module object); then LayerNorm →
-/// Linear(W, d).
+/// Kolter 2024, `toy_model.py`): x → Linear(d, W) without bias; a W-dim sinusoidal step embedding
+/// e → Linear + LeakyReLU(0.02); then `depth` residual blocks
+/// h ← h + Linear₂(LeakyReLU(LayerNorm₂(Linear₁(LeakyReLU(LayerNorm₁(h))) + Linear_t(e))))
+/// (Linear₁, Linear₂ without bias) that share one set of weights (the reference repeats the same
+/// module object); then LayerNorm → Linear(W, d).
 public struct ToyDenoiser: Sendable {
     public var dimension: Int
     public var width: Int
@@ -15,9 +16,11 @@ public struct ToyDenoiser: Sendable {
     let input: Linear
     let embedding: SinusoidalTimeEmbedding
     let timeProjection: Linear
-    let norm: LayerNorm
-    let layer: Linear
+    let norm1: LayerNorm
+    let linear1: Linear
     let timeLayer: Linear
+    let norm2: LayerNorm
+    let linear2: Linear
     let outputNorm: LayerNorm
     let output: Linear
 
@@ -25,19 +28,21 @@ public struct ToyDenoiser: Sendable {
         self.dimension = dimension
         self.width = width
         self.depth = depth
-        input = Linear(name: "input", inputSize: dimension, outputSize: width)
-        embedding = SinusoidalTimeEmbedding(dimension: 128)
-        timeProjection = Linear(name: "time", inputSize: 128, outputSize: width)
-        norm = LayerNorm(name: "block.norm", size: width)
-        layer = Linear(name: "block.linear", inputSize: width, outputSize: width)
+        input = Linear(name: "input", inputSize: dimension, outputSize: width, bias: false)
+        embedding = SinusoidalTimeEmbedding(dimension: width)
+        timeProjection = Linear(name: "time", inputSize: width, outputSize: width)
+        norm1 = LayerNorm(name: "block.norm1", size: width)
+        linear1 = Linear(name: "block.linear1", inputSize: width, outputSize: width, bias: false)
         timeLayer = Linear(name: "block.time", inputSize: width, outputSize: width)
+        norm2 = LayerNorm(name: "block.norm2", size: width)
+        linear2 = Linear(name: "block.linear2", inputSize: width, outputSize: width, bias: false)
         outputNorm = LayerNorm(name: "output.norm", size: width)
         output = Linear(name: "output.linear", inputSize: width, outputSize: dimension)
     }
 
     public func makeParameters(key: RandomKey) -> ParameterSet<Float> {
         var p = ParameterSet<Float>()
-        let layers: [any Layer] = [input, timeProjection, norm, layer, timeLayer, outputNorm, output]
+        let layers: [any Layer] = [input, timeProjection, norm1, linear1, timeLayer, norm2, linear2, outputNorm, output]
         for l in layers { l.initialize(&p, key: key) }
         return p
     }
@@ -47,7 +52,8 @@ public struct ToyDenoiser: Sendable {
         var h = input(x, p)
         let timeTerm = timeLayer(t, p)
         for _ in 0..<depth {
-            h = h + layer(norm(h, p).leakyReLU(slope: 0.02), p) + timeTerm
+            let inner = linear1(norm1(h, p).leakyReLU(slope: 0.02), p) + timeTerm
+            h = h + linear2(norm2(inner, p).leakyReLU(slope: 0.02), p)
         }
         return output(outputNorm(h, p), p)
     }

@@ -134,6 +134,7 @@ public enum TimeSeriesError: Error, CustomStringConvertible, Equatable {
     case constant(series: String)
     case allMissing(series: String)
     case invalidOption(String)
+    case guidanceDiverged(loss: String, scale: Double, largest: Double)
 
     public var description: String {
         switch self {
@@ -153,6 +154,8 @@ public enum TimeSeriesError: Error, CustomStringConvertible, Equatable {
             return "series '\(series)' has no observed values in the required range"
         case let .invalidOption(text):
             return text
+        case let .guidanceDiverged(loss, scale, largest):
+            return "\(loss) guidance with scale \(scale) diverged (a forecast reached \(largest) times its context mean); use a smaller scale"
         }
     }
 }

@@ -1,0 +1,48 @@
+import DiffuseCore
+import DiffuseNN
+import DiffuseTensor
+@testable import DiffuseTheory
+import XCTest
+
+final class HallucinationSetupTests: XCTestCase {
+    /// The 2-D layout is the reference's Gaussian25 after normalisation: grid spacing
+    /// 2/√(0.05² + 8) = 0.7070 and per-mode σ = 0.05/√(0.05² + 8) = 0.01767
+    /// (locuslab/diffusion-model-hallucination, `toy_data.py`).
+    func testGridLayoutMatchesReferenceNormalisation() {
+        let (means, sigma) = HallucinationCheck(layout: .grid).modes
+        XCTAssertEqual(means.shape, [25, 2])
+        XCTAssertEqual(sigma, 0.01767, accuracy: 1e-5)
+        XCTAssertEqual(means[element: 1, 1] - means[element: 0, 1], 0.7070, accuracy: 1e-4)
+        XCTAssertEqual(means[element: 0, 0], -2 * 0.7070, accuracy: 2e-4)
+        XCTAssertEqual(HallucinationCheck().trainingSamples, 20_000)
+        XCTAssertEqual(HallucinationCheck(layout: .grid).trainingSamples, 100_000)
+        XCTAssertNotEqual(HallucinationCheck().name, HallucinationCheck(layout: .grid).name)
+    }
+
+    /// The toy denoiser's input gradient matches central differences in Float64 arithmetic on
+    /// its Float32 output (loose tolerance), so training and guidance see the right derivative.
+    func testToyDenoiserInputGradient() {
+        let network = ToyDenoiser(dimension: 2, width: 16, depth: 3)
+        let parameters = network.makeParameters(key: RandomKey(seed: 7))
+        let x = Tensor<Float>(shape: [3, 2], scalars: [0.3, -0.2, 1.1, 0.4, -0.7, 0.9])
+        let steps = [3.0, 40, 700]
+        func loss(_ input: Tensor<Float>) -> Double {
+            let out = network(Variable(input), steps: steps, parameters.constants).value
+            return out.scalars.reduce(0.0) { $0 + Double($1) * Double($1) }
+        }
+        let tape = Tape<Float>()
+        let bound = parameters.bound(to: tape)
+        let input = tape.watch(x)
+        let out = network(input, steps: steps, bound)
+        let gradient = tape.gradient(of: (out * out).sum())[input]
+        let values = x.scalars
+        for i in values.indices {
+            var plusValues = values, minusValues = values
+            plusValues[i] += 1e-2
+            minusValues[i] -= 1e-2
+            let plus = Tensor<Float>(shape: x.shape, scalars: plusValues), minus = Tensor<Float>(shape: x.shape, scalars: minusValues)
+            let numeric = (loss(plus) - loss(minus)) / 2e-2
+            XCTAssertEqual(Double(gradient.scalars[i]), numeric, accuracy: 2e-2 * Swift.max(1, Swift.abs(numeric)), "input \(i)")
+        }
+    }
+}
