@@ -199,8 +199,16 @@ struct ForecastCommand: ParsableCommand {
             forecastOptions.loss = loss
             forecastOptions.scale = loss == .quantile ? quantileScale : meanSquaredScale
             let t0 = Date()
-            let evaluation = try model.evaluate(backtest.testTargets, options: forecastOptions)
             let name = loss == .quantile ? "tsdiff-q" : "tsdiff-ms"
+            let evaluation: Evaluation
+            do {
+                evaluation = try model.evaluate(backtest.testTargets, options: forecastOptions)
+            } catch let error as TimeSeriesError {
+                // A diverged guidance scale loses this row, not the others.
+                guard case .guidanceDiverged = error else { throw error }
+                log("\(name): \(error) (option \(loss == .quantile ? "--scale" : "--ms-scale")); row left out")
+                continue
+            }
             results.append((name, backtest.score(evaluation.samples), evaluation.samples))
             log("\(name): \(backtest.series.count * windows) windows × \(samples) samples in \(Duration.text(Date().timeIntervalSince(t0)))")
         }

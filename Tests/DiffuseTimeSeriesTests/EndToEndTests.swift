@@ -56,6 +56,24 @@ final class EndToEndTests: XCTestCase {
         }
     }
 
+    /// An unstable guidance scale is an error naming the loss and scale, not a scored table of
+    /// garbage; a stable one passes the same check.
+    func testDivergedGuidanceIsAnError() throws {
+        let (model, backtest) = try Self.shared.get()
+        let target = [backtest.testTargets[0]]
+        let unstable = ForecastOptions(samples: 4, loss: .meanSquared, scale: 1e4, sampler: .ddim(steps: 4), seed: 5)
+        XCTAssertThrowsError(try model.evaluate(target, options: unstable)) { error in
+            guard case TimeSeriesError.guidanceDiverged(let loss, let scale, let largest)? = error as? TimeSeriesError else {
+                return XCTFail("expected guidanceDiverged, got \(error)")
+            }
+            XCTAssertEqual(loss, "mean-squared")
+            XCTAssertEqual(scale, 1e4)
+            XCTAssertGreaterThan(largest, TSDiff.divergenceLimit)
+            XCTAssertTrue("\(error)".contains("scale 10000"), "\(error)")
+        }
+        XCTAssertNoThrow(try model.evaluate(target, options: ForecastOptions(samples: 4, loss: .meanSquared, scale: 0.2, sampler: .ddim(steps: 4), seed: 5)))
+    }
+
     /// The same forecast with other chunks agrees to Float32 rounding (every row has its own
     /// random stream; OpenBLAS's kernels round differently for different matrix sizes), and is
     /// bit-identical when repeated.

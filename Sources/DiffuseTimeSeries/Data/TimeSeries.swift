@@ -155,7 +155,7 @@ public enum TimeSeriesError: Error, CustomStringConvertible, Equatable {
         case let .invalidOption(text):
             return text
         case let .guidanceDiverged(loss, scale, largest):
-            return "\(loss) guidance with scale \(scale) diverged (a forecast reached \(largest) times its context mean); use a smaller scale"
+            return "\(loss) guidance with scale \(scale) diverged (the median forecast reached \(largest) times the largest value of its context); use a smaller scale"
         }
     }
 }
