@@ -73,10 +73,10 @@ struct ForecastCommand: ParsableCommand {
     var msScale: Double?
     @Option(help: "Sample paths per window.")
     var samples: Int = 16
-    @Option(help: "Sampler: ddpm (all T steps, the paper's form) or ddim (deterministic, --steps steps).")
+    @Option(help: "Sampler: ddpm (ancestral with post-step guidance, the paper's form) or ddim (deterministic).")
     var sampler: SamplerChoice = .ddim
-    @Option(help: "DDIM steps.")
-    var steps: Int = 20
+    @Option(help: "Sampling steps (default: 20 with ddim; all T with ddpm, fewer take a strided subset).")
+    var steps: Int?
     @Option(help: "Random seed (forecasts and training).")
     var seed: UInt64 = 0
 
@@ -110,7 +110,7 @@ struct ForecastCommand: ParsableCommand {
 
     func validate() throws {
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1 (got \(samples))") }
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1 (got \(steps))") }
+        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1 (got \(steps))") }
         guard windows >= 1 else { throw ValidationError("--windows must be at least 1 (got \(windows))") }
         guard trainSteps >= 1 else { throw ValidationError("--train-steps must be at least 1 (got \(trainSteps))") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
@@ -121,6 +121,18 @@ struct ForecastCommand: ParsableCommand {
         if let emaDecay, !(0..<1).contains(emaDecay) { throw ValidationError("--ema-decay must be in [0, 1) (got \(emaDecay))") }
         if let context, context < 1 { throw ValidationError("--context must be positive") }
         if let horizon, horizon < 1 { throw ValidationError("--horizon must be positive") }
+    }
+
+    /// The sampler the options name, for a model with `diffusionSteps` steps.
+    func forecastSampler(diffusionSteps: Int) throws -> ForecastSampler {
+        switch sampler {
+        case .ddim:
+            return .ddim(steps: steps ?? 20)
+        case .ddpm:
+            let n = steps ?? diffusionSteps
+            guard n <= diffusionSteps else { throw TimeSeriesError.invalidOption("--steps \(n) exceeds the model's \(diffusionSteps) diffusion steps") }
+            return n == diffusionSteps ? .ddpm : .stridedDDPM(steps: n)
+        }
     }
 
     func run() throws {
@@ -166,7 +178,7 @@ struct ForecastCommand: ParsableCommand {
         let quantileScale = scale ?? (sampler == .ddpm ? 4 : 0.5)
         let meanSquaredScale = msScale ?? (sampler == .ddpm ? 0.5 : 0.2)
         var forecastOptions = ForecastOptions(samples: samples, loss: .quantile, scale: quantileScale,
-                                              sampler: sampler == .ddpm ? .ddpm : .ddim(steps: steps), seed: seed)
+                                              sampler: try forecastSampler(diffusionSteps: model.configuration.diffusionSteps), seed: seed)
 
         if train {
             let checkpointURL = outURL.appendingPathComponent("checkpoint")
@@ -240,7 +252,7 @@ struct ForecastCommand: ParsableCommand {
         var lps: [(name: String, metrics: ForecastMetrics)] = []
         if let synthesize {
             let t0 = Date()
-            let synthetic = model.synthesize(count: synthesize, sampler: sampler == .ddpm ? .ddpm : .ddim(steps: steps), seed: seed)
+            let synthetic = model.synthesize(count: synthesize, sampler: forecastOptions.sampler, seed: seed)
             let real = LinearPredictiveScore.realWindows(dataset.series, trainingEnd: backtest.trainingEnd, contextLength: layout.contextLength,
                                                          horizon: layout.predictionLength, count: synthesize, key: key.folding(in: 11))
             let test = dataset.series.map { $0.slice(0..<($0.count - (windows - 1) * layout.predictionLength)) }
@@ -266,7 +278,7 @@ struct ForecastCommand: ParsableCommand {
             print(table.json())
         } else {
             print("\(dataset.series.count) series from \(dataURL.lastPathComponent), \(windows) windows × \(layout.predictionLength) steps; "
-                  + "\(samples) samples, \(sampler == .ddpm ? "DDPM \(model.configuration.diffusionSteps)" : "DDIM \(steps)") steps")
+                  + "\(samples) samples, \(sampler == .ddpm ? "DDPM" : "DDIM") \(forecastOptions.sampler.grid(model.schedule, diffusionSteps: model.configuration.diffusionSteps).stepCount) steps")
             print(table.text())
             print("fan charts and results.json in \(outURL.path)")
         }

@@ -120,6 +120,9 @@ final class GradientCheckTests: XCTestCase {
         assertGradients([x, wp], "conv1d pointwise") { convolution1D($0[0], weight: $0[1]) }
         let kernel = random([4, 18], 24)
         assertGradients([x, kernel], "circular FFT convolution") { circularConvolution($0[0], kernel: $0[1]) }
+        // Channels last with an even channel count: the paired complex-FFT path.
+        let xl = random([3, 5, 4], 34), kl = random([11, 4], 35)
+        assertGradients([xl, kl], "channels-last circular convolution") { circularConvolution($0[0], kernel: $0[1], alongAxis: 1) }
     }
 
     func testConvolutionMatchesDirectSum() {
@@ -139,6 +142,14 @@ final class GradientCheckTests: XCTestCase {
         let circ = circularConvolution(Variable(u), kernel: Variable(k.padded(alongAxis: 1, before: 0, after: 6))).value
         XCTAssertEqual(circ.scalars.count, FFT.convolve(u, k, mode: .causal).scalars.count)
         for (a, b) in zip(circ.scalars, FFT.convolve(u, k, mode: .causal).scalars) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+        // Channels last (paired complex FFTs) equals channels first (real FFTs), even and odd N.
+        for n in [14, 13] {
+            let ul = random([3, 7, 6], 36), kl = random([n, 6], 37)
+            let last = circularConvolution(Variable(ul), kernel: Variable(kl), alongAxis: 1).value
+            let first = circularConvolution(Variable(ul.permuted([0, 2, 1]).contiguous()), kernel: Variable(kl.transposed().contiguous())).value
+            XCTAssertEqual(last.shape, [3, 7, 6])
+            for (a, b) in zip(last.scalars, first.permuted([0, 2, 1]).contiguous().scalars) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+        }
     }
 
     func testNormalizationAndAttention() {

@@ -83,6 +83,9 @@ public func circularConvolution<S: TensorScalar>(_ signal: Variable<S>, kernel: 
     let length = signal.shape[a]
     let n = kernel.shape[ka]
     precondition(n >= length, "circularConvolution: kernel length \(n) is shorter than the signal length \(length)")
+    if signal.rank == 3 && a == 1 && kernel.rank == 2 && kernel.shape[1] == signal.shape[2] && signal.shape[2] % 2 == 0 {
+        return channelsLastCircularConvolution(signal, kernel: kernel)
+    }
     let u = FFT.realForward(signal.value, alongAxis: a, length: n)
     let k = FFT.realForward(kernel.value, alongAxis: ka, length: n)
     let y = FFT.realInverse(u.multiplied(by: k), length: n, alongAxis: a).slice(axis: a, 0..<length).contiguous()
@@ -99,6 +102,28 @@ public func circularConvolution<S: TensorScalar>(_ signal: Variable<S>, kernel: 
             frequencyShape[ka] = n / 2 + 1
             let reduced = ComplexTensor(interleaved: product.interleaved.summed(toShape: frequencyShape + [2]))
             gk = FFT.realInverse(reduced, length: n, alongAxis: ka)
+        }
+        return [gu, gk]
+    }
+}
+
+/// ``circularConvolution(_:kernel:alongAxis:)`` of a channels-last signal `[B, L, H]` (H even)
+/// with kernels `[N, H]` along axis 1, by complex FFTs of channel pairs (``ChannelPairFFT``): the
+/// same values, without transposes or strided real transforms. The pullback reuses the paired
+/// spectra: ∂u by convolving the upstream gradient with the conjugated kernel spectra, ∂k as the
+/// inverse real FFT of Σ_b G·conj(U).
+func channelsLastCircularConvolution<S: TensorScalar>(_ signal: Variable<S>, kernel: Variable<S>) -> Variable<S> {
+    let length = signal.shape[1], n = kernel.shape[0]
+    let u = ChannelPairFFT.transform(signal.value, length: n)
+    let y = ChannelPairFFT.convolve(spectra: u, with: ChannelPairFFT.Spectrum(kernel: kernel.value), outputLength: length)
+    return Variable.record(y, inputs: [signal, kernel]) { g, needed in
+        let gf = ChannelPairFFT.transform(g, length: n)
+        var gu: Tensor<S>? = nil, gk: Tensor<S>? = nil
+        if needed[0] {
+            gu = ChannelPairFFT.convolve(spectra: gf, with: ChannelPairFFT.Spectrum(kernel: kernel.value, conjugated: true), outputLength: length)
+        }
+        if needed[1] {
+            gk = FFT.realInverse(ChannelPairFFT.crossSpectrumSum(gf, u), length: n, alongAxis: 0)
         }
         return [gu, gk]
     }

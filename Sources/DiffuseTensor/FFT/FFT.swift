@@ -61,6 +61,13 @@ public enum FFT {
         }
     }
 
+    /// An in-place complex transform (unnormalised) of `rows × length × channels` interleaved
+    /// complex values at `pointer`, along the middle axis; used by ``ChannelPairFFT``.
+    static func complexInPlace<S: TensorScalar>(_: S.Type, _ pointer: UnsafeMutablePointer<S>, rows: Int, length n: Int, channels: Int, sign: Int32) {
+        let raw = UnsafeMutableRawPointer(pointer)
+        run(.complex, S.self, n: n, layout: Layout(shape: [rows, n, channels], axis: 1), nIn: n, nOut: n, sign: sign, input: raw, output: raw)
+    }
+
     /// Uninitialized interleaved storage for a complex result (FFTW writes every element).
     private static func complexStorage<S: TensorScalar>(shape: [Int]) -> Tensor<S> {
         Tensor(shape: shape + [2]) { _ in }

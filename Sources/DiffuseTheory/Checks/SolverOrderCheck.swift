@@ -21,14 +21,6 @@ public struct SolverOrderCheck: TheoryCheck {
         self.dimension = dimension
     }
 
-    static func slope(_ steps: [Int], _ errors: [Double]) -> Double {
-        let xs = steps.map { Foundation.log(Double($0)) }, ys = errors.map { Foundation.log($0) }
-        let mx = xs.reduce(0, +) / Double(xs.count), my = ys.reduce(0, +) / Double(ys.count)
-        var num = 0.0, den = 0.0
-        for i in xs.indices { num += (xs[i] - mx) * (ys[i] - my); den += (xs[i] - mx) * (xs[i] - mx) }
-        return num / den
-    }
-
     public func run(effort: CheckEffort, seed: UInt64) throws -> TheoryCheckReport {
         let key = RandomKey(seed: seed)
         let d = dimension
@@ -57,7 +49,7 @@ public struct SolverOrderCheck: TheoryCheck {
                     let result = solver.sample(model, from: x, grid: grid, schedule: schedule)
                     errors.append((result.samples - exact).abs().max().scalar)
                 }
-                return (-Self.slope(steps, errors), errors)
+                return (observedConvergenceOrder(steps: steps, errors: errors), errors)
             }
             plot.line(x: steps.map(Double.init), y: errors, color: colors[c % colors.count], label: solver.rawValue)
             let setup = "N(μ, Σ) in d = \(d), full Σ; VP linear; log-SNR-uniform t = 1 → 1e-3; steps \(steps.map(String.init).joined(separator: ","))"
@@ -69,8 +61,8 @@ public struct SolverOrderCheck: TheoryCheck {
                     pass: Swift.abs(order - Double(solver.order)) <= 0.45, seconds: seconds))
             } else {
                 // Order p on coarse grids (10–80 steps), tending to the start-up order at the finest pair.
-                let coarse = -Self.slope(Array(steps.prefix(4)), Array(errors.prefix(4)))
-                let finest = -Self.slope(Array(steps.suffix(2)), Array(errors.suffix(2)))
+                let coarse = observedConvergenceOrder(steps: Array(steps.prefix(4)), errors: Array(errors.prefix(4)))
+                let finest = observedConvergenceOrder(steps: Array(steps.suffix(2)), errors: Array(errors.suffix(2)))
                 results.append(TheoryCheckResult(
                     check: name, claim: "\(solver.rawValue) converges with order \(solver.order) until its lower-order start dominates (then \(solver.asymptoticOrder))",
                     source: "the method's paper; multistep start-up error (Hairer, Nørsett & Wanner I, §III.4)",

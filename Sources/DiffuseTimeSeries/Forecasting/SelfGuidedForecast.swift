@@ -16,9 +16,31 @@ public enum ForecastSampler: Codable, Hashable, Sendable {
     /// The reference form: DDPM ancestral steps over all T steps, each followed by
     /// x ← x − s·σ̃²·∇E (TSDiff's `DDPMGuidance`).
     case ddpm
+    /// DDPM ancestral steps on `steps` leading-spaced steps of the T (diffusers' `DDPMScheduler`
+    /// with fewer inference steps: t = T − T/n, …, T/n, 0), each jump using its exact posterior,
+    /// with the same post-step guidance; σ̃² is then the posterior variance of the whole jump, so
+    /// the published scales still apply. Fewer steps trade accuracy for time.
+    case stridedDDPM(steps: Int)
     /// Deterministic DDIM on `steps` trailing-spaced steps with ε̃ = ε + s·σ·∇E (TSDiff's
     /// `DDIMGuidance`, η = 0).
     case ddim(steps: Int)
+}
+
+extension ForecastSampler {
+    /// The time grid of this sampler for a model with `diffusionSteps` discrete steps.
+    public func grid(_ schedule: DiscreteVPSchedule, diffusionSteps: Int) -> TimeGrid {
+        switch self {
+        case .ddpm: return TimeGrid.diffusers(schedule, scheduler: .ddpm, steps: diffusionSteps)
+        case .stridedDDPM(let steps): return TimeGrid.diffusers(schedule, scheduler: .ddpm, steps: steps, spacing: .leading)
+        case .ddim(let steps): return TimeGrid.diffusers(schedule, scheduler: .ddim, steps: steps, spacing: .trailing)
+        }
+    }
+
+    /// Whether draws are DDPM ancestral steps (stochastic) rather than deterministic DDIM.
+    public var isAncestral: Bool {
+        if case .ddim = self { return false }
+        return true
+    }
 }
 
 /// Options of self-guided forecasting.
@@ -80,12 +102,12 @@ extension TSDiff {
             let noise = Tensor<Float>.randomNormal(shape: shape, key: key.folding(in: 0), sampleOffset: start)
             let samples: Tensor<Float>
             switch options.sampler {
-            case .ddpm:
-                let grid = TimeGrid.diffusers(schedule, scheduler: .ddpm, steps: configuration.diffusionSteps)
+            case .ddpm, .stridedDDPM:
+                let grid = options.sampler.grid(schedule, diffusionSteps: configuration.diffusionSteps)
                 samples = sample(model, from: noise, grid: grid, using: PostStepGuidance(DDPMSampler(), energy: energy, rule: .tsdiff(scale: options.scale)),
                                  key: key.folding(in: 1), sampleOffset: start).samples
-            case .ddim(let steps):
-                let grid = TimeGrid.diffusers(schedule, scheduler: .ddim, steps: steps, spacing: .trailing)
+            case .ddim:
+                let grid = options.sampler.grid(schedule, diffusionSteps: configuration.diffusionSteps)
                 samples = sample(GradientGuidedModel(model, source: .throughDenoiser(energy), scale: options.scale), from: noise, grid: grid,
                                  using: DDIMSampler(), key: key.folding(in: 1), sampleOffset: start).samples
             }

@@ -5,8 +5,8 @@ import Foundation
 
 extension TSDiff {
     /// Unconditional samples: `count` windows of context + horizon (channel 0, in the model's
-    /// mean-scaled units), drawn with `sampler` (DDPM over all T steps, or DDIM on `steps`
-    /// trailing-spaced steps). Row i depends only on the seed and i (not on `chunkSize`).
+    /// mean-scaled units), drawn with `sampler` (DDPM over all or a subset of the T steps, or DDIM
+    /// on `steps` trailing-spaced steps). Row i depends only on the seed and i (not on `chunkSize`).
     public func synthesize(count: Int, sampler: ForecastSampler = .ddpm, seed: UInt64 = 0, chunkSize: Int = 256) -> [[Double]] {
         let layout = configuration.layout
         let l = layout.length, c = layout.channels
@@ -19,14 +19,10 @@ extension TSDiff {
             let end = Swift.min(start + chunkSize, count)
             let noise = Tensor<Float>.randomNormal(shape: [end - start, l, c], key: key.folding(in: 0), sampleOffset: start)
             let samples: Tensor<Float>
-            switch sampler {
-            case .ddpm:
-                samples = sample(model, from: noise, grid: TimeGrid.diffusers(schedule, scheduler: .ddpm, steps: configuration.diffusionSteps),
-                                 using: DDPMSampler(), key: key.folding(in: 1), sampleOffset: start).samples
-            case .ddim(let steps):
-                samples = sample(model, from: noise, grid: TimeGrid.diffusers(schedule, scheduler: .ddim, steps: steps, spacing: .trailing),
-                                 using: DDIMSampler(), key: key.folding(in: 1), sampleOffset: start).samples
-            }
+            let grid = sampler.grid(schedule, diffusionSteps: configuration.diffusionSteps)
+            samples = sampler.isAncestral
+                ? sample(model, from: noise, grid: grid, using: DDPMSampler(), key: key.folding(in: 1), sampleOffset: start).samples
+                : sample(model, from: noise, grid: grid, using: DDIMSampler(), key: key.folding(in: 1), sampleOffset: start).samples
             let values = samples.scalars
             for i in 0..<(end - start) { result.append((0..<l).map { Double(values[(i * l + $0) * c]) }) }
             start = end
