@@ -73,9 +73,9 @@ struct ForecastCommand: ParsableCommand {
     var msScale: Double?
     @Option(help: "Sample paths per window.")
     var samples: Int = 16
-    @Option(help: "Sampler: ddpm (ancestral with post-step guidance, the paper's form) or ddim (deterministic).")
-    var sampler: SamplerChoice = .ddim
-    @Option(help: "Sampling steps (default: 20 with ddim; all T with ddpm, fewer take a strided subset).")
+    @Option(help: "Sampler for both guidance losses: ddpm (ancestral with post-step guidance, the paper's form) or ddim (deterministic). Default: ddpm on 25 steps for TSDiff-Q, ddim on 20 steps for TSDiff-MS, whose unbounded gradient makes the DDPM form's larger strided steps diverge.")
+    var sampler: SamplerChoice?
+    @Option(help: "Sampling steps (default: 25 for the default TSDiff-Q sampler, 20 with ddim, all T with an explicit --sampler ddpm).")
     var steps: Int?
     @Option(help: "Random seed (forecasts and training).")
     var seed: UInt64 = 0
@@ -123,15 +123,26 @@ struct ForecastCommand: ParsableCommand {
         if let horizon, horizon < 1 { throw ValidationError("--horizon must be positive") }
     }
 
-    /// The sampler the options name, for a model with `diffusionSteps` steps.
-    func forecastSampler(diffusionSteps: Int) throws -> ForecastSampler {
-        switch sampler {
+    /// The sampler and guidance scale for `loss`, for a model with `diffusionSteps` steps.
+    func samplerSettings(for loss: GuidanceLoss, diffusionSteps: Int) throws -> (sampler: ForecastSampler, scale: Double) {
+        let choice = sampler ?? (loss == .quantile ? .ddpm : .ddim)
+        let scale = loss == .quantile ? (scale ?? (choice == .ddpm ? 4 : 0.5)) : (msScale ?? (choice == .ddpm ? 0.5 : 0.2))
+        switch choice {
         case .ddim:
-            return .ddim(steps: steps ?? 20)
+            return (.ddim(steps: steps ?? 20), scale)
         case .ddpm:
-            let n = steps ?? diffusionSteps
+            let n = steps ?? (sampler == nil ? 25 : diffusionSteps)
             guard n <= diffusionSteps else { throw TimeSeriesError.invalidOption("--steps \(n) exceeds the model's \(diffusionSteps) diffusion steps") }
-            return n == diffusionSteps ? .ddpm : .stridedDDPM(steps: n)
+            return (n == diffusionSteps ? .ddpm : .stridedDDPM(steps: n), scale)
+        }
+    }
+
+    /// "DDPM, 25 of 100 steps" and the like.
+    static func describe(_ sampler: ForecastSampler, diffusionSteps: Int) -> String {
+        switch sampler {
+        case .ddpm: return "DDPM, all \(diffusionSteps) steps"
+        case .stridedDDPM(let n): return "DDPM, \(n) of \(diffusionSteps) steps"
+        case .ddim(let n): return "DDIM, \(n) steps"
         }
     }
 
@@ -175,10 +186,10 @@ struct ForecastCommand: ParsableCommand {
         let layout = model.configuration.layout
         let backtest = try Backtest(series: dataset.series, predictionLength: layout.predictionLength, windows: windows,
                                     history: layout.history, seasonality: dataset.frequency.seasonality)
-        let quantileScale = scale ?? (sampler == .ddpm ? 4 : 0.5)
-        let meanSquaredScale = msScale ?? (sampler == .ddpm ? 0.5 : 0.2)
-        var forecastOptions = ForecastOptions(samples: samples, loss: .quantile, scale: quantileScale,
-                                              sampler: try forecastSampler(diffusionSteps: model.configuration.diffusionSteps), seed: seed)
+        let diffusionSteps = model.configuration.diffusionSteps
+        let quantileSettings = try samplerSettings(for: .quantile, diffusionSteps: diffusionSteps)
+        let meanSquaredSettings = try samplerSettings(for: .meanSquared, diffusionSteps: diffusionSteps)
+        var forecastOptions = ForecastOptions(samples: samples, loss: .quantile, scale: quantileSettings.scale, sampler: quantileSettings.sampler, seed: seed)
 
         if train {
             let checkpointURL = outURL.appendingPathComponent("checkpoint")
@@ -208,8 +219,10 @@ struct ForecastCommand: ParsableCommand {
         var results: [(name: String, metrics: ForecastMetrics, samples: [[[Double]]])] = []
         let losses: [GuidanceLoss] = guidance == .both ? [.quantile, .meanSquared] : guidance == .quantile ? [.quantile] : [.meanSquared]
         for loss in losses {
+            let settings = loss == .quantile ? quantileSettings : meanSquaredSettings
             forecastOptions.loss = loss
-            forecastOptions.scale = loss == .quantile ? quantileScale : meanSquaredScale
+            forecastOptions.scale = settings.scale
+            forecastOptions.sampler = settings.sampler
             let t0 = Date()
             let name = loss == .quantile ? "tsdiff-q" : "tsdiff-ms"
             let evaluation: Evaluation
@@ -222,7 +235,8 @@ struct ForecastCommand: ParsableCommand {
                 continue
             }
             results.append((name, backtest.score(evaluation.samples), evaluation.samples))
-            log("\(name): \(backtest.series.count * windows) windows × \(samples) samples in \(Duration.text(Date().timeIntervalSince(t0)))")
+            log("\(name): \(backtest.series.count * windows) windows × \(samples) samples (\(Self.describe(settings.sampler, diffusionSteps: diffusionSteps)), "
+                + "scale \(settings.scale)) in \(Duration.text(Date().timeIntervalSince(t0)))")
         }
         let key = RandomKey(seed: seed)
         for (name, base) in [("seasonal-naive", BaseForecaster.seasonalNaive), ("bootstrap-seasonal-naive", .bootstrappedSeasonalNaive(seasons: 28))] {
@@ -252,7 +266,7 @@ struct ForecastCommand: ParsableCommand {
         var lps: [(name: String, metrics: ForecastMetrics)] = []
         if let synthesize {
             let t0 = Date()
-            let synthetic = model.synthesize(count: synthesize, sampler: forecastOptions.sampler, seed: seed)
+            let synthetic = model.synthesize(count: synthesize, sampler: quantileSettings.sampler, seed: seed)
             let real = LinearPredictiveScore.realWindows(dataset.series, trainingEnd: backtest.trainingEnd, contextLength: layout.contextLength,
                                                          horizon: layout.predictionLength, count: synthesize, key: key.folding(in: 11))
             let test = dataset.series.map { $0.slice(0..<($0.count - (windows - 1) * layout.predictionLength)) }
@@ -278,7 +292,8 @@ struct ForecastCommand: ParsableCommand {
             print(table.json())
         } else {
             print("\(dataset.series.count) series from \(dataURL.lastPathComponent), \(windows) windows × \(layout.predictionLength) steps; "
-                  + "\(samples) samples, \(sampler == .ddpm ? "DDPM" : "DDIM") \(forecastOptions.sampler.grid(model.schedule, diffusionSteps: model.configuration.diffusionSteps).stepCount) steps")
+                  + "\(samples) samples; TSDiff-Q: \(Self.describe(quantileSettings.sampler, diffusionSteps: diffusionSteps)), scale \(quantileSettings.scale); "
+                  + "TSDiff-MS: \(Self.describe(meanSquaredSettings.sampler, diffusionSteps: diffusionSteps)), scale \(meanSquaredSettings.scale)")
             print(table.text())
             print("fan charts and results.json in \(outURL.path)")
         }

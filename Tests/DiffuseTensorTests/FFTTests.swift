@@ -81,6 +81,35 @@ final class FFTTests: XCTestCase {
         XCTAssertEqual(FFT.nextFastLength(97), 98)
     }
 
+    /// Paired-channel convolution (channels last) against per-channel real FFT convolution, and
+    /// its cross spectrum against the real spectra, in both precisions, for an odd batch (a
+    /// partial chunk) and odd and even transform lengths.
+    private func checkChannelPairs<S: TensorScalar>(_: S.Type) {
+        let tol = Double(epsilon(S.self)) * 400
+        for n in [16, 15] {
+            let (b, l, h) = (5, 9, 6)
+            let signal = Tensor<S>.randomNormal(shape: [b, l, h], key: RandomKey(seed: UInt64(n)))
+            let kernel = Tensor<S>.randomNormal(shape: [n, h], key: RandomKey(seed: UInt64(n + 1)))
+            let z = ChannelPairFFT.transform(signal, length: n)
+            let signalSpectrum = FFT.realForward(signal, alongAxis: 1, length: n)
+            let kernelSpectrum = FFT.realForward(kernel, alongAxis: 0)
+            for conjugated in [false, true] {
+                let y = ChannelPairFFT.convolve(spectra: z, with: ChannelPairFFT.Spectrum(kernel: kernel, conjugated: conjugated), outputLength: l)
+                let expected = FFT.realInverse(signalSpectrum.multiplied(by: kernelSpectrum, conjugatingOther: conjugated), length: n, alongAxis: 1)
+                    .slice(axis: 1, 0..<l).contiguous()
+                assertClose(y, expected, absolute: tol * Double(n))
+            }
+            let other = Tensor<S>.randomNormal(shape: [b, l, h], key: RandomKey(seed: UInt64(n + 2)))
+            let cross = ChannelPairFFT.crossSpectrumSum(ChannelPairFFT.transform(other, length: n), z)
+            let direct = FFT.realForward(other, alongAxis: 1, length: n).multiplied(by: signalSpectrum, conjugatingOther: true)
+            assertClose(cross.real, direct.real.sum(alongAxes: [0]), absolute: tol * Double(n * b))
+            assertClose(cross.imaginary, direct.imaginary.sum(alongAxes: [0]), absolute: tol * Double(n * b))
+        }
+    }
+
+    func testChannelPairConvolutionFloat() { checkChannelPairs(Float.self) }
+    func testChannelPairConvolutionDouble() { checkChannelPairs(Double.self) }
+
     /// Planning many shapes from several threads at once must neither crash nor mix up plans.
     func testConcurrentPlanning() {
         let sizes = Array(30..<70)

@@ -72,6 +72,12 @@ final class EndToEndTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("scale 10000"), "\(error)")
         }
         XCTAssertNoThrow(try model.evaluate(target, options: ForecastOptions(samples: 4, loss: .meanSquared, scale: 0.2, sampler: .ddim(steps: 4), seed: 5)))
+        // During training a diverged validation scores +∞ and training goes on.
+        var copy = model
+        let trainer = TSDiffTrainer(options: TSDiffTrainingOptions(steps: 4, batchSize: 8, validationInterval: 2, validationSamples: 4, seed: 6))
+        let report = try trainer.train(&copy, series: Self.seasonalSeries(), trainingEnd: backtest.trainingEnd, validation: target, forecastOptions: unstable)
+        XCTAssertEqual(report.validations.map(\.step), [2, 4])
+        XCTAssertTrue(report.validations.allSatisfy { $0.crps == .infinity }, "\(report.validations)")
     }
 
     /// The same forecast with other chunks agrees to Float32 rounding (every row has its own
@@ -103,7 +109,7 @@ final class EndToEndTests: XCTestCase {
             }
             let hidden = windows[0].observed.enumerated().filter { $0.offset % 3 == 0 && $0.offset / 3 < 36 && $0.element == 0 }.count
             XCTAssertEqual(hidden, 18)
-            let paths = model.forecast(windows, options: ForecastOptions(samples: 16, scale: 1, sampler: .ddim(steps: 10), seed: 4))
+            let paths = try model.forecast(windows, options: ForecastOptions(samples: 16, scale: 1, sampler: .ddim(steps: 10), seed: 4))
             let scores = backtest.score(paths)
             XCTAssertLessThan(scores.crps, naive.crps, "\(scenario): CRPS \(scores.crps) vs naive \(naive.crps)")
         }

@@ -66,8 +66,9 @@ public enum ChannelPairFFT {
         let pp = spectrum.sum.basePointer, pm = spectrum.difference.basePointer
         withExtendedLifetime((z, spectrum)) {
             Parallel.forEachFixedChunk(count: b, chunkSize: rowsPerChunk) { _, rows in
-                let scratch = UnsafeMutablePointer<S>.allocate(capacity: rows.count * n * h)
-                defer { scratch.deallocate() }
+                let block = UnsafeMutableRawPointer.allocate(byteCount: rows.count * n * h * MemoryLayout<S>.stride, alignment: 64)
+                defer { block.deallocate() }
+                let scratch = block.assumingMemoryBound(to: S.self)
                 for (i, r) in rows.enumerated() {
                     pairedSpectrumLoop(pz + r * n * h, scratch + i * n * h, pp, pm, n, h / 2)
                 }

@@ -77,7 +77,14 @@ extension TSDiff {
     /// Observation self-guidance (Kollovieh et al. 2023, §3.1): the unconditional model is steered
     /// by the gradient of an energy of its clean estimate on the observed entries — the context and
     /// the lagged copies of observed values. Missing context values are simply unobserved.
-    public func forecast(_ windows: [WindowLayout.Window], options: ForecastOptions) -> [[[Double]]] {
+    ///
+    /// Throws ``TimeSeriesError/guidanceDiverged(loss:scale:largest:)`` when, at some step, the
+    /// median magnitude over a window's sample paths is not finite or exceeds
+    /// ``divergenceLimit`` times the largest magnitude in its context: too large a guidance scale
+    /// makes the guided update unstable (measured: mean-squared guidance at the DDPM form's scale
+    /// 0.5 on the solar data gave forecasts 500 times too large, at the DDIM form's 0.2 on
+    /// electricity 40 times), and such samples are garbage.
+    public func forecast(_ windows: [WindowLayout.Window], options: ForecastOptions) throws -> [[[Double]]] {
         let layout = configuration.layout
         let l = layout.length, c = layout.channels, n = options.samples
         precondition(n >= 1, "at least one sample per window")
@@ -120,32 +127,8 @@ extension TSDiff {
             }
             start = end
         }
-        return result
-    }
-
-    /// Forecasts and scores the windows starting at `starts` of each series, next to the
-    /// seasonal-naive baselines.
-    ///
-    /// Throws ``TimeSeriesError/guidanceDiverged(loss:scale:largest:)`` when, at some step, the
-    /// median magnitude over the sample paths is not finite or exceeds ``divergenceLimit`` times
-    /// the largest magnitude in the window's context: too large a guidance scale makes the guided update unstable (measured:
-    /// mean-squared guidance at the DDPM form's scale 0.5 on the solar data gave forecasts 500
-    /// times too large, at the DDIM form's 0.2 on electricity 40 times), and scoring such samples
-    /// would print garbage.
-    public func evaluate(_ targets: [(series: TimeSeries, starts: [Int])], options: ForecastOptions) throws -> Evaluation {
-        let layout = configuration.layout
-        var windows: [WindowLayout.Window] = []
-        var series: [TimeSeries] = []
-        for (s, starts) in targets {
-            try layout.validate(s, forecastStarts: starts)
-            for start in starts {
-                windows.append(layout.window(s, forecastStart: start, revealFuture: false))
-                series.append(s.slice(0..<start))
-            }
-        }
-        let samples = forecast(windows, options: options)
         var largest = 0.0
-        for (w, paths) in samples.enumerated() where !paths.isEmpty {
+        for (w, paths) in result.enumerated() where !paths.isEmpty {
             let scale = Swift.max(windows[w].context.lazy.filter(\.isFinite).map(Swift.abs).max() ?? 0, windows[w].scale, 1e-10)
             for step in paths[0].indices {
                 // The median magnitude over the sample paths: single wild paths are the sampler's
@@ -157,6 +140,23 @@ extension TSDiff {
         if largest > Self.divergenceLimit {
             throw TimeSeriesError.guidanceDiverged(loss: options.loss == .quantile ? "quantile" : "mean-squared", scale: options.scale, largest: largest)
         }
+        return result
+    }
+
+    /// Forecasts and scores the windows starting at `starts` of each series, next to the
+    /// seasonal-naive baselines. Throws what ``forecast(_:options:)`` throws.
+    public func evaluate(_ targets: [(series: TimeSeries, starts: [Int])], options: ForecastOptions) throws -> Evaluation {
+        let layout = configuration.layout
+        var windows: [WindowLayout.Window] = []
+        var series: [TimeSeries] = []
+        for (s, starts) in targets {
+            try layout.validate(s, forecastStarts: starts)
+            for start in starts {
+                windows.append(layout.window(s, forecastStart: start, revealFuture: false))
+                series.append(s.slice(0..<start))
+            }
+        }
+        let samples = try forecast(windows, options: options)
         let truths = windows.map { ($0.future, $0.futureObserved) }
         let metrics = ForecastMetrics.score(samples: samples, truths: truths, histories: series, seasonality: configuration.frequency.seasonality)
         return Evaluation(tsdiff: metrics, samples: samples, windows: windows)

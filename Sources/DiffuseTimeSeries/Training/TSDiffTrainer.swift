@@ -83,7 +83,8 @@ public struct TSDiffTrainer {
     /// - Parameters:
     ///   - series: the training series.
     ///   - trainingEnd: per series, the first index not used for training (default: all).
-    ///   - validation: series and forecast starts evaluated with guided forecasts.
+    ///   - validation: series and forecast starts evaluated with guided forecasts (a validation
+    ///     whose guidance diverges scores CRPS +∞).
     ///   - progress: called after every step (for a progress display).
     ///   - onNewBest: called with the parameters whenever the validation CRPS improves (to save a
     ///     checkpoint, so an interrupted run keeps its best model).
@@ -126,7 +127,12 @@ public struct TSDiffTrainer {
                 if let ema { candidate.parameters = ema }
                 var fo = forecastOptions ?? ForecastOptions()
                 fo.samples = options.validationSamples
-                crps = try candidate.evaluate(validation, options: fo).tsdiff.crps
+                do {
+                    crps = try candidate.evaluate(validation, options: fo).tsdiff.crps
+                } catch TimeSeriesError.guidanceDiverged {
+                    // An unstable guided forecast scores as infinitely bad; training goes on.
+                    crps = .infinity
+                }
                 validations.append((step + 1, crps!))
                 if crps! < best.crps {
                     best = (step + 1, crps!, candidate.parameters)
