@@ -72,6 +72,22 @@ final class S4DTests: XCTestCase {
                 return layer(vars[0], bound)
             }
             XCTAssertLessThan(result.worst, 1e-6, "bidirectional \(bidirectional): \(result)")
+            // Channels last (paired FFTs with the fused D skip for an even channel count, the
+            // generic path for an odd one): same values as channels first, and exact gradients.
+            for channels in [2, 3] {
+                let layer = S4D(name: "s4", channels: channels, stateSize: 4, bidirectional: bidirectional)
+                let parameters: ParameterSet<Double> = layer.makeParameters(key: RandomKey(seed: 10))
+                let names = parameters.names
+                let u = Tensor<Double>.randomNormal(shape: [3, 5, channels], key: RandomKey(seed: 11))
+                let last = layer.channelsLast(Variable(u), parameters.constants).value
+                let first = layer(Variable(u.permuted([0, 2, 1]).contiguous()), parameters.constants).value.permuted([0, 2, 1]).contiguous()
+                assertClose(last, first, absolute: 1e-12)
+                let result = checkGradients([u] + names.map { parameters[$0]! }) { vars in
+                    let bound = BoundParameters(tape: nil, names: names, variables: Dictionary(uniqueKeysWithValues: zip(names, vars.dropFirst())))
+                    return layer.channelsLast(vars[0], bound)
+                }
+                XCTAssertLessThan(result.worst, 1e-6, "channels last, \(channels) channels, bidirectional \(bidirectional): \(result)")
+            }
         }
     }
 

@@ -117,8 +117,10 @@ public struct S4D: UnaryLayer, Equatable {
         let length = u.shape[1]
         let kernel = combinedKernel ?? circularKernel(length: length, p)
         precondition(kernel.shape == [2 * length, channels], "S4D '\(name)': kernel of shape \(kernel.shape) for length \(length)")
-        var y = circularConvolution(u, kernel: kernel, alongAxis: 1)
-        y = y + u * p[joinName(name, "D")].reshaped([1, 1, channels])
+        let d = p[joinName(name, "D")]
+        let y = channels % 2 == 0
+            ? channelsLastCircularConvolution(u, kernel: kernel, skip: d)
+            : circularConvolution(u, kernel: kernel, alongAxis: 1) + u * d.reshaped([1, 1, channels])
         let w = p[outputProjection.weightName].reshaped([channels, channels])
         return linear(y.gelu(), weight: w, bias: p[outputProjection.biasName])
     }

@@ -109,22 +109,33 @@ public func circularConvolution<S: TensorScalar>(_ signal: Variable<S>, kernel: 
 
 /// ``circularConvolution(_:kernel:alongAxis:)`` of a channels-last signal `[B, L, H]` (H even)
 /// with kernels `[N, H]` along axis 1, by complex FFTs of channel pairs (``ChannelPairFFT``): the
-/// same values, without transposes or strided real transforms. The pullback reuses the paired
-/// spectra: ∂u by convolving the upstream gradient with the conjugated kernel spectra, ∂k as the
-/// inverse real FFT of Σ_b G·conj(U).
-func channelsLastCircularConvolution<S: TensorScalar>(_ signal: Variable<S>, kernel: Variable<S>) -> Variable<S> {
+/// same values, without transposes or strided real transforms; with `skip` (weights `[H]`, S4's
+/// D) it adds skip[h]·u[b, t, h] in the same pass. The pullback reuses the paired spectra: ∂u by
+/// convolving the upstream gradient with the conjugated kernel spectra (plus skip·g), ∂k as the
+/// inverse real FFT of Σ_b G·conj(U), ∂skip as Σ_{b,t} g·u.
+public func channelsLastCircularConvolution<S: TensorScalar>(_ signal: Variable<S>, kernel: Variable<S>, skip: Variable<S>? = nil) -> Variable<S> {
+    precondition(signal.rank == 3 && signal.shape[2] % 2 == 0 && kernel.shape == [kernel.shape[0], signal.shape[2]] && kernel.shape[0] >= signal.shape[1],
+                 "channels-last circular convolution needs [batch, length, even channels] and a kernel [N ≥ length, channels]; got \(signal.shape) and \(kernel.shape)")
+    precondition(skip.map { $0.shape == [signal.shape[2]] } ?? true, "skip weights must be [\(signal.shape[2])], got \(skip!.shape)")
     let length = signal.shape[1], n = kernel.shape[0]
     let u = ChannelPairFFT.transform(signal.value, length: n)
-    let y = ChannelPairFFT.convolve(spectra: u, with: ChannelPairFFT.Spectrum(kernel: kernel.value), outputLength: length)
-    return Variable.record(y, inputs: [signal, kernel]) { g, needed in
-        let gf = ChannelPairFFT.transform(g, length: n)
+    let y = ChannelPairFFT.convolve(spectra: u, with: ChannelPairFFT.Spectrum(kernel: kernel.value), outputLength: length,
+                                    skip: skip.map { (signal.value, $0.value) })
+    let inputs = skip.map { [signal, kernel, $0] } ?? [signal, kernel]
+    return Variable.record(y, inputs: inputs) { g, needed in
         var gu: Tensor<S>? = nil, gk: Tensor<S>? = nil
-        if needed[0] {
-            gu = ChannelPairFFT.convolve(spectra: gf, with: ChannelPairFFT.Spectrum(kernel: kernel.value, conjugated: true), outputLength: length)
+        if needed[0] || needed[1] {
+            let gf = ChannelPairFFT.transform(g, length: n)
+            if needed[0] {
+                gu = ChannelPairFFT.convolve(spectra: gf, with: ChannelPairFFT.Spectrum(kernel: kernel.value, conjugated: true), outputLength: length,
+                                             skip: skip.map { (g, $0.value) })
+            }
+            if needed[1] {
+                gk = FFT.realInverse(ChannelPairFFT.crossSpectrumSum(gf, u), length: n, alongAxis: 0)
+            }
         }
-        if needed[1] {
-            gk = FFT.realInverse(ChannelPairFFT.crossSpectrumSum(gf, u), length: n, alongAxis: 0)
-        }
-        return [gu, gk]
+        var result = [gu, gk]
+        if skip != nil { result.append(needed[2] ? (g * signal.value).sum(alongAxes: [0, 1]) : nil) }
+        return result
     }
 }

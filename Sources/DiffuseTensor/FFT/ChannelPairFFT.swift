@@ -48,23 +48,33 @@ public enum ChannelPairFFT {
     }
 
     /// The first `outputLength` steps of the circular convolution whose paired spectra are `z`
-    /// (from ``transform(_:length:)``) with the kernels of `spectrum`: `[B, outputLength, H]`.
-    public static func convolve<S: TensorScalar>(spectra z: Tensor<S>, with spectrum: Spectrum<S>, outputLength l: Int) -> Tensor<S> {
+    /// (from ``transform(_:length:)``) with the kernels of `spectrum`: `[B, outputLength, H]`,
+    /// plus, with `skip`, the per-channel skip term weights[h]·signal[b, t, h] (S4's D·u) in the
+    /// same pass.
+    public static func convolve<S: TensorScalar>(spectra z: Tensor<S>, with spectrum: Spectrum<S>, outputLength l: Int,
+                                                 skip: (signal: Tensor<S>, weights: Tensor<S>)? = nil) -> Tensor<S> {
         switch ScalarKind.of(S.self) {
-        case .float: return convolved(z as! Tensor<Float>, spectrum as! Spectrum<Float>, l) as! Tensor<S>
-        case .double: return convolved(z as! Tensor<Double>, spectrum as! Spectrum<Double>, l) as! Tensor<S>
+        case .float:
+            return convolved(z as! Tensor<Float>, spectrum as! Spectrum<Float>, l, skip.map { ($0.signal as! Tensor<Float>, $0.weights as! Tensor<Float>) }) as! Tensor<S>
+        case .double:
+            return convolved(z as! Tensor<Double>, spectrum as! Spectrum<Double>, l, skip.map { ($0.signal as! Tensor<Double>, $0.weights as! Tensor<Double>) }) as! Tensor<S>
         }
     }
 
-    private static func convolved<S: TensorScalar>(_ z: Tensor<S>, _ spectrum: Spectrum<S>, _ l: Int) -> Tensor<S> {
+    private static func convolved<S: TensorScalar>(_ z: Tensor<S>, _ spectrum: Spectrum<S>, _ l: Int, _ skip: (Tensor<S>, Tensor<S>)?) -> Tensor<S> {
         precondition(z.rank == 3 && z.isContiguous && z.shape[1] == spectrum.length && z.shape[2] == spectrum.channels,
                      "paired spectra \(z.shape) do not match a kernel spectrum of length \(spectrum.length) and \(spectrum.channels) channels")
         let (b, n, h) = (z.shape[0], z.shape[1], z.shape[2])
         precondition(l <= n, "output length \(l) exceeds the transform length \(n)")
+        let skipSignal = skip?.0.contiguous(), skipWeights = skip?.1.contiguous()
+        if let skipSignal, let skipWeights {
+            precondition(skipSignal.shape == [b, l, h] && skipWeights.shape == [h], "skip of \(skipSignal.shape) and \(skipWeights.shape) for output [\(b), \(l), \(h)]")
+        }
         let y = Tensor<S>(shape: [b, l, h]) { _ in }
         let pz = z.basePointer, py = y.basePointer
         let pp = spectrum.sum.basePointer, pm = spectrum.difference.basePointer
-        withExtendedLifetime((z, spectrum)) {
+        let ps = skipSignal?.basePointer, pw = skipWeights?.basePointer
+        withExtendedLifetime((z, spectrum, skipSignal, skipWeights)) {
             Parallel.forEachFixedChunk(count: b, chunkSize: rowsPerChunk) { _, rows in
                 let block = UnsafeMutableRawPointer.allocate(byteCount: rows.count * n * h * MemoryLayout<S>.stride, alignment: 64)
                 defer { block.deallocate() }
@@ -76,7 +86,14 @@ public enum ChannelPairFFT {
                 let scale = 1 / S(Double(n))
                 for (i, r) in rows.enumerated() {
                     let source = scratch + i * n * h, target = py + r * l * h
-                    for e in 0..<(l * h) { target[e] = source[e] * scale }
+                    if let ps, let pw {
+                        let signal = ps + r * l * h
+                        for t in 0..<l {
+                            for c in 0..<h { target[t * h + c] = source[t * h + c] * scale + pw[c] * signal[t * h + c] }
+                        }
+                    } else {
+                        for e in 0..<(l * h) { target[e] = source[e] * scale }
+                    }
                 }
             }
         }
