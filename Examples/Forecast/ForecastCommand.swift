@@ -89,7 +89,7 @@ struct ForecastCommand: ParsableCommand {
     var refineLoss: GuidanceChoice = .quantile
     @Option(help: "Diffusion step τ of refinement (default: the step whose training loss is closest to the mean).")
     var refineStep: Int?
-    @Option(help: "Draw this many unconditional windows and report the linear predictive score (ridge trained on synthetic windows) next to real windows.")
+    @Option(help: "Draw this many unconditional windows (with the TSDiff-Q sampler, unguided) and report the linear predictive score (ridge trained on synthetic windows) next to real windows.")
     var synthesize: Int?
 
     // MARK: Output
@@ -127,14 +127,21 @@ struct ForecastCommand: ParsableCommand {
     func samplerSettings(for loss: GuidanceLoss, diffusionSteps: Int) throws -> (sampler: ForecastSampler, scale: Double) {
         let choice = sampler ?? (loss == .quantile ? .ddpm : .ddim)
         let scale = loss == .quantile ? (scale ?? (choice == .ddpm ? 4 : 0.5)) : (msScale ?? (choice == .ddpm ? 0.5 : 0.2))
+        let chosen: ForecastSampler
         switch choice {
         case .ddim:
-            return (.ddim(steps: steps ?? 20), scale)
+            chosen = .ddim(steps: steps ?? Swift.min(20, diffusionSteps))
         case .ddpm:
-            let n = steps ?? (sampler == nil ? 25 : diffusionSteps)
-            guard n <= diffusionSteps else { throw TimeSeriesError.invalidOption("--steps \(n) exceeds the model's \(diffusionSteps) diffusion steps") }
-            return (n == diffusionSteps ? .ddpm : .stridedDDPM(steps: n), scale)
+            // Default: the largest divisor of T up to 25 (25 for T = 100).
+            let n = steps ?? (sampler == nil ? (1...Swift.min(25, diffusionSteps)).last { diffusionSteps % $0 == 0 }! : diffusionSteps)
+            chosen = n == diffusionSteps ? .ddpm : .stridedDDPM(steps: n)
         }
+        do {
+            try chosen.validate(diffusionSteps: diffusionSteps)
+        } catch TimeSeriesError.invalidOption(let text) {
+            throw TimeSeriesError.invalidOption("--steps: \(text)")
+        }
+        return (chosen, scale)
     }
 
     /// "DDPM, 25 of 100 steps" and the like.
@@ -266,7 +273,7 @@ struct ForecastCommand: ParsableCommand {
         var lps: [(name: String, metrics: ForecastMetrics)] = []
         if let synthesize {
             let t0 = Date()
-            let synthetic = model.synthesize(count: synthesize, sampler: quantileSettings.sampler, seed: seed)
+            let synthetic = try model.synthesize(count: synthesize, sampler: quantileSettings.sampler, seed: seed)
             let real = LinearPredictiveScore.realWindows(dataset.series, trainingEnd: backtest.trainingEnd, contextLength: layout.contextLength,
                                                          horizon: layout.predictionLength, count: synthesize, key: key.folding(in: 11))
             let test = dataset.series.map { $0.slice(0..<($0.count - (windows - 1) * layout.predictionLength)) }

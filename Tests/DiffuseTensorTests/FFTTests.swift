@@ -107,6 +107,23 @@ final class FFTTests: XCTestCase {
         }
     }
 
+    /// An in-place plan (channel pairs) and an out-of-place transform of the same shape and
+    /// alignment must not share a cached plan.
+    func testInPlaceAndOutOfPlacePlansAreDistinct() {
+        let x = Tensor<Double>.randomNormal(shape: [2, 8, 6], key: RandomKey(seed: 40))
+        _ = ChannelPairFFT.transform(x, length: 8)   // in place on [2 rows, 8, 3 complex]
+        let re = Tensor<Double>.randomNormal(shape: [2, 8, 3], key: RandomKey(seed: 41))
+        let im = Tensor<Double>.randomNormal(shape: [2, 8, 3], key: RandomKey(seed: 42))
+        let y = FFT.forward(ComplexTensor(real: re, imaginary: im), alongAxis: 1)
+        for b in 0..<2 { for c in 0..<3 {
+            let (er, ei) = naiveDFT((0..<8).map { re[element: b, $0, c] }, (0..<8).map { im[element: b, $0, c] })
+            for k in 0..<8 {
+                XCTAssertEqual(y.real[element: b, k, c], er[k], accuracy: 1e-10)
+                XCTAssertEqual(y.imaginary[element: b, k, c], ei[k], accuracy: 1e-10)
+            }
+        } }
+    }
+
     func testChannelPairConvolutionFloat() { checkChannelPairs(Float.self) }
     func testChannelPairConvolutionDouble() { checkChannelPairs(Double.self) }
 

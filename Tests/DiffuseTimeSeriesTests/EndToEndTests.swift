@@ -46,7 +46,8 @@ final class EndToEndTests: XCTestCase {
         let naive = backtest.score(try backtest.forecast(.seasonalNaive, samples: 1, key: RandomKey(seed: 0)))
         // The DDIM form with the scales that suit it (its gradient is not damped by σ̃² as the
         // DDPM form's is), and the reference's DDPM form with its scale 4 for TSDiff-Q.
-        let settings: [(GuidanceLoss, ForecastSampler, Double)] = [(.quantile, .ddim(steps: 10), 1), (.meanSquared, .ddim(steps: 10), 0.2), (.quantile, .ddpm, 4)]
+        let settings: [(GuidanceLoss, ForecastSampler, Double)] = [(.quantile, .ddim(steps: 10), 1), (.meanSquared, .ddim(steps: 10), 0.2), (.quantile, .ddpm, 4),
+                                                                        (.quantile, .stridedDDPM(steps: 25), 4)]
         for (loss, sampler, scale) in settings {
             let options = ForecastOptions(samples: 16, loss: loss, scale: scale, sampler: sampler, seed: 3)
             let evaluation = try model.evaluate(backtest.testTargets, options: options)
@@ -54,6 +55,17 @@ final class EndToEndTests: XCTestCase {
             XCTAssertEqual(scores.crps, evaluation.tsdiff.crps)
             XCTAssertLessThan(scores.crps, naive.crps, "\(loss) \(sampler): TSDiff CRPS \(scores.crps) vs seasonal naive \(naive.crps)")
         }
+    }
+
+    /// Step counts a model cannot use are errors, not traps.
+    func testSamplerStepsAreValidated() throws {
+        XCTAssertNoThrow(try ForecastSampler.stridedDDPM(steps: 25).validate(diffusionSteps: 100))
+        XCTAssertNoThrow(try ForecastSampler.ddim(steps: 100).validate(diffusionSteps: 100))
+        for bad in [ForecastSampler.stridedDDPM(steps: 30), .stridedDDPM(steps: 0), .ddim(steps: 0), .ddim(steps: 101)] {
+            XCTAssertThrowsError(try bad.validate(diffusionSteps: 100), "\(bad)")
+        }
+        let (model, backtest) = try Self.shared.get()
+        XCTAssertThrowsError(try model.evaluate([backtest.testTargets[0]], options: ForecastOptions(samples: 2, sampler: .stridedDDPM(steps: 7))))
     }
 
     /// An unstable guidance scale is an error naming the loss and scale, not a scored table of
@@ -144,7 +156,7 @@ final class EndToEndTests: XCTestCase {
     /// naive on the real series (the linear predictive score).
     func testSynthesisAndLinearPredictiveScore() throws {
         let (model, backtest) = try Self.shared.get()
-        let synthetic = model.synthesize(count: 200, sampler: .ddim(steps: 10), seed: 1)
+        let synthetic = try model.synthesize(count: 200, sampler: .ddim(steps: 10), seed: 1)
         XCTAssertEqual(synthetic.count, 200)
         XCTAssertTrue(synthetic.allSatisfy { $0.count == 48 && $0.allSatisfy(\.isFinite) })
         let lps = try LinearPredictiveScore.evaluate(trainingWindows: synthetic, contextLength: 36, horizon: 12, testSeries: backtest.series, seasonality: 12)

@@ -83,7 +83,7 @@ public func circularConvolution<S: TensorScalar>(_ signal: Variable<S>, kernel: 
     let length = signal.shape[a]
     let n = kernel.shape[ka]
     precondition(n >= length, "circularConvolution: kernel length \(n) is shorter than the signal length \(length)")
-    if signal.rank == 3 && a == 1 && kernel.rank == 2 && kernel.shape[1] == signal.shape[2] && signal.shape[2] % 2 == 0 {
+    if signal.rank == 3 && a == 1 && kernel.rank == 2 && kernel.shape[1] == signal.shape[2] && signal.shape[2] > 0 && signal.shape[2] % 2 == 0 {
         return channelsLastCircularConvolution(signal, kernel: kernel)
     }
     let u = FFT.realForward(signal.value, alongAxis: a, length: n)
@@ -114,7 +114,7 @@ public func circularConvolution<S: TensorScalar>(_ signal: Variable<S>, kernel: 
 /// convolving the upstream gradient with the conjugated kernel spectra (plus skip·g), ∂k as the
 /// inverse real FFT of Σ_b G·conj(U), ∂skip as Σ_{b,t} g·u.
 public func channelsLastCircularConvolution<S: TensorScalar>(_ signal: Variable<S>, kernel: Variable<S>, skip: Variable<S>? = nil) -> Variable<S> {
-    precondition(signal.rank == 3 && signal.shape[2] % 2 == 0 && kernel.shape == [kernel.shape[0], signal.shape[2]] && kernel.shape[0] >= signal.shape[1],
+    precondition(signal.rank == 3 && signal.shape[2] > 0 && signal.shape[2] % 2 == 0 && kernel.shape == [kernel.shape[0], signal.shape[2]] && kernel.shape[0] >= signal.shape[1],
                  "channels-last circular convolution needs [batch, length, even channels] and a kernel [N ≥ length, channels]; got \(signal.shape) and \(kernel.shape)")
     precondition(skip.map { $0.shape == [signal.shape[2]] } ?? true, "skip weights must be [\(signal.shape[2])], got \(skip!.shape)")
     let length = signal.shape[1], n = kernel.shape[0]

@@ -5,8 +5,9 @@ import CFFTW
 ///
 /// Channels 2j and 2j + 1 of a row are adjacent in memory, so a channels-last real array *is* a
 /// complex array z = x₂ⱼ + i·x₂ⱼ₊₁ of H/2 channels; one complex FFT of length N transforms two
-/// real channels, with no copies and unit-stride vector loops that FFTW runs with SIMD (about
-/// 2.5× faster here than the strided real-to-complex transforms of the same data). The two real
+/// real channels in place, with no transposes and unit-stride vector loops (the only copy is
+/// the zero padding to N). Measured here: forward passes of the TSDiff backbone 1.6× and guided
+/// sampling steps 1.56× faster than with the strided real-to-complex transforms of the same data. The two real
 /// spectra are X₂ⱼ = (Z_k + conj Z_{N−k})/2 and X₂ⱼ₊₁ = (Z_k − conj Z_{N−k})/2i, so the product
 /// with real kernels K₂ⱼ, K₂ⱼ₊₁ is again one complex spectrum,
 ///
@@ -15,6 +16,10 @@ import CFFTW
 /// whose inverse FFT holds y₂ⱼ in its real and y₂ⱼ₊₁ in its imaginary part: channels-last output
 /// again. The work is split over the rows of the batch in fixed chunks, so results do not
 /// depend on the thread count.
+///
+/// The public entry points cast to `Float` or `Double` once and call a generic implementation
+/// with the concrete type, so the element loops are specialised (a generic call across modules
+/// would do every scalar operation through witness tables).
 public enum ChannelPairFFT {
     /// Rows per parallel chunk: a chunk's buffer (rows · N · H scalars) stays in the core's cache.
     static let rowsPerChunk = 2
@@ -29,7 +34,7 @@ public enum ChannelPairFFT {
     }
 
     private static func transformed<S: TensorScalar>(_ signal: Tensor<S>, length n: Int) -> Tensor<S> {
-        precondition(signal.rank == 3 && signal.shape[2] % 2 == 0, "ChannelPairFFT needs [batch, length, even channels], got \(signal.shape)")
+        precondition(signal.rank == 3 && signal.shape[2] > 0 && signal.shape[2] % 2 == 0, "ChannelPairFFT needs [batch, length, even channels], got \(signal.shape)")
         let (b, l, h) = (signal.shape[0], signal.shape[1], signal.shape[2])
         precondition(n >= l, "transform length \(n) is shorter than the signal length \(l)")
         let x = signal.contiguous()
@@ -111,7 +116,8 @@ public enum ChannelPairFFT {
     }
 
     private static func crossSpectrumSummed<S: TensorScalar>(_ x: Tensor<S>, _ u: Tensor<S>) -> ComplexTensor<S> {
-        precondition(x.shape == u.shape && x.rank == 3 && x.isContiguous && u.isContiguous, "cross spectrum of paired spectra \(x.shape) and \(u.shape)")
+        precondition(x.shape == u.shape && x.rank == 3 && x.shape[2] > 0 && x.shape[2] % 2 == 0 && x.isContiguous && u.isContiguous,
+                     "cross spectrum of paired spectra \(x.shape) and \(u.shape)")
         let (b, n, h) = (x.shape[0], x.shape[1], x.shape[2])
         let half = n / 2 + 1, pairs = h / 2
         let chunks = (b + rowsPerChunk - 1) / rowsPerChunk
@@ -160,7 +166,7 @@ public enum ChannelPairFFT {
         }
 
         private static func paired(_ kernel: Tensor<S>, conjugated: Bool) -> Spectrum<S> {
-            precondition(kernel.rank == 2 && kernel.shape[1] % 2 == 0, "paired kernel spectra need [length, even channels], got \(kernel.shape)")
+            precondition(kernel.rank == 2 && kernel.shape[1] > 0 && kernel.shape[1] % 2 == 0, "paired kernel spectra need [length, even channels], got \(kernel.shape)")
             let (n, h) = (kernel.shape[0], kernel.shape[1])
             let k = FFT.realForward(kernel, alongAxis: 0).interleaved.contiguous()   // [N/2 + 1, H, 2]
             let pk = k.basePointer

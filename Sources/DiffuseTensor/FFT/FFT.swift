@@ -37,38 +37,16 @@ public enum FFT {
     }
 
     /// Plans (from the cache, or new under the planner lock) and runs one transform.
-    ///
-    /// - Parameter measured: plan with `FFTW_MEASURE` (on scratch arrays of the same alignment,
-    ///   since measuring overwrites them; only for complex transforms, in place or not) instead of
-    ///   `FFTW_ESTIMATE`. Worth it for shapes run many times: 2.4× faster execution for the
-    ///   channel-pair transforms of TSDiff (n = 720, 32 channels) for ~0.35 s of planning once.
     private static func run<S: TensorScalar>(_ kind: FFTPlanCache.Kind, _: S.Type, n: Int, layout: Layout, nIn: Int, nOut: Int,
-                                             sign: Int32, input: UnsafeMutableRawPointer, output: UnsafeMutableRawPointer, measured: Bool = false) {
+                                             sign: Int32, input: UnsafeMutableRawPointer, output: UnsafeMutableRawPointer) {
         let routines = fftw(S.self)
         let batch = layout.batch(nIn: nIn, nOut: nOut)
         let dims = layout.dims(n)
         let key = FFTPlanCache.Key(kind: kind, isDouble: S.self == Double.self, length: n,
                                    batch: batch.map { [Int($0.n), Int($0.is), Int($0.os)] },
                                    transformStrides: [Int(dims.is), Int(dims.os)],
-                                   alignments: [routines.alignment(of: input), routines.alignment(of: output)], sign: sign, measured: measured)
+                                   alignments: [routines.alignment(of: input), routines.alignment(of: output)], sign: sign, inPlace: input == output)
         let plan = FFTPlanCache.shared.plan(for: key) {
-            if measured {
-                precondition(kind == .complex, "measured plans are only made for complex transforms")
-                let bytes = layout.outer * layout.inner * n * 2 * MemoryLayout<S>.stride
-                // Scratch arrays whose addresses agree with the caller's modulo 64 bytes.
-                func scratch(like p: UnsafeMutableRawPointer) -> (UnsafeMutableRawPointer, UnsafeMutableRawPointer) {
-                    let block = UnsafeMutableRawPointer.allocate(byteCount: bytes + 64, alignment: 64)
-                    block.initializeMemory(as: UInt8.self, repeating: 0, count: bytes + 64)
-                    return (block, block + Int(bitPattern: p) % 64)
-                }
-                let (inBlock, inScratch) = scratch(like: input)
-                let (outBlock, outScratch) = input == output ? (inBlock, inScratch) : scratch(like: output)
-                defer {
-                    inBlock.deallocate()
-                    if outBlock != inBlock { outBlock.deallocate() }
-                }
-                return routines.planComplex([dims], batch, inScratch, outScratch, sign, UInt32(FFTW_MEASURE))
-            }
             switch kind {
             case .complex: return routines.planComplex([dims], batch, input, output, sign, UInt32(FFTW_ESTIMATE))
             case .realToComplex: return routines.planRealToComplex([dims], batch, input, output, UInt32(FFTW_ESTIMATE))
@@ -87,8 +65,7 @@ public enum FFT {
     /// complex values at `pointer`, along the middle axis; used by ``ChannelPairFFT``.
     static func complexInPlace<S: TensorScalar>(_: S.Type, _ pointer: UnsafeMutablePointer<S>, rows: Int, length n: Int, channels: Int, sign: Int32) {
         let raw = UnsafeMutableRawPointer(pointer)
-        run(.complex, S.self, n: n, layout: Layout(shape: [rows, n, channels], axis: 1), nIn: n, nOut: n, sign: sign, input: raw, output: raw,
-            measured: true)
+        run(.complex, S.self, n: n, layout: Layout(shape: [rows, n, channels], axis: 1), nIn: n, nOut: n, sign: sign, input: raw, output: raw)
     }
 
     /// Uninitialized interleaved storage for a complex result (FFTW writes every element).

@@ -2,15 +2,18 @@ import CFFTW
 import Foundation
 
 /// Cache of FFTW plans, keyed by transform kind, precision, length, batch layout, the SIMD
-/// alignment of the arrays and the planning rigor.
+/// alignment of the arrays and whether the transform is in place.
 ///
 /// FFTW's planner is not thread-safe (planning from several threads crashed every time in a
 /// test here), so plans are created under one lock; executing a plan on new arrays
 /// (`fftw_execute_split_dft*`) is thread-safe and happens outside the lock. Plans use
-/// `FFTW_ESTIMATE` by default: about 1.5 ms to plan n = 4096 × 256, and within 20% of
-/// `FFTW_MEASURE`'s execution speed there, which costs ~250 ms to plan. `FFTW_ESTIMATE` does not
-/// touch the arrays while planning, so planning with the caller's own arrays is safe. Measured
-/// plans (for strided shapes where estimation chooses badly) are planned on scratch arrays.
+/// `FFTW_ESTIMATE`: about 1.5 ms to plan n = 4096 × 256, and within 20% of `FFTW_MEASURE`'s
+/// execution speed there, which costs ~250 ms to plan. `FFTW_ESTIMATE` does not touch the arrays
+/// while planning, so planning with the caller's own arrays is safe, and — unlike measured
+/// plans, which time candidate algorithms — it picks the same algorithm in every run, so
+/// results are reproducible across runs. (For the channel-pair transforms of TSDiff, n = 720
+/// with 32 channels, `FFTW_MEASURE` executes 2.4× faster in isolation but gave only 4–7% on a
+/// whole guided step here.)
 final class FFTPlanCache: @unchecked Sendable {
     enum Kind: Hashable { case complex, realToComplex, complexToReal }
 
@@ -24,8 +27,8 @@ final class FFTPlanCache: @unchecked Sendable {
         var alignments: [Int]
         /// −1 for forward complex transforms, +1 for backward, 0 for real transforms.
         var sign: Int32
-        /// Planned with `FFTW_MEASURE` rather than `FFTW_ESTIMATE`.
-        var measured = false
+        /// Whether input and output are the same array (FFTW plans are made for one or the other).
+        var inPlace: Bool
     }
 
     static let shared = FFTPlanCache()

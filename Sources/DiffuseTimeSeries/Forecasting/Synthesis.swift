@@ -7,7 +7,9 @@ extension TSDiff {
     /// Unconditional samples: `count` windows of context + horizon (channel 0, in the model's
     /// mean-scaled units), drawn with `sampler` (DDPM over all or a subset of the T steps, or DDIM
     /// on `steps` trailing-spaced steps). Row i depends only on the seed and i (not on `chunkSize`).
-    public func synthesize(count: Int, sampler: ForecastSampler = .ddpm, seed: UInt64 = 0, chunkSize: Int = 256) -> [[Double]] {
+    /// Throws when the sampler does not fit the model (``ForecastSampler/validate(diffusionSteps:)``).
+    public func synthesize(count: Int, sampler: ForecastSampler = .ddpm, seed: UInt64 = 0, chunkSize: Int = 256) throws -> [[Double]] {
+        try sampler.validate(diffusionSteps: configuration.diffusionSteps)
         let layout = configuration.layout
         let l = layout.length, c = layout.channels
         let model = noiseModel()
