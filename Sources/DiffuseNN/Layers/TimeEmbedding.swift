@@ -31,17 +31,35 @@ public struct SinusoidalTimeEmbedding: Codable, Equatable, Sendable {
     public func callAsFunction<S: TensorScalar>(_ times: [Double], as _: S.Type = S.self) -> Tensor<S> {
         let f = frequencies
         let half = dimension / 2
-        var values = [S](repeating: 0, count: times.count * dimension)
-        for (row, t) in times.enumerated() {
+        let values = embeddingRows(times, width: dimension) { t, row in
             for i in 0..<half {
                 let a = scale * t * f[i]
                 let (first, second) = cosineFirst ? (Foundation.cos(a), Foundation.sin(a)) : (Foundation.sin(a), Foundation.cos(a))
-                values[row * dimension + i] = S(first)
-                values[row * dimension + half + i] = S(second)
+                row[i] = first
+                row[half + i] = second
             }
         }
-        return Tensor(shape: [times.count, dimension], scalars: values)
+        return Tensor<S>(Tensor<Double>(shape: [times.count, dimension], scalars: values))
     }
+}
+
+/// Rows of `width` values for each time, filled by `fill` once per distinct time and copied for
+/// repeats (a sampling batch shares one time; a training batch of integer steps repeats many).
+func embeddingRows(_ times: [Double], width: Int, fill: (Double, UnsafeMutableBufferPointer<Double>) -> Void) -> [Double] {
+    var values = [Double](repeating: 0, count: times.count * width)
+    var firstRow: [Double: Int] = [:]
+    values.withUnsafeMutableBufferPointer { all in
+        for (row, t) in times.enumerated() {
+            let target = UnsafeMutableBufferPointer(rebasing: all[(row * width)..<((row + 1) * width)])
+            if let earlier = firstRow[t] {
+                _ = target.update(fromContentsOf: all[(earlier * width)..<((earlier + 1) * width)])
+            } else {
+                fill(t, target)
+                firstRow[t] = row
+            }
+        }
+    }
+    return values
 }
 
 /// Random Fourier features of a time (Tancik et al. 2020; the Gaussian Fourier projection of
@@ -61,14 +79,13 @@ public struct FourierTimeEmbedding: Codable, Equatable, Sendable {
     /// Embeddings `[times.count, dimension]`.
     public func callAsFunction<S: TensorScalar>(_ times: [Double], as _: S.Type = S.self) -> Tensor<S> {
         let half = frequencies.count
-        var values = [S](repeating: 0, count: times.count * 2 * half)
-        for (row, t) in times.enumerated() {
+        let values = embeddingRows(times, width: 2 * half) { t, row in
             for i in 0..<half {
                 let a = 2 * Double.pi * frequencies[i] * t
-                values[row * 2 * half + i] = S(Foundation.sin(a))
-                values[row * 2 * half + half + i] = S(Foundation.cos(a))
+                row[i] = Foundation.sin(a)
+                row[half + i] = Foundation.cos(a)
             }
         }
-        return Tensor(shape: [times.count, 2 * half], scalars: values)
+        return Tensor<S>(Tensor<Double>(shape: [times.count, 2 * half], scalars: values))
     }
 }

@@ -83,12 +83,28 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     /// Converts the element type (for example `Float` to `Double`).
+    ///
+    /// The two conversions between `Float` and `Double` run as concrete loops (a generic element
+    /// conversion would go through witness tables for every element).
     public init<Other: TensorScalar>(_ other: Tensor<Other>) {
         let source = other.contiguous()
-        self.init(shape: source.shape) { out in
-            source.withUnsafeBufferPointer { src in
-                for i in 0..<src.count { out[i] = Scalar(src[i]) }
+        if let same = source as? Tensor<Scalar> {
+            self = same
+            return
+        }
+        switch ScalarKind.of(Scalar.self) {
+        case .float:
+            let double = source as! Tensor<Double>
+            let converted = Tensor<Float>(shape: double.shape) { out in
+                double.withUnsafeBufferPointer { src in for i in 0..<src.count { out[i] = Float(src[i]) } }
             }
+            self = converted as! Tensor<Scalar>
+        case .double:
+            let float = source as! Tensor<Float>
+            let converted = Tensor<Double>(shape: float.shape) { out in
+                float.withUnsafeBufferPointer { src in for i in 0..<src.count { out[i] = Double(src[i]) } }
+            }
+            self = converted as! Tensor<Scalar>
         }
     }
 
