@@ -117,10 +117,7 @@ public struct S4D: UnaryLayer, Equatable {
         let length = u.shape[1]
         let kernel = combinedKernel ?? circularKernel(length: length, p)
         precondition(kernel.shape == [2 * length, channels], "S4D '\(name)': kernel of shape \(kernel.shape) for length \(length)")
-        let d = p[joinName(name, "D")]
-        let y = channels > 0 && channels % 2 == 0
-            ? channelsLastCircularConvolution(u, kernel: kernel, skip: d)
-            : circularConvolution(u, kernel: kernel, alongAxis: 1) + u * d.reshaped([1, 1, channels])
+        let y = channelsLastCircularConvolution(u, kernel: kernel, skip: p[joinName(name, "D")])
         let w = p[outputProjection.weightName].reshaped([channels, channels])
         return linear(y.gelu(), weight: w, bias: p[outputProjection.biasName])
     }

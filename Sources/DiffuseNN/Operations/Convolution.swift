@@ -83,9 +83,16 @@ public func circularConvolution<S: TensorScalar>(_ signal: Variable<S>, kernel: 
     let length = signal.shape[a]
     let n = kernel.shape[ka]
     precondition(n >= length, "circularConvolution: kernel length \(n) is shorter than the signal length \(length)")
-    if signal.rank == 3 && a == 1 && kernel.rank == 2 && kernel.shape[1] == signal.shape[2] && signal.shape[2] > 0 && signal.shape[2] % 2 == 0 {
+    if signal.rank == 3 && a == 1 && kernel.rank == 2 && kernel.shape[1] == signal.shape[2] {
         return channelsLastCircularConvolution(signal, kernel: kernel)
     }
+    return realFFTCircularConvolution(signal, kernel: kernel, axis: a, kernelAxis: ka)
+}
+
+/// ``circularConvolution(_:kernel:alongAxis:)`` by real FFTs along `axis` of the signal and
+/// `kernelAxis` of the kernel (validated by the caller).
+private func realFFTCircularConvolution<S: TensorScalar>(_ signal: Variable<S>, kernel: Variable<S>, axis a: Int, kernelAxis ka: Int) -> Variable<S> {
+    let length = signal.shape[a], n = kernel.shape[ka]
     let u = FFT.realForward(signal.value, alongAxis: a, length: n)
     let k = FFT.realForward(kernel.value, alongAxis: ka, length: n)
     let y = FFT.realInverse(u.multiplied(by: k), length: n, alongAxis: a).slice(axis: a, 0..<length).contiguous()
@@ -107,17 +114,23 @@ public func circularConvolution<S: TensorScalar>(_ signal: Variable<S>, kernel: 
     }
 }
 
-/// ``circularConvolution(_:kernel:alongAxis:)`` of a channels-last signal `[B, L, H]` (H even)
-/// with kernels `[N, H]` along axis 1, by complex FFTs of channel pairs (``ChannelPairFFT``): the
-/// same values, without transposes or strided real transforms; with `skip` (weights `[H]`, S4's
-/// D) it adds skip[h]·u[b, t, h] in the same pass. The pullback reuses the paired spectra: ∂u by
-/// convolving the upstream gradient with the conjugated kernel spectra (plus skip·g), ∂k as the
-/// inverse real FFT of Σ_b G·conj(U), ∂skip as Σ_{b,t} g·u.
+/// ``circularConvolution(_:kernel:alongAxis:)`` of a channels-last signal `[B, L, H]` with
+/// kernels `[N, H]` along axis 1, plus, with `skip` (weights `[H]`, S4's D), skip[h]·u[b, t, h].
+///
+/// For an even channel count it runs by complex FFTs of channel pairs (``ChannelPairFFT``): the
+/// same values, without transposes or strided real transforms, the skip added in the same pass.
+/// The pullback reuses the paired spectra: ∂u by convolving the upstream gradient with the
+/// conjugated kernel spectra (plus skip·g), ∂k as the inverse real FFT of Σ_b G·conj(U), ∂skip as
+/// Σ_{b,t} g·u. An odd channel count uses real FFTs per channel and a separate skip term.
 public func channelsLastCircularConvolution<S: TensorScalar>(_ signal: Variable<S>, kernel: Variable<S>, skip: Variable<S>? = nil) -> Variable<S> {
-    precondition(signal.rank == 3 && signal.shape[2] > 0 && signal.shape[2] % 2 == 0 && kernel.shape == [kernel.shape[0], signal.shape[2]] && kernel.shape[0] >= signal.shape[1],
-                 "channels-last circular convolution needs [batch, length, even channels] and a kernel [N ≥ length, channels]; got \(signal.shape) and \(kernel.shape)")
+    precondition(signal.rank == 3 && kernel.shape == [kernel.shape[0], signal.shape[2]] && kernel.shape[0] >= signal.shape[1],
+                 "channels-last circular convolution needs [batch, length, channels] and a kernel [N ≥ length, channels]; got \(signal.shape) and \(kernel.shape)")
     precondition(skip.map { $0.shape == [signal.shape[2]] } ?? true, "skip weights must be [\(signal.shape[2])], got \(skip!.shape)")
-    let length = signal.shape[1], n = kernel.shape[0]
+    let length = signal.shape[1], n = kernel.shape[0], channels = signal.shape[2]
+    guard channels > 0 && channels % 2 == 0 else {
+        let y = realFFTCircularConvolution(signal, kernel: kernel, axis: 1, kernelAxis: 0)
+        return skip.map { y + signal * $0.reshaped([1, 1, channels]) } ?? y
+    }
     let u = ChannelPairFFT.transform(signal.value, length: n)
     let y = ChannelPairFFT.convolve(spectra: u, with: ChannelPairFFT.Spectrum(kernel: kernel.value), outputLength: length,
                                     skip: skip.map { (signal.value, $0.value) })
