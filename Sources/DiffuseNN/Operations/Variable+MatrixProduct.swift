@@ -19,12 +19,14 @@ public func linear<S: TensorScalar>(_ x: Variable<S>, weight: Variable<S>, bias:
     precondition(x.shape.last == inFeatures, "linear: input has \(x.shape.last ?? 0) features, weight expects \(inFeatures)")
     let leading = Array(x.shape.dropLast())
     let rows = x.value.reshaped([-1, inFeatures])
-    var y = Tensor<S>(zeros: [rows.shape[0], outFeatures])
+    let y: Tensor<S>
     if let bias {
-        y = bias.value.reshaped([1, outFeatures]).broadcast(to: y.shape).contiguous()
-        matmul(rows, weight.value.transposed(), into: &y, alpha: 1, beta: 1)
+        // The bias rows first, then x·Wᵀ accumulated onto them by the BLAS call (β = 1).
+        var biased = bias.value.reshaped([1, outFeatures]).broadcast(to: [rows.shape[0], outFeatures]).contiguous()
+        matmul(rows, weight.value.transposed(), into: &biased, alpha: 1, beta: 1)
+        y = biased
     } else {
-        matmul(rows, weight.value.transposed(), into: &y)
+        y = matmul(rows, weight.value.transposed())
     }
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
     return Variable.record(y.reshaped(leading + [outFeatures]), inputs: inputs) { g, needed in
