@@ -1,15 +1,10 @@
 import Foundation
 import XCTest
+import _DiffuseTestSupport
 import DiffuseTensor
 @testable import DiffuseNN
 
 final class CheckpointTests: XCTestCase {
-    private var folder: URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-nn-tests-\(getpid())")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     /// The fixture was written by Python `safetensors` (see Fixtures/README.md for the command).
     func testReadsAFileWrittenByPythonSafetensors() throws {
         let url = Bundle.module.url(forResource: "Fixtures/python_written.safetensors", withExtension: nil)!
@@ -29,6 +24,7 @@ final class CheckpointTests: XCTestCase {
     func testRoundTripAndCheckpointFolder() throws {
         let model = MLP(name: "mlp", sizes: [3, 4, 2])
         let p: ParameterSet<Float> = model.makeParameters(key: RandomKey(seed: 1))
+        let folder = try makeTemporaryFolder()
         let url = folder.appendingPathComponent("round.safetensors")
         try SafeTensors.write(p, to: url, metadata: ["step": "10"])
         let (back, metadata) = try SafeTensors.read(url, as: Float.self)

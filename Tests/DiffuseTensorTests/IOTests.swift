@@ -1,16 +1,11 @@
 import Foundation
 import XCTest
+import _DiffuseTestSupport
 @testable import DiffuseTensor
 
 final class IOTests: XCTestCase {
     private func fixture(_ name: String) -> URL {
         Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: nil)!
-    }
-
-    private var temporaryFolder: URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-tests-\(getpid())")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
     }
 
     func testReadsFilesWrittenByNumPy() throws {
@@ -25,7 +20,7 @@ final class IOTests: XCTestCase {
     }
 
     func testRoundTrips() throws {
-        let folder = temporaryFolder
+        let folder = try makeTemporaryFolder()
         let d = Tensor<Double>.randomNormal(shape: [3, 4, 2], key: RandomKey(seed: 1))
         try NumPyFile.write(d, to: folder.appendingPathComponent("d.npy"))
         XCTAssertEqual(try NumPyFile.read(folder.appendingPathComponent("d.npy")), .float64(d))
@@ -91,11 +86,12 @@ final class IOTests: XCTestCase {
     }
 
     func testAtomicWriteReplacesWholeFile() throws {
-        let url = temporaryFolder.appendingPathComponent("atomic.txt")
+        let folder = try makeTemporaryFolder()
+        let url = folder.appendingPathComponent("atomic.txt")
         try AtomicFile.write("first version, long text", to: url)
         try AtomicFile.write("second", to: url)
         XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), "second")
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: temporaryFolder.path).filter { $0.hasSuffix(".tmp") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".tmp") }
         XCTAssertEqual(leftovers, [])
     }
 }

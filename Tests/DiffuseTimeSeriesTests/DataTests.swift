@@ -1,11 +1,11 @@
 import DiffuseTensor
 @testable import DiffuseTimeSeries
 import XCTest
+import _DiffuseTestSupport
 
 final class DataTests: XCTestCase {
     private func temporaryFile(_ text: String, name: String = "data.csv") throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-ts-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try makeTemporaryFolder()
         let url = folder.appendingPathComponent(name)
         try Data(text.utf8).write(to: url)
         return url

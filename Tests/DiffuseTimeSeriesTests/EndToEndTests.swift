@@ -169,7 +169,7 @@ final class EndToEndTests: XCTestCase {
 
     func testCheckpointRoundTrip() throws {
         let (model, _) = try Self.shared.get()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tsdiff-\(UUID().uuidString)")
+        let folder = try makeTemporaryFolder()
         try model.save(to: folder)
         let loaded = try TSDiff.load(from: folder)
         XCTAssertEqual(loaded.configuration, model.configuration)
