@@ -34,10 +34,11 @@ func secondsPerCall(minimumSeconds: Double = 0.05, _ body: () -> Void) -> Double
     return medianTime(repeats: 5, warmup: 0) { for _ in 0..<calls { body() } } / Double(calls)
 }
 
-/// Encodes a value as pretty JSON text.
+/// Encodes a value as pretty JSON text (unmeasured NaN figures as the string "nan").
 func jsonText<T: Encodable>(_ value: T) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return String(decoding: try! encoder.encode(value), as: UTF8.self)
 }
 

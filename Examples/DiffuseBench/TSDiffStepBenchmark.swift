@@ -20,6 +20,14 @@ struct TSDiffStepBenchmark: ParsableCommand {
     @Option(name: .long, help: "Timed repetitions.")
     var repeats = 5
 
+    /// One measured part, for profiling.
+    enum Part: String, ExpressibleByArgument, CaseIterable {
+        case training, forward, guided
+    }
+
+    @Option(name: .long, help: "Measure only this part (training, forward or guided), e.g. under a profiler.")
+    var only: Part?
+
     /// PyTorch 2.15 CPU, the same architecture, reference machine (2 threads): diagonal S4D
     /// kernels and the reference's NPLR kernels.
     static let referenceTraining = (s4d: 3.5, nplr: 3.7)
@@ -53,13 +61,17 @@ struct TSDiffStepBenchmark: ParsableCommand {
             gradients.clipByGlobalNorm(0.5)
             optimizer.update(&model.parameters, gradients: gradients, state: &state, learningRate: 1e-3)
         }
-        let trainSeconds = medianTime(repeats: repeats, warmup: 1, trainingStep)
+        func measured(_ part: Part, _ body: () -> Void) -> Double {
+            guard only == nil || only == part else { return .nan }
+            return medianTime(repeats: repeats, warmup: 1, body)
+        }
+        let trainSeconds = measured(.training, trainingStep)
         let constants = model.parameters.constants
-        let forwardSeconds = medianTime(repeats: repeats, warmup: 1) { _ = model.backbone(Variable(x), steps: steps, constants) }
+        let forwardSeconds = measured(.forward) { _ = model.backbone(Variable(x), steps: steps, constants) }
         let model0 = model
         let noiseModel = model0.noiseModel()
         let point = model0.schedule.point(at: 50)
-        let guidedSeconds = medianTime(repeats: repeats, warmup: 1) {
+        let guidedSeconds = measured(.guided) {
             var state: Void = ()
             _ = noiseModel.predictWithGradient(x, at: point, state: &state) { $0.denoised }
         }
