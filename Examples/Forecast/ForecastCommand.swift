@@ -53,8 +53,12 @@ struct ForecastCommand: ParsableCommand {
     var checkpoint: String?
     @Flag(help: "Train a model on the data before the test period (from --checkpoint if given, else from scratch).")
     var train = false
-    @Option(help: "Training steps (batches of --batch-size windows).")
-    var trainSteps: Int = 4000
+    @Option(help: "Training steps (batches of --batch-size windows; default 4000).")
+    var trainSteps: Int?
+    @Option(help: "Training budget in epochs of --batches-per-epoch batches (the reference trains 1000 epochs of 128); instead of --train-steps.")
+    var trainEpochs: Int?
+    @Option(help: "Batches per epoch for --train-epochs (the reference's 128).")
+    var batchesPerEpoch: Int = 128
     @Option(help: "Training batch size.")
     var batchSize: Int = 64
     @Option(help: "Validate (guided forecasts on the last windows before the test period) every this many steps; 0: never.")
@@ -108,11 +112,17 @@ struct ForecastCommand: ParsableCommand {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
+    /// The training budget in steps: --train-epochs × --batches-per-epoch, else --train-steps.
+    var trainingSteps: Int { trainEpochs.map { $0 * batchesPerEpoch } ?? trainSteps ?? 4000 }
+
     func validate() throws {
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1 (got \(samples))") }
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1 (got \(steps))") }
         guard windows >= 1 else { throw ValidationError("--windows must be at least 1 (got \(windows))") }
-        guard trainSteps >= 1 else { throw ValidationError("--train-steps must be at least 1 (got \(trainSteps))") }
+        if let trainSteps, trainSteps < 1 { throw ValidationError("--train-steps must be at least 1 (got \(trainSteps))") }
+        if let trainEpochs, trainEpochs < 1 { throw ValidationError("--train-epochs must be at least 1 (got \(trainEpochs))") }
+        guard batchesPerEpoch >= 1 else { throw ValidationError("--batches-per-epoch must be at least 1 (got \(batchesPerEpoch))") }
+        if trainSteps != nil && trainEpochs != nil { throw ValidationError("give --train-steps or --train-epochs, not both") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
         guard (scale ?? 0) >= 0, (msScale ?? 0) >= 0 else { throw ValidationError("guidance scales must be non-negative") }
         if let frequency, Frequency(code: frequency) == nil { throw ValidationError("--frequency '\(frequency)' is not a frequency (H, D, W, 15min or seconds)") }
@@ -200,7 +210,7 @@ struct ForecastCommand: ParsableCommand {
 
         if train {
             let checkpointURL = outURL.appendingPathComponent("checkpoint")
-            let trainer = TSDiffTrainer(options: TSDiffTrainingOptions(steps: trainSteps, batchSize: batchSize, emaDecay: emaDecay,
+            let trainer = TSDiffTrainer(options: TSDiffTrainingOptions(steps: trainingSteps, batchSize: batchSize, emaDecay: emaDecay,
                                                                        validationInterval: validationInterval,
                                                                        validationSamples: validationSamples, seed: seed))
             let validation = backtest.validationTargets(count: windows, history: layout.history)
@@ -219,7 +229,7 @@ struct ForecastCommand: ParsableCommand {
             try model.save(to: checkpointURL)
             try TSDiff(configuration: model.configuration, parameters: report.lastParameters).save(to: outURL.appendingPathComponent("checkpoint-last"))
             try TrainingLog(report: report).write(to: outURL)
-            log("trained \(trainSteps) steps in \(Duration.text(report.seconds)); best step \(report.bestStep); checkpoint: \(checkpointURL.path)")
+            log("trained \(trainingSteps) steps in \(Duration.text(report.seconds)); best step \(report.bestStep); checkpoint: \(checkpointURL.path)")
         }
 
         // Forecasts.
