@@ -66,6 +66,18 @@ final class EndToEndTests: XCTestCase {
         }
         let (model, backtest) = try Self.shared.get()
         XCTAssertThrowsError(try model.evaluate([backtest.testTargets[0]], options: ForecastOptions(samples: 2, sampler: .stridedDDPM(steps: 7))))
+        // Other unusable options of forecasting and refinement throw too.
+        for bad in [ForecastOptions(samples: 0), ForecastOptions(samples: 2, chunkSize: 0), ForecastOptions(samples: 2, scale: -1), ForecastOptions(samples: 2, scale: .nan)] {
+            XCTAssertThrowsError(try model.evaluate([backtest.testTargets[0]], options: bad))
+        }
+        let windows = backtest.testTargets[0].starts.map { Self.layout.window(backtest.testTargets[0].series, forecastStart: $0, revealFuture: false) }
+        let base = try backtest.forecast(.seasonalNaive, samples: 2, key: RandomKey(seed: 1))
+        let initial = Array(base.prefix(windows.count))
+        for bad in [RefinementOptions(), RefinementOptions(diffusionStep: 100), RefinementOptions(diffusionStep: -1), RefinementOptions(diffusionStep: 5, chunkSize: 0)] {
+            XCTAssertThrowsError(try model.refine(windows, initial: initial, options: bad))
+        }
+        XCTAssertThrowsError(try model.refine(windows, initial: Array(initial.dropLast()), options: RefinementOptions(diffusionStep: 5)))
+        XCTAssertThrowsError(try model.synthesize(count: 2, chunkSize: 0))
     }
 
     /// An unstable guidance scale is an error naming the loss and scale, not a scored table of
@@ -133,7 +145,7 @@ final class EndToEndTests: XCTestCase {
         let (model, backtest) = try Self.shared.get()
         let windows = backtest.testTargets.flatMap { t in t.starts.map { Self.layout.window(t.series, forecastStart: $0, revealFuture: false) } }
         let base = try backtest.forecast(.bootstrappedSeasonalNaive(seasons: 10), samples: 8, key: RandomKey(seed: 5))
-        let unchanged = model.refine(windows, initial: base, options: RefinementOptions(iterations: 0, diffusionStep: 10))
+        let unchanged = try model.refine(windows, initial: base, options: RefinementOptions(iterations: 0, diffusionStep: 10))
         for (w, paths) in unchanged.enumerated() {
             for t in 0..<12 {
                 let column = paths.map { $0[t] }
@@ -141,12 +153,12 @@ final class EndToEndTests: XCTestCase {
                 for (a, b) in zip(column, base[w].map { $0[t] }.sorted()) { XCTAssertEqual(a, b, accuracy: 1e-4 * Swift.abs(b)) }
             }
         }
-        let training = TSDiffTrainer.trainingBatch(backtest.series, trainingEnd: backtest.trainingEnd, layout: Self.layout, count: 32, key: RandomKey(seed: 6))
+        let training = try TSDiffTrainer.trainingBatch(backtest.series, trainingEnd: backtest.trainingEnd, layout: Self.layout, count: 32, key: RandomKey(seed: 6))
         let tau = model.representativeStep(windows: training, key: RandomKey(seed: 7))
         XCTAssertTrue((0..<100).contains(tau))
         let naive = try backtest.forecast(.seasonalNaive, samples: 8, key: RandomKey(seed: 5))
         for (initial, method, loss) in [(base, RefinementMethod.maximumLikelihood, GuidanceLoss.quantile), (base, .langevin, .quantile), (naive, .maximumLikelihood, .meanSquared)] {
-            let refined = model.refine(windows, initial: initial, options: RefinementOptions(method: method, loss: loss, diffusionStep: tau, seed: 8))
+            let refined = try model.refine(windows, initial: initial, options: RefinementOptions(method: method, loss: loss, diffusionStep: tau, seed: 8))
             let before = backtest.score(initial).crps, after = backtest.score(refined).crps
             XCTAssertLessThan(after, before * 0.95, "\(method) \(loss): refined CRPS \(after) vs base \(before)")
         }

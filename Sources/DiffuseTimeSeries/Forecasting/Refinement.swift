@@ -86,14 +86,28 @@ extension TSDiff {
     /// iteration. R is the squared error on the observed entries (`.meanSquared`) or the pinball
     /// loss with sample k at level (k + 1)/(N + 1) on the observed entries *and* the future against
     /// the base forecast sorted per step (`.quantile`), as in the reference.
-    public func refine(_ windows: [WindowLayout.Window], initial: [[[Double]]], options: RefinementOptions) -> [[[Double]]] {
-        precondition(windows.count == initial.count, "one base forecast per window")
-        guard let tau = options.diffusionStep else { preconditionFailure("RefinementOptions.diffusionStep is required (see representativeStep)") }
-        precondition((0..<configuration.diffusionSteps).contains(tau), "diffusion step \(tau) outside 0..<\(configuration.diffusionSteps)")
+    ///
+    /// Throws ``TimeSeriesError/invalidOption(_:)`` when τ is missing or outside 0..<T, the chunk
+    /// size or iteration count is not usable, or `initial` is not `[windows][N][horizon]`.
+    public func refine(_ windows: [WindowLayout.Window], initial: [[[Double]]], options: RefinementOptions) throws -> [[[Double]]] {
         let layout = configuration.layout
         let l = layout.length, c = layout.channels, ctx = layout.contextLength
         let n = initial.first?.count ?? 0
-        precondition(initial.allSatisfy { $0.count == n && $0.allSatisfy { $0.count == layout.predictionLength } }, "base forecasts must be [window][\(n)][\(layout.predictionLength)]")
+        guard windows.count == initial.count else {
+            throw TimeSeriesError.invalidOption("refinement needs one base forecast per window (\(initial.count) for \(windows.count) windows)")
+        }
+        guard let tau = options.diffusionStep else {
+            throw TimeSeriesError.invalidOption("refinement needs its diffusion step τ (RefinementOptions.diffusionStep; see representativeStep)")
+        }
+        guard (0..<configuration.diffusionSteps).contains(tau) else {
+            throw TimeSeriesError.invalidOption("refinement diffusion step \(tau) is outside 0..<\(configuration.diffusionSteps)")
+        }
+        guard options.chunkSize >= 1, options.iterations >= 0 else {
+            throw TimeSeriesError.invalidOption("refinement needs a chunk size ≥ 1 and iterations ≥ 0 (got \(options.chunkSize), \(options.iterations))")
+        }
+        guard initial.allSatisfy({ $0.count == n && $0.allSatisfy { $0.count == layout.predictionLength } }) else {
+            throw TimeSeriesError.invalidOption("base forecasts must be [window][\(n)][\(layout.predictionLength)]")
+        }
         let rows = windows.count * n
         let ab = schedule.alphasCumulativeProduct[tau]
         let bound = parameters.constants

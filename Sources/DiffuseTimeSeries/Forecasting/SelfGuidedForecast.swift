@@ -84,6 +84,16 @@ public struct ForecastOptions: Codable, Sendable {
         self.seed = seed
         self.chunkSize = chunkSize
     }
+
+    /// Throws ``TimeSeriesError/invalidOption(_:)`` for options no run can use: fewer than one
+    /// sample or chunk row, a negative or non-finite scale, or a sampler whose steps do not fit
+    /// `diffusionSteps`.
+    public func validate(diffusionSteps: Int) throws {
+        guard samples >= 1 else { throw TimeSeriesError.invalidOption("samples must be at least 1 (got \(samples))") }
+        guard chunkSize >= 1 else { throw TimeSeriesError.invalidOption("chunk size must be at least 1 (got \(chunkSize))") }
+        guard scale.isFinite, scale >= 0 else { throw TimeSeriesError.invalidOption("guidance scale must be finite and non-negative (got \(scale))") }
+        try sampler.validate(diffusionSteps: diffusionSteps)
+    }
 }
 
 extension TSDiff {
@@ -107,8 +117,7 @@ extension TSDiff {
     public func forecast(_ windows: [WindowLayout.Window], options: ForecastOptions) throws -> [[[Double]]] {
         let layout = configuration.layout
         let l = layout.length, c = layout.channels, n = options.samples
-        precondition(n >= 1, "at least one sample per window")
-        try options.sampler.validate(diffusionSteps: configuration.diffusionSteps)
+        try options.validate(diffusionSteps: configuration.diffusionSteps)
         let rows = windows.count * n
         let model = noiseModel()
         var result = [[[Double]]](repeating: [], count: windows.count)

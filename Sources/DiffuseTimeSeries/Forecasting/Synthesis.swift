@@ -10,6 +10,9 @@ extension TSDiff {
     /// Throws when the sampler does not fit the model (``ForecastSampler/validate(diffusionSteps:)``).
     public func synthesize(count: Int, sampler: ForecastSampler = .ddpm, seed: UInt64 = 0, chunkSize: Int = 256) throws -> [[Double]] {
         try sampler.validate(diffusionSteps: configuration.diffusionSteps)
+        guard count >= 0, chunkSize >= 1 else {
+            throw TimeSeriesError.invalidOption("synthesis needs count ≥ 0 and chunk size ≥ 1 (got \(count), \(chunkSize))")
+        }
         let layout = configuration.layout
         let l = layout.length, c = layout.channels
         let model = noiseModel()
