@@ -148,5 +148,20 @@ final class DataTests: XCTestCase {
             XCTAssertEqual(error as? TimeSeriesError, .allMissing(series: "void"))
         }
         XCTAssertThrowsError(try Backtest(series: [short], predictionLength: 0, windows: 1, history: 1, seasonality: 1))
+        // The seasonal baselines need one season of history before the first test window.
+        let ramp = TimeSeries(name: "ramp", frequency: .hourly, values: (0..<20).map(Double.init))
+        XCTAssertThrowsError(try Backtest(series: [ramp], predictionLength: 2, windows: 1, history: 4, seasonality: 24)) { error in
+            XCTAssertEqual(error as? TimeSeriesError, .tooShort(series: "ramp", needed: 26, available: 20))
+        }
+        // A test period without observations has nothing to score.
+        let unobservedEnd = TimeSeries(name: "gap", frequency: .hourly, values: (0..<20).map { $0 < 18 ? Double($0) : nil })
+        XCTAssertThrowsError(try Backtest(series: [unobservedEnd], predictionLength: 2, windows: 1, history: 4, seasonality: 1))
+    }
+
+    /// Minute codes go through seconds, so 60min is hourly (with its lags) and 1440min daily.
+    func testMinuteCodesNormalise() {
+        XCTAssertEqual(Frequency(code: "60min"), .hourly)
+        XCTAssertEqual(Frequency(code: "1440T"), .daily)
+        XCTAssertEqual(Frequency(code: "15min"), .minutes(15))
     }
 }

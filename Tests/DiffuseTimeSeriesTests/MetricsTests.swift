@@ -38,6 +38,9 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(full.nd, masked.nd)
         XCTAssertEqual(full.nrmse, masked.nrmse)
         XCTAssertTrue(full.mase.isNaN && masked.mase.isNaN, "no history, no MASE")
+        // Nothing observed: undefined scores, not a perfect 0.
+        let nothing = ForecastMetrics.score(samples: [[[1, 2]]], truths: [([1.5, 2], [false, false])], histories: [], seasonality: 1)
+        XCTAssertTrue(nothing.crps.isNaN && nothing.nd.isNaN && nothing.nrmse.isNaN)
     }
 
     /// The GluonTS sample quantile rounds half to even.

@@ -42,7 +42,8 @@ public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
         default:
             let lower = c.lowercased()
             for suffix in ["min", "t"] where lower.hasSuffix(suffix) {
-                if let m = Int(lower.dropLast(suffix.count)), m > 0 { self = .minutes(m); return }
+                // Through seconds, so that 60min is hourly and 1440min daily.
+                if let m = Int(lower.dropLast(suffix.count)), m > 0 { self.init(seconds: m * 60); return }
             }
             guard let s = Int(c), s > 0 else { return nil }
             self.init(seconds: s)

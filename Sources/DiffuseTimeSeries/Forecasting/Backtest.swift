@@ -12,17 +12,21 @@ public struct Backtest: Sendable {
     public var seasonality: Int
 
     /// - Throws: ``TimeSeriesError`` when a series cannot hold `windows` windows after `history`
-    ///   steps, is constant or has no observations.
+    ///   steps (and one season for the seasonal baselines), is constant or has no observations
+    ///   before or in its test period.
     public init(series: [TimeSeries], predictionLength: Int, windows: Int, history: Int, seasonality: Int) throws {
         guard !series.isEmpty else { throw TimeSeriesError.invalidOption("no series to evaluate") }
         guard predictionLength > 0 else { throw TimeSeriesError.invalidOption("--horizon must be positive (got \(predictionLength))") }
         guard windows > 0 else { throw TimeSeriesError.invalidOption("--windows must be positive (got \(windows))") }
         for s in series {
-            let needed = history + windows * predictionLength
+            let needed = Swift.max(history, seasonality) + windows * predictionLength
             guard s.count >= needed else { throw TimeSeriesError.tooShort(series: s.name, needed: needed, available: s.count) }
             let observedValues = (0..<(s.count - windows * predictionLength)).filter { s.observed[$0] }.map { s.values[$0] }
             guard let first = observedValues.first else { throw TimeSeriesError.allMissing(series: s.name) }
             guard observedValues.contains(where: { $0 != first }) else { throw TimeSeriesError.constant(series: s.name) }
+            guard ((s.count - windows * predictionLength)..<s.count).contains(where: { s.observed[$0] }) else {
+                throw TimeSeriesError.invalidOption("series '\(s.name)' has no observed values in its test period (the last \(windows * predictionLength) steps): nothing to score")
+            }
         }
         self.series = series
         self.predictionLength = predictionLength

@@ -63,7 +63,8 @@ public struct ForecastMetrics: Codable, Equatable, Sendable {
                 }
             }
         }
-        let normaliser = Swift.max(absoluteTarget, 1e-300)
+        // Nothing observed to score (or only zeros): undefined, as in GluonTS, never a perfect 0.
+        let normaliser = absoluteTarget > 0 ? absoluteTarget : .nan
         let crps = quantileLoss.map { $0 / normaliser }.reduce(0, +) / Double(quantileLevels.count)
         let nrmse = count > 0 ? (squaredError / Double(count)).squareRoot() / (absoluteTarget / Double(count)) : .nan
         return ForecastMetrics(crps: crps, nd: absoluteError / normaliser, nrmse: nrmse, mase: maseCount > 0 ? maseSum / Double(maseCount) : .nan)
