@@ -82,20 +82,13 @@ public struct WindowLayout: Codable, Hashable, Sendable {
 
     /// Checks that a series can provide windows starting at `starts` and is worth forecasting.
     public func validate(_ series: TimeSeries, forecastStarts starts: [Int]) throws {
-        guard let first = starts.min(), let last = starts.max() else { return }
+        guard let first = starts.min() else { return }
         if first < history {
             throw TimeSeriesError.tooShort(series: series.name, needed: history + series.count - first, available: series.count)
         }
-        _ = last
         let range = (first - contextLength)..<first
         if !range.contains(where: { series.observed[$0] }) { throw TimeSeriesError.allMissing(series: series.name) }
         let observedValues = (0..<first).filter { series.observed[$0] }.map { series.values[$0] }
         if let v = observedValues.first, observedValues.allSatisfy({ $0 == v }) { throw TimeSeriesError.constant(series: series.name) }
-    }
-
-    /// The rolling evaluation windows of the GluonTS convention: the last `count` windows of the
-    /// horizon, each forecast from all history before it (starts n − count·h, …, n − h).
-    public func evaluationStarts(seriesLength n: Int, count: Int) -> [Int] {
-        (0..<count).map { n - (count - $0) * predictionLength }
     }
 }

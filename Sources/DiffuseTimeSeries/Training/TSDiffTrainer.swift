@@ -63,10 +63,17 @@ public struct TSDiffTrainer {
 
     /// A batch of random training windows `[B, L, C]` (the future revealed) from `series`,
     /// each ending at or before `trainingEnd[i]` of series i.
-    public static func trainingBatch(_ series: [TimeSeries], trainingEnd: [Int], layout: WindowLayout, count: Int, key: RandomKey) -> Tensor<Float> {
+    ///
+    /// - Throws: ``TimeSeriesError/tooShort(series:needed:available:)`` (naming the longest
+    ///   series) when no series holds a whole window before its training end.
+    public static func trainingBatch(_ series: [TimeSeries], trainingEnd: [Int], layout: WindowLayout, count: Int, key: RandomKey) throws -> Tensor<Float> {
         var stream = RandomStream(key: key)
         // Series weighted by their number of possible windows.
         let spans = zip(series, trainingEnd).map { Swift.max(0, $1 - layout.predictionLength - layout.history + 1) }
+        guard spans.contains(where: { $0 > 0 }) else {
+            guard let (s, end) = zip(series, trainingEnd).max(by: { $0.1 < $1.1 }) else { throw TimeSeriesError.invalidOption("no series to draw training windows from") }
+            throw TimeSeriesError.tooShort(series: s.name, needed: layout.history + layout.predictionLength, available: end)
+        }
         var values: [Float] = []
         values.reserveCapacity(count * layout.length * layout.channels)
         for _ in 0..<count {
@@ -97,6 +104,10 @@ public struct TSDiffTrainer {
         for (s, end) in zip(series, ends) where end < layout.history + layout.predictionLength {
             throw TimeSeriesError.tooShort(series: s.name, needed: layout.history + layout.predictionLength, available: end)
         }
+        // Validation windows that cannot be forecast fail now, not at the first validation.
+        if options.validationInterval > 0 {
+            for (s, starts) in validation { try layout.validate(s, forecastStarts: starts) }
+        }
         let objective = DenoisingObjective(schedule: model.schedule, prediction: .noise, timeSampling: .uniformSteps)
         let optimizer = Adam<Float>()
         var state = optimizer.makeState(for: model.parameters)
@@ -109,7 +120,7 @@ public struct TSDiffTrainer {
         let started = Date()
         for step in 0..<options.steps {
             let stepKey = key.folding(in: step)
-            let x0 = Self.trainingBatch(series, trainingEnd: ends, layout: layout, count: options.batchSize, key: stepKey.folding(in: 0))
+            let x0 = try Self.trainingBatch(series, trainingEnd: ends, layout: layout, count: options.batchSize, key: stepKey.folding(in: 0))
             let example = objective.example(for: x0, key: stepKey.folding(in: 1))
             let tape = Tape<Float>()
             let bound = model.parameters.bound(to: tape)
