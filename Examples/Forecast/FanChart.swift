@@ -9,7 +9,7 @@ enum FanChart {
     static func render(backtest: Backtest, samples: [[[Double]]], method: String, historySteps: Int) -> [(String, String)] {
         var charts: [(String, String)] = []
         var w = 0
-        for (i, target) in backtest.testTargets.enumerated() {
+        for target in backtest.testTargets {
             let s = target.series
             let first = target.starts[0]
             let historyStart = Swift.max(0, first - historySteps)
@@ -35,7 +35,6 @@ enum FanChart {
             plot.line(x: x, y: q50, color: "#d62728", width: 1.5, label: "median")
             plot.verticalLine(at: 0)
             charts.append((s.name, plot.render()))
-            _ = i
         }
         return charts
     }

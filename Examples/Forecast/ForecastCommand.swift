@@ -115,6 +115,21 @@ struct ForecastCommand: ParsableCommand {
     /// The training budget in steps: --train-epochs × --batches-per-epoch, else --train-steps.
     var trainingSteps: Int { trainEpochs.map { $0 * batchesPerEpoch } ?? trainSteps ?? 4000 }
 
+    /// A checkpoint fits the data only with the same frequency (its lags and scaling depend on
+    /// it) and the requested context and horizon.
+    func checkCompatibility(_ model: TSDiff, _ dataset: TimeSeriesDataset) throws {
+        let c = model.configuration
+        if c.frequency != dataset.frequency {
+            throw TimeSeriesError.invalidOption("the checkpoint was trained on \(c.frequency) data, the data are \(dataset.frequency); train a new model (--train without --checkpoint)")
+        }
+        if let context, context != c.layout.contextLength {
+            throw TimeSeriesError.invalidOption("--context \(context) differs from the checkpoint's \(c.layout.contextLength)")
+        }
+        if let horizon, horizon != c.layout.predictionLength {
+            throw TimeSeriesError.invalidOption("--horizon \(horizon) differs from the checkpoint's \(c.layout.predictionLength)")
+        }
+    }
+
     func validate() throws {
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1 (got \(samples))") }
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1 (got \(steps))") }
@@ -123,6 +138,8 @@ struct ForecastCommand: ParsableCommand {
         if let trainEpochs, trainEpochs < 1 { throw ValidationError("--train-epochs must be at least 1 (got \(trainEpochs))") }
         guard batchesPerEpoch >= 1 else { throw ValidationError("--batches-per-epoch must be at least 1 (got \(batchesPerEpoch))") }
         if trainSteps != nil && trainEpochs != nil { throw ValidationError("give --train-steps or --train-epochs, not both") }
+        guard validationSamples >= 1 else { throw ValidationError("--validation-samples must be at least 1 (got \(validationSamples))") }
+        if let refineStep, refineStep < 0 { throw ValidationError("--refine-step must be a diffusion step ≥ 0 (got \(refineStep))") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
         guard (scale ?? 0) >= 0, (msScale ?? 0) >= 0 else { throw ValidationError("guidance scales must be non-negative") }
         if let frequency, Frequency(code: frequency) == nil { throw ValidationError("--frequency '\(frequency)' is not a frequency (H, D, W, 15min or seconds)") }
@@ -185,6 +202,7 @@ struct ForecastCommand: ParsableCommand {
             if let checkpoint {
                 // Continue training from a checkpoint (fresh optimiser state).
                 model = try TSDiff.load(from: URL(fileURLWithPath: checkpoint))
+                try checkCompatibility(model, dataset)
             } else {
                 model = TSDiff(configuration: TSDiffConfiguration.standard(frequency: dataset.frequency, contextLength: context, predictionLength: horizon), seed: seed)
             }
@@ -193,12 +211,7 @@ struct ForecastCommand: ParsableCommand {
                 throw TimeSeriesError.invalidOption("no checkpoint for your data: pass --train to fit a model, or --checkpoint FOLDER")
             }
             model = try TSDiff.load(from: folder)
-            if let context, context != model.configuration.layout.contextLength {
-                throw TimeSeriesError.invalidOption("--context \(context) differs from the checkpoint's \(model.configuration.layout.contextLength)")
-            }
-            if let horizon, horizon != model.configuration.layout.predictionLength {
-                throw TimeSeriesError.invalidOption("--horizon \(horizon) differs from the checkpoint's \(model.configuration.layout.predictionLength)")
-            }
+            try checkCompatibility(model, dataset)
         }
         let layout = model.configuration.layout
         let backtest = try Backtest(series: dataset.series, predictionLength: layout.predictionLength, windows: windows,
@@ -269,11 +282,11 @@ struct ForecastCommand: ParsableCommand {
             case .linear: base = .linear(contextLength: layout.contextLength, ridge: 1)
             }
             let initial = try backtest.forecast(base, samples: samples, key: key.folding(in: 8))
-            let tau = refineStep ?? model.representativeStep(
-                windows: TSDiffTrainer.trainingBatch(dataset.series, trainingEnd: backtest.trainingEnd, layout: layout, count: 64, key: key.folding(in: 9)),
+            let tau = try refineStep ?? model.representativeStep(
+                windows: try TSDiffTrainer.trainingBatch(dataset.series, trainingEnd: backtest.trainingEnd, layout: layout, count: 64, key: key.folding(in: 9)),
                 key: key.folding(in: 10))
             let windowsToRefine = backtest.testTargets.flatMap { target in target.starts.map { layout.window(target.series, forecastStart: $0, revealFuture: false) } }
-            let refined = model.refine(windowsToRefine, initial: initial, options: RefinementOptions(
+            let refined = try model.refine(windowsToRefine, initial: initial, options: RefinementOptions(
                 method: refine == .ml ? .maximumLikelihood : .langevin, loss: refineLoss == .quantile ? .quantile : .meanSquared,
                 diffusionStep: tau, seed: seed))
             if refineBase != .seasonalNaive && refineBase != .bootstrap { results.append((refineBase.rawValue, backtest.score(initial), initial)) }
@@ -301,8 +314,13 @@ struct ForecastCommand: ParsableCommand {
         try AtomicFile.write(Data(table.json().utf8), to: outURL.appendingPathComponent("results.json"))
         if let guided = results.first(where: { $0.name.hasPrefix("tsdiff") }) {
             let charts = FanChart.render(backtest: backtest, samples: guided.samples, method: guided.name, historySteps: 7 * dataset.frequency.seasonality)
+            var used = Set<String>()
             for (name, svg) in charts {
-                try AtomicFile.write(Data(svg.utf8), to: outURL.appendingPathComponent("\(FanChart.fileName(name)).svg"))
+                // Names that differ only in characters a file name cannot hold get a counter.
+                var file = FanChart.fileName(name), copy = 2
+                while used.contains(file) { file = FanChart.fileName(name) + "-\(copy)"; copy += 1 }
+                used.insert(file)
+                try AtomicFile.write(Data(svg.utf8), to: outURL.appendingPathComponent("\(file).svg"))
             }
         }
         if json {

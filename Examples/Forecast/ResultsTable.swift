@@ -16,7 +16,7 @@ struct ResultsTable {
                          + String(format: "%9.4f %8.4f %8.4f %7.3f", m.crps, m.nd, m.nrmse, m.mase))
         }
         if !linearPredictiveScores.isEmpty {
-            lines.append("linear predictive score (ridge on windows → last window of each series; CRPS = ND)")
+            lines.append("linear predictive score (ridge on windows → the first test window of each series; CRPS = ND)")
             for (name, m) in linearPredictiveScores {
                 lines.append(name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%9.4f %8.4f %8.4f %7.3f", m.crps, m.nd, m.nrmse, m.mase))
             }
