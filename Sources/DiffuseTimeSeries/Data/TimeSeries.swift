@@ -148,7 +148,7 @@ public enum TimeSeriesError: Error, CustomStringConvertible, Equatable {
         case let .noSeries(source):
             return "\(source): no numeric series columns found"
         case let .tooShort(series, needed, available):
-            return "series '\(series)' has \(available) values, but \(needed) are needed (context + lags + horizon × windows); shorten the context or use fewer windows"
+            return "series '\(series)' has \(available) usable values where \(needed) are needed (the history read before a forecast — context, lags, one season for the baselines — plus the steps to forecast or train on); shorten the context or use fewer windows"
         case let .constant(series):
             return "series '\(series)' is constant: there is nothing to forecast beyond its value"
         case let .allMissing(series):
