@@ -114,8 +114,7 @@ extension TSDiff {
         let kernels = backbone.circularKernels(length: l, bound).map { Variable($0.value) }
         let key = RandomKey(seed: options.seed)
         var result = [[[Double]]](repeating: [], count: windows.count)
-        var start = 0
-        while start < rows {
+        for start in stride(from: 0, to: rows, by: options.chunkSize) {
             let end = Swift.min(start + options.chunkSize, rows)
             let count = end - start
             var state: [Float] = [], target: [Float] = [], mask: [Float] = []
@@ -171,7 +170,6 @@ extension TSDiff {
                 let w = r / n
                 result[w].append((ctx..<l).map { Double(values[(i * l + $0) * c]) * windows[w].scale })
             }
-            start = end
         }
         return result
     }

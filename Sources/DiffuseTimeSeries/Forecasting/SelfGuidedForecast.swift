@@ -122,8 +122,7 @@ extension TSDiff {
         let model = noiseModel()
         var result = [[[Double]]](repeating: [], count: windows.count)
         let key = RandomKey(seed: options.seed)
-        var start = 0
-        while start < rows {
+        for start in stride(from: 0, to: rows, by: options.chunkSize) {
             let end = Swift.min(start + options.chunkSize, rows)
             let members = Array(start..<end)
             var observed: [Float] = [], mask: [Float] = []
@@ -153,7 +152,6 @@ extension TSDiff {
                 let path = (layout.contextLength..<l).map { Double(values[(k * l + $0) * c]) * windows[w].scale }
                 result[w].append(path)
             }
-            start = end
         }
         var largest = 0.0
         for (w, paths) in result.enumerated() where !paths.isEmpty {

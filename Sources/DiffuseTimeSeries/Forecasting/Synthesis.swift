@@ -19,8 +19,7 @@ extension TSDiff {
         let key = RandomKey(seed: seed)
         var result: [[Double]] = []
         result.reserveCapacity(count)
-        var start = 0
-        while start < count {
+        for start in stride(from: 0, to: count, by: chunkSize) {
             let end = Swift.min(start + chunkSize, count)
             let noise = Tensor<Float>.randomNormal(shape: [end - start, l, c], key: key.folding(in: 0), sampleOffset: start)
             let samples: Tensor<Float>
@@ -30,7 +29,6 @@ extension TSDiff {
                 : sample(model, from: noise, grid: grid, using: DDIMSampler(), key: key.folding(in: 1), sampleOffset: start).samples
             let values = samples.scalars
             for i in 0..<(end - start) { result.append((0..<l).map { Double(values[(i * l + $0) * c]) }) }
-            start = end
         }
         return result
     }
