@@ -158,6 +158,22 @@ final class DataTests: XCTestCase {
         XCTAssertThrowsError(try Backtest(series: [unobservedEnd], predictionLength: 2, windows: 1, history: 4, seasonality: 1))
     }
 
+    /// Consecutive integer timestamps are step indices: they need a frequency and then take it;
+    /// other integers are seconds (Unix time).
+    func testIntegerStepIndices() throws {
+        let steps = try temporaryFile("t,a\n0,1\n1,2\n2,4\n3,3\n")
+        XCTAssertThrowsError(try TimeSeriesDataset.loadWide(steps)) { error in
+            XCTAssertTrue("\(error)".contains("--frequency"), "\(error)")
+        }
+        let hourly = try TimeSeriesDataset.loadWide(steps, frequency: .hourly)
+        XCTAssertEqual(hourly.frequency, .hourly)
+        XCTAssertEqual(hourly.series[0].values, [1, 2, 4, 3])
+        let long = try temporaryFile("id,t,v\nx,0,1\nx,1,2\ny,0,3\ny,1,4\n")
+        XCTAssertEqual(try TimeSeriesDataset.loadLong(long, idColumn: "id", timestampColumn: "t", valueColumn: "v", frequency: .daily).frequency, .daily)
+        let unix = try temporaryFile("t,a\n1546300800,1\n1546304400,2\n1546308000,3\n")
+        XCTAssertEqual(try TimeSeriesDataset.loadWide(unix).frequency, .hourly)
+    }
+
     /// Minute codes go through seconds, so 60min is hourly (with its lags) and 1440min daily.
     func testMinuteCodesNormalise() {
         XCTAssertEqual(Frequency(code: "60min"), .hourly)

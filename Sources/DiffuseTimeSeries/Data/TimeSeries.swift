@@ -161,8 +161,10 @@ public enum TimeSeriesError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Parses timestamps `YYYY-MM-DD[ T]hh:mm[:ss[.fff]][Z]`, `YYYY-MM-DD`, or plain integers
-/// (step indices), to seconds since the epoch (UTC). No time-zone conversion is done.
+/// Parses timestamps `YYYY-MM-DD[ T]hh:mm[:ss[.fff]][Z]`, `YYYY-MM-DD`, or plain integers, to
+/// seconds since the epoch (UTC). No time-zone conversion is done. The loaders read a column of
+/// consecutive integers as step indices (see ``TimeSeriesDataset/loadWide(_:timestampColumn:columns:frequency:)``),
+/// other integers as seconds (Unix time).
 public enum Timestamp {
     public static func parse(_ text: String) -> Int64? {
         let s = text.trimmingCharacters(in: .whitespaces)
@@ -240,6 +242,19 @@ public struct TimeSeriesDataset: Sendable {
         self.source = source
     }
 
+    /// Consecutive integer timestamps (0, 1, 2, …) are step indices, not seconds: they take the
+    /// given frequency (their seasonal period would otherwise be read as a day of seconds), and
+    /// without one they are an error asking for it.
+    static func resolveStepIndices(_ times: inout [Int64], texts: [String], frequency: Frequency?, source: String) throws {
+        guard times.count >= 2,
+              texts.allSatisfy({ Int64($0.trimmingCharacters(in: .whitespaces)) != nil }),
+              zip(times.dropFirst(), times).contains(where: { $0 - $1 == 1 }) else { return }
+        guard let frequency else {
+            throw TimeSeriesError.invalidOption("\(source): the timestamps are consecutive integers (step indices); give the frequency they stand for (--frequency H, D, W, 15min or seconds)")
+        }
+        times = times.map { $0 * Int64(frequency.seconds) }
+    }
+
     /// Checks a sorted column of timestamps and returns the start and frequency (inferred from the
     /// most common step when `frequency` is nil). Every step must equal the frequency.
     static func checkTimes(_ times: [Int64], lines: [Int], frequency: Frequency?, source: String) throws -> (Int64, Frequency) {
@@ -264,7 +279,8 @@ public struct TimeSeriesDataset: Sendable {
     /// - Parameters:
     ///   - timestampColumn: the time column (default: the first column).
     ///   - columns: the series columns (default: every other column).
-    ///   - frequency: the sampling interval (default: inferred; every step must match).
+    ///   - frequency: the sampling interval (default: inferred; every step must match). A
+    ///     timestamp column of consecutive integers holds step indices and needs it.
     public static func loadWide(_ url: URL, timestampColumn: String? = nil, columns: [String]? = nil, frequency: Frequency? = nil) throws -> TimeSeriesDataset {
         let table = try CSVTable(contentsOf: url)
         guard !table.header.isEmpty else { throw TimeSeriesError.noSeries(source: url.path) }
@@ -275,6 +291,7 @@ public struct TimeSeriesDataset: Sendable {
             guard let t = Timestamp.parse(text) else { throw TimeSeriesError.unparsableTimestamp(source: url.path, line: table.lineNumbers[r], text: text) }
             times.append(t)
         }
+        try resolveStepIndices(&times, texts: timeTexts, frequency: frequency, source: url.path)
         let (start, freq) = try checkTimes(times, lines: table.lineNumbers, frequency: frequency, source: url.path)
         let names = columns ?? table.header.filter { $0 != timeName }
         guard !names.isEmpty else { throw TimeSeriesError.noSeries(source: url.path) }
@@ -304,6 +321,7 @@ public struct TimeSeriesDataset: Sendable {
                 guard let t = Timestamp.parse(timeTexts[r]) else { throw TimeSeriesError.unparsableTimestamp(source: url.path, line: table.lineNumbers[r], text: timeTexts[r]) }
                 times.append(t)
             }
+            try resolveStepIndices(&times, texts: indices.map { timeTexts[$0] }, frequency: commonFrequency, source: url.path)
             let (start, freq) = try checkTimes(times, lines: indices.map { table.lineNumbers[$0] }, frequency: commonFrequency, source: url.path)
             commonFrequency = freq
             series.append(TimeSeries(name: id, start: start, frequency: freq, values: indices.map { values[$0] }))
