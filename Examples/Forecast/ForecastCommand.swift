@@ -137,6 +137,9 @@ struct ForecastCommand: ParsableCommand {
         if let trainSteps, trainSteps < 1 { throw ValidationError("--train-steps must be at least 1 (got \(trainSteps))") }
         if let trainEpochs, trainEpochs < 1 { throw ValidationError("--train-epochs must be at least 1 (got \(trainEpochs))") }
         guard batchesPerEpoch >= 1 else { throw ValidationError("--batches-per-epoch must be at least 1 (got \(batchesPerEpoch))") }
+        if let trainEpochs, trainEpochs.multipliedReportingOverflow(by: batchesPerEpoch).overflow {
+            throw ValidationError("--train-epochs × --batches-per-epoch is too large")
+        }
         if trainSteps != nil && trainEpochs != nil { throw ValidationError("give --train-steps or --train-epochs, not both") }
         guard validationSamples >= 1 else { throw ValidationError("--validation-samples must be at least 1 (got \(validationSamples))") }
         if let refineStep, refineStep < 0 { throw ValidationError("--refine-step must be a diffusion step ≥ 0 (got \(refineStep))") }

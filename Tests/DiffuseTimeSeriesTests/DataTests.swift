@@ -170,6 +170,11 @@ final class DataTests: XCTestCase {
         XCTAssertEqual(hourly.series[0].values, [1, 2, 4, 3])
         let long = try temporaryFile("id,t,v\nx,0,1\nx,1,2\ny,0,3\ny,1,4\n")
         XCTAssertEqual(try TimeSeriesDataset.loadLong(long, idColumn: "id", timestampColumn: "t", valueColumn: "v", frequency: .daily).frequency, .daily)
+        // A one-row series first does not decide the frequency of the others.
+        let daily = try temporaryFile("id,t,v\nshort,2024-01-01,1\nlong,2024-01-01,1\nlong,2024-01-02,2\nlong,2024-01-03,5\n")
+        let mixed = try TimeSeriesDataset.loadLong(daily, idColumn: "id", timestampColumn: "t", valueColumn: "v")
+        XCTAssertEqual(mixed.frequency, .daily)
+        XCTAssertEqual(mixed.series.map(\.name), ["short", "long"])
         let unix = try temporaryFile("t,a\n1546300800,1\n1546304400,2\n1546308000,3\n")
         XCTAssertEqual(try TimeSeriesDataset.loadWide(unix).frequency, .hourly)
     }

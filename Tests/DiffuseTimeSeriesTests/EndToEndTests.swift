@@ -186,6 +186,14 @@ final class EndToEndTests: XCTestCase {
         let loaded = try TSDiff.load(from: folder)
         XCTAssertEqual(loaded.configuration, model.configuration)
         for name in model.parameters.names { XCTAssertEqual(loaded.parameters[name]!.scalars, model.parameters[name]!.scalars, name) }
+        // A hand-edited configuration that no model can have is an error at load, not a trap later.
+        let configURL = folder.appendingPathComponent("config.json")
+        let text = try String(contentsOf: configURL, encoding: .utf8)
+        for (field, bad) in [("\"diffusionSteps\" : 100", "\"diffusionSteps\" : 0"), ("\"contextLength\" : 36", "\"contextLength\" : -5")] {
+            XCTAssertTrue(text.contains(field), "config.json has \(field)")
+            try text.replacingOccurrences(of: field, with: bad).write(to: configURL, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try TSDiff.load(from: folder), bad)
+        }
     }
 }
 

@@ -312,9 +312,11 @@ public struct TimeSeriesDataset: Sendable {
             rows[id, default: []].append(r)
         }
         guard !order.isEmpty else { throw TimeSeriesError.noSeries(source: url.path) }
-        var series: [TimeSeries] = []
+        var loaded: [String: TimeSeries] = [:]
         var commonFrequency = frequency
-        for id in order {
+        // The longest series first, so the frequency is inferred from the most steps (a series of
+        // one row has none to infer from), then the file's order.
+        for id in order.sorted(by: { rows[$0]!.count > rows[$1]!.count }) {
             let indices = rows[id]!
             var times: [Int64] = []
             for r in indices {
@@ -324,8 +326,8 @@ public struct TimeSeriesDataset: Sendable {
             try resolveStepIndices(&times, texts: indices.map { timeTexts[$0] }, frequency: commonFrequency, source: url.path)
             let (start, freq) = try checkTimes(times, lines: indices.map { table.lineNumbers[$0] }, frequency: commonFrequency, source: url.path)
             commonFrequency = freq
-            series.append(TimeSeries(name: id, start: start, frequency: freq, values: indices.map { values[$0] }))
+            loaded[id] = TimeSeries(name: id, start: start, frequency: freq, values: indices.map { values[$0] })
         }
-        return TimeSeriesDataset(series: series, frequency: commonFrequency!, source: url.path)
+        return TimeSeriesDataset(series: order.map { loaded[$0]! }, frequency: commonFrequency!, source: url.path)
     }
 }

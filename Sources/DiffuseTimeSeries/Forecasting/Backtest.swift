@@ -18,6 +18,9 @@ public struct Backtest: Sendable {
         guard !series.isEmpty else { throw TimeSeriesError.invalidOption("no series to evaluate") }
         guard predictionLength > 0 else { throw TimeSeriesError.invalidOption("--horizon must be positive (got \(predictionLength))") }
         guard windows > 0 else { throw TimeSeriesError.invalidOption("--windows must be positive (got \(windows))") }
+        guard !windows.multipliedReportingOverflow(by: predictionLength).overflow, windows * predictionLength < Int.max / 4 else {
+            throw TimeSeriesError.invalidOption("\(windows) windows of \(predictionLength) steps is more than any series holds")
+        }
         for s in series {
             let needed = Swift.max(history, seasonality) + windows * predictionLength
             guard s.count >= needed else { throw TimeSeriesError.tooShort(series: s.name, needed: needed, available: s.count) }

@@ -25,6 +25,21 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
         self.frequency = frequency
     }
 
+    /// Throws ``TimeSeriesError/invalidOption(_:)`` for a configuration no model can have — what
+    /// a hand-edited `config.json` can hold although the initialisers rule it out.
+    public func validate() throws {
+        func fail(_ text: String) -> TimeSeriesError { .invalidOption("model configuration: \(text)") }
+        guard layout.contextLength > 0, layout.predictionLength > 0 else { throw fail("context and prediction lengths must be positive") }
+        guard layout.lags.allSatisfy({ $0 > 0 }) else { throw fail("lags must be positive") }
+        guard backbone.channels == layout.channels else { throw fail("backbone channels \(backbone.channels) ≠ window channels \(layout.channels)") }
+        guard backbone.hidden > 0, backbone.blocks > 0, backbone.stepEmbedding > 0, backbone.stepEmbedding % 2 == 0, backbone.stateSize > 0 else {
+            throw fail("hidden size, blocks, state size and an even step embedding must be positive")
+        }
+        guard (0..<1).contains(backbone.dropout) else { throw fail("dropout must be in [0, 1)") }
+        guard diffusionSteps > 0 else { throw fail("diffusion steps must be positive") }
+        guard betaStart > 0, betaStart <= betaEnd, betaEnd < 1 else { throw fail("need 0 < betaStart ≤ betaEnd < 1") }
+    }
+
     /// The paper's setting for a frequency: context 336 and horizon 24 for hourly data, TSDiff's
     /// lags, hidden 64 × 3 S4 blocks, T = 100.
     public static func standard(frequency: Frequency, contextLength: Int? = nil, predictionLength: Int? = nil) -> TSDiffConfiguration {
@@ -86,6 +101,7 @@ public struct TSDiff: Sendable {
     /// Loads a model saved by ``save(to:)``.
     public static func load(from folder: URL) throws -> TSDiff {
         let (parameters, configuration) = try Checkpoint.load(from: folder, as: Float.self, configuration: TSDiffConfiguration.self)
+        try configuration.validate()
         return try TSDiff(configuration: configuration, parameters: parameters)
     }
 }
