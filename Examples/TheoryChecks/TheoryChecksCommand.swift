@@ -35,8 +35,12 @@ struct TheoryChecksCommand: ParsableCommand {
     var modeStandardDeviation = 0.05
     @Option(help: "hallucination, hallucination-2d: training samples (default: the paper's 20000 in 1-D, 100000 in 2-D).")
     var trainingSamples: Int?
-    @Option(help: "hallucination, hallucination-2d: training steps of batch 512 (default: 4000 quick, 30000 full).")
+    @Option(help: "hallucination, hallucination-2d: training steps (default: 4000 quick, 30000 full).")
     var trainingSteps: Int?
+    @Option(help: "hallucination, hallucination-2d: training batch size (default: 512; the paper: 10000).")
+    var trainingBatchSize: Int?
+    @Option(help: "hallucination, hallucination-2d: Adam learning rate (default: 3e-3; the paper: 1e-3).")
+    var learningRate: Double?
     @Option(help: "hallucination, hallucination-2d: samples drawn (default: 2000 quick, 50000 full).")
     var samples: Int?
     @Option(help: "low-rank-w2: intrinsic dimension d.")
@@ -48,9 +52,12 @@ struct TheoryChecksCommand: ParsableCommand {
         }
         if try modePositions().count < 2 { throw ValidationError("--modes needs at least two positions, got '\(modes)'") }
         for (value, option) in [(solverDimension, "--solver-dimension"), (ambientDimension, "--ambient-dimension"), (intrinsicDimension, "--intrinsic-dimension"),
-                                (trials ?? 1, "--trials"), (trainingSamples ?? 1, "--training-samples"), (trainingSteps ?? 1, "--training-steps"), (samples ?? 1, "--samples")]
+                                (trials ?? 1, "--trials"), (trainingSamples ?? 1, "--training-samples"), (trainingSteps ?? 1, "--training-steps"), (trainingBatchSize ?? 1, "--training-batch-size"), (samples ?? 1, "--samples")]
         where value < 1 {
             throw ValidationError("\(option) must be positive, got \(value)")
+        }
+        if let learningRate, !(learningRate > 0) || !learningRate.isFinite {
+            throw ValidationError("--learning-rate must be positive and finite, got \(learningRate)")
         }
         if !(modeStandardDeviation > 0) || !modeStandardDeviation.isFinite {
             throw ValidationError("--mode-standard-deviation must be positive and finite, got \(modeStandardDeviation)")
@@ -82,6 +89,8 @@ struct TheoryChecksCommand: ParsableCommand {
                 c.standardDeviation = modeStandardDeviation
                 if let trainingSamples { c.trainingSamples = trainingSamples }
                 c.trainingSteps = trainingSteps
+                if let trainingBatchSize { c.trainingBatchSize = trainingBatchSize }
+                if let learningRate { c.learningRate = learningRate }
                 c.samples = samples
                 return c
             case var c as LowRankSampleComplexityCheck:
