@@ -19,6 +19,17 @@ final class MetricsTests: XCTestCase {
         assertClose(m.mase, 0.5, relative: 1e-12)
     }
 
+    /// NRMSE averages MSE and mean |y| per window first, as GluonTS aggregates items (window 1:
+    /// MSE 8, mean |y| 15; window 2, one target missing: MSE 4, mean |y| 4 → √6 / 9.5); a history
+    /// not longer than the season falls back to m = 1 for MASE (seasonal error 2, both windows 1).
+    func testPerWindowAggregationAndSeasonalFallback() {
+        let history = TimeSeries(name: "h", frequency: .hourly, values: [1, 3])
+        let m = ForecastMetrics.score(samples: [[[10, 24]], [[6, 0]]], truths: [([10, 20], [true, true]), ([4, 99], [true, false])],
+                                      histories: [history, history], seasonality: 24)
+        assertClose(m.nrmse, 6.0.squareRoot() / 9.5, relative: 1e-12)
+        assertClose(m.mase, 1, relative: 1e-12)
+    }
+
     /// For a one-sample forecast the mean weighted quantile loss equals ND (the mean of 2q and of
     /// 2(1 − q) over q = 0.1…0.9 is 1).
     func testPointForecastCRPSEqualsND() {

@@ -7,8 +7,10 @@ import Foundation
 ///   one global normaliser Σ|y| over all series and windows (the "CRPS" of the TSDiff tables).
 ///   For a one-sample forecast it equals ND.
 /// - `nd`: Σ|y − ŷ_0.5| / Σ|y| (the median forecast).
-/// - `nrmse`: √(mean (y − ŷ_mean)²) / mean |y|.
-/// - `mase`: the mean over windows of mean|y − ŷ_0.5| / mean|y_t − y_{t−m}| over the window's history.
+/// - `nrmse`: √(MSE) / mean |y| with both averaged per window first and then over windows, as
+///   GluonTS aggregates items (the same as pooling when no target is missing).
+/// - `mase`: the mean over windows of mean|y − ŷ_0.5| / mean|y_t − y_{t−m}| over the window's
+///   history, with m = 1 when the history is not longer than the season (GluonTS's fallback).
 /// Unobserved targets are left out of every sum.
 public struct ForecastMetrics: Codable, Equatable, Sendable {
     public var crps: Double
@@ -28,13 +30,13 @@ public struct ForecastMetrics: Codable, Equatable, Sendable {
     public static func score(samples: [[[Double]]], truths: [([Double], [Bool])], histories: [TimeSeries], seasonality: Int) -> ForecastMetrics {
         precondition(samples.count == truths.count, "one truth per forecast window")
         var quantileLoss = [Double](repeating: 0, count: quantileLevels.count)
-        var absoluteTarget = 0.0, absoluteError = 0.0, squaredError = 0.0
-        var count = 0
+        var absoluteTarget = 0.0, absoluteError = 0.0
+        var squaredErrorMeans = 0.0, absoluteTargetMeans = 0.0, scoredWindows = 0
         var maseSum = 0.0, maseCount = 0
         for (w, paths) in samples.enumerated() {
             let (y, observed) = truths[w]
             let horizon = y.count
-            var windowAbsoluteError = 0.0, windowCount = 0
+            var windowAbsoluteError = 0.0, windowSquaredError = 0.0, windowAbsoluteTarget = 0.0, windowCount = 0
             for t in 0..<horizon where observed[t] {
                 let values = paths.map { $0[t] }.sorted()
                 let mean = values.reduce(0, +) / Double(values.count)
@@ -45,16 +47,22 @@ public struct ForecastMetrics: Codable, Equatable, Sendable {
                 }
                 absoluteTarget += Swift.abs(y[t])
                 absoluteError += Swift.abs(y[t] - median)
-                squaredError += (y[t] - mean) * (y[t] - mean)
+                windowSquaredError += (y[t] - mean) * (y[t] - mean)
+                windowAbsoluteTarget += Swift.abs(y[t])
                 windowAbsoluteError += Swift.abs(y[t] - median)
                 windowCount += 1
-                count += 1
+            }
+            if windowCount > 0 {
+                squaredErrorMeans += windowSquaredError / Double(windowCount)
+                absoluteTargetMeans += windowAbsoluteTarget / Double(windowCount)
+                scoredWindows += 1
             }
             if w < histories.count, windowCount > 0 {
                 let h = histories[w]
+                let m = seasonality < h.count ? seasonality : 1
                 var seasonal = 0.0, n = 0
-                for i in seasonality..<Swift.max(h.count, seasonality) where h.observed[i] && h.observed[i - seasonality] {
-                    seasonal += Swift.abs(h.values[i] - h.values[i - seasonality])
+                for i in m..<Swift.max(h.count, m) where h.observed[i] && h.observed[i - m] {
+                    seasonal += Swift.abs(h.values[i] - h.values[i - m])
                     n += 1
                 }
                 if n > 0 && seasonal > 0 {
@@ -66,7 +74,7 @@ public struct ForecastMetrics: Codable, Equatable, Sendable {
         // Nothing observed to score (or only zeros): undefined, as in GluonTS, never a perfect 0.
         let normaliser = absoluteTarget > 0 ? absoluteTarget : .nan
         let crps = quantileLoss.map { $0 / normaliser }.reduce(0, +) / Double(quantileLevels.count)
-        let nrmse = count > 0 ? (squaredError / Double(count)).squareRoot() / (absoluteTarget / Double(count)) : .nan
+        let nrmse = scoredWindows > 0 ? (squaredErrorMeans / Double(scoredWindows)).squareRoot() / (absoluteTargetMeans / Double(scoredWindows)) : .nan
         return ForecastMetrics(crps: crps, nd: absoluteError / normaliser, nrmse: nrmse, mase: maseCount > 0 ? maseSum / Double(maseCount) : .nan)
     }
 }
