@@ -43,6 +43,18 @@ enum FanChart {
     static func fileName(_ name: String) -> String {
         "fan-" + String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
     }
+
+    /// ``fileName(_:)`` of each series name, with a counter for names that differ only in
+    /// characters a file name cannot hold.
+    static func fileNames(_ names: [String]) -> [String] {
+        var used = Set<String>()
+        return names.map { name in
+            var file = fileName(name), copy = 2
+            while used.contains(file) { file = fileName(name) + "-\(copy)"; copy += 1 }
+            used.insert(file)
+            return file
+        }
+    }
 }
 
 /// The training loss (a 50-step running mean) and validation CRPS over steps.

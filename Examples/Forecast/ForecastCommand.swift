@@ -317,12 +317,7 @@ struct ForecastCommand: ParsableCommand {
         try AtomicFile.write(Data(table.json().utf8), to: outURL.appendingPathComponent("results.json"))
         if let guided = results.first(where: { $0.name.hasPrefix("tsdiff") }) {
             let charts = FanChart.render(backtest: backtest, samples: guided.samples, method: guided.name, historySteps: 7 * dataset.frequency.seasonality)
-            var used = Set<String>()
-            for (name, svg) in charts {
-                // Names that differ only in characters a file name cannot hold get a counter.
-                var file = FanChart.fileName(name), copy = 2
-                while used.contains(file) { file = FanChart.fileName(name) + "-\(copy)"; copy += 1 }
-                used.insert(file)
+            for ((_, svg), file) in zip(charts, FanChart.fileNames(charts.map(\.0))) {
                 try AtomicFile.write(Data(svg.utf8), to: outURL.appendingPathComponent("\(file).svg"))
             }
         }

@@ -18,17 +18,19 @@ public struct Backtest: Sendable {
         guard !series.isEmpty else { throw TimeSeriesError.invalidOption("no series to evaluate") }
         guard predictionLength > 0 else { throw TimeSeriesError.invalidOption("--horizon must be positive (got \(predictionLength))") }
         guard windows > 0 else { throw TimeSeriesError.invalidOption("--windows must be positive (got \(windows))") }
-        guard !windows.multipliedReportingOverflow(by: predictionLength).overflow, windows * predictionLength < Int.max / 4 else {
+        let (testLength, overflow) = windows.multipliedReportingOverflow(by: predictionLength)
+        guard !overflow, testLength < Int.max / 4 else {
             throw TimeSeriesError.invalidOption("\(windows) windows of \(predictionLength) steps is more than any series holds")
         }
         for s in series {
-            let needed = Swift.max(history, seasonality) + windows * predictionLength
+            let needed = Swift.max(history, seasonality) + testLength
             guard s.count >= needed else { throw TimeSeriesError.tooShort(series: s.name, needed: needed, available: s.count) }
-            let observedValues = (0..<(s.count - windows * predictionLength)).filter { s.observed[$0] }.map { s.values[$0] }
+            let testStart = s.count - testLength
+            let observedValues = (0..<testStart).filter { s.observed[$0] }.map { s.values[$0] }
             guard let first = observedValues.first else { throw TimeSeriesError.allMissing(series: s.name) }
             guard observedValues.contains(where: { $0 != first }) else { throw TimeSeriesError.constant(series: s.name) }
-            guard ((s.count - windows * predictionLength)..<s.count).contains(where: { s.observed[$0] }) else {
-                throw TimeSeriesError.invalidOption("series '\(s.name)' has no observed values in its test period (the last \(windows * predictionLength) steps): nothing to score")
+            guard (testStart..<s.count).contains(where: { s.observed[$0] }) else {
+                throw TimeSeriesError.invalidOption("series '\(s.name)' has no observed values in its test period (the last \(testLength) steps): nothing to score")
             }
         }
         self.series = series
