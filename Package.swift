@@ -5,6 +5,7 @@
 //
 // Layers (a target imports only what is below it):
 //   Examples ─► Diffuse (umbrella) ─► domain modules ─► DiffuseCore ─► DiffuseNN ─► DiffuseTensor ─► C libraries
+//   (OpenBLAS, LAPACKE, FFTW, and `_DiffuseKernels`: hot loops in C with baseline and AVX2 versions)
 // Targets whose names start with an underscore are implementation details, not public API.
 
 import PackageDescription
@@ -33,11 +34,14 @@ let package = Package(
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW",
                        providers: [.apt(["libfftw3-dev"])]),
 
+        // MARK: Kernels in C (baseline and AVX2 versions chosen at load time; not API)
+        .target(name: "_DiffuseKernels", path: "Sources/_DiffuseKernels"),
+
         // MARK: Library modules
         .target(
             name: "DiffuseTensor",
             dependencies: [
-                "CBLAS", "CLAPACKE", "CFFTW",
+                "CBLAS", "CLAPACKE", "CFFTW", "_DiffuseKernels",
                 .product(name: "RealModule", package: "swift-numerics"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]),
@@ -49,7 +53,7 @@ let package = Package(
 
         .target(
             name: "DiffuseCore",
-            dependencies: ["DiffuseTensor", "DiffuseNN"],
+            dependencies: ["DiffuseTensor", "DiffuseNN", "_DiffuseKernels"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
         .target(

@@ -43,6 +43,9 @@ struct GMMSampleBenchmark: ParsableCommand {
     @Option(name: .long, help: "Timed repetitions (median reported).")
     var repeats = 5
 
+    @Option(name: .long, help: "Threads of Diffuse's parallel loops (default: all cores).")
+    var threads: Int?
+
     @Flag(name: .long, help: "Print the results as one JSON object.")
     var json = false
 
@@ -86,6 +89,10 @@ struct GMMSampleBenchmark: ParsableCommand {
         } else {
             meanMatrix = Tensor<Double>.randomNormal(shape: [8, 32], key: RandomKey(seed: 0)) * 2
         }
+        if let threads {
+            guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+            Parallel.threadCount = threads
+        }
         let mixture = GaussianMixture(means: meanMatrix, standardDeviation: std)
         let model = mixture.exactModel(as: Float.self)
         let d = mixture.dimension
@@ -109,7 +116,7 @@ struct GMMSampleBenchmark: ParsableCommand {
             result = identifier.sample(model, from: start, grid: grid, key: key.folding(in: 2), schedule: schedule,
                                        controller: PIDController(relativeTolerance: 1e-4, absoluteTolerance: 1e-4))
         }
-        let scoreSeconds = secondsPerCall(minimumSeconds: 0.05) { _ = model.predict(start, at: grid.points[1]) }
+        let scoreSeconds = secondsPerCall(minimumSeconds: 0.2) { _ = model.predict(start, at: grid.points[1]) }
         // Accuracy: sliced W2 to exact samples (and, for scale, between two exact sample sets).
         let exact = try mixture.sample(count: count, key: key.folding(in: 3)).samples
         let exact2 = try mixture.sample(count: count, key: key.folding(in: 4)).samples

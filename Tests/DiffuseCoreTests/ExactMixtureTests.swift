@@ -132,4 +132,30 @@ final class ExactMixtureTests: XCTestCase {
             XCTAssertEqual(score[element: i, j], numeric, accuracy: 1e-7)
         } }
     }
+
+    /// The single-precision kernel (eight components per vector, four rows per block) against
+    /// the Double closed form, with sizes that leave partial blocks everywhere: 11 components
+    /// (two vectors, five padding lanes), d = 13 (one vector of coordinates and five more), 37
+    /// rows (nine blocks of four and one more), unequal weights and variances, and one far
+    /// outlier whose responsibilities underflow but one.
+    func testSinglePrecisionKernelMatchesDoubleClosedForm() {
+        var stream = RandomStream(seed: 11)
+        let components = (0..<11).map { k in
+            GaussianMixture.Component(weight: 1 + Double(k % 3), mean: (0..<13).map { _ in 3 * stream.normal(Double.self) },
+                                      covariance: .isotropic(variance: 0.05 + 0.1 * Double(k % 4)))
+        }
+        let mixture = GaussianMixture(components: components)
+        var rows = (0..<36).map { _ in (0..<13).map { _ in 2 * stream.normal(Double.self) } }
+        rows.append([Double](repeating: 40, count: 13))
+        let x = Tensor<Double>(rows: rows)
+        for point in [DiscreteVPSchedule().point(at: 20), DiscreteVPSchedule().point(at: 600)] {
+            let exact = mixture.exactModel(as: Double.self).predict(x, at: point)
+            let single = mixture.exactModel(as: Float.self).predict(Tensor<Float>(x), at: point)
+            // Rounding x to Float moves a log-responsibility by about |x − αμₖ|/Sₖ · 6·10⁻⁸ (here up
+            // to ~3·10⁻⁵ at step 20), and ε̂ = (x − αx̂₀)/σ multiplies x̂₀'s error by α/σ.
+            let noiseScale = point.alpha / point.sigma
+            for (a, b) in zip(single.denoised.scalars, exact.denoised.scalars) { XCTAssertEqual(Double(a), b, accuracy: 1e-4 * (1 + abs(b))) }
+            for (a, b) in zip(single.noise.scalars, exact.noise.scalars) { XCTAssertEqual(Double(a), b, accuracy: 1e-4 * noiseScale * (1 + abs(b))) }
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import _DiffuseKernels
 @testable import DiffuseTensor
 
 /// The vectorised single-precision approximations against the C library.
@@ -33,30 +34,32 @@ final class FastMathTests: XCTestCase {
         for (a, b) in zip(t.silu().scalars, t.scalars) { XCTAssertEqual(Double(a), Double(b) / (1 + Foundation.exp(-Double(b))), accuracy: 1e-6) }
     }
 
-    func testLogAccuracy() {
-        let xs = (0..<20_000).map { Float(Foundation.exp(-80 + 160 * Double($0) / 20_000)) }
-        var worst = 0.0
-        for (k, v) in lanes(xs).enumerated() {
-            let y = FastMath.log(v)
-            for j in 0..<8 where k * 8 + j < xs.count {
-                let exact = Foundation.log(Double(v[j]))
-                worst = max(worst, abs(Double(y[j]) - exact) / (abs(exact) + 1))
-            }
+    /// The C kernels' log, √, sin 2πx and exp (Gaussian noise, mixture scores) against the C
+    /// library in Double.
+    func testKernelVectorFunctionAccuracy() {
+        func apply(_ f: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void, _ xs: [Float]) -> [Float] {
+            var ys = [Float](repeating: .nan, count: xs.count)
+            ys.withUnsafeMutableBufferPointer { y in xs.withUnsafeBufferPointer { x in f(x.baseAddress!, y.baseAddress!, xs.count) } }
+            return ys
         }
-        XCTAssertLessThan(worst, 2e-7)
-    }
-
-    func testSinCosAccuracy() {
-        let us = (0..<20_000).map { Float($0) / 20_000 }
-        var worst = 0.0
-        for (k, v) in lanes(us).enumerated() {
-            let (s, c) = FastMath.sinCosTurns(v)
-            for j in 0..<8 where k * 8 + j < us.count {
-                let a = 2 * Double.pi * Double(v[j])
-                worst = max(worst, abs(Double(s[j]) - Foundation.sin(a)), abs(Double(c[j]) - Foundation.cos(a)))
-            }
+        let positive = (0..<20_003).map { Float(Foundation.exp(-80 + 160 * Double($0) / 20_003)) }
+        let logs = apply(diffuse_vector_log, positive)
+        XCTAssertLessThan(zip(positive, logs).map { abs(Double($1) - Foundation.log(Double($0))) / (abs(Foundation.log(Double($0))) + 1) }.max()!, 2e-7)
+        let roots = apply(diffuse_vector_sqrt, positive + [0])
+        XCTAssertLessThan(zip(positive, roots).map { abs(Double($1) / Double($0).squareRoot() - 1) }.max()!, 3e-7)
+        XCTAssertEqual(roots.last, 0)
+        let turns = (0..<20_001).map { Float($0) / 20_000 - 0.5 }
+        let sines = apply(diffuse_vector_sin_turns, turns)
+        XCTAssertLessThan(zip(turns, sines).map { abs(Double($1) - Foundation.sin(2 * Double.pi * Double($0))) }.max()!, 3e-7)
+        let arguments = (0..<20_001).map { -87 + 175 * Float($0) / 20_000 }
+        let exps = apply(diffuse_vector_exp, arguments)
+        XCTAssertLessThan(zip(arguments, exps).map { abs(Double($1) / Foundation.exp(Double($0)) - 1) }.max()!, 3e-7)
+        // The C exp is Swift's FastMath.exp, operation for operation.
+        for (k, v) in lanes(arguments).enumerated() {
+            let swift = FastMath.exp(v)
+            for j in 0..<8 where k * 8 + j < arguments.count { XCTAssertEqual(swift[j].bitPattern, exps[k * 8 + j].bitPattern) }
         }
-        XCTAssertLessThan(worst, 3e-7)
+        XCTAssertEqual(apply(diffuse_vector_exp, [-100, 100, .nan]).map { $0.isNaN ? -1 : $0 }, [0, .infinity, -1])
     }
 }
 

@@ -220,6 +220,9 @@ public struct ExactMixtureModel<S: TensorScalar>: DifferentiablePredictionModel 
     /// x̂₀ = W·μ (BLAS) + (Σₖ rₖcₖ)·x and ε̂ = (x − αx̂₀)/σ in one pass.
     private func fusedIsotropicPrediction(_ x: Tensor<S>, alpha a: Double, sigma s: Double) -> Prediction<Tensor<S>> {
         let n = x.shape[0], d = mixture.dimension, k = variances.count
+        if S.self == Float.self {
+            return singlePrecisionPrediction(x, alpha: a, sigma: s)
+        }
         let total = variances.map { a * a * $0 + s * s }
         let logConstant = zip(total, mixture.components).map { Foundation.log($1.weight) - 0.5 * Double(d) * Foundation.log($0) }
         let inverse = total.map { 1 / $0 }
@@ -257,6 +260,28 @@ public struct ExactMixtureModel<S: TensorScalar>: DifferentiablePredictionModel 
                                 mixtureOutputRows(rows, rebound(xp, Double.self), rebound(dp, Double.self), rebound(np, Double.self), coef, d, alpha: a, sigma: s)
                             }
                         }
+                    }
+                }
+            }
+        }
+        return Prediction(denoised: denoised, noise: noise)
+    }
+
+    /// Float32 inputs: one vectorised pass per row (``IsotropicMixtureKernel``), rows split over
+    /// the cores.
+    private func singlePrecisionPrediction(_ x: Tensor<S>, alpha a: Double, sigma s: Double) -> Prediction<Tensor<S>> {
+        let n = x.shape[0], d = mixture.dimension
+        let kernel = IsotropicMixtureKernel(means: mixture.components.map(\.mean), variances: variances,
+                                            weights: mixture.components.map(\.weight), alpha: a, sigma: s)
+        let xc = x.contiguous()
+        var denoised = Tensor<S>(shape: [n, d]) { _ in }                        // every element is written below
+        var noise = Tensor<S>(shape: [n, d]) { _ in }
+        denoised.withUnsafeMutableBufferPointer { dp in
+            noise.withUnsafeMutableBufferPointer { np in
+                xc.withUnsafeBufferPointer { xp in
+                    let xf = rebound(xp, Float.self), df = rebound(dp, Float.self), nf = rebound(np, Float.self)
+                    Parallel.forEachChunk(count: n, minimumChunk: 256) { rows in
+                        kernel.run(rows: rows, x: xf.baseAddress!, denoised: df.baseAddress!, noise: nf.baseAddress!)
                     }
                 }
             }

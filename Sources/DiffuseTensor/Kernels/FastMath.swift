@@ -1,6 +1,7 @@
-/// Vectorised single-precision approximations of exp, log and sin/cos on `SIMD8<Float>`, for the
-/// hot elementwise kernels of networks (sigmoid, SiLU and their derivatives) and for Gaussian
-/// noise generation. Double precision always uses the C library.
+/// Vectorised single-precision approximations of exp (and sigmoid, tanh and erf built on it) on
+/// `SIMD8<Float>`, for the hot elementwise kernels of networks (sigmoid, SiLU and their
+/// derivatives). Double precision always uses the C library. The C kernels (`_DiffuseKernels`:
+/// Gaussian noise, mixture scores) carry the same exp and their own log, √ and sin/cos.
 ///
 /// Written with arithmetic and bit operations only: measured on this toolchain, `.rounded()`,
 /// float↔int conversions and `clamped` on SIMD vectors become per-lane library calls (8×
@@ -9,9 +10,7 @@
 /// trick and exponent fields are built by shifting integer lanes.
 ///
 /// Accuracy (checked in the test suite against the C library over wide ranges): `exp` has
-/// relative error below 3·10⁻⁷ on [−87, 88] and flushes below −87.3 to 0 and above 88 to ∞;
-/// `log` has absolute error below 2·10⁻⁷·|log x| + 10⁻⁷ on normal positive inputs;
-/// `sinCosTurns` has absolute error below 3·10⁻⁷ (mostly the rounding of the reduced argument).
+/// relative error below 3·10⁻⁷ on [−87, 88] and flushes below −87.3 to 0 and above 88 to ∞.
 enum FastMath {
     static let shifter: Float = 12_582_912   // 1.5 · 2²³
 
@@ -43,18 +42,6 @@ enum FastMath {
         return result.replacing(with: x, where: x .!= x)   // NaN stays NaN
     }
 
-    /// √x for x ≥ 0 by a bit-trick reciprocal square root and three Newton steps (relative error
-    /// ~10⁻⁷): `SIMD8<Float>.squareRoot()` compiles to eight calls of `sqrtf` here.
-    @inline(__always)
-    static func squareRoot(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        var y = unsafeBitCast(0x5F37_5A86 &- (unsafeBitCast(x, to: SIMD8<Int32>.self) &>> 1), to: SIMD8<Float>.self)
-        let half = 0.5 * x
-        y = y * (1.5 - half * y * y)
-        y = y * (1.5 - half * y * y)
-        y = y * (1.5 - half * y * y)
-        return (x * y).replacing(with: 0, where: x .== 0)
-    }
-
     /// The logistic function 1/(1 + e^{−x}).
     @inline(__always)
     static func sigmoid(_ x: SIMD8<Float>) -> SIMD8<Float> {
@@ -81,61 +68,6 @@ enum FastMath {
         p = p * t + 0.254829592
         let y = 1 - p * t * exp(-ax * ax)
         return y.replacing(with: -y, where: x .< 0)
-    }
-
-    /// Natural logarithm of positive normal numbers.
-    @inline(__always)
-    static func log(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let bits = unsafeBitCast(x, to: SIMD8<Int32>.self)
-        // Split x = m · 2^e with m in [√½, √2).
-        var e = (bits &>> 23) &- 127
-        var m = unsafeBitCast((bits & 0x007F_FFFF) | 0x3F80_0000, to: SIMD8<Float>.self)   // [1, 2)
-        let large = m .> 1.41421356
-        m = m.replacing(with: m * 0.5, where: large)
-        e = e.replacing(with: e &+ 1, where: large)
-        // e as a float without an int→float conversion: 0x4B000000 | m is 2²³ + m for m < 2²³.
-        let ef = unsafeBitCast((e &+ 0x0040_0000) | 0x4B00_0000, to: SIMD8<Float>.self) - shifter
-        // log m = 2·atanh(s), s = (m − 1)/(m + 1), |s| ≤ 0.1716: odd series to s⁹.
-        let s = (m - 1) / (m + 1)
-        let s2 = s * s
-        var q: SIMD8<Float> = SIMD8(repeating: 2.0 / 9)
-        q = q * s2 + 2.0 / 7
-        q = q * s2 + 2.0 / 5
-        q = q * s2 + 2.0 / 3
-        q = q * s2 + 2
-        return q * s + ef * 0.6931471805599453
-    }
-
-    /// sin(2πu) and cos(2πu) for u in turns (any u in [−0.5, 1]).
-    @inline(__always)
-    static func sinCosTurns(_ u: SIMD8<Float>) -> (sin: SIMD8<Float>, cos: SIMD8<Float>) {
-        // Reduce to v in [−0.5, 0.5).
-        let v = u.replacing(with: u - 1, where: u .>= 0.5)
-        return (sinTurns(v), sinTurns(shiftQuarter(v)))
-    }
-
-    /// v + ¼ wrapped back into [−0.5, 0.5).
-    @inline(__always)
-    private static func shiftQuarter(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        let w = v + 0.25
-        return w.replacing(with: w - 1, where: w .>= 0.5)
-    }
-
-    /// sin(2πv) for v in [−0.5, 0.5]: fold to [−¼, ¼] by sin's symmetry about ±¼ turn, then an
-    /// odd Taylor polynomial to x¹¹ on [−π/2, π/2].
-    @inline(__always)
-    private static func sinTurns(_ v: SIMD8<Float>) -> SIMD8<Float> {
-        var w = v.replacing(with: 0.5 - v, where: v .> 0.25)
-        w = w.replacing(with: -0.5 - w, where: w .< -0.25)
-        let x = w * 6.283185307179586
-        let x2 = x * x
-        var p: SIMD8<Float> = SIMD8(repeating: -1.0 / 39_916_800)
-        p = p * x2 + 1.0 / 362_880
-        p = p * x2 - 1.0 / 5040
-        p = p * x2 + 1.0 / 120
-        p = p * x2 - 1.0 / 6
-        p = p * x2 + 1
-        return p * x
     }
 }
 

@@ -1,0 +1,47 @@
+// Hot single-precision loops of Diffuse written in C so that each is compiled twice, for
+// baseline x86-64 and for AVX2, with the version chosen at load time for the running CPU
+// (GCC/Clang `target_clones`). Swift has no per-function target attribute, and a package that
+// other packages depend on may not pass `-march`/`-target-cpu` flags. Elsewhere (and on other
+// architectures) the portable version is the only one.
+//
+// Every kernel turns floating-point contraction off and uses the same operation order in both
+// versions, so the AVX2 build produces bit-identical results to the baseline build.
+//
+// Not API: Diffuse's Swift modules wrap these functions.
+#ifndef DIFFUSE_KERNELS_H
+#define DIFFUSE_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// Exact isotropic Gaussian-mixture prediction for `rows` rows of a row-major [n, d] matrix x.
+///
+/// For each row: squared distances to the scaled means αμₖ, log-responsibilities
+/// ℓₖ = logConstants[k] − halfInverseVariances[k]·‖x − αμₖ‖², rₖ = softmax(ℓ)ₖ,
+/// x̂₀ = Σₖ rₖ·meanFactors[k]·μₖ + (Σₖ rₖ·shrinkFactors[k])·x and
+/// ε̂ = noiseFromX·x + noiseFromDenoised·x̂₀.
+///
+/// Component arrays are padded to `groups`·8 lanes (padding: logConstants very negative,
+/// the rest 0); `scaledMeansByCoordinate` is [d][groups·8] (αμ transposed), `means` is [K][d].
+void diffuse_isotropic_mixture_rows(const float *x, ptrdiff_t firstRow, ptrdiff_t endRow, ptrdiff_t d,
+                                    ptrdiff_t componentCount, ptrdiff_t groups,
+                                    const float *scaledMeansByCoordinate, const float *means,
+                                    const float *logConstants, const float *halfInverseVariances,
+                                    const float *meanFactors, const float *shrinkFactors,
+                                    float noiseFromX, float noiseFromDenoised,
+                                    float *denoised, float *noise);
+
+/// `count` standard normals of the stream with Philox key (key0, key1), by the Box–Muller
+/// transform on 23-bit uniforms: outputs 16g…16g+15 come from Philox blocks 4g…4g+3 (counters
+/// (4g + j, 0, 0, 0)); their first two words give eight u₁ ∈ (0, 1], their last two eight
+/// u₂ ∈ [0, 1), and r = √(−2 log u₁) times cos 2πu₂ (eight outputs), then sin 2πu₂ (eight).
+void diffuse_fill_normal(float *out, ptrdiff_t count, uint32_t key0, uint32_t key1);
+
+/// The kernels' vector functions over arrays, for accuracy tests: e^x; log x (positive normal
+/// x); √x (x ≥ 0); sin 2πx for x in [−½, ½].
+void diffuse_vector_exp(const float *x, float *y, ptrdiff_t n);
+void diffuse_vector_log(const float *x, float *y, ptrdiff_t n);
+void diffuse_vector_sqrt(const float *x, float *y, ptrdiff_t n);
+void diffuse_vector_sin_turns(const float *x, float *y, ptrdiff_t n);
+
+#endif
