@@ -44,4 +44,16 @@ void diffuse_vector_log(const float *x, float *y, ptrdiff_t n);
 void diffuse_vector_sqrt(const float *x, float *y, ptrdiff_t n);
 void diffuse_vector_sin_turns(const float *x, float *y, ptrdiff_t n);
 
+/// A task of a parallel loop: runs iteration `index` with the caller's `context`.
+typedef void (*diffuse_task_function)(void *context, ptrdiff_t index);
+
+/// Runs `function(context, i)` for i in 0..<count on the calling thread and up to
+/// `threads` − 1 pool workers (started on first use, one per further online processor), and
+/// returns when all iterations have finished. Runs serially on the calling thread when called
+/// from inside a job, when `threads` < 2, or while another thread's job is running.
+void diffuse_pool_run(ptrdiff_t count, int threads, diffuse_task_function function, void *context);
+
+/// Whether the calling thread is running iterations of a pool job.
+int diffuse_pool_is_inside_job(void);
+
 #endif
