@@ -11,6 +11,7 @@
 #include "DiffuseKernels.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -129,6 +130,10 @@ void diffuse_pool_run(ptrdiff_t count, int threads, diffuse_task_function functi
     insideJob = 1;
     run_items(generation, 0);
     insideJob = 0;
-    while (atomic_load(&pool.done) < count) relax();
+    // A worker may have been preempted holding an index: after a short spin, give up the core
+    // so that it can finish (it may be waiting for this very core).
+    for (int spins = 0; atomic_load(&pool.done) < count; spins++) {
+        if (spins < 2000) relax(); else sched_yield();
+    }
     pthread_mutex_unlock(&pool.submitLock);
 }
