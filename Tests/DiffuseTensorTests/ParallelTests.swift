@@ -1,0 +1,51 @@
+import Foundation
+import XCTest
+@testable import DiffuseTensor
+
+/// The thread pool behind `Parallel`: every index runs exactly once, nested loops run serially,
+/// and loops submitted from several threads at once (one takes the pool, the others run on
+/// their own thread) all complete.
+final class ParallelTests: XCTestCase {
+    func testEveryIndexRunsOnceOverManyJobs() {
+        for job in 0..<2000 {
+            let count = 1 + job % 37
+            let hits = UnsafeMutableBufferPointer<Int>.allocate(capacity: count)
+            hits.initialize(repeating: 0)
+            Parallel.forEach(iterations: count) { i in hits[i] += 1 }
+            XCTAssertTrue(hits.allSatisfy { $0 == 1 }, "job \(job)")
+            hits.deallocate()
+        }
+    }
+
+    func testNestedLoopsRunSeriallyInsideAJob() {
+        let inner = UnsafeMutableBufferPointer<Bool>.allocate(capacity: 8)
+        inner.initialize(repeating: false)
+        XCTAssertFalse(Parallel.isInsideParallelRegion)
+        Parallel.forEach(iterations: 8) { i in
+            XCTAssertTrue(Parallel.isInsideParallelRegion)
+            var seen = 0
+            Parallel.forEach(iterations: 5) { _ in seen += 1 }   // serial: no data race on `seen`
+            inner[i] = seen == 5
+        }
+        XCTAssertFalse(Parallel.isInsideParallelRegion)
+        XCTAssertTrue(inner.allSatisfy { $0 })
+        inner.deallocate()
+    }
+
+    func testConcurrentSubmittersAllComplete() {
+        let submitters = 4, jobs = 300
+        let totals = UnsafeMutableBufferPointer<Int>.allocate(capacity: submitters)
+        totals.initialize(repeating: 0)
+        DispatchQueue.concurrentPerform(iterations: submitters) { s in
+            for _ in 0..<jobs {
+                let parts = UnsafeMutableBufferPointer<Int>.allocate(capacity: 16)
+                parts.initialize(repeating: 0)
+                Parallel.forEach(iterations: 16) { i in parts[i] = i }
+                totals[s] += parts.reduce(0, +)
+                parts.deallocate()
+            }
+        }
+        XCTAssertEqual(Array(totals), [Int](repeating: jobs * 120, count: submitters))
+        totals.deallocate()
+    }
+}
