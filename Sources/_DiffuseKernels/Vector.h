@@ -1,6 +1,14 @@
 // Eight-lane float vectors (GCC/Clang vector extensions) and the vectorised functions the
 // kernels share. Internal to the kernels target.
 //
+// The approximations use arithmetic and bit operations only (rounding by the 1.5·2²³ "shifter",
+// exponent fields built in integer lanes). Accuracy, checked by the test suite against the C
+// library in Double: exp relative error below 3·10⁻⁷ on [−87, 88] (0 below −87.34, ∞ above 88,
+// NaN kept); log absolute error below 2·10⁻⁷·(|log x| + 1); √ relative error below 3·10⁻⁷;
+// sin 2πx absolute error below 3·10⁻⁷; tanh absolute error below 3·10⁻⁷ (relative error grows
+// for |x| < 10⁻³); erf absolute error below 1.5·10⁻⁷ plus rounding. They were first written in
+// Swift (`FastMath`, 2026) and moved here operation for operation: results are bit-identical.
+//
 // The helpers are macros (GNU statement expressions), not functions: a helper function taking or
 // returning a 32-byte vector would be compiled without AVX and could not be called from the AVX2
 // version of a kernel. Each macro's locals end in a tag of its own (`_ex`, `_lg`, …) so that
@@ -18,6 +26,27 @@
 #define DIFFUSE_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define DIFFUSE_CLONES
+/// σ(x) = 1/(1 + e^{−x}).
+#define float8_sigmoid(argument) ({ float8 x_sg = (argument); 1 / (1 + float8_exp(-x_sg)); })
+
+/// tanh x = 1 − 2/(e^{2x} + 1) (absolute error below 3·10⁻⁷).
+#define float8_tanh(argument) ({ float8 x_th = (argument); 1 - 2 / (float8_exp(2 * x_th) + 1); })
+
+/// erf x by Abramowitz & Stegun 7.1.26 (absolute error below 1.5·10⁻⁷ plus rounding):
+/// 1 − (a₁t + … + a₅t⁵)·e^{−x²} with t = 1/(1 + p|x|), odd in x.
+#define float8_erf(argument) ({ \
+    float8 x_ef = (argument); \
+    int32x8 negative_ef = x_ef < 0.0f; \
+    float8 ax_ef = float8_select(negative_ef, -x_ef, x_ef); \
+    float8 t_ef = 1 / (1 + 0.3275911f * ax_ef); \
+    float8 p_ef = float8_splat(1.061405429f); \
+    p_ef = p_ef * t_ef - 1.453152027f; \
+    p_ef = p_ef * t_ef + 1.421413741f; \
+    p_ef = p_ef * t_ef - 0.284496736f; \
+    p_ef = p_ef * t_ef + 0.254829592f; \
+    float8 y_ef = 1 - p_ef * t_ef * float8_exp(-ax_ef * ax_ef); \
+    float8_select(negative_ef, -y_ef, y_ef); })
+
 #endif
 
 typedef float float8 __attribute__((vector_size(32)));
@@ -34,8 +63,8 @@ typedef int32_t int32x8 __attribute__((vector_size(32)));
 #define float8_select(mask, a, b) ((float8)(((mask) & (int32x8)(a)) | (~(mask) & (int32x8)(b))))
 
 /// e^x with relative error below 3·10⁻⁷ on [−87, 88]; 0 below −87.34, ∞ above 88, NaN kept
-/// (the algorithm of Swift's `FastMath.exp`: shifter rounding, two-part ln 2, degree-6
-/// polynomial, exponent built in the integer lanes).
+/// (shifter rounding, two-part ln 2, degree-6 polynomial, exponent built in the integer
+/// lanes).
 #define float8_exp(argument) ({ \
     const float shifter_ex = 12582912.0f; \
     float8 x_ex = (argument); \
@@ -59,8 +88,7 @@ typedef int32_t int32x8 __attribute__((vector_size(32)));
     float8_select(x_ex != x_ex, x_ex, result_ex); })
 
 
-/// √x for x ≥ 0: bit-trick reciprocal square root and three Newton steps (Swift's
-/// `FastMath.squareRoot`, operation for operation).
+/// √x for x ≥ 0: bit-trick reciprocal square root and three Newton steps.
 #define float8_sqrt(argument) ({ \
     float8 x_sq = (argument); \
     float8 y_sq = (float8)((int32x8){0x5F375A86, 0x5F375A86, 0x5F375A86, 0x5F375A86, 0x5F375A86, 0x5F375A86, 0x5F375A86, 0x5F375A86} - ((int32x8)x_sq >> 1)); \
@@ -70,7 +98,7 @@ typedef int32_t int32x8 __attribute__((vector_size(32)));
     y_sq = y_sq * (1.5f - half_sq * y_sq * y_sq); \
     float8_select(x_sq == 0.0f, float8_splat(0), x_sq * y_sq); })
 
-/// Natural logarithm of positive normal numbers (Swift's `FastMath.log`): x = m·2ᵉ with m in
+/// Natural logarithm of positive normal numbers: x = m·2ᵉ with m in
 /// [√½, √2), log m = 2·atanh(s), s = (m − 1)/(m + 1), odd series to s⁹.
 #define float8_log(argument) ({ \
     int32x8 bits_lg = (int32x8)(argument); \
@@ -89,7 +117,7 @@ typedef int32_t int32x8 __attribute__((vector_size(32)));
     q_lg = q_lg * s2_lg + 2; \
     q_lg * s_lg + ef_lg * 0.6931471805599453f; })
 
-/// sin(2πv) for v in [−½, ½] (Swift's `FastMath.sinTurns`): folded to [−¼, ¼], odd Taylor
+/// sin(2πv) for v in [−½, ½]: folded to [−¼, ¼], odd Taylor
 /// polynomial to x¹¹.
 #define float8_sin_turns(argument) ({ \
     float8 v_sn = (argument); \
@@ -104,5 +132,26 @@ typedef int32_t int32x8 __attribute__((vector_size(32)));
     p_sn = p_sn * x2_sn - 1.0f / 6; \
     p_sn = p_sn * x2_sn + 1; \
     p_sn * x_sn; })
+
+/// σ(x) = 1/(1 + e^{−x}).
+#define float8_sigmoid(argument) ({ float8 x_sg = (argument); 1 / (1 + float8_exp(-x_sg)); })
+
+/// tanh x = 1 − 2/(e^{2x} + 1) (absolute error below 3·10⁻⁷).
+#define float8_tanh(argument) ({ float8 x_th = (argument); 1 - 2 / (float8_exp(2 * x_th) + 1); })
+
+/// erf x by Abramowitz & Stegun 7.1.26 (absolute error below 1.5·10⁻⁷ plus rounding):
+/// 1 − (a₁t + … + a₅t⁵)·e^{−x²} with t = 1/(1 + p|x|), odd in x.
+#define float8_erf(argument) ({ \
+    float8 x_ef = (argument); \
+    int32x8 negative_ef = x_ef < 0.0f; \
+    float8 ax_ef = float8_select(negative_ef, -x_ef, x_ef); \
+    float8 t_ef = 1 / (1 + 0.3275911f * ax_ef); \
+    float8 p_ef = float8_splat(1.061405429f); \
+    p_ef = p_ef * t_ef - 1.453152027f; \
+    p_ef = p_ef * t_ef + 1.421413741f; \
+    p_ef = p_ef * t_ef - 0.284496736f; \
+    p_ef = p_ef * t_ef + 0.254829592f; \
+    float8 y_ef = 1 - p_ef * t_ef * float8_exp(-ax_ef * ax_ef); \
+    float8_select(negative_ef, -y_ef, y_ef); })
 
 #endif

@@ -1,3 +1,4 @@
+import _DiffuseKernels
 import RealModule
 
 /// Pointwise activation functions with their derivatives, each evaluated in one pass.
@@ -59,34 +60,18 @@ extension Tensor {
                 case .float:
                     let x = rebound(px + r.lowerBound, to: Float.self), g = rebound(pg + r.lowerBound, to: Float.self)
                     let y = rebound(po + r.lowerBound, to: Float.self)
+                    let kernel: diffuse_activation?
                     switch activation {
-                    case .silu:
-                        Kernels.zipFloat8(x, g, y, r.count) { x, g in
-                            let s = FastMath.sigmoid(x)
-                            return g * s * (1 + x * (1 - s))
-                        }
-                    case .sigmoid:
-                        Kernels.zipFloat8(x, g, y, r.count) { x, g in
-                            let s = FastMath.sigmoid(x)
-                            return g * s * (1 - s)
-                        }
-                    case .tanh:
-                        Kernels.zipFloat8(x, g, y, r.count) { x, g in
-                            let t = FastMath.tanh(x)
-                            return g * (1 - t * t)
-                        }
-                    case .gatedTanh:
-                        Kernels.zipFloat8(x, g, y, r.count) { x, g in
-                            let t = FastMath.tanh(x), s = FastMath.sigmoid(x)
-                            return g * ((1 - t * t) * s + t * s * (1 - s))
-                        }
-                    case .gelu:
-                        // Φ(x) + x·φ(x) with φ the standard normal density.
-                        Kernels.zipFloat8(x, g, y, r.count) { x, g in
-                            let cdf = 0.5 * (1 + FastMath.erf(x * 0.70710678118654752))
-                            return g * (cdf + x * 0.3989422804014327 * FastMath.exp(-0.5 * x * x))
-                        }
-                    default:
+                    case .silu: kernel = diffuse_activation_silu
+                    case .sigmoid: kernel = diffuse_activation_sigmoid
+                    case .tanh: kernel = diffuse_activation_tanh
+                    case .gatedTanh: kernel = diffuse_activation_gated_tanh
+                    case .gelu: kernel = diffuse_activation_gelu
+                    default: kernel = nil
+                    }
+                    if let kernel {
+                        diffuse_activation_backward(kernel, x, g, y, r.count)   // C, with an AVX2 version
+                    } else {
                         activationDerivativeLoop(activation, x, g, y, r.count)
                     }
                 case .double:

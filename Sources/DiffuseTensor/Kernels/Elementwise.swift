@@ -1,3 +1,4 @@
+import _DiffuseKernels
 import RealModule
 
 /// Elementwise functions of one argument. Parameters travel as `Double` and are converted to
@@ -131,16 +132,18 @@ extension Kernels {
 
     static func unaryFloat(_ op: UnaryOperation, _ x: UnsafeMutablePointer<Float>, _ xs: Int, _ y: UnsafeMutablePointer<Float>, _ ys: Int, _ n: Int) {
         if xs == 1 && ys == 1 {
-            // Vectorised approximations for the functions networks evaluate most (see FastMath).
+            // Vector kernels (C, with an AVX2 version) for the functions networks evaluate most.
+            let activation: diffuse_activation?
             switch op {
-            case .exp: return mapFloat8(x, y, n) { FastMath.exp($0) }
-            case .sigmoid: return mapFloat8(x, y, n) { FastMath.sigmoid($0) }
-            case .silu: return mapFloat8(x, y, n) { $0 * FastMath.sigmoid($0) }
-            case .tanh: return mapFloat8(x, y, n) { FastMath.tanh($0) }
-            case .gatedTanh: return mapFloat8(x, y, n) { FastMath.tanh($0) * FastMath.sigmoid($0) }
-            case .gelu: return mapFloat8(x, y, n) { 0.5 * $0 * (1 + FastMath.erf($0 * 0.70710678118654752)) }
-            default: break
+            case .exp: activation = diffuse_activation_exp
+            case .sigmoid: activation = diffuse_activation_sigmoid
+            case .silu: activation = diffuse_activation_silu
+            case .tanh: activation = diffuse_activation_tanh
+            case .gatedTanh: activation = diffuse_activation_gated_tanh
+            case .gelu: activation = diffuse_activation_gelu
+            default: activation = nil
             }
+            if let activation { return diffuse_activation_forward(activation, x, y, n) }
         }
         unaryLoop(op, x, xs, y, ys, n)
     }

@@ -44,6 +44,22 @@ void diffuse_vector_log(const float *x, float *y, ptrdiff_t n);
 void diffuse_vector_sqrt(const float *x, float *y, ptrdiff_t n);
 void diffuse_vector_sin_turns(const float *x, float *y, ptrdiff_t n);
 
+/// Activations with single-precision vector kernels.
+typedef enum {
+    diffuse_activation_exp,
+    diffuse_activation_sigmoid,
+    diffuse_activation_silu,
+    diffuse_activation_tanh,
+    diffuse_activation_gated_tanh,    // tanh(x)·σ(x)
+    diffuse_activation_gelu,          // ½x(1 + erf(x/√2))
+} diffuse_activation;
+
+/// output[i] = f(input[i]) for i < n (may be in place).
+void diffuse_activation_forward(diffuse_activation activation, const float *input, float *output, ptrdiff_t n);
+
+/// output[i] = upstream[i]·f′(input[i]) for i < n (the chain rule of a backward pass).
+void diffuse_activation_backward(diffuse_activation activation, const float *input, const float *upstream, float *output, ptrdiff_t n);
+
 /// A task of a parallel loop: runs iteration `index` with the caller's `context`.
 typedef void (*diffuse_task_function)(void *context, ptrdiff_t index);
 
