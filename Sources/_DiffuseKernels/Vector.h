@@ -26,27 +26,6 @@
 #define DIFFUSE_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define DIFFUSE_CLONES
-/// σ(x) = 1/(1 + e^{−x}).
-#define float8_sigmoid(argument) ({ float8 x_sg = (argument); 1 / (1 + float8_exp(-x_sg)); })
-
-/// tanh x = 1 − 2/(e^{2x} + 1) (absolute error below 3·10⁻⁷).
-#define float8_tanh(argument) ({ float8 x_th = (argument); 1 - 2 / (float8_exp(2 * x_th) + 1); })
-
-/// erf x by Abramowitz & Stegun 7.1.26 (absolute error below 1.5·10⁻⁷ plus rounding):
-/// 1 − (a₁t + … + a₅t⁵)·e^{−x²} with t = 1/(1 + p|x|), odd in x.
-#define float8_erf(argument) ({ \
-    float8 x_ef = (argument); \
-    int32x8 negative_ef = x_ef < 0.0f; \
-    float8 ax_ef = float8_select(negative_ef, -x_ef, x_ef); \
-    float8 t_ef = 1 / (1 + 0.3275911f * ax_ef); \
-    float8 p_ef = float8_splat(1.061405429f); \
-    p_ef = p_ef * t_ef - 1.453152027f; \
-    p_ef = p_ef * t_ef + 1.421413741f; \
-    p_ef = p_ef * t_ef - 0.284496736f; \
-    p_ef = p_ef * t_ef + 0.254829592f; \
-    float8 y_ef = 1 - p_ef * t_ef * float8_exp(-ax_ef * ax_ef); \
-    float8_select(negative_ef, -y_ef, y_ef); })
-
 #endif
 
 typedef float float8 __attribute__((vector_size(32)));
