@@ -34,6 +34,7 @@ void diffuse_activation_forward(diffuse_activation activation, const float *inpu
     case diffuse_activation_tanh: for_each_vector(n, float8_tanh(x)); break;
     case diffuse_activation_gated_tanh: for_each_vector(n, float8_tanh(x) * float8_sigmoid(x)); break;
     case diffuse_activation_gelu: for_each_vector(n, 0.5f * x * (1 + float8_erf(x * 0.70710678118654752f))); break;
+    case diffuse_activation_relu: for_each_vector(n, float8_select(x > 0.0f, x, float8_splat(0))); break;
     }
 }
 
@@ -58,5 +59,6 @@ void diffuse_activation_backward(diffuse_activation activation, const float *inp
         for_each_vector(n, ({ float8 cdf = 0.5f * (1 + float8_erf(x * 0.70710678118654752f));
                               g * (cdf + x * 0.3989422804014327f * float8_exp(-0.5f * x * x)); }));
         break;
+    case diffuse_activation_relu: for_each_vector(n, float8_select(x > 0.0f, g, float8_splat(0))); break;
     }
 }

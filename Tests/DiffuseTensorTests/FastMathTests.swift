@@ -66,4 +66,16 @@ final class FastActivationTests: XCTestCase {
         XCTAssertLessThan(worstTanhGrad, 1e-6)
         XCTAssertLessThan(worstGELUGrad, 1e-6)
     }
+
+    /// ReLU and its gradient in single precision (vector kernel, with a tail): x > 0 ? x : 0, so
+    /// NaN and −0 give +0, and the gradient passes only where x > 0.
+    func testReLUKernel() {
+        let xs: [Float] = [-2, -0.0, 0, 1e-40, 3, .nan, -.infinity, .infinity, 5, -1, 2.5]
+        let expected: [Float] = [0, 0, 0, 1e-40, 3, 0, 0, .infinity, 5, 0, 2.5]
+        let t = Tensor<Float>(xs)
+        XCTAssertEqual(t.relu().scalars.map(\.bitPattern), expected.map(\.bitPattern))
+        let g = Tensor<Float>(xs.indices.map { Float($0) + 1 })
+        let gradient = t.activationGradient(.relu, upstream: g).scalars
+        XCTAssertEqual(gradient, xs.indices.map { xs[$0] > 0 ? Float($0) + 1 : 0 })
+    }
 }

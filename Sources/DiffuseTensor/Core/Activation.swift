@@ -67,6 +67,7 @@ extension Tensor {
                     case .tanh: kernel = diffuse_activation_tanh
                     case .gatedTanh: kernel = diffuse_activation_gated_tanh
                     case .gelu: kernel = diffuse_activation_gelu
+                    case .relu: kernel = diffuse_activation_relu
                     default: kernel = nil
                     }
                     if let kernel {

@@ -141,6 +141,7 @@ extension Kernels {
             case .tanh: activation = diffuse_activation_tanh
             case .gatedTanh: activation = diffuse_activation_gated_tanh
             case .gelu: activation = diffuse_activation_gelu
+            case .relu: activation = diffuse_activation_relu
             default: activation = nil
             }
             if let activation { return diffuse_activation_forward(activation, x, y, n) }

@@ -52,6 +52,7 @@ typedef enum {
     diffuse_activation_tanh,
     diffuse_activation_gated_tanh,    // tanh(x)·σ(x)
     diffuse_activation_gelu,          // ½x(1 + erf(x/√2))
+    diffuse_activation_relu,          // x > 0 ? x : 0 (NaN → 0)
 } diffuse_activation;
 
 /// output[i] = f(input[i]) for i < n (may be in place).
