@@ -5,6 +5,9 @@
 // tail shorter than a vector goes through a zero-padded vector (each lane depends on its own
 // input only, so the padding does not matter).
 
+// `for_each_vector(n, body)` evaluates `body`, an expression in the vectors `x` (input) and `g`
+// (upstream, zero in forward passes), for every vector of the caller's `input`, `upstream` and
+// `output` arrays; `body` must not use other names `x`, `g` or `r` of its own.
 #define for_each_vector(n, body) do { \
     ptrdiff_t i_fe = 0; \
     for (; i_fe + 8 <= (n); i_fe += 8) { \

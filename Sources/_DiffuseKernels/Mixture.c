@@ -21,7 +21,7 @@ void mixture_block(const int rowCount, const float *x, ptrdiff_t first, ptrdiff_
     const float *rows[blockRows];
     for (int r = 0; r < rowCount; r++) {
         rows[r] = x + (first + r) * d;
-        largest[r] = -3.0e38f;
+        largest[r] = -__builtin_inff();
         total[r] = 0;
         coefficient[r] = 0;
     }

@@ -8,14 +8,16 @@
 // index; threads claim indices by compare-and-swap on the ticket, so an index is only ever
 // run for the generation it was claimed under. The job's fields live in one of two slots
 // (generation parity); a thread that read a slot of an older job fails its compare-and-swap.
+#define _GNU_SOURCE   // sched_getaffinity
 #include "DiffuseKernels.h"
 
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <unistd.h>
 
-enum { spinIterations = 20000 };   // ≈ 50–100 µs of `pause` before a worker sleeps
+static const double spinSeconds = 100e-6;   // how long an idle worker spins before it sleeps
 
 typedef struct {
     diffuse_task_function function;
@@ -48,6 +50,12 @@ static inline void relax(void) {
 
 static inline uint32_t generation_of(uint64_t ticket) { return (uint32_t)(ticket >> 32); }
 
+static double now_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 /// Claims and runs indices of job `generation` until none are left (or a newer job started).
 /// `rank` 0 is the submitting thread, workers are 1…; a worker whose rank is not below the
 /// job's participant count leaves the job to the others.
@@ -72,9 +80,10 @@ static void *worker_main(void *argument) {
     uint32_t seen = 0;
     for (;;) {
         uint32_t generation;
-        int spins = 0;
+        const double spinUntil = now_seconds() + spinSeconds;
+        unsigned spins = 0;
         while ((generation = generation_of(atomic_load(&pool.ticket))) == seen) {
-            if (spins++ < spinIterations) {
+            if (++spins % 64 != 0 || now_seconds() < spinUntil) {   // the clock every 64 pauses
                 relax();
                 continue;
             }
@@ -90,8 +99,28 @@ static void *worker_main(void *argument) {
     return NULL;
 }
 
+/// The processors this process may run on (its affinity mask where available).
+static long usable_processors(void) {
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+#endif
+    return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+/// In a child process after `fork()` the workers are gone and a lock may have been held by one:
+/// start afresh with none (the submitting thread then runs every index itself).
+static void reset_in_child(void) {
+    pthread_mutex_init(&pool.submitLock, NULL);
+    pthread_mutex_init(&pool.sleepLock, NULL);
+    pthread_cond_init(&pool.wake, NULL);
+    pool.sleepers = 0;
+    pool.workerCount = 0;
+}
+
 static void start_workers(void) {
-    long processors = sysconf(_SC_NPROCESSORS_ONLN);
+    pthread_atfork(NULL, NULL, reset_in_child);
+    long processors = usable_processors();
     int wanted = processors > 1 ? (int)processors - 1 : 0;
     for (int w = 0; w < wanted; w++) {
         pthread_t thread;
@@ -107,8 +136,9 @@ int diffuse_pool_is_inside_job(void) { return insideJob; }
 
 void diffuse_pool_run(ptrdiff_t count, int threads, diffuse_task_function function, void *context) {
     if (count <= 0) return;
-    if (insideJob || threads < 2 || count < 2 || pthread_mutex_trylock(&pool.submitLock) != 0) {
-        // Nested, single-threaded, trivial, or another thread's job is running: run here.
+    // Serial when nested, single-threaded, trivial, too long for the 32-bit index of a ticket,
+    // or while another thread's job is running.
+    if (insideJob || threads < 2 || count < 2 || count > (ptrdiff_t)UINT32_MAX - 1 || pthread_mutex_trylock(&pool.submitLock) != 0) {
         int wasInside = insideJob;
         insideJob = 1;
         for (ptrdiff_t i = 0; i < count; i++) function(context, i);

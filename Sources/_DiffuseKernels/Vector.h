@@ -22,7 +22,8 @@
 // No fused multiply-adds: the baseline and AVX2 versions give bit-identical results.
 #pragma clang fp contract(off)
 
-#if defined(__x86_64__) && defined(__linux__)
+// `target_clones` needs the loader's ifunc support (glibc; not musl).
+#if defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
 #define DIFFUSE_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define DIFFUSE_CLONES

@@ -158,4 +158,19 @@ final class ExactMixtureTests: XCTestCase {
             for (a, b) in zip(single.noise.scalars, exact.noise.scalars) { XCTAssertEqual(Double(a), b, accuracy: 1e-4 * noiseScale * (1 + abs(b))) }
         }
     }
+
+    /// More than 128 components (the vector kernel's limit) take the matrix-product path in
+    /// Float and agree with Double.
+    func testSinglePrecisionManyComponentsMatchDouble() {
+        var stream = RandomStream(seed: 12)
+        let components = (0..<129).map { _ in
+            GaussianMixture.Component(weight: 1, mean: (0..<3).map { _ in 4 * stream.normal(Double.self) }, covariance: .isotropic(variance: 0.3))
+        }
+        let mixture = GaussianMixture(components: components)
+        let x = Tensor<Double>(rows: (0..<9).map { _ in (0..<3).map { _ in 3 * stream.normal(Double.self) } })
+        let point = DiscreteVPSchedule().point(at: 300)
+        let exact = mixture.exactModel(as: Double.self).predict(x, at: point)
+        let single = mixture.exactModel(as: Float.self).predict(Tensor<Float>(x), at: point)
+        for (a, b) in zip(single.denoised.scalars, exact.denoised.scalars) { XCTAssertEqual(Double(a), b, accuracy: 1e-4 * (1 + abs(b))) }
+    }
 }

@@ -70,8 +70,8 @@ final class FastActivationTests: XCTestCase {
     /// ReLU and its gradient in single precision (vector kernel, with a tail): x > 0 ? x : 0, so
     /// NaN and −0 give +0, and the gradient passes only where x > 0.
     func testReLUKernel() {
-        let xs: [Float] = [-2, -0.0, 0, 1e-40, 3, .nan, -.infinity, .infinity, 5, -1, 2.5]
-        let expected: [Float] = [0, 0, 0, 1e-40, 3, 0, 0, .infinity, 5, 0, 2.5]
+        let xs: [Float] = [-2, -0.0, 0, .leastNonzeroMagnitude, 3, .nan, -.infinity, .infinity, 5, -1, 2.5]
+        let expected: [Float] = [0, 0, 0, .leastNonzeroMagnitude, 3, 0, 0, .infinity, 5, 0, 2.5]
         let t = Tensor<Float>(xs)
         XCTAssertEqual(t.relu().scalars.map(\.bitPattern), expected.map(\.bitPattern))
         let g = Tensor<Float>(xs.indices.map { Float($0) + 1 })

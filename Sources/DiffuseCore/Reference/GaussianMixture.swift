@@ -180,9 +180,10 @@ public struct GaussianMixture: Sendable {
 /// The exact posterior-mean model of a ``GaussianMixture``: a ``PredictionModel`` over `[n, d]`
 /// tensors that needs no training — the reference "network" for tests and benchmarks.
 ///
-/// Isotropic mixtures are evaluated in the tensor's own precision with two matrix products per
-/// call (‖x − αμₖ‖² = ‖x‖² − 2α x·μₖ + α²‖μₖ‖²); other mixtures in Double through
-/// ``GaussianMixture/posteriorMean(_:alpha:sigma:)``.
+/// Isotropic mixtures are evaluated in the tensor's own precision: in Float (up to 128
+/// components) by the vectorised C kernel of ``IsotropicMixtureKernel``, otherwise with two
+/// matrix products per call (‖x − αμₖ‖² = ‖x‖² − 2α x·μₖ + α²‖μₖ‖²); other mixtures in Double
+/// through ``GaussianMixture/posteriorMean(_:alpha:sigma:)``.
 public struct ExactMixtureModel<S: TensorScalar>: DifferentiablePredictionModel {
     public let mixture: GaussianMixture
     private let means: Tensor<S>
@@ -220,7 +221,7 @@ public struct ExactMixtureModel<S: TensorScalar>: DifferentiablePredictionModel 
     /// x̂₀ = W·μ (BLAS) + (Σₖ rₖcₖ)·x and ε̂ = (x − αx̂₀)/σ in one pass.
     private func fusedIsotropicPrediction(_ x: Tensor<S>, alpha a: Double, sigma s: Double) -> Prediction<Tensor<S>> {
         let n = x.shape[0], d = mixture.dimension, k = variances.count
-        if S.self == Float.self {
+        if S.self == Float.self && k <= IsotropicMixtureKernel.maximumComponents {
             return singlePrecisionPrediction(x, alpha: a, sigma: s)
         }
         let total = variances.map { a * a * $0 + s * s }

@@ -14,7 +14,8 @@ import Foundation
 /// accumulate lane-wise over the coordinates (the means are stored transposed, so there are no
 /// horizontal sums), the log-sum-exp runs on the vector, and x̂₀ and ε̂ are written in the same
 /// pass. The distances are sums of squared differences, not ‖x‖² − 2αx·μ + α²‖μ‖², so they
-/// cannot cancel to negative values. Up to 128 components.
+/// cannot cancel to negative values. Up to 128 components (``ExactMixtureModel`` uses matrix
+/// products beyond).
 struct IsotropicMixtureKernel {
     static let maximumComponents = 128
     let dimension: Int
@@ -25,7 +26,7 @@ struct IsotropicMixtureKernel {
     let scaledMeansByCoordinate: [Float]
     /// μₖ row-major, [K·d].
     let means: [Float]
-    /// log πₖ − (d/2)·log Sₖ; padding lanes hold a large negative number.
+    /// log πₖ − (d/2)·log Sₖ; −∞ in padding lanes.
     let logConstants: [Float]
     /// 1/(2Sₖ); 0 in padding lanes.
     let halfInverseVariances: [Float]
@@ -49,7 +50,7 @@ struct IsotropicMixtureKernel {
             (0..<lanes).map { $0 < k ? Float(value($0)) : padding }
         }
         let total = variances.map { a * a * $0 + s * s }
-        logConstants = padded({ Foundation.log(weights[$0]) - 0.5 * Double(d) * Foundation.log(total[$0]) }, padding: -3e38)
+        logConstants = padded({ Foundation.log(weights[$0]) - 0.5 * Double(d) * Foundation.log(total[$0]) }, padding: -.infinity)
         halfInverseVariances = padded({ 0.5 / total[$0] }, padding: 0)
         meanFactors = padded({ 1 - a * a * variances[$0] / total[$0] }, padding: 0)
         shrinkFactors = padded({ a * variances[$0] / total[$0] }, padding: 0)

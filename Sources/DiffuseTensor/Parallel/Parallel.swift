@@ -85,7 +85,7 @@ public enum Parallel {
         withoutActuallyEscaping(body) { body in
             var task = body
             withUnsafeMutablePointer(to: &task) { context in
-                diffuse_pool_run(iterations, Int32(threads ?? threadCount), { context, index in
+                diffuse_pool_run(iterations, Int32(clamping: threads ?? threadCount), { context, index in
                     context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(index)
                 }, context)
             }

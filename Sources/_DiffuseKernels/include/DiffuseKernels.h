@@ -21,8 +21,7 @@
 /// x̂₀ = Σₖ rₖ·meanFactors[k]·μₖ + (Σₖ rₖ·shrinkFactors[k])·x and
 /// ε̂ = noiseFromX·x + noiseFromDenoised·x̂₀.
 ///
-/// Component arrays are padded to `groups`·8 lanes (padding: logConstants very negative,
-/// the rest 0); `scaledMeansByCoordinate` is [d][groups·8] (αμ transposed), `means` is [K][d].
+/// Component arrays are padded to `groups`·8 lanes (padding: logConstants −∞, the rest 0); `scaledMeansByCoordinate` is [d][groups·8] (αμ transposed), `means` is [K][d].
 void diffuse_isotropic_mixture_rows(const float *x, ptrdiff_t firstRow, ptrdiff_t endRow, ptrdiff_t d,
                                     ptrdiff_t componentCount, ptrdiff_t groups,
                                     const float *scaledMeansByCoordinate, const float *means,
