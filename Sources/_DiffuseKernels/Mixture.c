@@ -2,7 +2,7 @@
 #include "Vector.h"
 
 enum {
-    maximumGroups = 16,   // 128 components (checked by the Swift caller)
+    maximumGroups = DIFFUSE_MIXTURE_MAXIMUM_COMPONENTS / 8,   // (checked by the Swift caller)
     blockRows = 4,        // rows processed together so that their dependency chains overlap
 };
 

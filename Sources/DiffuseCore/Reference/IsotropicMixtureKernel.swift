@@ -17,7 +17,7 @@ import Foundation
 /// cannot cancel to negative values. Up to 128 components (``ExactMixtureModel`` uses matrix
 /// products beyond).
 struct IsotropicMixtureKernel {
-    static let maximumComponents = 128
+    static let maximumComponents = Int(DIFFUSE_MIXTURE_MAXIMUM_COMPONENTS)
     let dimension: Int
     let componentCount: Int
     /// ⌈K/8⌉ vectors of eight components.

@@ -30,22 +30,29 @@ public enum Activation: Codable, Hashable, Sendable {
     case gatedTanh
 }
 
+extension Activation {
+    /// The elementwise operation computing this activation (nil for the identity).
+    var unaryOperation: UnaryOperation? {
+        switch self {
+        case .identity: return nil
+        case .relu: return .relu
+        case .leakyReLU(let slope): return .leakyReLU(slope: slope)
+        case .silu: return .silu
+        case .gelu: return .gelu
+        case .geluTanh: return .geluTanh
+        case .selu: return .selu
+        case .sigmoid: return .sigmoid
+        case .tanh: return .tanh
+        case .softplus: return .softplus
+        case .gatedTanh: return .gatedTanh
+        }
+    }
+}
+
 extension Tensor {
     /// The activation applied elementwise.
     public func activated(_ activation: Activation) -> Tensor {
-        switch activation {
-        case .identity: return self
-        case .relu: return relu()
-        case .leakyReLU(let slope): return Kernels.unary(.leakyReLU(slope: slope), self)
-        case .silu: return silu()
-        case .gelu: return gelu()
-        case .geluTanh: return geluTanhApproximation()
-        case .selu: return selu()
-        case .sigmoid: return sigmoid()
-        case .tanh: return tanh()
-        case .softplus: return softplus()
-        case .gatedTanh: return Kernels.unary(.gatedTanh, self)
-        }
+        activation.unaryOperation.map { Kernels.unary($0, self) } ?? self
     }
 
     /// `upstream · f′(input)` elementwise, for the activation f (shapes must match).
@@ -60,17 +67,7 @@ extension Tensor {
                 case .float:
                     let x = rebound(px + r.lowerBound, to: Float.self), g = rebound(pg + r.lowerBound, to: Float.self)
                     let y = rebound(po + r.lowerBound, to: Float.self)
-                    let kernel: diffuse_activation?
-                    switch activation {
-                    case .silu: kernel = diffuse_activation_silu
-                    case .sigmoid: kernel = diffuse_activation_sigmoid
-                    case .tanh: kernel = diffuse_activation_tanh
-                    case .gatedTanh: kernel = diffuse_activation_gated_tanh
-                    case .gelu: kernel = diffuse_activation_gelu
-                    case .relu: kernel = diffuse_activation_relu
-                    default: kernel = nil
-                    }
-                    if let kernel {
+                    if let kernel = activation.unaryOperation?.vectorKernel {
                         diffuse_activation_backward(kernel, x, g, y, r.count)   // C, with an AVX2 version
                     } else {
                         activationDerivativeLoop(activation, x, g, y, r.count)

@@ -15,6 +15,23 @@ enum UnaryOperation: Sendable {
     case isFinite, isNaN
 }
 
+extension UnaryOperation {
+    /// The single-precision vector kernel (C, with an AVX2 version) of the functions networks
+    /// evaluate most; nil for the others, which run as scalar loops.
+    var vectorKernel: diffuse_activation? {
+        switch self {
+        case .exp: return diffuse_activation_exp
+        case .sigmoid: return diffuse_activation_sigmoid
+        case .silu: return diffuse_activation_silu
+        case .tanh: return diffuse_activation_tanh
+        case .gatedTanh: return diffuse_activation_gated_tanh
+        case .gelu: return diffuse_activation_gelu
+        case .relu: return diffuse_activation_relu
+        default: return nil
+        }
+    }
+}
+
 /// Elementwise functions of two arguments (with broadcasting). Comparisons give 1 or 0.
 enum BinaryOperation: Sendable {
     case add, subtract, multiply, divide, minimum, maximum, power
@@ -132,19 +149,7 @@ extension Kernels {
 
     static func unaryFloat(_ op: UnaryOperation, _ x: UnsafeMutablePointer<Float>, _ xs: Int, _ y: UnsafeMutablePointer<Float>, _ ys: Int, _ n: Int) {
         if xs == 1 && ys == 1 {
-            // Vector kernels (C, with an AVX2 version) for the functions networks evaluate most.
-            let activation: diffuse_activation?
-            switch op {
-            case .exp: activation = diffuse_activation_exp
-            case .sigmoid: activation = diffuse_activation_sigmoid
-            case .silu: activation = diffuse_activation_silu
-            case .tanh: activation = diffuse_activation_tanh
-            case .gatedTanh: activation = diffuse_activation_gated_tanh
-            case .gelu: activation = diffuse_activation_gelu
-            case .relu: activation = diffuse_activation_relu
-            default: activation = nil
-            }
-            if let activation { return diffuse_activation_forward(activation, x, y, n) }
+            if let kernel = op.vectorKernel { return diffuse_activation_forward(kernel, x, y, n) }
         }
         unaryLoop(op, x, xs, y, ys, n)
     }

@@ -33,30 +33,4 @@ public enum Philox4x32 {
         }
         return SIMD4(c0, c1, c2, c3)
     }
-
-    /// Four blocks for the counters (nⱼ, 0, 0, 0), j = 0..<4, computed in SIMD lanes (3.6× the
-    /// throughput of one block at a time, whose chain of multiplications is latency-bound).
-    /// Returns the blocks word by word: `words.0[j]` is the first word of block j.
-    @inlinable
-    public static func blocks(counters: SIMD4<UInt32>, key: SIMD2<UInt32>)
-        -> (SIMD4<UInt32>, SIMD4<UInt32>, SIMD4<UInt32>, SIMD4<UInt32>) {
-        var c0 = counters, c1 = SIMD4<UInt32>(repeating: 0), c2 = SIMD4<UInt32>(repeating: 0), c3 = SIMD4<UInt32>(repeating: 0)
-        var k0 = SIMD4<UInt32>(repeating: key.x), k1 = SIMD4<UInt32>(repeating: key.y)
-        let m0 = SIMD4<UInt64>(repeating: 0xD251_1F53), m1 = SIMD4<UInt64>(repeating: 0xCD9E_8D57)
-        for round in 0..<10 {
-            if round > 0 {
-                k0 &+= 0x9E37_79B9
-                k1 &+= 0xBB67_AE85
-            }
-            let p0 = SIMD4<UInt64>(truncatingIfNeeded: c0) &* m0
-            let p1 = SIMD4<UInt64>(truncatingIfNeeded: c2) &* m1
-            let n0 = SIMD4<UInt32>(truncatingIfNeeded: p1 &>> 32) ^ c1 ^ k0
-            let n2 = SIMD4<UInt32>(truncatingIfNeeded: p0 &>> 32) ^ c3 ^ k1
-            c1 = SIMD4<UInt32>(truncatingIfNeeded: p1)
-            c3 = SIMD4<UInt32>(truncatingIfNeeded: p0)
-            c0 = n0
-            c2 = n2
-        }
-        return (c0, c1, c2, c3)
-    }
 }

@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// The most components `diffuse_isotropic_mixture_rows` handles.
+#define DIFFUSE_MIXTURE_MAXIMUM_COMPONENTS 128
+
 /// Exact isotropic Gaussian-mixture prediction for `rows` rows of a row-major [n, d] matrix x.
 ///
 /// For each row: squared distances to the scaled means αμₖ, log-responsibilities
