@@ -41,6 +41,8 @@ struct TheoryChecksCommand: ParsableCommand {
     var trainingBatchSize: Int?
     @Option(help: "hallucination, hallucination-2d: Adam learning rate (default: 3e-3; the paper: 1e-3).")
     var learningRate: Double?
+    @Option(help: "hallucination, hallucination-2d: draw training steps as ⌊T·u^p⌋ with this p (default: 1, uniform as the paper, in 1-D; 3 in 2-D).")
+    var timeExponent: Double?
     @Option(help: "hallucination, hallucination-2d: samples drawn (default: 2000 quick, 50000 full).")
     var samples: Int?
     @Option(help: "low-rank-w2: intrinsic dimension d.")
@@ -58,6 +60,9 @@ struct TheoryChecksCommand: ParsableCommand {
         }
         if let learningRate, !(learningRate > 0) || !learningRate.isFinite {
             throw ValidationError("--learning-rate must be positive and finite, got \(learningRate)")
+        }
+        if let timeExponent, !(timeExponent > 0) || !timeExponent.isFinite {
+            throw ValidationError("--time-exponent must be positive and finite, got \(timeExponent)")
         }
         if !(modeStandardDeviation > 0) || !modeStandardDeviation.isFinite {
             throw ValidationError("--mode-standard-deviation must be positive and finite, got \(modeStandardDeviation)")
@@ -91,6 +96,7 @@ struct TheoryChecksCommand: ParsableCommand {
                 c.trainingSteps = trainingSteps
                 if let trainingBatchSize { c.trainingBatchSize = trainingBatchSize }
                 if let learningRate { c.learningRate = learningRate }
+                if let timeExponent { c.timeSampling = .powerSteps(exponent: timeExponent) }
                 c.samples = samples
                 return c
             case var c as LowRankSampleComplexityCheck:

@@ -14,6 +14,11 @@ public enum TimeSampling: Codable, Hashable, Sendable {
     /// Stratified (antithetic) uniform times: sample i of a batch of n uses (i + u)/n with one
     /// shared u, which reduces the variance of the batch loss (Kingma et al. 2021).
     case stratified
+    /// Integer steps t = ⌊N·u^p⌋, u uniform: p = 1 is ``uniformSteps``, p > 1 spends more of the
+    /// batch on the low-noise steps (P(t < k) = (k/N)^(1/p)). The per-step minimiser of the
+    /// loss is unchanged; only the network's capacity and the gradient signal shift toward low
+    /// noise, where a schedule with large late β (e.g. linear 0.001 → 0.2) leaves few steps.
+    case powerSteps(exponent: Double)
 }
 
 /// The per-sample weight of the squared error, as a function of the SNR α²/σ².
@@ -80,6 +85,10 @@ public struct DenoisingObjective: Sendable {
             case .stratified:
                 let u = (Double(i) + shared) / Double(count)
                 return range.lowerBound + (range.upperBound - range.lowerBound) * u
+            case .powerSteps(let exponent):
+                let n = Int(range.upperBound - range.lowerBound) + 1
+                let step = Int(Double(n) * Foundation.pow(stream.uniformDouble(), exponent))
+                return range.lowerBound + Double(Swift.min(step, n - 1))
             }
         }
     }

@@ -69,11 +69,11 @@ public struct ToyDenoiser: Sendable {
     /// Trains with the ε-prediction loss (uniform steps), Adam with a cosine-decaying learning
     /// rate; returns the parameters and the final running loss.
     public func train(on data: Tensor<Float>, schedule: DiscreteVPSchedule, steps: Int, batchSize: Int, learningRate: Double = 1e-3,
-                      key: RandomKey) throws -> (ParameterSet<Float>, Double) {
+                      timeSampling: TimeSampling = .uniformSteps, key: RandomKey) throws -> (ParameterSet<Float>, Double) {
         var parameters = makeParameters(key: key.folding(in: 0))
         let optimizer = Adam<Float>()
         var state = optimizer.makeState(for: parameters)
-        let objective = DenoisingObjective(schedule: schedule, prediction: .noise, timeSampling: .uniformSteps)
+        let objective = DenoisingObjective(schedule: schedule, prediction: .noise, timeSampling: timeSampling)
         var recent: [Double] = []
         let n = data.shape[0]
         for step in 0..<steps {
