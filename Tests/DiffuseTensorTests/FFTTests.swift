@@ -1,5 +1,6 @@
 import Dispatch
 import XCTest
+import _DiffuseKernels
 import _DiffuseTestSupport
 @testable import DiffuseTensor
 
@@ -86,8 +87,10 @@ final class FFTTests: XCTestCase {
     /// partial chunk) and odd and even transform lengths.
     private func checkChannelPairs<S: TensorScalar>(_: S.Type) {
         let tol = Double(epsilon(S.self)) * 400
-        for n in [16, 15] {
-            let (b, l, h) = (5, 9, 6)
+        // 6 channels: FFTW; 16 (a multiple of 8) in Float: the C kernels where n has no prime
+        // factor above 5 (16, 15, 720), FFTW for n = 14.
+        for (n, l, h) in [(16, 9, 6), (15, 9, 6), (16, 9, 16), (15, 9, 16), (14, 9, 16), (720, 360, 16)] {
+            let b = 5
             let signal = Tensor<S>.randomNormal(shape: [b, l, h], key: RandomKey(seed: UInt64(n)))
             let kernel = Tensor<S>.randomNormal(shape: [n, h], key: RandomKey(seed: UInt64(n + 1)))
             let z = ChannelPairFFT.transform(signal, length: n)
@@ -122,6 +125,36 @@ final class FFTTests: XCTestCase {
                 XCTAssertEqual(y.imaginary[element: b, k, c], ei[k], accuracy: 1e-10)
             }
         } }
+    }
+
+    /// The channel-vectorised Stockham FFT of the C kernels against the DFT in Double, for every
+    /// radix (2, 3, 4, 5) alone and mixed, both directions, with only the first half of the input
+    /// rows given (the rest are zeros and not read); other lengths are refused.
+    func testVectorisedPairFFTAgainstNaiveDFT() {
+        let pairs = 4, width = 8
+        for n in [1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 15, 16, 25, 27, 30, 60, 64, 720] {
+            let rows = max(1, n / 2)
+            let input = Tensor<Float>.randomNormal(shape: [rows * width], key: RandomKey(seed: UInt64(n))).scalars
+            for sign: Int32 in [-1, 1] {
+                var output = [Float](repeating: .nan, count: n * width)
+                XCTAssertEqual(diffuse_pair_fft(input, rows, &output, n, pairs, sign), 0, "n = \(n)")
+                let tol = 3e-6 * Double(n).squareRoot() * max(1, log2(Double(n)))
+                for c in 0..<pairs {
+                    let re = (0..<n).map { $0 < rows ? Double(input[$0 * width + 2 * c]) : 0 }
+                    let im = (0..<n).map { $0 < rows ? Double(input[$0 * width + 2 * c + 1]) : 0 }
+                    let (er, ei) = naiveDFT(re, im, inverse: sign == 1)
+                    let scale = sign == 1 ? Double(n) : 1
+                    for k in 0..<n {
+                        XCTAssertEqual(Double(output[k * width + 2 * c]), er[k] * scale, accuracy: tol, "n = \(n), sign \(sign), channel \(c), k = \(k)")
+                        XCTAssertEqual(Double(output[k * width + 2 * c + 1]), ei[k] * scale, accuracy: tol, "n = \(n), sign \(sign), channel \(c), k = \(k)")
+                    }
+                }
+            }
+        }
+        var output = [Float](repeating: 0, count: 14 * width)
+        XCTAssertEqual(diffuse_pair_fft_supports(14), 0)
+        XCTAssertEqual(diffuse_pair_fft([Float](repeating: 1, count: 14 * width), 14, &output, 14, pairs, -1), -1)
+        XCTAssertEqual(diffuse_pair_fft([Float](repeating: 1, count: 8 * 6), 8, &output, 8, 3, -1), -1, "2·pairs must be a multiple of 8")
     }
 
     func testChannelPairConvolutionFloat() { checkChannelPairs(Float.self) }

@@ -1,4 +1,5 @@
 import CFFTW
+import _DiffuseKernels
 
 /// Circular convolutions of many real channels stored channels-last (`[B, L, H]`, H even) along
 /// the time axis, by complex FFTs of channel pairs.
@@ -17,6 +18,12 @@ import CFFTW
 /// again. The work is split over the rows of the batch in fixed chunks, so results do not
 /// depend on the thread count.
 ///
+/// In single precision with a multiple of 8 channels and a length with no prime factor above 5
+/// (TSDiff: 64 channels, 720), the transforms are the C kernels' Stockham FFT vectorised across
+/// channel pairs (`diffuse_pair_fft`), which reads the unpadded signal and fuses the spectrum
+/// product, inverse and copy-out of a convolution per row: TSDiff's forward pass 664 → 749
+/// samples/s and training 3.9 → 4.3 steps/s against FFTW's strided plans. Otherwise FFTW runs.
+///
 /// The public entry points cast to `Float` or `Double` once and call a generic implementation
 /// with the concrete type, so the element loops are specialised (a generic call across modules
 /// would do every scalar operation through witness tables).
@@ -27,16 +34,44 @@ public enum ChannelPairFFT {
     /// The paired spectra Z `[B, N, H]` (interleaved complex `[B, N, H/2]`) of `signal`
     /// `[B, L, H]` zero-padded to `length` N ≥ L along axis 1.
     public static func transform<S: TensorScalar>(_ signal: Tensor<S>, length n: Int) -> Tensor<S> {
+        precondition(signal.rank == 3 && signal.shape[2] > 0 && signal.shape[2] % 2 == 0, "ChannelPairFFT needs [batch, length, even channels], got \(signal.shape)")
+        precondition(n >= signal.shape[1], "transform length \(n) is shorter than the signal length \(signal.shape[1])")
         switch ScalarKind.of(S.self) {
-        case .float: return transformed(signal as! Tensor<Float>, length: n) as! Tensor<S>
+        case .float:
+            let single = signal as! Tensor<Float>
+            return (vectorTransformed(single, length: n) ?? transformed(single, length: n)) as! Tensor<S>
         case .double: return transformed(signal as! Tensor<Double>, length: n) as! Tensor<S>
         }
     }
 
-    private static func transformed<S: TensorScalar>(_ signal: Tensor<S>, length n: Int) -> Tensor<S> {
-        precondition(signal.rank == 3 && signal.shape[2] > 0 && signal.shape[2] % 2 == 0, "ChannelPairFFT needs [batch, length, even channels], got \(signal.shape)")
+    /// Whether the single-precision kernels (`diffuse_pair_fft`, a Stockham FFT vectorised across
+    /// the channels) handle `channels` real channels at transform length `n`: channels a multiple
+    /// of 8 and n with no prime factor above 5. Otherwise FFTW runs.
+    static func usesVectorKernels(channels: Int, length n: Int) -> Bool {
+        channels > 0 && channels % 8 == 0 && diffuse_pair_fft_supports(n) != 0
+    }
+
+    /// ``transform(_:length:)`` by the C kernels, reading the unpadded signal; nil when they do
+    /// not handle the shape.
+    private static func vectorTransformed(_ signal: Tensor<Float>, length n: Int) -> Tensor<Float>? {
+        guard usesVectorKernels(channels: signal.shape[2], length: n) else { return nil }
         let (b, l, h) = (signal.shape[0], signal.shape[1], signal.shape[2])
-        precondition(n >= l, "transform length \(n) is shorter than the signal length \(l)")
+        let x = signal.contiguous()
+        let z = Tensor<Float>(shape: [b, n, h]) { _ in }
+        let px = x.basePointer, pz = z.basePointer
+        withExtendedLifetime(x) {
+            Parallel.forEachFixedChunk(count: b, chunkSize: rowsPerChunk) { _, rows in
+                for r in rows {
+                    let status = diffuse_pair_fft(px + r * l * h, l, pz + r * n * h, n, h / 2, -1)
+                    precondition(status == 0, "diffuse_pair_fft rejected length \(n) with \(h) channels")
+                }
+            }
+        }
+        return z
+    }
+
+    private static func transformed<S: TensorScalar>(_ signal: Tensor<S>, length n: Int) -> Tensor<S> {
+        let (b, l, h) = (signal.shape[0], signal.shape[1], signal.shape[2])
         let x = signal.contiguous()
         let z = Tensor<S>(shape: [b, n, h]) { _ in }
         let px = x.basePointer, pz = z.basePointer
@@ -58,23 +93,48 @@ public enum ChannelPairFFT {
     /// same pass.
     public static func convolve<S: TensorScalar>(spectra z: Tensor<S>, with spectrum: Spectrum<S>, outputLength l: Int,
                                                  skip: (signal: Tensor<S>, weights: Tensor<S>)? = nil) -> Tensor<S> {
+        precondition(z.rank == 3 && z.isContiguous && z.shape[1] == spectrum.length && z.shape[2] == spectrum.channels,
+                     "paired spectra \(z.shape) do not match a kernel spectrum of length \(spectrum.length) and \(spectrum.channels) channels")
+        precondition(l <= z.shape[1], "output length \(l) exceeds the transform length \(z.shape[1])")
+        if let skip {
+            precondition(skip.signal.shape == [z.shape[0], l, z.shape[2]] && skip.weights.shape == [z.shape[2]],
+                         "skip of \(skip.signal.shape) and \(skip.weights.shape) for output [\(z.shape[0]), \(l), \(z.shape[2])]")
+        }
         switch ScalarKind.of(S.self) {
         case .float:
-            return convolved(z as! Tensor<Float>, spectrum as! Spectrum<Float>, l, skip.map { ($0.signal as! Tensor<Float>, $0.weights as! Tensor<Float>) }) as! Tensor<S>
+            let (single, kernel) = (z as! Tensor<Float>, spectrum as! Spectrum<Float>)
+            let skipSingle = skip.map { ($0.signal as! Tensor<Float>, $0.weights as! Tensor<Float>) }
+            return (vectorConvolved(single, kernel, l, skipSingle) ?? convolved(single, kernel, l, skipSingle)) as! Tensor<S>
         case .double:
             return convolved(z as! Tensor<Double>, spectrum as! Spectrum<Double>, l, skip.map { ($0.signal as! Tensor<Double>, $0.weights as! Tensor<Double>) }) as! Tensor<S>
         }
     }
 
-    private static func convolved<S: TensorScalar>(_ z: Tensor<S>, _ spectrum: Spectrum<S>, _ l: Int, _ skip: (Tensor<S>, Tensor<S>)?) -> Tensor<S> {
-        precondition(z.rank == 3 && z.isContiguous && z.shape[1] == spectrum.length && z.shape[2] == spectrum.channels,
-                     "paired spectra \(z.shape) do not match a kernel spectrum of length \(spectrum.length) and \(spectrum.channels) channels")
+    /// ``convolve(spectra:with:outputLength:skip:)`` by the C kernels (spectrum product, inverse
+    /// transform and the scaled, skipped copy-out fused per row); nil when they do not handle the
+    /// shape.
+    private static func vectorConvolved(_ z: Tensor<Float>, _ spectrum: Spectrum<Float>, _ l: Int, _ skip: (Tensor<Float>, Tensor<Float>)?) -> Tensor<Float>? {
+        guard usesVectorKernels(channels: z.shape[2], length: z.shape[1]) else { return nil }
         let (b, n, h) = (z.shape[0], z.shape[1], z.shape[2])
-        precondition(l <= n, "output length \(l) exceeds the transform length \(n)")
         let skipSignal = skip?.0.contiguous(), skipWeights = skip?.1.contiguous()
-        if let skipSignal, let skipWeights {
-            precondition(skipSignal.shape == [b, l, h] && skipWeights.shape == [h], "skip of \(skipSignal.shape) and \(skipWeights.shape) for output [\(b), \(l), \(h)]")
+        let y = Tensor<Float>(shape: [b, l, h]) { _ in }
+        let pz = z.basePointer, py = y.basePointer
+        let pp = spectrum.sum.basePointer, pm = spectrum.difference.basePointer
+        let ps = skipSignal?.basePointer, pw = skipWeights?.basePointer
+        withExtendedLifetime((z, spectrum, skipSignal, skipWeights)) {
+            Parallel.forEachFixedChunk(count: b, chunkSize: rowsPerChunk) { _, rows in
+                for r in rows {
+                    let status = diffuse_pair_convolve_row(pz + r * n * h, pp, pm, n, h / 2, py + r * l * h, l, ps.map { $0 + r * l * h }, pw)
+                    precondition(status == 0, "diffuse_pair_convolve_row rejected length \(n) with \(h) channels")
+                }
+            }
         }
+        return y
+    }
+
+    private static func convolved<S: TensorScalar>(_ z: Tensor<S>, _ spectrum: Spectrum<S>, _ l: Int, _ skip: (Tensor<S>, Tensor<S>)?) -> Tensor<S> {
+        let (b, n, h) = (z.shape[0], z.shape[1], z.shape[2])
+        let skipSignal = skip?.0.contiguous(), skipWeights = skip?.1.contiguous()
         let y = Tensor<S>(shape: [b, l, h]) { _ in }
         let pz = z.basePointer, py = y.basePointer
         let pp = spectrum.sum.basePointer, pm = spectrum.difference.basePointer

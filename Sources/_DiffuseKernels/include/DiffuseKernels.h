@@ -75,4 +75,21 @@ void diffuse_pool_run(ptrdiff_t count, int threads, diffuse_task_function functi
 /// Whether the calling thread is running iterations of a pool job.
 int diffuse_pool_is_inside_job(void);
 
+/// Whether `diffuse_pair_fft` handles length n (n ≥ 1 with no prime factor above 5).
+int diffuse_pair_fft_supports(ptrdiff_t n);
+
+/// The complex DFT of length n along the rows of `pairs` interleaved complex channels
+/// (row-major [n][pairs][2]), y_k = Σ_j x_j e^{sign·2πi·jk/n}, unscaled; rows at or past
+/// `input_rows` of the input are zeros (they are not read). `output` holds n rows and must not
+/// overlap `input`. Returns 0, or −1 (nothing written) when n is not supported or 2·pairs is
+/// not a multiple of 8. Self-sorting mixed-radix Stockham FFT, vectorised across channels.
+int diffuse_pair_fft(const float *input, ptrdiff_t input_rows, float *output, ptrdiff_t n, ptrdiff_t pairs, int sign);
+
+/// One row of `ChannelPairFFT.convolve`: W_k = S_k·Z_k + D_k·conj(Z_{n−k}) from the paired
+/// spectra Z and the kernel spectra S, D (each [n][pairs][2]), inverse transform, and the first
+/// `output_rows` rows of W's inverse divided by n, plus skip_weights ⊙ skip_signal per row
+/// when skip_signal is not NULL (both 2·pairs floats wide). Returns 0, or −1 as above.
+int diffuse_pair_convolve_row(const float *spectra, const float *kernel_sum, const float *kernel_difference, ptrdiff_t n, ptrdiff_t pairs,
+                              float *output, ptrdiff_t output_rows, const float *skip_signal, const float *skip_weights);
+
 #endif

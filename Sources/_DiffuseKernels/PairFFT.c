@@ -1,0 +1,293 @@
+// Complex FFTs of many channels at once, vectorised across the channels: the data are `n` rows
+// of `pairs` interleaved complex numbers (2·pairs floats per row, the channel-pair layout of
+// `ChannelPairFFT`), and every butterfly works on whole rows with one scalar twiddle.
+//
+// Method: the self-sorting mixed-radix Stockham algorithm, decimation in frequency (Stockham
+// 1966; Cochran et al. 1967; the formulation of Van Loan, "Computational Frameworks for the FFT",
+// 1992, §1.7). A stage of radix r on sub-length ℓ = r·m and stride s (s·ℓ = n) maps
+//
+//     y[q + s(r·p + u)] = w_ℓ^{p·u} · Σₜ ω_r^{t·u} · x[q + s(p + t·m)],   p < m, q < s, u < r,
+//
+// with w_ℓ = e^{σ2πi/ℓ}, ω_r = e^{σ2πi/r} and σ = −1 (forward) or +1 (backward, unscaled); the next
+// stage has ℓ′ = m and s′ = r·s, and after the last stage the output is in natural order, with
+// no bit reversal. The radices are 4, 2, 3 and 5 (n = 720 = 4·4·3·3·5 for TSDiff's 2 × 360),
+// each with a hand-written butterfly; lengths with another prime factor are not supported
+// (the caller falls back to FFTW). Twiddles are computed in double precision once per
+// (n, direction) and cached.
+//
+// Why not FFTW: its strided-batch plans under FFTW_ESTIMATE spent a third of TSDiff's forward pass
+// in copies and small codelets, and FFTW_MEASURE chooses algorithms by timing, so results would
+// differ from run to run. Here a row of 64 floats stays in eight AVX registers, a whole transform
+// (720 rows, 184 kB) stays in the core's L2 cache, and the first stage reads the unpadded signal
+// (rows past `input_rows` are zeros) so the zero padding is never written. Contraction is off
+// and the operation order is fixed, so results are identical across runs, thread counts and
+// the baseline/AVX2 versions. Accuracy is that of a float FFT (tests compare with a double DFT).
+#include "DiffuseKernels.h"
+#include "Vector.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+enum { maximum_stages = 64 };
+
+typedef struct {
+    long n;
+    int sign;
+    int stages;
+    int radix[maximum_stages];
+    long sub_length[maximum_stages];   // ℓ of the stage
+    long stride[maximum_stages];       // s of the stage
+    float *twiddles[maximum_stages];   // [m][r − 1] complex: w_ℓ^{p·u}, u = 1…r−1
+} pair_fft_plan;
+
+static pair_fft_plan **plans;
+static int plan_count, plan_capacity;
+static pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/// The plan for (n, sign), made on first use; NULL when n has a prime factor above 5.
+static const pair_fft_plan *plan_for(long n, int sign) {
+    pthread_mutex_lock(&plan_lock);
+    for (int i = 0; i < plan_count; i++) {
+        if (plans[i]->n == n && plans[i]->sign == sign) {
+            pair_fft_plan *found = plans[i];
+            pthread_mutex_unlock(&plan_lock);
+            return found;
+        }
+    }
+    pair_fft_plan *plan = NULL;
+    long rest = n;
+    int radices[maximum_stages], count = 0;
+    while (rest > 1 && count < maximum_stages) {
+        int r = rest % 4 == 0 ? 4 : rest % 2 == 0 ? 2 : rest % 3 == 0 ? 3 : rest % 5 == 0 ? 5 : 0;
+        if (r == 0) break;
+        radices[count++] = r;
+        rest /= r;
+    }
+    if (plan_count == plan_capacity) {
+        int capacity = plan_capacity == 0 ? 16 : 2 * plan_capacity;
+        pair_fft_plan **grown = realloc(plans, sizeof *plans * (size_t)capacity);
+        if (grown != NULL) {
+            plans = grown;
+            plan_capacity = capacity;
+        }
+    }
+    if (n >= 1 && rest == 1 && plan_count < plan_capacity && (plan = calloc(1, sizeof *plan)) != NULL) {
+        plan->n = n;
+        plan->sign = sign;
+        plan->stages = count;
+        long length = n, stride = 1;
+        for (int i = 0; i < count; i++) {
+            int r = radices[i];
+            long m = length / r;
+            plan->radix[i] = r;
+            plan->sub_length[i] = length;
+            plan->stride[i] = stride;
+            float *table = malloc(sizeof(float) * 2 * (size_t)(m * (r - 1) + 1));
+            if (table == NULL) {
+                for (int j = 0; j < i; j++) free(plan->twiddles[j]);
+                free(plan);
+                plan = NULL;
+                break;
+            }
+            for (long p = 0; p < m; p++) {
+                for (int u = 1; u < r; u++) {
+                    double angle = sign * 2.0 * M_PI * (double)((p * u) % length) / (double)length;
+                    table[2 * (p * (r - 1) + u - 1)] = (float)cos(angle);
+                    table[2 * (p * (r - 1) + u - 1) + 1] = (float)sin(angle);
+                }
+            }
+            plan->twiddles[i] = table;
+            length = m;
+            stride *= r;
+        }
+        if (plan != NULL) plans[plan_count++] = plan;
+    }
+    pthread_mutex_unlock(&plan_lock);
+    return plan;
+}
+
+int diffuse_pair_fft_supports(ptrdiff_t n) {
+    return n >= 1 && plan_for(n, -1) != NULL && plan_for(n, 1) != NULL;
+}
+
+/// A per-thread buffer of at least `floats` floats (64-byte aligned), kept for the thread's life.
+static float *thread_buffer(int which, size_t floats) {
+    static __thread float *buffers[3];
+    static __thread size_t capacities[3];
+    if (capacities[which] < floats) {
+        free(buffers[which]);
+        size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+        buffers[which] = aligned_alloc(64, bytes);
+        capacities[which] = buffers[which] != NULL ? floats : 0;
+    }
+    return buffers[which];
+}
+
+// Interleaved complex helpers on eight floats (four complex numbers).
+#define pair_swap(v) __builtin_shufflevector((v), (v), 1, 0, 3, 2, 5, 4, 7, 6)
+/// v·(c + i·s) for scalar c, s.
+#define pair_rotate(v, c, s) ((v) * float8_splat(c) + pair_swap(v) * (float8){-(s), (s), -(s), (s), -(s), (s), -(s), (s)})
+/// ±i·v (sign +1 or −1).
+#define pair_times_i(v, sign) (pair_swap(v) * (float8){-(float)(sign), (float)(sign), -(float)(sign), (float)(sign), -(float)(sign), (float)(sign), -(float)(sign), (float)(sign)})
+
+/// One Stockham stage over rows of `width` floats (a multiple of 8). Input rows at or past
+/// `valid_rows` are zeros (`zeros` is one such row).
+DIFFUSE_CLONES
+static void pair_fft_stage(const float *x, long valid_rows, const float *zeros, float *y, int radix, long length, long stride,
+                           const float *twiddles, int sign, long width) {
+    const long m = length / radix;
+    const float sine3 = (float)(sign * 0.86602540378443864676);
+    const float c1 = 0.30901699437494742410f, c2 = -0.80901699437494742410f;
+    const float s1 = (float)(sign * 0.95105651629515357212), s2 = (float)(sign * 0.58778525229247312917);
+    for (long p = 0; p < m; p++) {
+        const float *w = twiddles + 2 * p * (radix - 1);
+        for (long q = 0; q < stride; q++) {
+            const float *a[5];
+            for (int t = 0; t < radix; t++) {
+                long row = q + stride * (p + t * m);
+                a[t] = row < valid_rows ? x + row * width : zeros;
+            }
+            float *out[5];
+            for (int u = 0; u < radix; u++) out[u] = y + (q + stride * (radix * p + u)) * width;
+            for (long f = 0; f < width; f += 8) {
+                float8 r[5];
+                switch (radix) {
+                case 2: {
+                    float8 a0 = float8_load(a[0] + f), a1 = float8_load(a[1] + f);
+                    r[0] = a0 + a1;
+                    r[1] = a0 - a1;
+                    break;
+                }
+                case 3: {
+                    float8 a0 = float8_load(a[0] + f), a1 = float8_load(a[1] + f), a2 = float8_load(a[2] + f);
+                    float8 s = a1 + a2, d = a1 - a2;
+                    float8 c = a0 - s * 0.5f;
+                    float8 e = pair_times_i(d, 1) * sine3;
+                    r[0] = a0 + s;
+                    r[1] = c + e;
+                    r[2] = c - e;
+                    break;
+                }
+                case 4: {
+                    float8 a0 = float8_load(a[0] + f), a1 = float8_load(a[1] + f), a2 = float8_load(a[2] + f), a3 = float8_load(a[3] + f);
+                    float8 t0 = a0 + a2, t1 = a0 - a2, t2 = a1 + a3, t3 = pair_times_i(a1 - a3, sign);
+                    r[0] = t0 + t2;
+                    r[1] = t1 + t3;
+                    r[2] = t0 - t2;
+                    r[3] = t1 - t3;
+                    break;
+                }
+                default: {
+                    float8 a0 = float8_load(a[0] + f), a1 = float8_load(a[1] + f), a2 = float8_load(a[2] + f),
+                           a3 = float8_load(a[3] + f), a4 = float8_load(a[4] + f);
+                    float8 sum1 = a1 + a4, difference1 = a1 - a4, sum2 = a2 + a3, difference2 = a2 - a3;
+                    float8 k1 = a0 + sum1 * c1 + sum2 * c2;
+                    float8 k2 = a0 + sum1 * c2 + sum2 * c1;
+                    float8 e1 = pair_times_i(difference1 * s1 + difference2 * s2, 1);
+                    float8 e2 = pair_times_i(difference1 * s2 - difference2 * s1, 1);
+                    r[0] = a0 + sum1 + sum2;
+                    r[1] = k1 + e1;
+                    r[4] = k1 - e1;
+                    r[2] = k2 + e2;
+                    r[3] = k2 - e2;
+                    break;
+                }
+                }
+                float8_store(out[0] + f, r[0]);
+                if (p == 0) {
+                    for (int u = 1; u < radix; u++) float8_store(out[u] + f, r[u]);
+                } else {
+                    for (int u = 1; u < radix; u++) float8_store(out[u] + f, pair_rotate(r[u], w[2 * (u - 1)], w[2 * (u - 1) + 1]));
+                }
+            }
+        }
+    }
+}
+
+/// Runs every stage of `plan` from `input` (valid rows as given) into `output`, through the
+/// thread's work buffer.
+static void pair_fft_run(const pair_fft_plan *plan, const float *input, long input_rows, float *output, long width) {
+    float *work = thread_buffer(0, (size_t)(plan->n * width));
+    float *zeros = thread_buffer(1, (size_t)width);
+    for (long f = 0; f < width; f++) zeros[f] = 0;
+    const float *source = input;
+    long valid = input_rows;
+    for (int i = 0; i < plan->stages; i++) {
+        float *target = (plan->stages - 1 - i) % 2 == 0 ? output : work;
+        pair_fft_stage(source, valid, zeros, target, plan->radix[i], plan->sub_length[i], plan->stride[i], plan->twiddles[i], plan->sign, width);
+        source = target;
+        valid = plan->n;
+    }
+    if (plan->stages == 0) {
+        for (long e = 0; e < plan->n * width; e++) output[e] = input_rows > 0 ? input[e] : 0;
+    }
+}
+
+int diffuse_pair_fft(const float *input, ptrdiff_t input_rows, float *output, ptrdiff_t n, ptrdiff_t pairs, int sign) {
+    if ((2 * pairs) % 8 != 0 || input_rows > n) return -1;
+    const pair_fft_plan *plan = plan_for(n, sign < 0 ? -1 : 1);
+    if (plan == NULL) return -1;
+    pair_fft_run(plan, input, input_rows, output, 2 * pairs);
+    return 0;
+}
+
+/// W_k = P_k·Z_k + M_k·conj(Z_{N−k}) for one row of paired spectra (see `ChannelPairFFT`).
+DIFFUSE_CLONES
+static void paired_spectrum_product(const float *z, const float *sum, const float *difference, float *w, long n, long width) {
+    const float8 conjugate = {1, -1, 1, -1, 1, -1, 1, -1};
+    for (long k = 0; k < n; k++) {
+        long mirror = k == 0 ? 0 : n - k;
+        const float *zk = z + k * width, *zm = z + mirror * width;
+        const float *pk = sum + k * width, *mk = difference + k * width;
+        float *wk = w + k * width;
+        for (long f = 0; f < width; f += 8) {
+            float8 a = float8_load(zk + f), b = float8_load(zm + f) * conjugate;
+            float8 pv = float8_load(pk + f), mv = float8_load(mk + f);
+            // (pr + i·pi)(ar + i·ai) = pr·a + pi·(i·a); likewise for m and b.
+            float8 pr = __builtin_shufflevector(pv, pv, 0, 0, 2, 2, 4, 4, 6, 6), pi = __builtin_shufflevector(pv, pv, 1, 1, 3, 3, 5, 5, 7, 7);
+            float8 mr = __builtin_shufflevector(mv, mv, 0, 0, 2, 2, 4, 4, 6, 6), mi = __builtin_shufflevector(mv, mv, 1, 1, 3, 3, 5, 5, 7, 7);
+            float8 product = (pr * a + pi * pair_times_i(a, 1)) + (mr * b + mi * pair_times_i(b, 1));
+            float8_store(wk + f, product);
+        }
+    }
+}
+
+/// out[t] = scale·y[t] (+ weights ⊙ signal[t]) for the first `rows` rows.
+DIFFUSE_CLONES
+static void scaled_rows_with_skip(const float *y, float *out, long rows, long width, float scale, const float *signal, const float *weights) {
+    for (long t = 0; t < rows; t++) {
+        const float *yt = y + t * width;
+        float *ot = out + t * width;
+        if (signal != NULL) {
+            const float *st = signal + t * width;
+            for (long f = 0; f < width; f += 8) float8_store(ot + f, float8_load(yt + f) * scale + float8_load(weights + f) * float8_load(st + f));
+        } else {
+            for (long f = 0; f < width; f += 8) float8_store(ot + f, float8_load(yt + f) * scale);
+        }
+    }
+}
+
+int diffuse_pair_convolve_row(const float *spectra, const float *kernel_sum, const float *kernel_difference, ptrdiff_t n, ptrdiff_t pairs,
+                              float *output, ptrdiff_t output_rows, const float *skip_signal, const float *skip_weights) {
+    long width = 2 * pairs;
+    if (width % 8 != 0 || output_rows > n) return -1;
+    const pair_fft_plan *plan = plan_for(n, 1);
+    if (plan == NULL) return -1;
+    float *product = thread_buffer(2, (size_t)(n * width));
+    paired_spectrum_product(spectra, kernel_sum, kernel_difference, product, n, width);
+    // The inverse transform overwrites `product` only after the first stage has read it; its
+    // result goes to a buffer of its own.
+    float *result = thread_buffer(1, (size_t)((n + 1) * width)) + width;
+    float *work = thread_buffer(0, (size_t)(n * width));
+    float *zeros = result - width;
+    for (long f = 0; f < width; f++) zeros[f] = 0;
+    const float *source = product;
+    for (int i = 0; i < plan->stages; i++) {
+        float *target = (plan->stages - 1 - i) % 2 == 0 ? result : work;
+        pair_fft_stage(source, n, zeros, target, plan->radix[i], plan->sub_length[i], plan->stride[i], plan->twiddles[i], plan->sign, width);
+        source = target;
+    }
+    scaled_rows_with_skip(plan->stages > 0 ? result : product, output, output_rows, width, 1.0f / (float)n, skip_signal, skip_weights);
+    return 0;
+}
