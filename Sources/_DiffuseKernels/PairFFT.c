@@ -126,22 +126,27 @@ static float *thread_buffer(int which, size_t floats) {
 
 // Interleaved complex helpers on eight floats (four complex numbers).
 #define pair_swap(v) __builtin_shufflevector((v), (v), 1, 0, 3, 2, 5, 4, 7, 6)
-/// v·(c + i·s) for scalar c, s.
-#define pair_rotate(v, c, s) ((v) * float8_splat(c) + pair_swap(v) * (float8){-(s), (s), -(s), (s), -(s), (s), -(s), (s)})
 /// ±i·v (sign +1 or −1).
 #define pair_times_i(v, sign) (pair_swap(v) * (float8){-(float)(sign), (float)(sign), -(float)(sign), (float)(sign), -(float)(sign), (float)(sign), -(float)(sign), (float)(sign)})
 
-/// One Stockham stage over rows of `width` floats (a multiple of 8). Input rows at or past
-/// `valid_rows` are zeros (`zeros` is one such row).
-DIFFUSE_CLONES
-static void pair_fft_stage(const float *x, long valid_rows, const float *zeros, float *y, int radix, long length, long stride,
-                           const float *twiddles, int sign, long width) {
+/// One Stockham stage of a given radix over rows of `width` floats (a multiple of 8). Input rows
+/// at or past `valid_rows` are zeros (`zeros` is one such row). Always inlined with a constant
+/// radix, so the butterfly's vectors stay in registers and the loops over u unroll.
+static inline __attribute__((always_inline))
+void stage_of_radix(const int radix, const float *x, long valid_rows, const float *zeros, float *y, long length, long stride,
+                    const float *twiddles, int sign, long width) {
     const long m = length / radix;
     const float sine3 = (float)(sign * 0.86602540378443864676);
     const float c1 = 0.30901699437494742410f, c2 = -0.80901699437494742410f;
     const float s1 = (float)(sign * 0.95105651629515357212), s2 = (float)(sign * 0.58778525229247312917);
     for (long p = 0; p < m; p++) {
-        const float *w = twiddles + 2 * p * (radix - 1);
+        // The twiddles w^{p·u} as vectors: cosines, and sines with the sign pattern of i·v.
+        float8 cosines[4], sines[4];
+        for (int u = 1; u < radix; u++) {
+            float c = twiddles[2 * (p * (radix - 1) + u - 1)], s = twiddles[2 * (p * (radix - 1) + u - 1) + 1];
+            cosines[u - 1] = float8_splat(c);
+            sines[u - 1] = (float8){-s, s, -s, s, -s, s, -s, s};
+        }
         for (long q = 0; q < stride; q++) {
             const float *a[5];
             for (int t = 0; t < radix; t++) {
@@ -152,14 +157,11 @@ static void pair_fft_stage(const float *x, long valid_rows, const float *zeros, 
             for (int u = 0; u < radix; u++) out[u] = y + (q + stride * (radix * p + u)) * width;
             for (long f = 0; f < width; f += 8) {
                 float8 r[5];
-                switch (radix) {
-                case 2: {
+                if (radix == 2) {
                     float8 a0 = float8_load(a[0] + f), a1 = float8_load(a[1] + f);
                     r[0] = a0 + a1;
                     r[1] = a0 - a1;
-                    break;
-                }
-                case 3: {
+                } else if (radix == 3) {
                     float8 a0 = float8_load(a[0] + f), a1 = float8_load(a[1] + f), a2 = float8_load(a[2] + f);
                     float8 s = a1 + a2, d = a1 - a2;
                     float8 c = a0 - s * 0.5f;
@@ -167,18 +169,14 @@ static void pair_fft_stage(const float *x, long valid_rows, const float *zeros, 
                     r[0] = a0 + s;
                     r[1] = c + e;
                     r[2] = c - e;
-                    break;
-                }
-                case 4: {
+                } else if (radix == 4) {
                     float8 a0 = float8_load(a[0] + f), a1 = float8_load(a[1] + f), a2 = float8_load(a[2] + f), a3 = float8_load(a[3] + f);
                     float8 t0 = a0 + a2, t1 = a0 - a2, t2 = a1 + a3, t3 = pair_times_i(a1 - a3, sign);
                     r[0] = t0 + t2;
                     r[1] = t1 + t3;
                     r[2] = t0 - t2;
                     r[3] = t1 - t3;
-                    break;
-                }
-                default: {
+                } else {
                     float8 a0 = float8_load(a[0] + f), a1 = float8_load(a[1] + f), a2 = float8_load(a[2] + f),
                            a3 = float8_load(a[3] + f), a4 = float8_load(a[4] + f);
                     float8 sum1 = a1 + a4, difference1 = a1 - a4, sum2 = a2 + a3, difference2 = a2 - a3;
@@ -191,17 +189,27 @@ static void pair_fft_stage(const float *x, long valid_rows, const float *zeros, 
                     r[4] = k1 - e1;
                     r[2] = k2 + e2;
                     r[3] = k2 - e2;
-                    break;
-                }
                 }
                 float8_store(out[0] + f, r[0]);
                 if (p == 0) {
                     for (int u = 1; u < radix; u++) float8_store(out[u] + f, r[u]);
                 } else {
-                    for (int u = 1; u < radix; u++) float8_store(out[u] + f, pair_rotate(r[u], w[2 * (u - 1)], w[2 * (u - 1) + 1]));
+                    for (int u = 1; u < radix; u++) float8_store(out[u] + f, r[u] * cosines[u - 1] + pair_swap(r[u]) * sines[u - 1]);
                 }
             }
         }
+    }
+}
+
+/// One Stockham stage (see the top of the file) of radix 2, 3, 4 or 5.
+DIFFUSE_CLONES
+static void pair_fft_stage(const float *x, long valid_rows, const float *zeros, float *y, int radix, long length, long stride,
+                           const float *twiddles, int sign, long width) {
+    switch (radix) {
+    case 2: stage_of_radix(2, x, valid_rows, zeros, y, length, stride, twiddles, sign, width); break;
+    case 3: stage_of_radix(3, x, valid_rows, zeros, y, length, stride, twiddles, sign, width); break;
+    case 4: stage_of_radix(4, x, valid_rows, zeros, y, length, stride, twiddles, sign, width); break;
+    default: stage_of_radix(5, x, valid_rows, zeros, y, length, stride, twiddles, sign, width); break;
     }
 }
 
