@@ -48,7 +48,7 @@ let package = Package(
 
         .target(
             name: "DiffuseNN",
-            dependencies: ["DiffuseTensor"],
+            dependencies: ["DiffuseTensor", "_DiffuseKernels"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
         .target(

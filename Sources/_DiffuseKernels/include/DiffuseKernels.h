@@ -92,4 +92,17 @@ int diffuse_pair_fft(const float *input, ptrdiff_t input_rows, float *output, pt
 int diffuse_pair_convolve_row(const float *spectra, const float *kernel_sum, const float *kernel_difference, ptrdiff_t n, ptrdiff_t pairs,
                               float *output, ptrdiff_t output_rows, const float *skip_signal, const float *skip_weights);
 
+/// S4D's closed-form kernel in double precision for rows first_row..<end_row of [rows, modes]
+/// complex coefficients c and nodes z (real and imaginary parts apart):
+/// kernel[r·length + l] = 2·Re Σₙ c[r, n]·z[r, n]^l. Returns 0, or −1 when out of memory.
+int diffuse_vandermonde_rows(const double *cr, const double *ci, const double *zr, const double *zi,
+                             ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t modes, ptrdiff_t length, double *kernel);
+
+/// The pullback of `diffuse_vandermonde_rows` for upstream gradient [rows, length]: interleaved
+/// (real, imaginary) [rows, modes, 2] gradients 2 Σₗ gₗ·conj(zˡ) for c and 2 Σₗ gₗ·conj(c·l·zˡ⁻¹)
+/// for z. Returns 0, or −1 when out of memory.
+int diffuse_vandermonde_gradient_rows(const double *cr, const double *ci, const double *zr, const double *zi, const double *gradient,
+                                      ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t modes, ptrdiff_t length,
+                                      double *coefficient_gradient, double *node_gradient);
+
 #endif
