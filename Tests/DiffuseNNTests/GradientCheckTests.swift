@@ -203,3 +203,28 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 }
+
+/// Single-precision layer normalisation (the C kernels: eight-lane row sums, affine part fused)
+/// against the double-precision path, forward and every gradient, for rows with and without a
+/// tail beyond the vector width and with and without the affine parameters.
+final class SinglePrecisionLayerNormTests: XCTestCase {
+    func testMatchesDoublePrecision() {
+        for (width, affine) in [(64, true), (13, true), (5, false), (24, false)] {
+            let x = Tensor<Double>.randomNormal(shape: [7, width], key: RandomKey(seed: UInt64(width))) * 3 + 1
+            let weight = Tensor<Double>.randomNormal(shape: [width], key: RandomKey(seed: 100 + UInt64(width)))
+            let bias = Tensor<Double>.randomNormal(shape: [width], key: RandomKey(seed: 200 + UInt64(width)))
+            let seed = Tensor<Double>.randomNormal(shape: [7, width], key: RandomKey(seed: 300 + UInt64(width)))
+            func run<S: TensorScalar>(_: S.Type) -> [Tensor<Double>] {
+                let tape = Tape<S>()
+                let (vx, vw, vb) = (tape.watch(Tensor<S>(x)), tape.watch(Tensor<S>(weight)), tape.watch(Tensor<S>(bias)))
+                let y = layerNormalization(vx, weight: affine ? vw : nil, bias: affine ? vb : nil)
+                let g = tape.gradient(of: y, seed: Tensor<S>(seed))
+                return ([y.value, g[vx]] + (affine ? [g[vw], g[vb]] : [])).map { Tensor<Double>($0) }
+            }
+            let (single, double) = (run(Float.self), run(Double.self))
+            for (name, (s, d)) in zip(["output", "∂x", "∂weight", "∂bias"], zip(single, double)) {
+                assertClose(s, d, absolute: 2e-5 * Double(width).squareRoot(), relative: 1e-5, "\(name), width \(width)")
+            }
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import DiffuseTensor
+import _DiffuseKernels
 
 extension Variable {
     /// Standardises over the last `axisCount` axes: (x − mean)/√(var + ε), with the biased
@@ -28,43 +29,68 @@ extension Variable {
 public func layerNormalization<S: TensorScalar>(_ x: Variable<S>, weight: Variable<S>?, bias: Variable<S>?, epsilon: Double = 1e-5) -> Variable<S> {
     let d = x.shape[x.rank - 1]
     let rows = x.value.count / Swift.max(d, 1)
+    let chunk = Swift.max(1, 16384 / Swift.max(d, 1))
     let source = x.value.contiguous()
+    let weightValues = weight?.value.contiguous(), biasValues = bias?.value.contiguous()
     var rstd = [Double](repeating: 0, count: rows)
-    let normalized = Tensor<S>(shape: x.shape) { out in
-        source.withUnsafeBufferPointer { xp in
-            rstd.withUnsafeMutableBufferPointer { rp in
-                Parallel.forEachChunk(count: rows, minimumChunk: Swift.max(1, 16384 / Swift.max(d, 1))) { range in
-                    if S.self == Float.self {
-                        normalizeRows(range, rebound(xp.baseAddress!, Float.self), rebound(out.baseAddress!, Float.self), rp.baseAddress!, d, epsilon)
-                    } else {
+    var y: Tensor<S>
+    let normalized: Tensor<S>
+    if S.self == Float.self {
+        // Single precision: one pass per row in the C kernels, the affine part included.
+        var affine: Tensor<S>? = nil
+        normalized = Tensor<S>(shape: x.shape) { np in
+            let output = Tensor<S>(shape: x.shape) { yp in
+                source.withUnsafeBufferPointer { xp in
+                    rstd.withUnsafeMutableBufferPointer { rp in
+                        withSinglePrecisionPointer(weightValues) { w in
+                            withSinglePrecisionPointer(biasValues) { b in
+                                Parallel.forEachChunk(count: rows, minimumChunk: chunk) { range in
+                                    diffuse_layer_norm_rows(rebound(xp.baseAddress!, Float.self), range.lowerBound, range.upperBound, d, Float(epsilon), w, b,
+                                                            rebound(np.baseAddress!, Float.self), rebound(yp.baseAddress!, Float.self), rp.baseAddress!)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            affine = output
+        }
+        y = affine!
+    } else {
+        normalized = Tensor<S>(shape: x.shape) { out in
+            source.withUnsafeBufferPointer { xp in
+                rstd.withUnsafeMutableBufferPointer { rp in
+                    Parallel.forEachChunk(count: rows, minimumChunk: chunk) { range in
                         normalizeRows(range, rebound(xp.baseAddress!, Double.self), rebound(out.baseAddress!, Double.self), rp.baseAddress!, d, epsilon)
                     }
                 }
             }
         }
+        y = normalized
+        if let weight { y = y * weight.value }
+        if let bias { y = y + bias.value }
     }
-    var y = normalized
-    if let weight { y = y * weight.value }
-    if let bias { y = y + bias.value }
     var inputs = [x]
     if let weight { inputs.append(weight) }
     if let bias { inputs.append(bias) }
     return Variable.record(y, inputs: inputs) { g, needed in
         let gc = g.contiguous()
-        let gHat = weight.map { gc * $0.value } ?? gc
         var result: [Tensor<S>?] = []
         if needed[0] {
+            let gHat = S.self == Float.self ? gc : weight.map { gc * $0.value } ?? gc
             let gx = Tensor<S>(shape: x.shape) { out in
                 gHat.withUnsafeBufferPointer { gp in
                     normalized.withUnsafeBufferPointer { np in
                         rstd.withUnsafeBufferPointer { rp in
-                            Parallel.forEachChunk(count: rows, minimumChunk: Swift.max(1, 16384 / Swift.max(d, 1))) { range in
-                                if S.self == Float.self {
-                                    normalizeRowsBackward(range, rebound(gp.baseAddress!, Float.self), rebound(np.baseAddress!, Float.self),
-                                                          rebound(out.baseAddress!, Float.self), rp.baseAddress!, d)
-                                } else {
-                                    normalizeRowsBackward(range, rebound(gp.baseAddress!, Double.self), rebound(np.baseAddress!, Double.self),
-                                                          rebound(out.baseAddress!, Double.self), rp.baseAddress!, d)
+                            withSinglePrecisionPointer(weightValues) { w in
+                                Parallel.forEachChunk(count: rows, minimumChunk: chunk) { range in
+                                    if S.self == Float.self {
+                                        diffuse_layer_norm_backward_rows(rebound(gp.baseAddress!, Float.self), rebound(np.baseAddress!, Float.self), rp.baseAddress!,
+                                                                         w, range.lowerBound, range.upperBound, d, rebound(out.baseAddress!, Float.self))
+                                    } else {
+                                        normalizeRowsBackward(range, rebound(gp.baseAddress!, Double.self), rebound(np.baseAddress!, Double.self),
+                                                              rebound(out.baseAddress!, Double.self), rp.baseAddress!, d)
+                                    }
                                 }
                             }
                         }
@@ -80,6 +106,12 @@ public func layerNormalization<S: TensorScalar>(_ x: Variable<S>, weight: Variab
         if bias != nil { result.append(needed[result.count] ? flatG.sum(alongAxis: 0) : nil) }
         return result
     }
+}
+
+/// `body` with the storage of a single-precision tensor (nil for nil or empty tensors).
+private func withSinglePrecisionPointer<S: TensorScalar, R>(_ tensor: Tensor<S>?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let tensor else { return body(nil) }
+    return tensor.withUnsafeBufferPointer { body($0.baseAddress.map { rebound($0, Float.self) }) }
 }
 
 @inline(__always)

@@ -105,4 +105,15 @@ int diffuse_vandermonde_gradient_rows(const double *cr, const double *ci, const 
                                       ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t modes, ptrdiff_t length,
                                       double *coefficient_gradient, double *node_gradient);
 
+/// Layer normalisation of rows first_row..<end_row of [rows, d]: r = 1/√(σ² + ε) (biased
+/// variance) into rstd[row], normalized = (x − μ)·r, y = normalized·weight + bias (weight and
+/// bias may be NULL; y may equal normalized only when both are NULL).
+void diffuse_layer_norm_rows(const float *x, ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t d, float epsilon,
+                             const float *weight, const float *bias, float *normalized, float *y, double *rstd);
+
+/// The input gradient of `diffuse_layer_norm_rows` for rows first_row..<end_row: with
+/// ĝ = g·weight (g when weight is NULL), gx = r·(ĝ − mean ĝ − normalized·mean(ĝ·normalized)).
+void diffuse_layer_norm_backward_rows(const float *g, const float *normalized, const double *rstd, const float *weight,
+                                      ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t d, float *gx);
+
 #endif
