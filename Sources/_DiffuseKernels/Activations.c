@@ -35,7 +35,9 @@ void diffuse_activation_forward(diffuse_activation activation, const float *inpu
     case diffuse_activation_sigmoid: for_each_vector(n, float8_sigmoid(x)); break;
     case diffuse_activation_silu: for_each_vector(n, x * float8_sigmoid(x)); break;
     case diffuse_activation_tanh: for_each_vector(n, float8_tanh(x)); break;
-    case diffuse_activation_gated_tanh: for_each_vector(n, float8_tanh(x) * float8_sigmoid(x)); break;
+    case diffuse_activation_gated_tanh:
+        for_each_vector(n, ({ float8 t, s; float8_gated_tanh_parts(x, t, s); t * s; }));
+        break;
     case diffuse_activation_gelu: for_each_vector(n, 0.5f * x * (1 + float8_erf(x * 0.70710678118654752f))); break;
     case diffuse_activation_relu: for_each_vector(n, float8_select(x > 0.0f, x, float8_splat(0))); break;
     }
@@ -55,12 +57,13 @@ void diffuse_activation_backward(diffuse_activation activation, const float *inp
         for_each_vector(n, ({ float8 t = float8_tanh(x); g * (1 - t * t); }));
         break;
     case diffuse_activation_gated_tanh:
-        for_each_vector(n, ({ float8 t = float8_tanh(x), s = float8_sigmoid(x); g * ((1 - t * t) * s + t * s * (1 - s)); }));
+        for_each_vector(n, ({ float8 t, s; float8_gated_tanh_parts(x, t, s); g * ((1 - t * t) * s + t * s * (1 - s)); }));
         break;
     case diffuse_activation_gelu:
-        // Φ(x) + x·φ(x) with φ the standard normal density.
-        for_each_vector(n, ({ float8 cdf = 0.5f * (1 + float8_erf(x * 0.70710678118654752f));
-                              g * (cdf + x * 0.3989422804014327f * float8_exp(-0.5f * x * x)); }));
+        // Φ(x) + x·φ(x) with φ the standard normal density; one exponential e^{−x²/2} serves both.
+        for_each_vector(n, ({ float8 z = x * 0.70710678118654752f, gaussian = float8_exp(-z * z);
+                              float8 cdf = 0.5f * (1 + float8_erf_given_gaussian(z, gaussian));
+                              g * (cdf + x * 0.3989422804014327f * gaussian); }));
         break;
     case diffuse_activation_relu: for_each_vector(n, float8_select(x > 0.0f, g, float8_splat(0))); break;
     }

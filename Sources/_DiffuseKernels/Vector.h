@@ -120,8 +120,9 @@ typedef int32_t int32x8 __attribute__((vector_size(32)));
 #define float8_tanh(argument) ({ float8 x_th = (argument); 1 - 2 / (float8_exp(2 * x_th) + 1); })
 
 /// erf x by Abramowitz & Stegun 7.1.26 (absolute error below 1.5·10⁻⁷ plus rounding):
-/// 1 − (a₁t + … + a₅t⁵)·e^{−x²} with t = 1/(1 + p|x|), odd in x.
-#define float8_erf(argument) ({ \
+/// 1 − (a₁t + … + a₅t⁵)·e^{−x²} with t = 1/(1 + p|x|), odd in x; `gaussian` is e^{−x²}, which
+/// callers that also need the normal density pass in rather than compute twice.
+#define float8_erf_given_gaussian(argument, gaussian) ({ \
     float8 x_ef = (argument); \
     int32x8 negative_ef = x_ef < 0.0f; \
     float8 ax_ef = float8_select(negative_ef, -x_ef, x_ef); \
@@ -131,7 +132,23 @@ typedef int32_t int32x8 __attribute__((vector_size(32)));
     p_ef = p_ef * t_ef + 1.421413741f; \
     p_ef = p_ef * t_ef - 0.284496736f; \
     p_ef = p_ef * t_ef + 0.254829592f; \
-    float8 y_ef = 1 - p_ef * t_ef * float8_exp(-ax_ef * ax_ef); \
+    float8 y_ef = 1 - p_ef * t_ef * (gaussian); \
     float8_select(negative_ef, -y_ef, y_ef); })
+
+/// erf x (see `float8_erf_given_gaussian`).
+#define float8_erf(argument) ({ float8 x_er = (argument); float8_erf_given_gaussian(x_er, float8_exp(-x_er * x_er)); })
+
+/// The gated activation tanh x · σ(x) from one exponential: with u = e^{−x},
+/// tanh x = (1 − u²)/(1 + u²) and σ(x) = 1/(1 + u). x is clamped at −29 so that u³ stays finite
+/// (the value there is −2·10⁻¹³); `tanh_out` and `sigmoid_out` receive the two factors.
+#define float8_gated_tanh_parts(argument, tanh_out, sigmoid_out) do { \
+    float8 x_gt = (argument); \
+    x_gt = float8_select(x_gt < -29.0f, float8_splat(-29.0f), x_gt); \
+    float8 u_gt = float8_exp(-x_gt); \
+    float8 square_gt = 1 + u_gt * u_gt, one_gt = 1 + u_gt; \
+    float8 inverse_gt = 1 / (square_gt * one_gt); \
+    (tanh_out) = (1 - u_gt * u_gt) * one_gt * inverse_gt; \
+    (sigmoid_out) = square_gt * inverse_gt; \
+} while (0)
 
 #endif

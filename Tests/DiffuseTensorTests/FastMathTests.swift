@@ -67,6 +67,25 @@ final class FastActivationTests: XCTestCase {
         XCTAssertLessThan(worstGELUGrad, 1e-6)
     }
 
+    /// The gated activation tanh x·σ(x) (one exponential) and its derivative against the C
+    /// library in Double, including the clamped far negative range and NaN.
+    func testGatedTanh() {
+        let xs = (0..<8001).map { -40 + Float($0) / 100 }
+        let t = Tensor<Float>(xs)
+        let value = t.activated(.gatedTanh).scalars
+        let gradient = t.activationGradient(.gatedTanh, upstream: Tensor<Float>(ones: [xs.count])).scalars
+        var worstValue = 0.0, worstGradient = 0.0
+        for (i, x) in xs.enumerated() {
+            let d = Double(x), th = Foundation.tanh(d), s = 1 / (1 + Foundation.exp(-d))
+            worstValue = max(worstValue, abs(Double(value[i]) - th * s))
+            worstGradient = max(worstGradient, abs(Double(gradient[i]) - ((1 - th * th) * s + th * s * (1 - s))))
+        }
+        XCTAssertLessThan(worstValue, 5e-7)
+        XCTAssertLessThan(worstGradient, 1e-6)
+        XCTAssertTrue(Tensor<Float>([.nan]).activated(.gatedTanh).scalars[0].isNaN)
+        XCTAssertEqual(Tensor<Float>([-1000, 1000]).activated(.gatedTanh).scalars.map { abs($0) < 1e-12 ? 0 : $0 }, [0, 1])
+    }
+
     /// ReLU and its gradient in single precision (vector kernel, with a tail): x > 0 ? x : 0, so
     /// NaN and −0 give +0, and the gradient passes only where x > 0.
     func testReLUKernel() {
