@@ -299,3 +299,41 @@ int diffuse_pair_convolve_row(const float *spectra, const float *kernel_sum, con
     scaled_rows_with_skip(plan->stages > 0 ? result : product, output, output_rows, width, 1.0f / (float)n, skip_signal, skip_weights);
     return 0;
 }
+
+/// Σ over rows (here: one row, added to `out`) of X_c·conj(U_c) for both real channels c of
+/// every pair at the n/2 + 1 non-negative frequencies, from the paired spectra Z of two signals:
+/// channel 2j is A = (Z_k + conj Z_{n−k})/2, channel 2j + 1 is B = (Z_k − conj Z_{n−k})/2i.
+/// `out` is interleaved complex [n/2 + 1][2·pairs]. Same operations, in the same order, as the
+/// scalar loop it replaced.
+DIFFUSE_CLONES
+static void cross_spectrum_row(const float *x, const float *u, float *out, long n, long pairs) {
+    const float8 conjugate = {1, -1, 1, -1, 1, -1, 1, -1};
+    const long width = 2 * pairs;
+    for (long k = 0; k <= n / 2; k++) {
+        long mirror = k == 0 ? 0 : n - k;
+        const float *xk = x + k * width, *xm = x + mirror * width, *uk = u + k * width, *um = u + mirror * width;
+        float *o = out + k * 2 * width;
+        for (long f = 0; f < width; f += 8) {
+            float8 xa = (float8_load(xk + f) + float8_load(xm + f) * conjugate) * 0.5f;
+            float8 ua = (float8_load(uk + f) + float8_load(um + f) * conjugate) * 0.5f;
+            float8 xd = float8_load(xk + f) - float8_load(xm + f) * conjugate;
+            float8 ud = float8_load(uk + f) - float8_load(um + f) * conjugate;
+            float8 xb = pair_swap(xd) * conjugate * 0.5f, ub = pair_swap(ud) * conjugate * 0.5f;
+            // X·conj(U) = (xr·ur + xi·ui, xi·ur − xr·ui).
+            float8 uar = __builtin_shufflevector(ua, ua, 0, 0, 2, 2, 4, 4, 6, 6), uai = __builtin_shufflevector(ua, ua, 1, 1, 3, 3, 5, 5, 7, 7);
+            float8 ubr = __builtin_shufflevector(ub, ub, 0, 0, 2, 2, 4, 4, 6, 6), ubi = __builtin_shufflevector(ub, ub, 1, 1, 3, 3, 5, 5, 7, 7);
+            float8 a = xa * uar + pair_swap(xa) * uai * conjugate;
+            float8 b = xb * ubr + pair_swap(xb) * ubi * conjugate;
+            float8 low = __builtin_shufflevector(a, b, 0, 1, 8, 9, 2, 3, 10, 11);
+            float8 high = __builtin_shufflevector(a, b, 4, 5, 12, 13, 6, 7, 14, 15);
+            float8_store(o + 2 * f, float8_load(o + 2 * f) + low);
+            float8_store(o + 2 * f + 8, float8_load(o + 2 * f + 8) + high);
+        }
+    }
+}
+
+int diffuse_pair_cross_spectrum_add(const float *x, const float *u, float *out, ptrdiff_t n, ptrdiff_t pairs) {
+    if ((2 * pairs) % 8 != 0) return -1;
+    cross_spectrum_row(x, u, out, n, pairs);
+    return 0;
+}

@@ -181,6 +181,7 @@ public enum ChannelPairFFT {
         let (b, n, h) = (x.shape[0], x.shape[1], x.shape[2])
         let half = n / 2 + 1, pairs = h / 2
         let chunks = (b + rowsPerChunk - 1) / rowsPerChunk
+        let vectorised = S.self == Float.self && h % 8 == 0
         var partials = [S](repeating: 0, count: chunks * half * h * 2)
         let px = x.basePointer, pu = u.basePointer
         withExtendedLifetime((x, u)) {
@@ -189,7 +190,12 @@ public enum ChannelPairFFT {
                 Parallel.forEachFixedChunk(count: b, chunkSize: rowsPerChunk) { c, rows in
                     let out = base + c * half * h * 2
                     for r in rows {
-                        crossSpectrumLoop(px + r * n * h, pu + r * n * h, out, n, pairs)
+                        if vectorised {
+                            _ = diffuse_pair_cross_spectrum_add(rebound(px + r * n * h, to: Float.self), rebound(pu + r * n * h, to: Float.self),
+                                                                rebound(out, to: Float.self), n, pairs)
+                        } else {
+                            crossSpectrumLoop(px + r * n * h, pu + r * n * h, out, n, pairs)
+                        }
                     }
                 }
             }

@@ -116,4 +116,10 @@ void diffuse_layer_norm_rows(const float *x, ptrdiff_t first_row, ptrdiff_t end_
 void diffuse_layer_norm_backward_rows(const float *g, const float *normalized, const double *rstd, const float *weight,
                                       ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t d, float *gx);
 
+/// out[k][c] += X_c,k·conj(U_c,k) for k ≤ n/2 and both real channels c of every pair, from one
+/// row of paired spectra x and u ([n][pairs][2] each; see `ChannelPairFFT.crossSpectrumSum`);
+/// `out` is interleaved complex [n/2 + 1][2·pairs]. Returns 0, or −1 when 2·pairs is not a
+/// multiple of 8.
+int diffuse_pair_cross_spectrum_add(const float *x, const float *u, float *out, ptrdiff_t n, ptrdiff_t pairs);
+
 #endif
