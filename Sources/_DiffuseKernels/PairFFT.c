@@ -111,17 +111,41 @@ int diffuse_pair_fft_supports(ptrdiff_t n) {
     return n >= 1 && plan_for(n, -1) != NULL && plan_for(n, 1) != NULL;
 }
 
-/// A per-thread buffer of at least `floats` floats (64-byte aligned), kept for the thread's life.
+/// Each thread's work buffers, freed when the thread exits (a pthread key's destructor).
+typedef struct {
+    float *buffers[3];
+    size_t capacities[3];
+} thread_buffers;
+
+static pthread_key_t buffers_key;
+static pthread_once_t buffers_once = PTHREAD_ONCE_INIT;
+
+static void free_thread_buffers(void *value) {
+    thread_buffers *own = value;
+    for (int i = 0; i < 3; i++) free(own->buffers[i]);
+    free(own);
+}
+
+static void make_buffers_key(void) { pthread_key_create(&buffers_key, free_thread_buffers); }
+
+/// The calling thread's buffer `which` with room for at least `floats` floats (64-byte
+/// aligned), or NULL when memory runs out.
 static float *thread_buffer(int which, size_t floats) {
-    static __thread float *buffers[3];
-    static __thread size_t capacities[3];
-    if (capacities[which] < floats) {
-        free(buffers[which]);
-        size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
-        buffers[which] = aligned_alloc(64, bytes);
-        capacities[which] = buffers[which] != NULL ? floats : 0;
+    pthread_once(&buffers_once, make_buffers_key);
+    thread_buffers *own = pthread_getspecific(buffers_key);
+    if (own == NULL) {
+        if ((own = calloc(1, sizeof *own)) == NULL || pthread_setspecific(buffers_key, own) != 0) {
+            free(own);
+            return NULL;
+        }
     }
-    return buffers[which];
+    if (own->capacities[which] < floats) {
+        free(own->buffers[which]);
+        size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+        own->buffers[which] = aligned_alloc(64, bytes);
+        own->capacities[which] = own->buffers[which] != NULL ? floats : 0;
+    }
+    return own->buffers[which];
 }
 
 // Interleaved complex helpers on eight floats (four complex numbers).
@@ -215,9 +239,10 @@ static void pair_fft_stage(const float *x, long valid_rows, const float *zeros, 
 
 /// Runs every stage of `plan` from `input` (valid rows as given) into `output`, through the
 /// thread's work buffer.
-static void pair_fft_run(const pair_fft_plan *plan, const float *input, long input_rows, float *output, long width) {
+static int pair_fft_run(const pair_fft_plan *plan, const float *input, long input_rows, float *output, long width) {
     float *work = thread_buffer(0, (size_t)(plan->n * width));
     float *zeros = thread_buffer(1, (size_t)width);
+    if (work == NULL || zeros == NULL) return -1;
     for (long f = 0; f < width; f++) zeros[f] = 0;
     const float *source = input;
     long valid = input_rows;
@@ -230,14 +255,14 @@ static void pair_fft_run(const pair_fft_plan *plan, const float *input, long inp
     if (plan->stages == 0) {
         for (long e = 0; e < plan->n * width; e++) output[e] = input_rows > 0 ? input[e] : 0;
     }
+    return 0;
 }
 
 int diffuse_pair_fft(const float *input, ptrdiff_t input_rows, float *output, ptrdiff_t n, ptrdiff_t pairs, int sign) {
     if ((2 * pairs) % 8 != 0 || input_rows > n) return -1;
     const pair_fft_plan *plan = plan_for(n, sign < 0 ? -1 : 1);
     if (plan == NULL) return -1;
-    pair_fft_run(plan, input, input_rows, output, 2 * pairs);
-    return 0;
+    return pair_fft_run(plan, input, input_rows, output, 2 * pairs);
 }
 
 /// W_k = P_k·Z_k + M_k·conj(Z_{N−k}) for one row of paired spectra (see `ChannelPairFFT`).
@@ -282,13 +307,14 @@ int diffuse_pair_convolve_row(const float *spectra, const float *kernel_sum, con
     if (width % 8 != 0 || output_rows > n) return -1;
     const pair_fft_plan *plan = plan_for(n, 1);
     if (plan == NULL) return -1;
+    // Buffers: the spectrum product (2), the inverse transform's result after one zero row (1),
+    // and the transform's other ping-pong buffer (0).
     float *product = thread_buffer(2, (size_t)(n * width));
-    paired_spectrum_product(spectra, kernel_sum, kernel_difference, product, n, width);
-    // The inverse transform overwrites `product` only after the first stage has read it; its
-    // result goes to a buffer of its own.
-    float *result = thread_buffer(1, (size_t)((n + 1) * width)) + width;
+    float *zeros = thread_buffer(1, (size_t)((n + 1) * width));
     float *work = thread_buffer(0, (size_t)(n * width));
-    float *zeros = result - width;
+    if (product == NULL || zeros == NULL || work == NULL) return -1;
+    float *result = zeros + width;
+    paired_spectrum_product(spectra, kernel_sum, kernel_difference, product, n, width);
     for (long f = 0; f < width; f++) zeros[f] = 0;
     const float *source = product;
     for (int i = 0; i < plan->stages; i++) {

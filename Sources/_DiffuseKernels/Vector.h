@@ -139,16 +139,18 @@ typedef int32_t int32x8 __attribute__((vector_size(32)));
 #define float8_erf(argument) ({ float8 x_er = (argument); float8_erf_given_gaussian(x_er, float8_exp(-x_er * x_er)); })
 
 /// The gated activation tanh x · σ(x) from one exponential: with u = e^{−x},
-/// tanh x = (1 − u²)/(1 + u²) and σ(x) = 1/(1 + u). x is clamped at −29 so that u³ stays finite
-/// (the value there is −2·10⁻¹³); `tanh_out` and `sigmoid_out` receive the two factors.
+/// tanh x = (1 − u²)/(1 + u²) and σ(x) = 1/(1 + u). Below x = −29 (where 1/u³ would leave the
+/// normal range) σ is taken as 0, so the product and its derivative are 0 there (the true values
+/// are below 2.6·10⁻¹³ in magnitude); `tanh_out` and `sigmoid_out` receive the two factors.
 #define float8_gated_tanh_parts(argument, tanh_out, sigmoid_out) do { \
     float8 x_gt = (argument); \
-    x_gt = float8_select(x_gt < -29.0f, float8_splat(-29.0f), x_gt); \
-    float8 u_gt = float8_exp(-x_gt); \
+    int32x8 far_gt = x_gt < -29.0f; \
+    float8 clamped_gt = float8_select(far_gt, float8_splat(-29.0f), x_gt); \
+    float8 u_gt = float8_exp(-clamped_gt); \
     float8 square_gt = 1 + u_gt * u_gt, one_gt = 1 + u_gt; \
     float8 inverse_gt = 1 / (square_gt * one_gt); \
     (tanh_out) = (1 - u_gt * u_gt) * one_gt * inverse_gt; \
-    (sigmoid_out) = square_gt * inverse_gt; \
+    (sigmoid_out) = float8_select(far_gt, float8_splat(0), square_gt * inverse_gt); \
 } while (0)
 
 #endif

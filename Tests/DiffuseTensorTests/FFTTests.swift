@@ -131,8 +131,8 @@ final class FFTTests: XCTestCase {
     /// radix (2, 3, 4, 5) alone and mixed, both directions, with only the first half of the input
     /// rows given (the rest are zeros and not read); other lengths are refused.
     func testVectorisedPairFFTAgainstNaiveDFT() {
-        let pairs = 4, width = 8
-        for n in [1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 15, 16, 25, 27, 30, 60, 64, 720] {
+        for (n, pairs) in [1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 15, 16, 25, 27, 30, 60, 64, 720].map({ ($0, 4) }) + [(12, 12), (90, 8)] {
+            let width = 2 * pairs
             let rows = max(1, n / 2)
             let input = Tensor<Float>.randomNormal(shape: [rows * width], key: RandomKey(seed: UInt64(n))).scalars
             for sign: Int32 in [-1, 1] {
@@ -151,9 +151,10 @@ final class FFTTests: XCTestCase {
                 }
             }
         }
+        let width = 8
         var output = [Float](repeating: 0, count: 14 * width)
         XCTAssertEqual(diffuse_pair_fft_supports(14), 0)
-        XCTAssertEqual(diffuse_pair_fft([Float](repeating: 1, count: 14 * width), 14, &output, 14, pairs, -1), -1)
+        XCTAssertEqual(diffuse_pair_fft([Float](repeating: 1, count: 14 * width), 14, &output, 14, 4, -1), -1)
         XCTAssertEqual(diffuse_pair_fft([Float](repeating: 1, count: 8 * 6), 8, &output, 8, 3, -1), -1, "2·pairs must be a multiple of 8")
     }
 

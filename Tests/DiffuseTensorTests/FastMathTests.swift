@@ -83,7 +83,8 @@ final class FastActivationTests: XCTestCase {
         XCTAssertLessThan(worstValue, 5e-7)
         XCTAssertLessThan(worstGradient, 1e-6)
         XCTAssertTrue(Tensor<Float>([.nan]).activated(.gatedTanh).scalars[0].isNaN)
-        XCTAssertEqual(Tensor<Float>([-1000, 1000]).activated(.gatedTanh).scalars.map { abs($0) < 1e-12 ? 0 : $0 }, [0, 1])
+        XCTAssertEqual(Tensor<Float>([-1000, 1000, -.infinity, .infinity]).activated(.gatedTanh).scalars.map { abs($0) < 1e-12 ? 0 : $0 }, [0, 1, 0, 1])
+        XCTAssertEqual(Tensor<Float>([-1000, -.infinity]).activationGradient(.gatedTanh, upstream: Tensor<Float>(ones: [2])).scalars.map { abs($0) }, [0, 0])
     }
 
     /// ReLU and its gradient in single precision (vector kernel, with a tail): x > 0 ? x : 0, so

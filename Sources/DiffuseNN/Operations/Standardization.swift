@@ -30,6 +30,8 @@ public func layerNormalization<S: TensorScalar>(_ x: Variable<S>, weight: Variab
     let d = x.shape[x.rank - 1]
     let rows = x.value.count / Swift.max(d, 1)
     let chunk = Swift.max(1, 16384 / Swift.max(d, 1))
+    precondition(weight.map { $0.shape == [d] } ?? true, "layerNormalization: weight of shape \(weight!.shape) for \(d) features")
+    precondition(bias.map { $0.shape == [d] } ?? true, "layerNormalization: bias of shape \(bias!.shape) for \(d) features")
     let source = x.value.contiguous()
     let weightValues = weight?.value.contiguous(), biasValues = bias?.value.contiguous()
     var rstd = [Double](repeating: 0, count: rows)
@@ -108,9 +110,10 @@ public func layerNormalization<S: TensorScalar>(_ x: Variable<S>, weight: Variab
     }
 }
 
-/// `body` with the storage of a single-precision tensor (nil for nil or empty tensors).
+/// `body` with the storage of a single-precision tensor (nil for nil, empty or double-precision
+/// tensors).
 private func withSinglePrecisionPointer<S: TensorScalar, R>(_ tensor: Tensor<S>?, _ body: (UnsafePointer<Float>?) -> R) -> R {
-    guard let tensor else { return body(nil) }
+    guard let tensor, S.self == Float.self else { return body(nil) }
     return tensor.withUnsafeBufferPointer { body($0.baseAddress.map { rebound($0, Float.self) }) }
 }
 

@@ -63,7 +63,7 @@ public enum ChannelPairFFT {
             Parallel.forEachFixedChunk(count: b, chunkSize: rowsPerChunk) { _, rows in
                 for r in rows {
                     let status = diffuse_pair_fft(px + r * l * h, l, pz + r * n * h, n, h / 2, -1)
-                    precondition(status == 0, "diffuse_pair_fft rejected length \(n) with \(h) channels")
+                    precondition(status == 0, "diffuse_pair_fft failed for length \(n) with \(h) channels: out of memory")
                 }
             }
         }
@@ -125,7 +125,7 @@ public enum ChannelPairFFT {
             Parallel.forEachFixedChunk(count: b, chunkSize: rowsPerChunk) { _, rows in
                 for r in rows {
                     let status = diffuse_pair_convolve_row(pz + r * n * h, pp, pm, n, h / 2, py + r * l * h, l, ps.map { $0 + r * l * h }, pw)
-                    precondition(status == 0, "diffuse_pair_convolve_row rejected length \(n) with \(h) channels")
+                    precondition(status == 0, "diffuse_pair_convolve_row failed for length \(n) with \(h) channels: out of memory")
                 }
             }
         }
