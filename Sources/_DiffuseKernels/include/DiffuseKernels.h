@@ -1,5 +1,6 @@
-// Hot single-precision loops of Diffuse written in C so that each is compiled twice, for
-// baseline x86-64 and for AVX2, with the version chosen at load time for the running CPU
+// Hot loops of Diffuse (single precision, and S4D's kernel in double) written in C so that
+// each is compiled twice, for baseline x86-64 and for AVX2, with the version chosen at load
+// time for the running CPU
 // (GCC/Clang `target_clones`). Swift has no per-function target attribute, and a package that
 // other packages depend on may not pass `-march`/`-target-cpu` flags. Elsewhere (and on other
 // architectures) the portable version is the only one.
