@@ -113,8 +113,8 @@ int diffuse_pair_fft_supports(ptrdiff_t n) {
 
 /// Each thread's work buffers, freed when the thread exits (a pthread key's destructor).
 typedef struct {
-    float *buffers[3];
-    size_t capacities[3];
+    float *buffers[4];
+    size_t capacities[4];
 } thread_buffers;
 
 static pthread_key_t buffers_key;
@@ -122,7 +122,7 @@ static pthread_once_t buffers_once = PTHREAD_ONCE_INIT;
 
 static void free_thread_buffers(void *value) {
     thread_buffers *own = value;
-    for (int i = 0; i < 3; i++) free(own->buffers[i]);
+    for (int i = 0; i < 4; i++) free(own->buffers[i]);
     free(own);
 }
 
@@ -152,6 +152,9 @@ static float *thread_buffer(int which, size_t floats) {
 #define pair_swap(v) __builtin_shufflevector((v), (v), 1, 0, 3, 2, 5, 4, 7, 6)
 /// ±i·v (sign +1 or −1).
 #define pair_times_i(v, sign) (pair_swap(v) * (float8){-(float)(sign), (float)(sign), -(float)(sign), (float)(sign), -(float)(sign), (float)(sign), -(float)(sign), (float)(sign)})
+/// a·b for interleaved complex vectors: Re b·a + Im b·(i·a).
+#define pair_multiply(a, b) ({ float8 a_pm = (a), b_pm = (b); \
+    __builtin_shufflevector(b_pm, b_pm, 0, 0, 2, 2, 4, 4, 6, 6) * a_pm + __builtin_shufflevector(b_pm, b_pm, 1, 1, 3, 3, 5, 5, 7, 7) * pair_times_i(a_pm, 1); })
 
 /// One Stockham stage of a given radix over rows of `width` floats (a multiple of 8). Input rows
 /// at or past `valid_rows` are zeros (`zeros` is one such row). Always inlined with a constant
@@ -238,7 +241,7 @@ static void pair_fft_stage(const float *x, long valid_rows, const float *zeros, 
 }
 
 /// Runs every stage of `plan` from `input` (valid rows as given) into `output`, through the
-/// thread's work buffer.
+/// thread's buffers 0 (work) and 1 (a zero row); `output` must not overlap `input`.
 static int pair_fft_run(const pair_fft_plan *plan, const float *input, long input_rows, float *output, long width) {
     float *work = thread_buffer(0, (size_t)(plan->n * width));
     float *zeros = thread_buffer(1, (size_t)width);
@@ -276,12 +279,7 @@ static void paired_spectrum_product(const float *z, const float *sum, const floa
         float *wk = w + k * width;
         for (long f = 0; f < width; f += 8) {
             float8 a = float8_load(zk + f), b = float8_load(zm + f) * conjugate;
-            float8 pv = float8_load(pk + f), mv = float8_load(mk + f);
-            // (pr + i·pi)(ar + i·ai) = pr·a + pi·(i·a); likewise for m and b.
-            float8 pr = __builtin_shufflevector(pv, pv, 0, 0, 2, 2, 4, 4, 6, 6), pi = __builtin_shufflevector(pv, pv, 1, 1, 3, 3, 5, 5, 7, 7);
-            float8 mr = __builtin_shufflevector(mv, mv, 0, 0, 2, 2, 4, 4, 6, 6), mi = __builtin_shufflevector(mv, mv, 1, 1, 3, 3, 5, 5, 7, 7);
-            float8 product = (pr * a + pi * pair_times_i(a, 1)) + (mr * b + mi * pair_times_i(b, 1));
-            float8_store(wk + f, product);
+            float8_store(wk + f, pair_multiply(a, float8_load(pk + f)) + pair_multiply(b, float8_load(mk + f)));
         }
     }
 }
@@ -307,30 +305,22 @@ int diffuse_pair_convolve_row(const float *spectra, const float *kernel_sum, con
     if (width % 8 != 0 || output_rows > n) return -1;
     const pair_fft_plan *plan = plan_for(n, 1);
     if (plan == NULL) return -1;
-    // Buffers: the spectrum product (2), the inverse transform's result after one zero row (1),
-    // and the transform's other ping-pong buffer (0).
+    // The spectrum product (buffer 2) and the inverse transform's result (buffer 3);
+    // `pair_fft_run` uses buffers 0 and 1.
     float *product = thread_buffer(2, (size_t)(n * width));
-    float *zeros = thread_buffer(1, (size_t)((n + 1) * width));
-    float *work = thread_buffer(0, (size_t)(n * width));
-    if (product == NULL || zeros == NULL || work == NULL) return -1;
-    float *result = zeros + width;
+    float *result = thread_buffer(3, (size_t)(n * width));
+    if (product == NULL || result == NULL) return -1;
     paired_spectrum_product(spectra, kernel_sum, kernel_difference, product, n, width);
-    for (long f = 0; f < width; f++) zeros[f] = 0;
-    const float *source = product;
-    for (int i = 0; i < plan->stages; i++) {
-        float *target = (plan->stages - 1 - i) % 2 == 0 ? result : work;
-        pair_fft_stage(source, n, zeros, target, plan->radix[i], plan->sub_length[i], plan->stride[i], plan->twiddles[i], plan->sign, width);
-        source = target;
-    }
-    scaled_rows_with_skip(plan->stages > 0 ? result : product, output, output_rows, width, 1.0f / (float)n, skip_signal, skip_weights);
+    if (pair_fft_run(plan, product, n, result, width) != 0) return -1;
+    scaled_rows_with_skip(result, output, output_rows, width, 1.0f / (float)n, skip_signal, skip_weights);
     return 0;
 }
 
 /// Σ over rows (here: one row, added to `out`) of X_c·conj(U_c) for both real channels c of
 /// every pair at the n/2 + 1 non-negative frequencies, from the paired spectra Z of two signals:
 /// channel 2j is A = (Z_k + conj Z_{n−k})/2, channel 2j + 1 is B = (Z_k − conj Z_{n−k})/2i.
-/// `out` is interleaved complex [n/2 + 1][2·pairs]. Same operations, in the same order, as the
-/// scalar loop it replaced.
+/// `out` is interleaved complex [n/2 + 1][2·pairs]. The same rounded operations as the scalar
+/// loop it replaced (products commuted and signs moved, both exact), so the same results.
 DIFFUSE_CLONES
 static void cross_spectrum_row(const float *x, const float *u, float *out, long n, long pairs) {
     const float8 conjugate = {1, -1, 1, -1, 1, -1, 1, -1};
@@ -345,11 +335,7 @@ static void cross_spectrum_row(const float *x, const float *u, float *out, long 
             float8 xd = float8_load(xk + f) - float8_load(xm + f) * conjugate;
             float8 ud = float8_load(uk + f) - float8_load(um + f) * conjugate;
             float8 xb = pair_swap(xd) * conjugate * 0.5f, ub = pair_swap(ud) * conjugate * 0.5f;
-            // X·conj(U) = (xr·ur + xi·ui, xi·ur − xr·ui).
-            float8 uar = __builtin_shufflevector(ua, ua, 0, 0, 2, 2, 4, 4, 6, 6), uai = __builtin_shufflevector(ua, ua, 1, 1, 3, 3, 5, 5, 7, 7);
-            float8 ubr = __builtin_shufflevector(ub, ub, 0, 0, 2, 2, 4, 4, 6, 6), ubi = __builtin_shufflevector(ub, ub, 1, 1, 3, 3, 5, 5, 7, 7);
-            float8 a = xa * uar + pair_swap(xa) * uai * conjugate;
-            float8 b = xb * ubr + pair_swap(xb) * ubi * conjugate;
+            float8 a = pair_multiply(xa, ua * conjugate), b = pair_multiply(xb, ub * conjugate);   // X·conj(U)
             float8 low = __builtin_shufflevector(a, b, 0, 1, 8, 9, 2, 3, 10, 11);
             float8 high = __builtin_shufflevector(a, b, 4, 5, 12, 13, 6, 7, 14, 15);
             float8_store(o + 2 * f, float8_load(o + 2 * f) + low);

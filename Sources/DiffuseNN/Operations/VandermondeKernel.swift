@@ -7,9 +7,10 @@ import _DiffuseKernels
 ///
 /// The sum runs over the stored half of conjugate pairs (the factor 2 and the real part add
 /// the other half). Evaluated in Double by running powers of z (O(rows·modes·length), no
-/// `rows × modes × length` temporaries) in the C kernels, four modes to a vector. The pullback is hand-written: with upstream gradient
-/// g, ∂c = 2 Σₗ gₗ·conj(zˡ) and ∂z = 2 Σₗ gₗ·conj(c·l·zˡ⁻¹), written as (real, imaginary)
-/// pairs of the gradient of a real function of complex variables.
+/// `rows × modes × length` temporaries) in the C kernels, four modes to a vector. The pullback
+/// is hand-written: with upstream gradient g, ∂c = 2 Σₗ gₗ·conj(zˡ) and
+/// ∂z = 2 Σₗ gₗ·conj(c·l·zˡ⁻¹), written as (real, imaginary) pairs of the gradient of a real
+/// function of complex variables.
 public func vandermondeKernel<S: TensorScalar>(coefficientsReal cr: Variable<S>, coefficientsImaginary ci: Variable<S>,
                                                nodesReal zr: Variable<S>, nodesImaginary zi: Variable<S>, length: Int) -> Variable<S> {
     precondition(cr.rank == 2 && cr.shape == ci.shape && cr.shape == zr.shape && cr.shape == zi.shape,

@@ -37,46 +37,35 @@ public enum ChannelPairFFT {
         precondition(signal.rank == 3 && signal.shape[2] > 0 && signal.shape[2] % 2 == 0, "ChannelPairFFT needs [batch, length, even channels], got \(signal.shape)")
         precondition(n >= signal.shape[1], "transform length \(n) is shorter than the signal length \(signal.shape[1])")
         switch ScalarKind.of(S.self) {
-        case .float:
-            let single = signal as! Tensor<Float>
-            return (vectorTransformed(single, length: n) ?? transformed(single, length: n)) as! Tensor<S>
+        case .float: return transformed(signal as! Tensor<Float>, length: n) as! Tensor<S>
         case .double: return transformed(signal as! Tensor<Double>, length: n) as! Tensor<S>
         }
     }
 
-    /// Whether the single-precision kernels (`diffuse_pair_fft`, a Stockham FFT vectorised across
-    /// the channels) handle `channels` real channels at transform length `n`: channels a multiple
-    /// of 8 and n with no prime factor above 5. Otherwise FFTW runs.
-    static func usesVectorKernels(channels: Int, length n: Int) -> Bool {
-        channels > 0 && channels % 8 == 0 && diffuse_pair_fft_supports(n) != 0
-    }
-
-    /// ``transform(_:length:)`` by the C kernels, reading the unpadded signal; nil when they do
-    /// not handle the shape.
-    private static func vectorTransformed(_ signal: Tensor<Float>, length n: Int) -> Tensor<Float>? {
-        guard usesVectorKernels(channels: signal.shape[2], length: n) else { return nil }
-        let (b, l, h) = (signal.shape[0], signal.shape[1], signal.shape[2])
-        let x = signal.contiguous()
-        let z = Tensor<Float>(shape: [b, n, h]) { _ in }
-        let px = x.basePointer, pz = z.basePointer
-        withExtendedLifetime(x) {
-            Parallel.forEachFixedChunk(count: b, chunkSize: rowsPerChunk) { _, rows in
-                for r in rows {
-                    let status = diffuse_pair_fft(px + r * l * h, l, pz + r * n * h, n, h / 2, -1)
-                    precondition(status == 0, "diffuse_pair_fft failed for length \(n) with \(h) channels: out of memory")
-                }
-            }
-        }
-        return z
+    /// Whether the single-precision C kernels (`diffuse_pair_fft`, a Stockham FFT vectorised
+    /// across the channels) handle `channels` real channels of scalar type `S` at transform length
+    /// `n` (any length when nil): Float, channels a multiple of 8 and n with no prime factor
+    /// above 5. Otherwise FFTW and scalar loops run.
+    static func usesVectorKernels<S: TensorScalar>(_: S.Type, channels: Int, length n: Int? = nil) -> Bool {
+        S.self == Float.self && channels > 0 && channels % 8 == 0 && (n.map { diffuse_pair_fft_supports($0) != 0 } ?? true)
     }
 
     private static func transformed<S: TensorScalar>(_ signal: Tensor<S>, length n: Int) -> Tensor<S> {
         let (b, l, h) = (signal.shape[0], signal.shape[1], signal.shape[2])
+        let vectorised = usesVectorKernels(S.self, channels: h, length: n)
         let x = signal.contiguous()
         let z = Tensor<S>(shape: [b, n, h]) { _ in }
         let px = x.basePointer, pz = z.basePointer
         withExtendedLifetime(x) {
             Parallel.forEachFixedChunk(count: b, chunkSize: rowsPerChunk) { _, rows in
+                if vectorised {
+                    // Reads the unpadded signal: rows past l are zeros to the kernel.
+                    for r in rows {
+                        let status = diffuse_pair_fft(rebound(px + r * l * h, to: Float.self), l, rebound(pz + r * n * h, to: Float.self), n, h / 2, -1)
+                        precondition(status == 0, "diffuse_pair_fft failed for length \(n) with \(h) channels: out of memory")
+                    }
+                    return
+                }
                 for r in rows {
                     UnsafeMutableRawPointer(pz + r * n * h).copyMemory(from: px + r * l * h, byteCount: l * h * MemoryLayout<S>.stride)
                     UnsafeMutableRawPointer(pz + r * n * h + l * h).initializeMemory(as: UInt8.self, repeating: 0, count: (n - l) * h * MemoryLayout<S>.stride)
@@ -102,34 +91,10 @@ public enum ChannelPairFFT {
         }
         switch ScalarKind.of(S.self) {
         case .float:
-            let (single, kernel) = (z as! Tensor<Float>, spectrum as! Spectrum<Float>)
-            let skipSingle = skip.map { ($0.signal as! Tensor<Float>, $0.weights as! Tensor<Float>) }
-            return (vectorConvolved(single, kernel, l, skipSingle) ?? convolved(single, kernel, l, skipSingle)) as! Tensor<S>
+            return convolved(z as! Tensor<Float>, spectrum as! Spectrum<Float>, l, skip.map { ($0.signal as! Tensor<Float>, $0.weights as! Tensor<Float>) }) as! Tensor<S>
         case .double:
             return convolved(z as! Tensor<Double>, spectrum as! Spectrum<Double>, l, skip.map { ($0.signal as! Tensor<Double>, $0.weights as! Tensor<Double>) }) as! Tensor<S>
         }
-    }
-
-    /// ``convolve(spectra:with:outputLength:skip:)`` by the C kernels (spectrum product, inverse
-    /// transform and the scaled, skipped copy-out fused per row); nil when they do not handle the
-    /// shape.
-    private static func vectorConvolved(_ z: Tensor<Float>, _ spectrum: Spectrum<Float>, _ l: Int, _ skip: (Tensor<Float>, Tensor<Float>)?) -> Tensor<Float>? {
-        guard usesVectorKernels(channels: z.shape[2], length: z.shape[1]) else { return nil }
-        let (b, n, h) = (z.shape[0], z.shape[1], z.shape[2])
-        let skipSignal = skip?.0.contiguous(), skipWeights = skip?.1.contiguous()
-        let y = Tensor<Float>(shape: [b, l, h]) { _ in }
-        let pz = z.basePointer, py = y.basePointer
-        let pp = spectrum.sum.basePointer, pm = spectrum.difference.basePointer
-        let ps = skipSignal?.basePointer, pw = skipWeights?.basePointer
-        withExtendedLifetime((z, spectrum, skipSignal, skipWeights)) {
-            Parallel.forEachFixedChunk(count: b, chunkSize: rowsPerChunk) { _, rows in
-                for r in rows {
-                    let status = diffuse_pair_convolve_row(pz + r * n * h, pp, pm, n, h / 2, py + r * l * h, l, ps.map { $0 + r * l * h }, pw)
-                    precondition(status == 0, "diffuse_pair_convolve_row failed for length \(n) with \(h) channels: out of memory")
-                }
-            }
-        }
-        return y
     }
 
     private static func convolved<S: TensorScalar>(_ z: Tensor<S>, _ spectrum: Spectrum<S>, _ l: Int, _ skip: (Tensor<S>, Tensor<S>)?) -> Tensor<S> {
@@ -139,8 +104,19 @@ public enum ChannelPairFFT {
         let pz = z.basePointer, py = y.basePointer
         let pp = spectrum.sum.basePointer, pm = spectrum.difference.basePointer
         let ps = skipSignal?.basePointer, pw = skipWeights?.basePointer
+        let vectorised = usesVectorKernels(S.self, channels: h, length: n)
         withExtendedLifetime((z, spectrum, skipSignal, skipWeights)) {
             Parallel.forEachFixedChunk(count: b, chunkSize: rowsPerChunk) { _, rows in
+                if vectorised {
+                    // Spectrum product, inverse and scaled, skipped copy-out fused per row.
+                    func single(_ p: UnsafeMutablePointer<S>) -> UnsafeMutablePointer<Float> { rebound(p, to: Float.self) }
+                    for r in rows {
+                        let status = diffuse_pair_convolve_row(single(pz + r * n * h), single(pp), single(pm), n, h / 2, single(py + r * l * h), l,
+                                                               ps.map { single($0 + r * l * h) }, pw.map(single))
+                        precondition(status == 0, "diffuse_pair_convolve_row failed for length \(n) with \(h) channels: out of memory")
+                    }
+                    return
+                }
                 let block = UnsafeMutableRawPointer.allocate(byteCount: rows.count * n * h * MemoryLayout<S>.stride, alignment: 64)
                 defer { block.deallocate() }
                 let scratch = block.assumingMemoryBound(to: S.self)
@@ -181,7 +157,7 @@ public enum ChannelPairFFT {
         let (b, n, h) = (x.shape[0], x.shape[1], x.shape[2])
         let half = n / 2 + 1, pairs = h / 2
         let chunks = (b + rowsPerChunk - 1) / rowsPerChunk
-        let vectorised = S.self == Float.self && h % 8 == 0
+        let vectorised = usesVectorKernels(S.self, channels: h)
         var partials = [S](repeating: 0, count: chunks * half * h * 2)
         let px = x.basePointer, pu = u.basePointer
         withExtendedLifetime((x, u)) {
