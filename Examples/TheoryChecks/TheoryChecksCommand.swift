@@ -58,14 +58,9 @@ struct TheoryChecksCommand: ParsableCommand {
         where value < 1 {
             throw ValidationError("\(option) must be positive, got \(value)")
         }
-        if let learningRate, !(learningRate > 0) || !learningRate.isFinite {
-            throw ValidationError("--learning-rate must be positive and finite, got \(learningRate)")
-        }
-        if let timeExponent, !(timeExponent > 0) || !timeExponent.isFinite {
-            throw ValidationError("--time-exponent must be positive and finite, got \(timeExponent)")
-        }
-        if !(modeStandardDeviation > 0) || !modeStandardDeviation.isFinite {
-            throw ValidationError("--mode-standard-deviation must be positive and finite, got \(modeStandardDeviation)")
+        for (value, option) in [(learningRate, "--learning-rate"), (timeExponent, "--time-exponent"), (modeStandardDeviation, "--mode-standard-deviation")] as [(Double?, String)]
+        where value.map({ !($0 > 0) || !$0.isFinite }) ?? false {
+            throw ValidationError("\(option) must be positive and finite, got \(value!)")
         }
     }
 

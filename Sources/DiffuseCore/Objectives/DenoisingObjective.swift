@@ -71,14 +71,15 @@ public struct DenoisingObjective: Sendable {
         let range = schedule.timeRange
         var sharedStream = RandomStream(key: key.folding(in: -1))
         let shared = sharedStream.uniformDouble()
+        /// The number of integer steps of a discrete schedule's range.
+        func stepCount() -> Int { Int(range.upperBound - range.lowerBound) + 1 }
         return (0..<count).map { i in
             var stream = RandomStream(key: key.folding(in: sampleOffset + i))
             switch timeSampling {
             case .uniform:
                 return range.lowerBound + (range.upperBound - range.lowerBound) * stream.uniformDouble()
             case .uniformSteps:
-                let n = Int(range.upperBound - range.lowerBound) + 1
-                return range.lowerBound + Double(stream.integer(below: n))
+                return range.lowerBound + Double(stream.integer(below: stepCount()))
             case let .logitNormal(m, s):
                 let u = 1 / (1 + Foundation.exp(-(m + s * stream.normal(Double.self))))
                 return range.lowerBound + (range.upperBound - range.lowerBound) * u
@@ -86,7 +87,7 @@ public struct DenoisingObjective: Sendable {
                 let u = (Double(i) + shared) / Double(count)
                 return range.lowerBound + (range.upperBound - range.lowerBound) * u
             case .powerSteps(let exponent):
-                let n = Int(range.upperBound - range.lowerBound) + 1
+                let n = stepCount()
                 let step = Int(Double(n) * Foundation.pow(stream.uniformDouble(), exponent))
                 return range.lowerBound + Double(Swift.min(step, n - 1))
             }
