@@ -36,12 +36,13 @@ public func layerNormalization<S: TensorScalar>(_ x: Variable<S>, weight: Variab
     let weightValues = weight?.value.contiguous(), biasValues = bias?.value.contiguous()
     var rstd = [Double](repeating: 0, count: rows)
     var y: Tensor<S>
-    let normalized: Tensor<S>
+    var normalized: Tensor<S>
     if S.self == Float.self {
         // Single precision: one pass per row in the C kernels, the affine part included.
-        var affine: Tensor<S>? = nil
-        normalized = Tensor<S>(shape: x.shape) { np in
-            let output = Tensor<S>(shape: x.shape) { yp in
+        normalized = Tensor<S>(shape: x.shape) { _ in }
+        y = Tensor<S>(shape: x.shape) { _ in }
+        normalized.withUnsafeMutableBufferPointer { np in
+            y.withUnsafeMutableBufferPointer { yp in
                 source.withUnsafeBufferPointer { xp in
                     rstd.withUnsafeMutableBufferPointer { rp in
                         withSinglePrecisionPointer(weightValues) { w in
@@ -55,9 +56,7 @@ public func layerNormalization<S: TensorScalar>(_ x: Variable<S>, weight: Variab
                     }
                 }
             }
-            affine = output
         }
-        y = affine!
     } else {
         normalized = Tensor<S>(shape: x.shape) { out in
             source.withUnsafeBufferPointer { xp in
@@ -75,7 +74,7 @@ public func layerNormalization<S: TensorScalar>(_ x: Variable<S>, weight: Variab
     var inputs = [x]
     if let weight { inputs.append(weight) }
     if let bias { inputs.append(bias) }
-    return Variable.record(y, inputs: inputs) { g, needed in
+    return Variable.record(y, inputs: inputs) { [normalized] g, needed in
         let gc = g.contiguous()
         var result: [Tensor<S>?] = []
         if needed[0] {
