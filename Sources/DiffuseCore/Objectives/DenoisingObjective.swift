@@ -14,7 +14,7 @@ public enum TimeSampling: Codable, Hashable, Sendable {
     /// Stratified (antithetic) uniform times: sample i of a batch of n uses (i + u)/n with one
     /// shared u, which reduces the variance of the batch loss (Kingma et al. 2021).
     case stratified
-    /// Integer steps t = ⌊N·u^p⌋, u uniform: p = 1 is ``uniformSteps``, p > 1 spends more of the
+    /// Integer steps t = ⌊N·u^p⌋, u uniform, p > 0: p = 1 is ``uniformSteps``, p > 1 spends more of the
     /// batch on the low-noise steps (P(t < k) = (k/N)^(1/p)). The per-step minimiser of the
     /// loss is unchanged; only the network's capacity and the gradient signal shift toward low
     /// noise, where a schedule with large late β (e.g. linear 0.001 → 0.2) leaves few steps.
@@ -87,6 +87,7 @@ public struct DenoisingObjective: Sendable {
                 let u = (Double(i) + shared) / Double(count)
                 return range.lowerBound + (range.upperBound - range.lowerBound) * u
             case .powerSteps(let exponent):
+                precondition(exponent > 0 && exponent.isFinite, "TimeSampling.powerSteps needs a positive, finite exponent, got \(exponent)")
                 let n = stepCount()
                 let step = Int(Double(n) * Foundation.pow(stream.uniformDouble(), exponent))
                 return range.lowerBound + Double(Swift.min(step, n - 1))
