@@ -70,6 +70,27 @@ final class GuidanceAndObjectiveTests: XCTestCase {
         } }
     }
 
+    /// A network evaluated in chunks of rows gives the whole batch's prediction and gradient,
+    /// also when the cotangent couples rows (it is taken of the whole prediction).
+    func testChunkedNetworkModelMatchesWholeBatch() {
+        let w = Tensor<Double>.randomNormal(shape: [3, 3], key: RandomKey(seed: 4)) * 0.5
+        let network: (Variable<Double>, TimePoint) -> Variable<Double> = { x, point in
+            (matmul(x, Variable(w)).tanh() * (point.time / 1000)) + x * 0.1
+        }
+        let whole = NetworkModel<Double>(type: .velocity, schedule: DiscreteVPSchedule(), network: network)
+        let chunked = NetworkModel<Double>(type: .velocity, schedule: DiscreteVPSchedule(), batchChunkSize: 2, network: network)
+        let x = Tensor<Double>.randomNormal(shape: [5, 3], key: RandomKey(seed: 5))
+        let point = DiscreteVPSchedule().point(at: 400)
+        let cotangent: (Prediction<Tensor<Double>>) -> Tensor<Double> = { $0.denoised * 2 + $0.noise.sum().scalar }
+        var unit: Void = ()
+        let (p1, g1) = whole.predictWithGradient(x, at: point, state: &unit, cotangent: cotangent)
+        let (p2, g2) = chunked.predictWithGradient(x, at: point, state: &unit, cotangent: cotangent)
+        assertClose(p2.denoised, p1.denoised, absolute: 1e-14)
+        assertClose(p2.noise, p1.noise, absolute: 1e-14)
+        assertClose(g2, g1, absolute: 1e-14)
+        assertClose(chunked.predict(x, at: point).noise, whole.predict(x, at: point).noise, absolute: 1e-14)
+    }
+
     /// Observation energies: gradients against finite differences, and guidance pulls samples
     /// toward the observations.
     func testObservationEnergiesAndGuidance() {

@@ -7,15 +7,44 @@ import DiffuseTensor
 /// captured as constants).
 ///
 /// For `.denoiser` networks the input is x/α, as EDM preconditioning expects.
+///
+/// With a ``batchChunkSize``, the network is evaluated on consecutive chunks of that many rows of
+/// the batch (axis 0), the chunks spread over the cores with every operation inside a chunk
+/// serial. A network whose rows do not interact (no batch statistics) gives the same values;
+/// what changes is speed: one parallel job per chunk instead of one per operation, and each
+/// chunk's intermediate tensors stay in cache between operations (measured on the TSDiff
+/// backbone, 256 windows on 2 cores: 1.2–1.4× the forward throughput). The chunking depends
+/// only on the batch size, never on the thread count, so results do not either.
 public struct NetworkModel<S: TensorScalar>: DifferentiablePredictionModel {
     public let type: PredictionType
     public let schedule: any NoiseSchedule
     public let network: (Variable<S>, TimePoint) -> Variable<S>
+    /// Rows of the batch per independently evaluated chunk; nil evaluates the whole batch at once.
+    public let batchChunkSize: Int?
 
-    public init(type: PredictionType, schedule: any NoiseSchedule, network: @escaping (Variable<S>, TimePoint) -> Variable<S>) {
+    public init(type: PredictionType, schedule: any NoiseSchedule, batchChunkSize: Int? = nil,
+                network: @escaping (Variable<S>, TimePoint) -> Variable<S>) {
+        precondition(batchChunkSize.map { $0 >= 1 } ?? true, "batch chunk size must be at least 1")
         self.type = type
         self.schedule = schedule
+        self.batchChunkSize = batchChunkSize
         self.network = network
+    }
+
+    /// The chunks of a batch of `rows`, or nil when it is evaluated whole.
+    private func chunks(rows: Int) -> [Range<Int>]? {
+        guard let size = batchChunkSize, rows > size else { return nil }
+        return Parallel.chunks(count: rows, chunkSize: size)
+    }
+
+    /// `body` applied to every item, in parallel, results in item order.
+    private func inParallel<Item, T>(_ items: [Item], _ body: (Item) -> T) -> [T] {
+        var results = [T?](repeating: nil, count: items.count)
+        results.withUnsafeMutableBufferPointer { buffer in
+            let slots = buffer
+            Parallel.forEach(iterations: items.count) { slots[$0] = body(items[$0]) }
+        }
+        return results.map { $0! }
     }
 
     /// Coefficients (a, b) with x̂₀ = a·x + b·output, and (c, d) with ε̂ = c·x + d·output.
@@ -40,13 +69,20 @@ public struct NetworkModel<S: TensorScalar>: DifferentiablePredictionModel {
     }
 
     public func predict(_ x: Tensor<S>, at point: TimePoint, state: inout Void) -> Prediction<Tensor<S>> {
-        let output = network(input(Variable(x), point), point).value
+        let output: Tensor<S>
+        if let chunks = chunks(rows: x.shape[0]) {
+            let parts = inParallel(chunks) { network(input(Variable(x.slice(axis: 0, $0)), point), point).value }
+            output = Tensor.concatenate(parts, alongAxis: 0)
+        } else {
+            output = network(input(Variable(x), point), point).value
+        }
         let (a, b, c, d) = coefficients(at: point)
         return Prediction(denoised: x.scaled(by: S(a), adding: output, scaledBy: S(b)), noise: x.scaled(by: S(c), adding: output, scaledBy: S(d)))
     }
 
     public func predictWithGradient(_ x: Tensor<S>, at point: TimePoint, state: inout Void,
                                     cotangent: (Prediction<Tensor<S>>) -> Tensor<S>) -> (prediction: Prediction<Tensor<S>>, gradient: Tensor<S>) {
+        if let chunks = chunks(rows: x.shape[0]) { return chunkedPredictionWithGradient(x, at: point, chunks: chunks, cotangent: cotangent) }
         let tape = Tape<S>()
         let xv = tape.watch(x)
         let output = network(input(xv, point), point)
@@ -55,5 +91,28 @@ public struct NetworkModel<S: TensorScalar>: DifferentiablePredictionModel {
         let prediction = Prediction(denoised: denoised.value, noise: x.scaled(by: S(c), adding: output.value, scaledBy: S(d)))
         let gradient = tape.gradient(of: denoised, seed: cotangent(prediction))[xv]
         return (prediction, gradient)
+    }
+
+    /// ``predictWithGradient(_:at:state:cotangent:)`` chunk by chunk: every chunk's forward pass
+    /// is recorded on its own tape, the cotangent is taken of the whole prediction (it may couple
+    /// rows), and the chunks' backward passes run in parallel again.
+    private func chunkedPredictionWithGradient(_ x: Tensor<S>, at point: TimePoint, chunks: [Range<Int>],
+                                               cotangent: (Prediction<Tensor<S>>) -> Tensor<S>) -> (prediction: Prediction<Tensor<S>>, gradient: Tensor<S>) {
+        let (a, b, c, d) = coefficients(at: point)
+        let forward = inParallel(chunks) { rows -> (tape: Tape<S>, x: Variable<S>, denoised: Variable<S>, output: Tensor<S>) in
+            let tape = Tape<S>()
+            let xv = tape.watch(x.slice(axis: 0, rows))
+            let output = network(input(xv, point), point)
+            return (tape, xv, xv * S(a) + output * S(b), output.value)
+        }
+        let output = Tensor.concatenate(forward.map(\.output), alongAxis: 0)
+        let prediction = Prediction(denoised: Tensor.concatenate(forward.map(\.denoised.value), alongAxis: 0),
+                                    noise: x.scaled(by: S(c), adding: output, scaledBy: S(d)))
+        let seed = cotangent(prediction)
+        precondition(seed.shape == x.shape, "cotangent of shape \(seed.shape) for a batch of shape \(x.shape)")
+        let parts = inParallel(Array(chunks.indices)) { i in
+            forward[i].tape.gradient(of: forward[i].denoised, seed: seed.slice(axis: 0, chunks[i]).contiguous())[forward[i].x]
+        }
+        return (prediction, Tensor.concatenate(parts, alongAxis: 0))
     }
 }

@@ -81,6 +81,10 @@ public struct TSDiff: Sendable {
         self.parameters = parameters
     }
 
+    /// Windows per chunk when the noise model evaluates a batch (``NetworkModel/batchChunkSize``;
+    /// 16 windows of 360 steps keep a chunk's activations within a few megabytes).
+    public static let evaluationChunkSize = 16
+
     /// The noise-prediction network as a ``NetworkModel`` (for samplers and gradient guidance).
     public func noiseModel(parameters p: ParameterSet<Float>? = nil) -> NetworkModel<Float> {
         let bound = (p ?? parameters).constants
@@ -88,7 +92,7 @@ public struct TSDiff: Sendable {
         // The S4 kernels depend on the parameters only: computed once for the window length.
         let length = configuration.layout.length
         let kernels = backbone.circularKernels(length: length, bound).map { Variable($0.value) }
-        return NetworkModel(type: .noise, schedule: schedule) { x, point in
+        return NetworkModel(type: .noise, schedule: schedule, batchChunkSize: Self.evaluationChunkSize) { x, point in
             backbone(x, steps: [Double](repeating: point.time, count: x.shape[0]), bound, kernels: x.shape[1] == length ? kernels : nil)
         }
     }
