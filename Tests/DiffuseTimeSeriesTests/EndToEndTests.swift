@@ -120,6 +120,33 @@ final class EndToEndTests: XCTestCase {
         for (x, y) in zip(a.joined().joined(), b.joined().joined()) { XCTAssertEqual(x, y, accuracy: 1e-3 * Swift.max(1, Swift.abs(x))) }
     }
 
+    /// The chunked training loss and gradient (three chunks here, kernels pulled back once) equal
+    /// the whole batch's on one tape, to Float32 rounding.
+    func testChunkedTrainingGradientMatchesWholeBatch() throws {
+        let configuration = TSDiffConfiguration(layout: Self.layout, backbone: TSDiffBackboneConfiguration(channels: 3, hidden: 8, blocks: 2, stepEmbedding: 16, stateSize: 8),
+                                                frequency: .hourly)
+        let model = TSDiff(configuration: configuration, seed: 3)
+        let rows = 2 * TSDiff.trainingChunkSize + 5
+        let x0 = Tensor<Float>.randomNormal(shape: [rows, Self.layout.length, 3], key: RandomKey(seed: 4))
+        let objective = DenoisingObjective(schedule: model.schedule, prediction: .noise, timeSampling: .uniformSteps)
+        let example = objective.example(for: x0, key: RandomKey(seed: 5))
+        let (loss, gradient) = model.trainingLossAndGradient(example, objective: objective, dropoutKey: nil)
+        let tape = Tape<Float>()
+        let bound = model.parameters.bound(to: tape)
+        let wholeLoss = objective.loss(model.backbone(Variable(example.noisy), steps: example.times, bound), example)
+        let whole = bound.gradients(tape.gradient(of: wholeLoss))
+        XCTAssertEqual(loss, wholeLoss.value.scalar, accuracy: 1e-5 * wholeLoss.value.scalar)
+        XCTAssertEqual(gradient.names, whole.names)
+        var unused: [String] = []
+        for (name, expected) in whole.entries {
+            let scale = expected.abs().max().scalar
+            if scale == 0 { unused.append(name) }
+            XCTAssertLessThanOrEqual((gradient[name]! - expected).abs().max().scalar, 1e-4 * scale, name)
+        }
+        // Only the last block's residual projection is unused (its output is never read).
+        XCTAssertEqual(unused, ["residual_blocks.1.out_linear1.weight", "residual_blocks.1.out_linear1.bias"].filter(whole.names.contains))
+    }
+
     /// Guided forecasts with half of the context missing (random and block) still beat seasonal
     /// naive computed on the complete data.
     func testMissingContextIsHandledByTheMask() throws {

@@ -63,6 +63,12 @@ public struct DenoisingObjective: Sendable {
         public var weights: Tensor<S>
         /// The times as a `[n]` list for the network's time input.
         public var times: [Double] { points.map(\.time) }
+
+        /// The examples with batch indices in `range` (views of the tensors).
+        public func rows(_ range: Range<Int>) -> Example {
+            Example(noisy: noisy.slice(axis: 0, range), points: Array(points[range]), target: target.slice(axis: 0, range),
+                    noise: noise.slice(axis: 0, range), weights: weights.slice(axis: 0, range))
+        }
     }
 
     /// Draws times for `count` samples; sample i uses `key.folding(in: sampleOffset + i)`

@@ -122,16 +122,12 @@ public struct TSDiffTrainer {
             let stepKey = key.folding(in: step)
             let x0 = try Self.trainingBatch(series, trainingEnd: ends, layout: layout, count: options.batchSize, key: stepKey.folding(in: 0))
             let example = objective.example(for: x0, key: stepKey.folding(in: 1))
-            let tape = Tape<Float>()
-            let bound = model.parameters.bound(to: tape)
-            let output = model.backbone(Variable(example.noisy), steps: example.times, bound, dropoutKey: stepKey.folding(in: 2))
-            let loss = objective.loss(output, example)
-            var gradients = bound.gradients(tape.gradient(of: loss))
-            try TrainingError.check(loss: loss.value.scalar, gradients: gradients, step: step)
+            var (loss, gradients) = model.trainingLossAndGradient(example, objective: objective, dropoutKey: stepKey.folding(in: 2))
+            try TrainingError.check(loss: loss, gradients: gradients, step: step)
             gradients.clipByGlobalNorm(Float(options.gradientClip))
             optimizer.update(&model.parameters, gradients: gradients, state: &state, learningRate: options.learningRate)
             if let averager { averager.update(&ema!, toward: model.parameters, step: step) }
-            losses.append(Double(loss.value.scalar))
+            losses.append(Double(loss))
             var crps: Double? = nil
             if options.validationInterval > 0 && !validation.isEmpty && ((step + 1) % options.validationInterval == 0 || step + 1 == options.steps) {
                 var candidate = model
