@@ -74,6 +74,11 @@ final class GradientCheckTests: XCTestCase {
         let w = random([3, 4], 12), bias = random([3], 13)
         assertGradients([a, w, bias], "linear") { linear($0[0], weight: $0[1], bias: $0[2]) }
         assertGradients([a, w], "linear without bias") { linear($0[0], weight: $0[1], bias: nil) }
+        let residual = random([2, 3, 3], 16)
+        assertGradients([a, w, bias, residual], "linear adding a residual") { linear($0[0], weight: $0[1], bias: $0[2], adding: $0[3]) }
+        assertGradients([a, w, residual], "linear without bias adding a residual") { linear($0[0], weight: $0[1], bias: nil, adding: $0[2]) }
+        let x = Variable(a), weight = Variable(w), shift = Variable(bias), r = Variable(residual)
+        assertClose(linear(x, weight: weight, bias: shift, adding: r).value, (linear(x, weight: weight, bias: shift) + r).value, absolute: 1e-14)
     }
 
     func testShapeOperations() {

@@ -112,13 +112,17 @@ public struct S4D: UnaryLayer, Equatable {
     /// - Parameter combinedKernel: the result of ``circularKernel(length:_:)`` for these
     ///   parameters, when the caller keeps it across calls with unchanged parameters (sampling);
     ///   by default it is computed from the parameters (and differentiated, in training).
-    public func channelsLast<S: TensorScalar>(_ u: Variable<S>, _ p: BoundParameters<S>, combinedKernel: Variable<S>? = nil) -> Variable<S> {
+    /// - Parameter residual: added to the output inside the output projection's matrix product
+    ///   (a residual connection without a pass of its own); `[B, L, H]`.
+    public func channelsLast<S: TensorScalar>(_ u: Variable<S>, _ p: BoundParameters<S>, combinedKernel: Variable<S>? = nil,
+                                              adding residual: Variable<S>? = nil) -> Variable<S> {
         precondition(u.rank == 3 && u.shape[2] == channels, "S4D '\(name)' expects [batch, length, \(channels)], got \(u.shape)")
         let length = u.shape[1]
         let kernel = combinedKernel ?? circularKernel(length: length, p)
         precondition(kernel.shape == [2 * length, channels], "S4D '\(name)': kernel of shape \(kernel.shape) for length \(length)")
         let y = channelsLastCircularConvolution(u, kernel: kernel, skip: p[joinName(name, "D")])
         let w = p[outputProjection.weightName].reshaped([channels, channels])
+        if let residual { return linear(y.gelu(), weight: w, bias: p[outputProjection.biasName], adding: residual) }
         return linear(y.gelu(), weight: w, bias: p[outputProjection.biasName])
     }
 

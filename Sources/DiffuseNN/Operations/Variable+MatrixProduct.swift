@@ -15,26 +15,41 @@ public func matmul<S: TensorScalar>(_ a: Variable<S>, _ b: Variable<S>) -> Varia
 /// PyTorch's `nn.Linear`. One node on the tape: the forward is one gemm (leading axes of `x`
 /// are flattened into the rows) and the pullback two, plus a column sum for the bias.
 public func linear<S: TensorScalar>(_ x: Variable<S>, weight: Variable<S>, bias: Variable<S>?) -> Variable<S> {
+    affine(x, weight: weight, bias: bias, residual: nil)
+}
+
+/// `x · Wᵀ + b + residual` as one node: the gemm accumulates onto `residual + b` (β = 1), so the
+/// residual connection after a projection costs no pass of its own. `residual` has the output's
+/// shape.
+public func linear<S: TensorScalar>(_ x: Variable<S>, weight: Variable<S>, bias: Variable<S>?, adding residual: Variable<S>) -> Variable<S> {
+    affine(x, weight: weight, bias: bias, residual: residual)
+}
+
+private func affine<S: TensorScalar>(_ x: Variable<S>, weight: Variable<S>, bias: Variable<S>?, residual: Variable<S>?) -> Variable<S> {
     let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
     precondition(x.shape.last == inFeatures, "linear: input has \(x.shape.last ?? 0) features, weight expects \(inFeatures)")
     let leading = Array(x.shape.dropLast())
     let rows = x.value.reshaped([-1, inFeatures])
-    let y: Tensor<S>
-    if let bias {
-        // The bias rows first, then x·Wᵀ accumulated onto them by the BLAS call (β = 1).
-        var biased = bias.value.reshaped([1, outFeatures]).broadcast(to: [rows.shape[0], outFeatures]).contiguous()
-        matmul(rows, weight.value.transposed(), into: &biased, alpha: 1, beta: 1)
-        y = biased
-    } else {
-        y = matmul(rows, weight.value.transposed())
+    let outputShape = [rows.shape[0], outFeatures]
+    if let residual { precondition(residual.shape == leading + [outFeatures], "linear: residual of shape \(residual.shape) for output \(leading + [outFeatures])") }
+    // The start of the accumulator: residual + bias, the bias rows, or nothing (β = 0).
+    var y: Tensor<S>
+    switch (residual?.value.reshaped(outputShape), bias?.value.reshaped([1, outFeatures])) {
+    case let (r?, b?): y = r + b
+    case let (r?, nil): y = r
+    case let (nil, b?): y = b.broadcast(to: outputShape).contiguous()
+    case (nil, nil): y = matmul(rows, weight.value.transposed())
     }
-    let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+    if residual != nil || bias != nil { matmul(rows, weight.value.transposed(), into: &y, alpha: 1, beta: 1) }
+    var inputs = [x, weight]
+    if let bias { inputs.append(bias) }
+    if let residual { inputs.append(residual) }
     return Variable.record(y.reshaped(leading + [outFeatures]), inputs: inputs) { g, needed in
         let g2 = g.reshaped([-1, outFeatures])
-        let gx = needed[0] ? matmul(g2, weight.value).reshaped(x.shape) : nil
-        let gw = needed[1] ? matmul(g2.transposed(), rows) : nil
-        var result = [gx, gw]
+        var result: [Tensor<S>?] = [needed[0] ? matmul(g2, weight.value).reshaped(x.shape) : nil,
+                                    needed[1] ? matmul(g2.transposed(), rows) : nil]
         if bias != nil { result.append(needed[2] ? g2.sum(alongAxis: 0) : nil) }
+        if residual != nil { result.append(needed[result.count] ? g : nil) }
         return result
     }
 }

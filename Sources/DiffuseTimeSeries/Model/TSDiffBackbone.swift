@@ -100,18 +100,25 @@ public struct TSDiffBackbone: Codable, Equatable, Sendable {
         var hidden = inputProjection(x, p).relu()                                        // [B, L, H]
         let embedding: Tensor<S> = stepEmbedding(steps)
         let t = stepLinear2(stepLinear1(Variable(embedding), p).silu(), p).silu()          // [B, H]
-        func pointwise(_ conv: Convolution1D, _ v: Variable<S>) -> Variable<S> {
-            linear(v, weight: p[conv.weightName].reshaped([h, h]), bias: p[conv.biasName])
+        // The residual and skip sums are accumulated by the projections' matrix products.
+        func pointwise(_ conv: Convolution1D, _ v: Variable<S>, adding residual: Variable<S>?) -> Variable<S> {
+            let weight = p[conv.weightName].reshaped([h, h])
+            guard let residual else { return linear(v, weight: weight, bias: p[conv.biasName]) }
+            return linear(v, weight: weight, bias: p[conv.biasName], adding: residual)
         }
         var skips: Variable<S>? = nil
         for k in 0..<configuration.blocks {
             let conditioned = hidden + timeLinears[k](t, p).reshaped([b, 1, h])
-            var z = s4[k].channelsLast(norms[k](conditioned, p), p, combinedKernel: kernels?[k])
-            if configuration.dropout > 0, let key = dropoutKey { z = z.dropout(rate: configuration.dropout, key: key.folding(in: k)) }
-            let gated = (conditioned + z).activated(.gatedTanh)
-            let skip = pointwise(skipConvs[k], gated)
-            skips = skips.map { $0 + skip } ?? skip
-            if k < configuration.blocks - 1 { hidden = pointwise(residualConvs[k], gated) + hidden }
+            let normalized = norms[k](conditioned, p)
+            let preActivation: Variable<S>
+            if configuration.dropout > 0, let key = dropoutKey {
+                preActivation = conditioned + s4[k].channelsLast(normalized, p, combinedKernel: kernels?[k]).dropout(rate: configuration.dropout, key: key.folding(in: k))
+            } else {
+                preActivation = s4[k].channelsLast(normalized, p, combinedKernel: kernels?[k], adding: conditioned)
+            }
+            let gated = preActivation.activated(.gatedTanh)
+            skips = pointwise(skipConvs[k], gated, adding: skips)
+            if k < configuration.blocks - 1 { hidden = pointwise(residualConvs[k], gated, adding: hidden) }
         }
         var out = headLinear2(headLinear1(skips!, p).relu(), p)
         if configuration.initialSkip { out = out + x }
