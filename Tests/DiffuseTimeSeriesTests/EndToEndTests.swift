@@ -147,6 +147,28 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(unused, ["residual_blocks.1.out_linear1.weight", "residual_blocks.1.out_linear1.bias"].filter(whole.names.contains))
     }
 
+    /// With dropout, the chunked training gradient is bit-identical on one and on two threads
+    /// (each chunk draws its masks from its own key).
+    func testChunkedTrainingWithDropoutIndependentOfThreadCount() {
+        let configuration = TSDiffConfiguration(layout: Self.layout, backbone: TSDiffBackboneConfiguration(channels: 3, hidden: 8, blocks: 2, stepEmbedding: 16,
+                                                                                                          stateSize: 8, dropout: 0.2),
+                                                frequency: .hourly)
+        let model = TSDiff(configuration: configuration, seed: 3)
+        let x0 = Tensor<Float>.randomNormal(shape: [2 * TSDiff.trainingChunkSize + 3, Self.layout.length, 3], key: RandomKey(seed: 4))
+        let objective = DenoisingObjective(schedule: model.schedule, prediction: .noise, timeSampling: .uniformSteps)
+        let example = objective.example(for: x0, key: RandomKey(seed: 5))
+        let threads = Parallel.threadCount
+        defer { Parallel.threadCount = threads }
+        Parallel.threadCount = 1
+        let serial = model.trainingLossAndGradient(example, objective: objective, dropoutKey: RandomKey(seed: 6))
+        Parallel.threadCount = 2
+        let parallel = model.trainingLossAndGradient(example, objective: objective, dropoutKey: RandomKey(seed: 6))
+        let withoutDropout = model.trainingLossAndGradient(example, objective: objective, dropoutKey: nil)
+        XCTAssertEqual(serial.loss, parallel.loss)
+        XCTAssertNotEqual(serial.loss, withoutDropout.loss)
+        for (name, tensor) in serial.gradient.entries { XCTAssertEqual(tensor.scalars, parallel.gradient[name]!.scalars, name) }
+    }
+
     /// Guided forecasts with half of the context missing (random and block) still beat seasonal
     /// naive computed on the complete data.
     func testMissingContextIsHandledByTheMask() throws {

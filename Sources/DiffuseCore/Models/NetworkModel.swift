@@ -14,7 +14,9 @@ import DiffuseTensor
 /// what changes is speed: one parallel job per chunk instead of one per operation, and each
 /// chunk's intermediate tensors stay in cache between operations (measured on the TSDiff
 /// backbone, 256 windows on 2 cores: 1.2–1.4× the forward throughput). The chunking depends
-/// only on the batch size, never on the thread count, so results do not either.
+/// only on the batch size, never on the thread count, so results do not either. Axis 0 must be
+/// the sample axis. A batch uses at most as many cores as it has chunks: choose the chunk size
+/// so that a batch has at least as many chunks as the machine has cores.
 public struct NetworkModel<S: TensorScalar>: DifferentiablePredictionModel {
     public let type: PredictionType
     public let schedule: any NoiseSchedule
@@ -31,10 +33,10 @@ public struct NetworkModel<S: TensorScalar>: DifferentiablePredictionModel {
         self.network = network
     }
 
-    /// The chunks of a batch of `rows`, or nil when it is evaluated whole.
-    private func chunks(rows: Int) -> [Range<Int>]? {
-        guard let size = batchChunkSize, rows > size else { return nil }
-        return Parallel.chunks(count: rows, chunkSize: size)
+    /// The chunks of axis 0 of `x`, or nil when it is evaluated whole.
+    private func chunks(of x: Tensor<S>) -> [Range<Int>]? {
+        guard let size = batchChunkSize, x.rank > 0, x.shape[0] > size else { return nil }
+        return Parallel.chunks(count: x.shape[0], chunkSize: size)
     }
 
     /// `body` applied to every item, in parallel, results in item order.
@@ -70,7 +72,7 @@ public struct NetworkModel<S: TensorScalar>: DifferentiablePredictionModel {
 
     public func predict(_ x: Tensor<S>, at point: TimePoint, state: inout Void) -> Prediction<Tensor<S>> {
         let output: Tensor<S>
-        if let chunks = chunks(rows: x.shape[0]) {
+        if let chunks = chunks(of: x) {
             let parts = inParallel(chunks) { network(input(Variable(x.slice(axis: 0, $0)), point), point).value }
             output = Tensor.concatenate(parts, alongAxis: 0)
         } else {
@@ -82,7 +84,7 @@ public struct NetworkModel<S: TensorScalar>: DifferentiablePredictionModel {
 
     public func predictWithGradient(_ x: Tensor<S>, at point: TimePoint, state: inout Void,
                                     cotangent: (Prediction<Tensor<S>>) -> Tensor<S>) -> (prediction: Prediction<Tensor<S>>, gradient: Tensor<S>) {
-        if let chunks = chunks(rows: x.shape[0]) { return chunkedPredictionWithGradient(x, at: point, chunks: chunks, cotangent: cotangent) }
+        if let chunks = chunks(of: x) { return chunkedPredictionWithGradient(x, at: point, chunks: chunks, cotangent: cotangent) }
         let tape = Tape<S>()
         let xv = tape.watch(x)
         let output = network(input(xv, point), point)

@@ -12,7 +12,9 @@ import Foundation
 /// The limit must exceed what one training or sampling step frees at its end, or the buffers
 /// evicted there are mapped afresh in the next step: a guided TSDiff step on 256 windows frees
 /// about 1.1 GB, and with a 1 GiB limit a quarter of its time went to the kernel zeroing new
-/// pages (378 against 600 sample-steps/s with the larger default).
+/// pages (378 against 600 sample-steps/s with the larger default). Buffers are reused only for
+/// the same rounded size, so a program that cycles through many shapes can hold up to the limit
+/// in unused buffers; ``releaseCachedBuffers()`` returns them and ``cacheLimit`` lowers the cap.
 public enum TensorMemory {
     static let minimumPooledBytes = 1 << 16
     private static let lock = NSLock()
@@ -20,8 +22,16 @@ public enum TensorMemory {
     nonisolated(unsafe) private static var cached = 0
     nonisolated(unsafe) private static var limit = defaultCacheLimit
 
-    /// A quarter of the physical memory, and at least 1 GiB.
-    public static let defaultCacheLimit = Swift.max(1 << 30, Int(clamping: ProcessInfo.processInfo.physicalMemory / 4))
+    /// A quarter of the memory the process may use — the physical memory, or the cgroup's
+    /// `memory.max` when a container sets a lower one — and at most 4 GiB.
+    public static let defaultCacheLimit: Int = {
+        var available = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+        if let text = try? String(contentsOfFile: "/sys/fs/cgroup/memory.max", encoding: .utf8),
+           let limit = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), limit > 0 {
+            available = Swift.min(available, limit)
+        }
+        return Swift.min(4 << 30, available / 4)
+    }()
 
     /// The most bytes of freed buffers kept for reuse (default ``defaultCacheLimit``). Lowering it
     /// frees the excess.

@@ -19,10 +19,12 @@ extension TSDiff {
     /// enter every chunk as watched inputs, and the chunks' kernel gradients, summed, are pulled
     /// back through the kernel computation once. Chunk boundaries depend on the batch size only
     /// and the sums run in chunk order, so the result does not depend on the thread count.
-    /// Dropout draws chunk k's masks from `dropoutKey.folding(in: k)`.
+    /// Dropout draws chunk k's masks from `dropoutKey.folding(in: k)`. A batch uses at most as
+    /// many cores as it has chunks (batch 64: 4).
     public func trainingLossAndGradient(_ example: DenoisingObjective.Example<Float>, objective: DenoisingObjective,
                                         dropoutKey: RandomKey?) -> (loss: Float, gradient: ParameterSet<Float>) {
         let rows = example.noisy.shape[0], length = example.noisy.shape[1]
+        precondition(rows > 0, "a training batch needs at least one window")
         let kernelTape = Tape<Float>()
         let kernelParameters = parameters.bound(to: kernelTape)
         let kernels = backbone.circularKernels(length: length, kernelParameters)
