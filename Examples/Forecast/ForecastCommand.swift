@@ -69,14 +69,16 @@ struct ForecastCommand: ParsableCommand {
     var emaDecay: Double?
 
     // MARK: Sampling
-    @Option(help: "Guidance losses to run: quantile (TSDiff-Q, the paper's reported forecaster), mean-squared (TSDiff-MS), or both.")
-    var guidance: GuidanceChoice = .quantile
+    @Option(help: "Guidance losses to run: quantile (TSDiff-Q), mean-squared (TSDiff-MS), or both.")
+    var guidance: GuidanceChoice = .both
     @Option(help: "Guidance scale of TSDiff-Q (default: 4 with ddpm, the paper's; 0.5 with ddim).")
     var scale: Double?
     @Option(help: "Guidance scale of TSDiff-MS (default: 0.5 with ddpm, 0.2 with ddim).")
     var msScale: Double?
-    @Option(help: "Sample paths per window (the paper: 100).")
+    @Option(help: "Sample paths per window of TSDiff-Q and of refinement (the paper: 100).")
     var samples: Int = 32
+    @Option(help: "Sample paths per window of TSDiff-MS.")
+    var msSamples: Int = 16
     @Option(help: "Sampler for both guidance losses: ddpm (ancestral with post-step guidance, the paper's form) or ddim (deterministic). Default: ddpm on 50 steps for TSDiff-Q, ddim on 20 steps for TSDiff-MS, whose unbounded gradient makes the DDPM form's larger strided steps diverge.")
     var sampler: SamplerChoice?
     @Option(help: "Sampling steps (default: 50 for the default TSDiff-Q sampler, 20 with ddim, all T with an explicit --sampler ddpm).")
@@ -132,6 +134,7 @@ struct ForecastCommand: ParsableCommand {
 
     func validate() throws {
         guard samples >= 1 else { throw ValidationError("--samples must be at least 1 (got \(samples))") }
+        guard msSamples >= 1 else { throw ValidationError("--ms-samples must be at least 1 (got \(msSamples))") }
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1 (got \(steps))") }
         guard windows >= 1 else { throw ValidationError("--windows must be at least 1 (got \(windows))") }
         if let trainSteps, trainSteps < 1 { throw ValidationError("--train-steps must be at least 1 (got \(trainSteps))") }
@@ -255,6 +258,7 @@ struct ForecastCommand: ParsableCommand {
         for loss in losses {
             let settings = loss == .quantile ? quantileSettings : meanSquaredSettings
             forecastOptions.loss = loss
+            forecastOptions.samples = loss == .quantile ? samples : msSamples
             forecastOptions.scale = settings.scale
             forecastOptions.sampler = settings.sampler
             let t0 = Date()
@@ -269,7 +273,7 @@ struct ForecastCommand: ParsableCommand {
                 continue
             }
             results.append((name, backtest.score(evaluation.samples), evaluation.samples))
-            log("\(name): \(backtest.series.count * windows) windows × \(samples) samples (\(Self.describe(settings.sampler, diffusionSteps: diffusionSteps)), "
+            log("\(name): \(backtest.series.count * windows) windows × \(forecastOptions.samples) samples (\(Self.describe(settings.sampler, diffusionSteps: diffusionSteps)), "
                 + "scale \(settings.scale)) in \(Duration.text(Date().timeIntervalSince(t0)))")
         }
         let key = RandomKey(seed: seed)
@@ -326,11 +330,11 @@ struct ForecastCommand: ParsableCommand {
             print(table.json())
         } else {
             let settings = losses.map { loss in
-                let (name, chosen) = loss == .quantile ? ("TSDiff-Q", quantileSettings) : ("TSDiff-MS", meanSquaredSettings)
-                return "; \(name): \(Self.describe(chosen.sampler, diffusionSteps: diffusionSteps)), scale \(chosen.scale)"
+                let (name, chosen, count) = loss == .quantile ? ("TSDiff-Q", quantileSettings, samples) : ("TSDiff-MS", meanSquaredSettings, msSamples)
+                return "; \(name): \(count) samples, \(Self.describe(chosen.sampler, diffusionSteps: diffusionSteps)), scale \(chosen.scale)"
             }
-            print("\(dataset.series.count) series from \(dataURL.lastPathComponent), \(windows) windows × \(layout.predictionLength) steps; "
-                  + "\(samples) samples" + settings.joined())
+            print("\(dataset.series.count) series from \(dataURL.lastPathComponent), \(windows) windows × \(layout.predictionLength) steps"
+                  + settings.joined())
             print(table.text())
             print("fan charts and results.json in \(outURL.path)")
         }
