@@ -84,8 +84,9 @@ extension Kernels {
         let pa = a.basePointer, pb = b.basePointer, pc = out.basePointer
         if sa == 1 && sb == 1 && sc == 1 && nest.outerCount > 1 && nest.innerCount <= 1024 {
             // Many short contiguous runs (a bias row added to every row, a [B, 1, H] term added
-            // along the length): dispatch on the element type once, not once per run, which
-            // made these adds 2.8× slower than a contiguous add of the same size.
+            // along the length): dispatch on the element type once, not in a closure per run;
+            // the generic path made these adds 2.8× slower than a contiguous add of the same
+            // size, this one 1.6–1.9×.
             switch ScalarKind.of(S.self) {
             case .float: binaryShortRuns(op, nest, rebound(pa, to: Float.self), rebound(pb, to: Float.self), rebound(pc, to: Float.self), binaryFloat)
             case .double: binaryShortRuns(op, nest, rebound(pa, to: Double.self), rebound(pb, to: Double.self), rebound(pc, to: Double.self), binaryDouble)
