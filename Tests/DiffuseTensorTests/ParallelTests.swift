@@ -48,4 +48,12 @@ final class ParallelTests: XCTestCase {
         XCTAssertEqual(Array(totals), [Int](repeating: jobs * 120, count: submitters))
         totals.deallocate()
     }
+
+    /// `map` returns one result per item, in the items' order, also when the items outnumber the
+    /// threads many times over.
+    func testMapKeepsTheOrderOfItems() {
+        let items = Array(0..<1000).map { "item \($0)" }
+        XCTAssertEqual(Parallel.map(items) { $0.uppercased() }, items.map { $0.uppercased() })
+        XCTAssertEqual(Parallel.map([Int]()) { $0 }, [])
+    }
 }

@@ -39,16 +39,6 @@ public struct NetworkModel<S: TensorScalar>: DifferentiablePredictionModel {
         return Parallel.chunks(count: x.shape[0], chunkSize: size)
     }
 
-    /// `body` applied to every item, in parallel, results in item order.
-    private func inParallel<Item, T>(_ items: [Item], _ body: (Item) -> T) -> [T] {
-        var results = [T?](repeating: nil, count: items.count)
-        results.withUnsafeMutableBufferPointer { buffer in
-            let slots = buffer
-            Parallel.forEach(iterations: items.count) { slots[$0] = body(items[$0]) }
-        }
-        return results.map { $0! }
-    }
-
     /// Coefficients (a, b) with x̂₀ = a·x + b·output, and (c, d) with ε̂ = c·x + d·output.
     private func coefficients(at point: TimePoint) -> (Double, Double, Double, Double) {
         let a = point.alpha, s = point.sigma
@@ -73,7 +63,7 @@ public struct NetworkModel<S: TensorScalar>: DifferentiablePredictionModel {
     public func predict(_ x: Tensor<S>, at point: TimePoint, state: inout Void) -> Prediction<Tensor<S>> {
         let output: Tensor<S>
         if let chunks = chunks(of: x) {
-            let parts = inParallel(chunks) { network(input(Variable(x.slice(axis: 0, $0)), point), point).value }
+            let parts = Parallel.map(chunks) { network(input(Variable(x.slice(axis: 0, $0)), point), point).value }
             output = Tensor.concatenate(parts, alongAxis: 0)
         } else {
             output = network(input(Variable(x), point), point).value
@@ -101,7 +91,7 @@ public struct NetworkModel<S: TensorScalar>: DifferentiablePredictionModel {
     private func chunkedPredictionWithGradient(_ x: Tensor<S>, at point: TimePoint, chunks: [Range<Int>],
                                                cotangent: (Prediction<Tensor<S>>) -> Tensor<S>) -> (prediction: Prediction<Tensor<S>>, gradient: Tensor<S>) {
         let (a, b, c, d) = coefficients(at: point)
-        let forward = inParallel(chunks) { rows -> (tape: Tape<S>, x: Variable<S>, denoised: Variable<S>, output: Tensor<S>) in
+        let forward = Parallel.map(chunks) { rows -> (tape: Tape<S>, x: Variable<S>, denoised: Variable<S>, output: Tensor<S>) in
             let tape = Tape<S>()
             let xv = tape.watch(x.slice(axis: 0, rows))
             let output = network(input(xv, point), point)
@@ -112,7 +102,7 @@ public struct NetworkModel<S: TensorScalar>: DifferentiablePredictionModel {
                                     noise: x.scaled(by: S(c), adding: output, scaledBy: S(d)))
         let seed = cotangent(prediction)
         precondition(seed.shape == x.shape, "cotangent of shape \(seed.shape) for a batch of shape \(x.shape)")
-        let parts = inParallel(Array(chunks.indices)) { i in
+        let parts = Parallel.map(Array(chunks.indices)) { i in
             forward[i].tape.gradient(of: forward[i].denoised, seed: seed.slice(axis: 0, chunks[i]).contiguous())[forward[i].x]
         }
         return (prediction, Tensor.concatenate(parts, alongAxis: 0))

@@ -122,8 +122,7 @@ public struct S4D: UnaryLayer, Equatable {
         precondition(kernel.shape == [2 * length, channels], "S4D '\(name)': kernel of shape \(kernel.shape) for length \(length)")
         let y = channelsLastCircularConvolution(u, kernel: kernel, skip: p[joinName(name, "D")])
         let w = p[outputProjection.weightName].reshaped([channels, channels])
-        if let residual { return linear(y.gelu(), weight: w, bias: p[outputProjection.biasName], adding: residual) }
-        return linear(y.gelu(), weight: w, bias: p[outputProjection.biasName])
+        return linear(y.gelu(), weight: w, bias: p[outputProjection.biasName], adding: residual)
     }
 
     /// The circular convolution kernel `[2L, H]` of ``channelsLast(_:_:combinedKernel:)``: the

@@ -20,8 +20,8 @@ public func linear<S: TensorScalar>(_ x: Variable<S>, weight: Variable<S>, bias:
 
 /// `x · Wᵀ + b + residual` as one node: the gemm accumulates onto `residual + b` (β = 1), so the
 /// residual connection after a projection costs no pass of its own. `residual` has the output's
-/// shape.
-public func linear<S: TensorScalar>(_ x: Variable<S>, weight: Variable<S>, bias: Variable<S>?, adding residual: Variable<S>) -> Variable<S> {
+/// shape; nil gives ``linear(_:weight:bias:)``.
+public func linear<S: TensorScalar>(_ x: Variable<S>, weight: Variable<S>, bias: Variable<S>?, adding residual: Variable<S>?) -> Variable<S> {
     affine(x, weight: weight, bias: bias, residual: residual)
 }
 

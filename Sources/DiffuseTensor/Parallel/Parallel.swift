@@ -81,6 +81,17 @@ public enum Parallel {
         run(iterations: iterations, threads: limit, body)
     }
 
+    /// `transform` applied to every element of `items`, spread over the threads like
+    /// ``forEach(iterations:threads:_:)``; the results come back in the order of `items`.
+    public static func map<Item, Result>(_ items: [Item], _ transform: (Item) -> Result) -> [Result] {
+        var results = [Result?](repeating: nil, count: items.count)
+        results.withUnsafeMutableBufferPointer { buffer in
+            let slots = buffer
+            forEach(iterations: items.count) { slots[$0] = transform(items[$0]) }
+        }
+        return results.map { $0! }
+    }
+
     private static func run(iterations: Int, threads: Int? = nil, _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { body in
             var task = body

@@ -102,9 +102,7 @@ public struct TSDiffBackbone: Codable, Equatable, Sendable {
         let t = stepLinear2(stepLinear1(Variable(embedding), p).silu(), p).silu()          // [B, H]
         // The residual and skip sums are accumulated by the projections' matrix products.
         func pointwise(_ conv: Convolution1D, _ v: Variable<S>, adding residual: Variable<S>?) -> Variable<S> {
-            let weight = p[conv.weightName].reshaped([h, h])
-            guard let residual else { return linear(v, weight: weight, bias: p[conv.biasName]) }
-            return linear(v, weight: weight, bias: p[conv.biasName], adding: residual)
+            linear(v, weight: p[conv.weightName].reshaped([h, h]), bias: p[conv.biasName], adding: residual)
         }
         var skips: Variable<S>? = nil
         for k in 0..<configuration.blocks {

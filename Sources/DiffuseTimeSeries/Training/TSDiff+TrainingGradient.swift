@@ -29,28 +29,23 @@ extension TSDiff {
         let kernelParameters = parameters.bound(to: kernelTape)
         let kernels = backbone.circularKernels(length: length, kernelParameters)
         let chunks = Parallel.chunks(count: rows, chunkSize: Self.trainingChunkSize)
-        var results = [(loss: Float, gradient: ParameterSet<Float>, kernelGradients: [Tensor<Float>])?](repeating: nil, count: chunks.count)
-        results.withUnsafeMutableBufferPointer { buffer in
-            let slots = buffer
-            Parallel.forEach(iterations: chunks.count) { k in
-                let range = chunks[k]
-                let tape = Tape<Float>()
-                let bound = parameters.bound(to: tape)
-                let chunkKernels = kernels.map { tape.watch($0.value) }
-                let part = example.rows(range)
-                let output = backbone(Variable(part.noisy), steps: part.times, bound, dropoutKey: dropoutKey?.folding(in: k), kernels: chunkKernels)
-                let loss = objective.loss(output, part) * (Float(range.count) / Float(rows))
-                let gradients = tape.gradient(of: loss)
-                slots[k] = (loss.value.scalar, bound.gradients(gradients), chunkKernels.map { gradients[$0] })
-            }
+        let results = Parallel.map(Array(chunks.enumerated())) { k, range in
+            let tape = Tape<Float>()
+            let bound = parameters.bound(to: tape)
+            let chunkKernels = kernels.map { tape.watch($0.value) }
+            let part = example.rows(range)
+            let output = backbone(Variable(part.noisy), steps: part.times, bound, dropoutKey: dropoutKey?.folding(in: k), kernels: chunkKernels)
+            let loss = objective.loss(output, part) * (Float(range.count) / Float(rows))
+            let gradients = tape.gradient(of: loss)
+            return (loss: loss.value.scalar, gradient: bound.gradients(gradients), kernelGradients: chunkKernels.map { gradients[$0] })
         }
         var loss: Float = 0
         var gradient = parameters.zerosLike()
         var kernelGradients = kernels.map { Tensor<Float>(zeros: $0.shape) }
         for result in results {
-            loss += result!.loss
-            gradient += result!.gradient
-            for i in kernelGradients.indices { kernelGradients[i] += result!.kernelGradients[i] }
+            loss += result.loss
+            gradient += result.gradient
+            for i in kernelGradients.indices { kernelGradients[i] += result.kernelGradients[i] }
         }
         // Σ_k ⟨K_k, G_k⟩ has gradient G_k with respect to kernel k.
         let pairings = zip(kernels, kernelGradients).map { ($0 * Variable($1)).sum() }
