@@ -99,7 +99,7 @@ struct ForecastCommand: ParsableCommand {
     var synthesize: Int?
 
     // MARK: Output
-    @Option(help: "Output folder for fan charts, forecasts and a trained checkpoint.")
+    @Option(help: "Output folder for fan charts, results.json, forecasts.csv (truth, mean and quantiles of every method per step) and a trained checkpoint.")
     var out: String = "forecast-output"
     @Flag(help: "Print the results table as JSON.")
     var json = false
@@ -320,6 +320,8 @@ struct ForecastCommand: ParsableCommand {
         // Outputs.
         let table = ResultsTable(methods: results.map { ($0.name, $0.metrics) }, linearPredictiveScores: lps, seconds: seconds)
         try AtomicFile.write(Data(table.json().utf8), to: outURL.appendingPathComponent("results.json"))
+        let forecasts = try ForecastTable(backtest: backtest, methods: results.map { ($0.name, $0.samples) })
+        try AtomicFile.write(Data(forecasts.csv().utf8), to: outURL.appendingPathComponent("forecasts.csv"))
         if let guided = results.first(where: { $0.name.hasPrefix("tsdiff") }) {
             let charts = FanChart.render(backtest: backtest, samples: guided.samples, method: guided.name, historySteps: 7 * dataset.frequency.seasonality)
             for ((_, svg), file) in zip(charts, FanChart.fileNames(charts.map(\.0))) {
@@ -336,7 +338,7 @@ struct ForecastCommand: ParsableCommand {
             print("\(dataset.series.count) series from \(dataURL.lastPathComponent), \(windows) windows × \(layout.predictionLength) steps"
                   + settings.joined())
             print(table.text())
-            print("fan charts and results.json in \(outURL.path)")
+            print("fan charts, results.json and forecasts.csv (quantiles per method and step) in \(outURL.path)")
         }
     }
 }

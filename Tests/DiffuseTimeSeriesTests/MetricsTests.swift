@@ -62,6 +62,27 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(ForecastMetrics.sampleQuantile([1, 2, 3, 4], 0.5), 3)   // round(1.5) = 2
     }
 
+    /// The forecast table: one row per method, window and step, with the truth (empty where
+    /// missing), the mean and the same sample quantiles the CRPS scores.
+    func testForecastTableRows() throws {
+        let values: [Double?] = (0..<12).map { $0 == 11 ? nil : Double($0 % 4) }
+        let s = TimeSeries(name: "load, MW", start: Timestamp.parse("2024-01-01 00:00")!, frequency: .hourly, values: values)
+        let backtest = try Backtest(series: [s], predictionLength: 2, windows: 2, history: 4, seasonality: 4)
+        // Window 0 (steps 8, 9): five paths 0…4 and 10…14; window 1 (steps 10, 11): one path.
+        let paths: [[[Double]]] = [(0..<5).map { [Double($0), Double($0 + 10)] }, [[7, 8]]]
+        let table = try ForecastTable(backtest: backtest, methods: [("m", paths)])
+        let lines = table.csv().split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 5)
+        XCTAssertEqual(lines[0], "method,series,window,timestamp,step,truth,mean,q0.05,q0.1,q0.2,q0.3,q0.4,q0.5,q0.6,q0.7,q0.8,q0.9,q0.95")
+        // round(4q): 0.05 → 0, 0.1 → 0, 0.2 → 1 (0.8), 0.3 → 1, 0.4 → 2 (1.6), 0.5 → 2, 0.6 → 2 (2.4), 0.7 → 3, 0.8 → 3, 0.9 → 4, 0.95 → 4.
+        XCTAssertEqual(lines[1], "m,\"load, MW\",0,2024-01-01 08:00,0,0.0,2.0,0.0,0.0,1.0,1.0,2.0,2.0,2.0,3.0,3.0,4.0,4.0")
+        XCTAssertEqual(lines[2], "m,\"load, MW\",0,2024-01-01 09:00,1,1.0,12.0,10.0,10.0,11.0,11.0,12.0,12.0,12.0,13.0,13.0,14.0,14.0")
+        XCTAssertEqual(lines[4], "m,\"load, MW\",1,2024-01-01 11:00,1,,8.0," + [String](repeating: "8.0", count: 11).joined(separator: ","))
+        XCTAssertThrowsError(try ForecastTable(backtest: backtest, methods: [("short", [paths[0]])]))
+        XCTAssertThrowsError(try ForecastTable(backtest: backtest, methods: [("empty", [paths[0], []])]))
+        XCTAssertThrowsError(try ForecastTable(backtest: backtest, methods: [("ragged", [paths[0], [[1]]])]))
+    }
+
     /// Seasonal naive repeats the last season; its CRPS is its ND.
     func testSeasonalNaive() throws {
         let s = TimeSeries(name: "s", frequency: .hourly, values: (0..<10).map { Double($0 % 4) + 1 })
