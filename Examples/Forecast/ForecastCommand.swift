@@ -202,7 +202,7 @@ struct ForecastCommand: ParsableCommand {
                                                      valueColumn: valueColumn, frequency: freq)
         }
         let outURL = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
+        try AtomicFile.createFolder(outURL)
 
         var model: TSDiff
         if train {

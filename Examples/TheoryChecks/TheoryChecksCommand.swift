@@ -105,7 +105,7 @@ struct TheoryChecksCommand: ParsableCommand {
 
     func run() throws {
         let outURL = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
+        try AtomicFile.createFolder(outURL)
         let effort: CheckEffort = quick ? .quick : .full
         var results: [TheoryCheckResult] = []
         let started = Date()

@@ -94,6 +94,26 @@ final class IOTests: XCTestCase {
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".tmp") }
         XCTAssertEqual(leftovers, [])
     }
+
+    /// Output folders: created with their parents, reused when they exist, and a clear error
+    /// naming the path when a file is in the way.
+    func testOutputFolderCreationAndErrors() throws {
+        let folder = try makeTemporaryFolder()
+        let nested = folder.appendingPathComponent("a/b")
+        try AtomicFile.createFolder(nested)
+        try AtomicFile.createFolder(nested)
+        var isFolder: ObjCBool = false
+        XCTAssertTrue(FileManager.default.fileExists(atPath: nested.path, isDirectory: &isFolder) && isFolder.boolValue)
+        let file = folder.appendingPathComponent("plain.txt")
+        try AtomicFile.write("x", to: file)
+        XCTAssertThrowsError(try AtomicFile.createFolder(file)) { error in
+            XCTAssertEqual(error as? OutputFolderError, OutputFolderError(path: file.path, reason: "it exists and is not a folder"))
+        }
+        XCTAssertThrowsError(try AtomicFile.createFolder(file.appendingPathComponent("inside"))) { error in
+            XCTAssertEqual("\(error)", "output folder '\(file.path)/inside': cannot create it ('\(file.path)' is a file)")
+        }
+        XCTAssertThrowsError(try AtomicFile.write("y", to: file.appendingPathComponent("inside.txt"))) { XCTAssertTrue($0 is OutputFolderError) }
+    }
 }
 
 private extension Tensor {

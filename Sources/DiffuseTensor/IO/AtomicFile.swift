@@ -7,7 +7,7 @@ public enum AtomicFile {
     /// Writes `data` to `url` atomically, creating the parent folder if needed.
     public static func write(_ data: Data, to url: URL) throws {
         let folder = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try createFolder(folder)
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp")
         do {
             try data.write(to: temporary)
@@ -21,8 +21,39 @@ public enum AtomicFile {
         }
     }
 
+    /// Creates the folder `url` and its parents unless it already is a folder.
+    ///
+    /// - Throws: ``OutputFolderError`` naming the path when it (or a parent) is a file or
+    ///   cannot be created.
+    public static func createFolder(_ url: URL) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) {
+            guard isFolder.boolValue else { throw OutputFolderError(path: url.path, reason: "it exists and is not a folder") }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            // Name the file in the way when a parent is one; otherwise the system's message.
+            var ancestor = url.deletingLastPathComponent()
+            while ancestor.path != "/" && !FileManager.default.fileExists(atPath: ancestor.path) { ancestor = ancestor.deletingLastPathComponent() }
+            var ancestorIsFolder: ObjCBool = false
+            let reason = FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &ancestorIsFolder) && !ancestorIsFolder.boolValue
+                ? "'\(ancestor.path)' is a file" : error.localizedDescription
+            throw OutputFolderError(path: url.path, reason: "cannot create it (\(reason))")
+        }
+    }
+
     /// Writes a UTF-8 string to `url` atomically.
     public static func write(_ text: String, to url: URL) throws {
         try write(Data(text.utf8), to: url)
     }
+}
+
+/// An output folder that cannot be used: the path exists as a file or cannot be created.
+public struct OutputFolderError: Error, CustomStringConvertible, Equatable {
+    public var path: String
+    public var reason: String
+
+    public var description: String { "output folder '\(path)': \(reason)" }
 }
