@@ -202,7 +202,7 @@ struct ForecastCommand: ParsableCommand {
                                                      valueColumn: valueColumn, frequency: freq)
         }
         let outURL = URL(fileURLWithPath: out)
-        try AtomicFile.createFolder(outURL)
+        try AtomicFile.createFolder(at: outURL)
 
         var model: TSDiff
         if train {

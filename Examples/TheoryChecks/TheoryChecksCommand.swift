@@ -105,7 +105,7 @@ struct TheoryChecksCommand: ParsableCommand {
 
     func run() throws {
         let outURL = URL(fileURLWithPath: out)
-        try AtomicFile.createFolder(outURL)
+        try AtomicFile.createFolder(at: outURL)
         let effort: CheckEffort = quick ? .quick : .full
         var results: [TheoryCheckResult] = []
         let started = Date()

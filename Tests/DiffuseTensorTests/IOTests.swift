@@ -100,19 +100,26 @@ final class IOTests: XCTestCase {
     func testOutputFolderCreationAndErrors() throws {
         let folder = try makeTemporaryFolder()
         let nested = folder.appendingPathComponent("a/b")
-        try AtomicFile.createFolder(nested)
-        try AtomicFile.createFolder(nested)
+        try AtomicFile.createFolder(at: nested)
+        try AtomicFile.createFolder(at: nested)
         var isFolder: ObjCBool = false
         XCTAssertTrue(FileManager.default.fileExists(atPath: nested.path, isDirectory: &isFolder) && isFolder.boolValue)
         let file = folder.appendingPathComponent("plain.txt")
         try AtomicFile.write("x", to: file)
-        XCTAssertThrowsError(try AtomicFile.createFolder(file)) { error in
+        XCTAssertThrowsError(try AtomicFile.createFolder(at: file)) { error in
             XCTAssertEqual(error as? OutputFolderError, OutputFolderError(path: file.path, reason: "it exists and is not a folder"))
         }
-        XCTAssertThrowsError(try AtomicFile.createFolder(file.appendingPathComponent("inside"))) { error in
+        XCTAssertThrowsError(try AtomicFile.createFolder(at: file.appendingPathComponent("inside"))) { error in
             XCTAssertEqual("\(error)", "output folder '\(file.path)/inside': cannot create it ('\(file.path)' is a file)")
         }
         XCTAssertThrowsError(try AtomicFile.write("y", to: file.appendingPathComponent("inside.txt"))) { XCTAssertTrue($0 is OutputFolderError) }
+        // `..` components are resolved (an ancestor walk over them once never ended).
+        let dotted = URL(fileURLWithPath: file.path + "/../c")
+        try AtomicFile.createFolder(at: dotted)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("c").path))
+        XCTAssertThrowsError(try AtomicFile.createFolder(at: URL(fileURLWithPath: file.path + "/x/../y"))) { error in
+            XCTAssertEqual("\(error)", "output folder '\(file.path)/y': cannot create it ('\(file.path)' is a file)")
+        }
     }
 }
 

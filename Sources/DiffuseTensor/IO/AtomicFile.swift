@@ -5,9 +5,12 @@ import Foundation
 /// new one, never a partial file.
 public enum AtomicFile {
     /// Writes `data` to `url` atomically, creating the parent folder if needed.
+    ///
+    /// - Throws: ``OutputFolderError`` when the parent folder cannot be created, or the error
+    ///   of the write or rename.
     public static func write(_ data: Data, to url: URL) throws {
         let folder = url.deletingLastPathComponent()
-        try createFolder(folder)
+        try createFolder(at: folder)
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp")
         do {
             try data.write(to: temporary)
@@ -25,21 +28,30 @@ public enum AtomicFile {
     ///
     /// - Throws: ``OutputFolderError`` naming the path when it (or a parent) is a file or
     ///   cannot be created.
-    public static func createFolder(_ url: URL) throws {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) {
-            guard isFolder.boolValue else { throw OutputFolderError(path: url.path, reason: "it exists and is not a folder") }
+    public static func createFolder(at url: URL) throws {
+        let url = url.standardizedFileURL
+        func isFolder(_ u: URL) -> Bool? {
+            var folder: ObjCBool = false
+            return FileManager.default.fileExists(atPath: u.path, isDirectory: &folder) ? folder.boolValue : nil
+        }
+        if let folder = isFolder(url) {
+            guard folder else { throw OutputFolderError(path: url.path, reason: "it exists and is not a folder") }
             return
         }
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         } catch {
+            // Another process may have created it meanwhile.
+            if isFolder(url) == true { return }
             // Name the file in the way when a parent is one; otherwise the system's message.
-            var ancestor = url.deletingLastPathComponent()
-            while ancestor.path != "/" && !FileManager.default.fileExists(atPath: ancestor.path) { ancestor = ancestor.deletingLastPathComponent() }
-            var ancestorIsFolder: ObjCBool = false
-            let reason = FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &ancestorIsFolder) && !ancestorIsFolder.boolValue
-                ? "'\(ancestor.path)' is a file" : error.localizedDescription
+            var ancestor = url
+            while true {
+                let parent = ancestor.deletingLastPathComponent().standardizedFileURL
+                if parent.path == ancestor.path { break }
+                ancestor = parent
+                if isFolder(ancestor) != nil { break }
+            }
+            let reason = isFolder(ancestor) == false ? "'\(ancestor.path)' is a file" : error.localizedDescription
             throw OutputFolderError(path: url.path, reason: "cannot create it (\(reason))")
         }
     }

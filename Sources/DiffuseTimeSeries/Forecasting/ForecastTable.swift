@@ -7,15 +7,17 @@ import Foundation
 /// scores).
 ///
 /// Columns: `method,series,window,timestamp,step,truth,mean,q0.05,q0.1,…,q0.9,q0.95`; `truth` is
-/// empty where the series has a missing value. Timestamps are `YYYY-MM-DD hh:mm` (UTC).
+/// empty where the series has a missing value. Timestamps are `YYYY-MM-DD hh:mm` (UTC), so
+/// series sampled more often than once a minute repeat them (the `step` column stays exact).
+/// Paths containing NaN give a `nan` mean and quantiles in no defined order, as in the CRPS.
 public struct ForecastTable: Sendable {
     /// The quantile levels of the table's columns.
     public static let quantileLevels: [Double] = [0.05] + ForecastMetrics.quantileLevels + [0.95]
 
-    public var backtest: Backtest
+    public private(set) var backtest: Backtest
     /// Each method's sample paths `[window][sample][step]`, in the order of
     /// ``Backtest/testTargets``.
-    public var methods: [(name: String, samples: [[[Double]]])]
+    public private(set) var methods: [(name: String, samples: [[[Double]]])]
 
     /// - Throws: ``TimeSeriesError/invalidOption(_:)`` when a method's paths do not match the
     ///   backtest's windows and horizon, or a method has no paths for a window.
