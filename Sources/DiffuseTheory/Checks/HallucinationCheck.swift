@@ -161,14 +161,15 @@ public struct HallucinationCheck: TheoryCheck {
         let inSupport = zip(trained.variances, flags).filter { !$0.1 }.map(\.0).sorted()
         let hallucinated = zip(trained.variances, flags).filter { $0.1 }.map(\.0)
         var threshold: Double?
+        /// The variance below which 96% of `sorted` lies.
+        func retentionCut(_ sorted: [Double]) -> Double { sorted[Swift.min(sorted.count - 1, Int(0.96 * Double(sorted.count)))] }
         if !inSupport.isEmpty && !hallucinated.isEmpty {
-            let cut = inSupport[Swift.min(inSupport.count - 1, Int(0.96 * Double(inSupport.count)))]
+            let cut = retentionCut(inSupport)
             threshold = cut
             let removed = Double(hallucinated.filter { $0 > cut }.count) / Double(hallucinated.count)
             // The same percentile under the exact score: how much of the in-support tail the
             // schedule itself makes (samples still choosing a mode in the last steps).
-            let exactVariances = exact.variances.sorted()
-            let exactCut = exactVariances[Swift.min(exactVariances.count - 1, Int(0.96 * Double(exactVariances.count)))]
+            let exactCut = retentionCut(exact.variances.sorted())
             results.append(TheoryCheckResult(
                 check: name, claim: "the variance of x̂₀ over the last 10 steps separates hallucinations", source: "Aithal et al. 2024, §5 (>95% removed, 96% of in-support kept)",
                 setup: "threshold \(format(cut, 6)) keeping 96% of the \(inSupport.count) in-support samples (median \(format(inSupport[inSupport.count / 2], 6))); \(hallucinated.count) hallucinations (median \(format(hallucinated.sorted()[hallucinated.count / 2], 6))); exact score's 96th percentile \(format(exactCut, 6))",
