@@ -35,15 +35,17 @@ struct TheoryChecksCommand: ParsableCommand {
     var modeStandardDeviation = 0.05
     @Option(help: "hallucination, hallucination-2d: training samples (default: the paper's 20000 in 1-D, 100000 in 2-D).")
     var trainingSamples: Int?
-    @Option(help: "hallucination, hallucination-2d: training steps (default: 4000 quick, 30000 full).")
+    @Option(help: "hallucination, hallucination-2d: training steps (default: 4000 quick; full: 20000 in 1-D as the paper, 30000 in 2-D).")
     var trainingSteps: Int?
-    @Option(help: "hallucination, hallucination-2d: training batch size (default: 512; the paper: 10000).")
+    @Option(help: "hallucination, hallucination-2d: training batch size (default: 512; full 1-D: the paper's 10000).")
     var trainingBatchSize: Int?
-    @Option(help: "hallucination, hallucination-2d: Adam learning rate (default: 3e-3; the paper: 1e-3).")
+    @Option(help: "hallucination, hallucination-2d: Adam learning rate (default: 3e-3; full 1-D: the paper's 1e-3).")
     var learningRate: Double?
+    @Option(help: "hallucination, hallucination-2d: learning-rate schedule, constant or cosine (decay to 0) (default: cosine; full 1-D: the paper's constant).")
+    var learningRateSchedule: HallucinationCheck.LearningRateDecay?
     @Option(help: "hallucination, hallucination-2d: draw training steps as ⌊T·u^p⌋ with this p (default: 1, uniform as the paper, in 1-D; 3 in 2-D).")
     var timeExponent: Double?
-    @Option(help: "hallucination, hallucination-2d: samples drawn (default: 2000 quick, 50000 full).")
+    @Option(help: "hallucination, hallucination-2d: samples drawn (default: 2000 quick; full: 100000 in 1-D, 50000 in 2-D).")
     var samples: Int?
     @Option(help: "low-rank-w2: intrinsic dimension d.")
     var intrinsicDimension = 4
@@ -89,8 +91,10 @@ struct TheoryChecksCommand: ParsableCommand {
                 c.standardDeviation = modeStandardDeviation
                 if let trainingSamples { c.trainingSamples = trainingSamples }
                 c.trainingSteps = trainingSteps
-                if let trainingBatchSize { c.trainingBatchSize = trainingBatchSize }
-                if let learningRate { c.learningRate = learningRate }
+                c.trainingBatchSize = trainingBatchSize
+                c.learningRate = learningRate
+                c.learningRateDecay = learningRateSchedule
+                c.trainingProgress = TrainingProgressLine(label: "  training \(c.name)").update
                 if let timeExponent { c.timeSampling = .powerSteps(exponent: timeExponent) }
                 c.samples = samples
                 return c
@@ -161,5 +165,27 @@ struct ResultsTable {
             lines.append("       measured: \(r.measured)\(r.seconds > 0 ? String(format: "  (%.1f s)", r.seconds) : "")")
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+extension HallucinationCheck.LearningRateDecay: ExpressibleByArgument {}
+
+/// A one-line training progress display on standard error (steps, running loss, elapsed and
+/// remaining seconds), redrawn at most twice a second and ended with a newline at the last step.
+final class TrainingProgressLine {
+    let label: String
+    let started = Date()
+    var lastDraw = Date.distantPast
+
+    init(label: String) { self.label = label }
+
+    func update(stepsDone: Int, totalSteps: Int, runningLoss: Double) {
+        let now = Date()
+        guard stepsDone == totalSteps || now.timeIntervalSince(lastDraw) > 0.5 else { return }
+        lastDraw = now
+        let elapsed = now.timeIntervalSince(started)
+        let left = elapsed / Double(stepsDone) * Double(totalSteps - stepsDone)
+        let line = String(format: "\r%@ %d/%d  loss %.4f  %.0f s elapsed, %.0f s left   ", label, stepsDone, totalSteps, runningLoss, elapsed, left)
+        FileHandle.standardError.write(Data((line + (stepsDone == totalSteps ? "\n" : "")).utf8))
     }
 }

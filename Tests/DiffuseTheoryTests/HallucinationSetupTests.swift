@@ -45,4 +45,50 @@ final class HallucinationSetupTests: XCTestCase {
             XCTAssertEqual(Double(gradient.scalars[i]), numeric, accuracy: 2e-2 * Swift.max(1, Swift.abs(numeric)), "input \(i)")
         }
     }
+
+    /// The step path runs once per distinct step and is gathered for the batch: a batch with
+    /// repeated steps gives each row the output it gets alone, and the step path's parameter
+    /// gradients are the sums of the rows' own gradients (the gather's pullback adds the
+    /// repeated rows).
+    func testToyDenoiserSharesStepPathAcrossRepeatedSteps() {
+        let network = ToyDenoiser(dimension: 2, width: 16, depth: 3)
+        let parameters = network.makeParameters(key: RandomKey(seed: 11))
+        let x = Tensor<Float>(shape: [4, 2], scalars: [0.3, -0.2, 1.1, 0.4, -0.7, 0.9, 0.05, -1.3])
+        let steps = [40.0, 3, 40, 3]
+        func lossAndGradients(_ input: Tensor<Float>, _ steps: [Double]) -> (output: Tensor<Float>, gradients: ParameterSet<Float>) {
+            let tape = Tape<Float>()
+            let bound = parameters.bound(to: tape)
+            let out = network(Variable(input), steps: steps, bound)
+            return (out.value, bound.gradients(tape.gradient(of: (out * out).sum())))
+        }
+        let batch = lossAndGradients(x, steps)
+        var summed: ParameterSet<Float>? = nil
+        for row in 0..<4 {
+            let alone = lossAndGradients(x.slice(axis: 0, row..<(row + 1)).contiguous(), [steps[row]])
+            for column in 0..<2 {
+                XCTAssertEqual(batch.output[element: row, column], alone.output[element: 0, column], accuracy: 1e-6, "row \(row)")
+            }
+            if summed == nil { summed = alone.gradients } else { summed! += alone.gradients }
+        }
+        for name in ["time.weight", "block.time.weight", "block.time.bias", "block.linear1.weight"] {
+            let expected = summed![name]!.scalars, actual = batch.gradients[name]!.scalars
+            for i in expected.indices {
+                XCTAssertEqual(actual[i], expected[i], accuracy: 1e-4 * Swift.max(1, Swift.abs(expected[i])), "\(name)[\(i)]")
+            }
+        }
+    }
+
+    /// The full 1-D check trains as the reference's `run.sh` (10 000 epochs of 20 000 samples at
+    /// batch 10 000: 20 000 steps, Adam at a constant 10⁻³); the quick checks and the full 2-D
+    /// check use the shorter cosine-decayed training; set options override the defaults.
+    func testTrainingPlanDefaults() {
+        typealias Plan = HallucinationCheck.TrainingPlan
+        XCTAssertEqual(HallucinationCheck().trainingPlan(effort: .full), Plan(steps: 20_000, batchSize: 10_000, learningRate: 1e-3, decay: .constant))
+        XCTAssertEqual(HallucinationCheck().trainingPlan(effort: .quick), Plan(steps: 4000, batchSize: 512, learningRate: 3e-3, decay: .cosine))
+        XCTAssertEqual(HallucinationCheck(layout: .grid).trainingPlan(effort: .full), Plan(steps: 30_000, batchSize: 512, learningRate: 3e-3, decay: .cosine))
+        var custom = HallucinationCheck(layout: .grid)
+        custom.trainingBatchSize = 10_000
+        custom.learningRateDecay = .constant
+        XCTAssertEqual(custom.trainingPlan(effort: .quick), Plan(steps: 4000, batchSize: 10_000, learningRate: 3e-3, decay: .constant))
+    }
 }

@@ -1,7 +1,6 @@
 import DiffuseCore
 import DiffuseNN
 import DiffuseTensor
-import Foundation
 
 /// The small noise-prediction MLP of the mode-interpolation experiments (Aithal, Maini, Lipton &
 /// Kolter 2024, `toy_model.py`): x → Linear(d, W) without bias; a W-dim sinusoidal step embedding
@@ -47,10 +46,19 @@ public struct ToyDenoiser: Sendable {
         return p
     }
 
+    /// ε̂ for rows `x` `[B, d]` at integer diffusion steps `steps` (one per row).
+    ///
+    /// The step path (embedding → Linear → LeakyReLU → the blocks' Linear_t) depends on the step
+    /// only, so it runs once per distinct step and its rows are gathered for the batch: a sampling
+    /// step (one step for the whole batch) or a large training batch (at most T distinct steps)
+    /// skips two of the eight W×W products per row (the blocks' two shared linears run `depth`
+    /// times each).
     public func callAsFunction(_ x: Variable<Float>, steps: [Double], _ p: BoundParameters<Float>) -> Variable<Float> {
-        let t = timeProjection(Variable(embedding(steps, as: Float.self)), p).leakyReLU(slope: 0.02)
+        let distinct = Array(Set(steps)).sorted()
+        let position = Dictionary(uniqueKeysWithValues: distinct.enumerated().map { ($1, $0) })
+        let t = timeProjection(Variable(embedding(distinct, as: Float.self)), p).leakyReLU(slope: 0.02)
         var h = input(x, p)
-        let timeTerm = timeLayer(t, p)
+        let timeTerm = timeLayer(t, p).indexSelect(alongAxis: 0, indices: steps.map { position[$0]! })
         for _ in 0..<depth {
             let inner = linear1(norm1(h, p).leakyReLU(slope: 0.02), p) + timeTerm
             h = h + linear2(norm2(inner, p).leakyReLU(slope: 0.02), p)
@@ -66,10 +74,14 @@ public struct ToyDenoiser: Sendable {
         }
     }
 
-    /// Trains with the ε-prediction loss (uniform steps), Adam with a cosine-decaying learning
-    /// rate; returns the parameters and the final running loss.
-    public func train(on data: Tensor<Float>, schedule: DiscreteVPSchedule, steps: Int, batchSize: Int, learningRate: Double = 1e-3,
-                      timeSampling: TimeSampling = .uniformSteps, key: RandomKey) throws -> (ParameterSet<Float>, Double) {
+    /// Trains with the ε-prediction loss and Adam at the rates of `learningRate` (the reference
+    /// keeps 10⁻³ constant); returns the parameters and the mean loss of the last 100 steps.
+    /// `progress`, when given, receives the number of steps done and that running loss after
+    /// every step.
+    public func train(on data: Tensor<Float>, schedule: DiscreteVPSchedule, steps: Int, batchSize: Int,
+                      learningRate: LearningRateSchedule = .constant(1e-3),
+                      timeSampling: TimeSampling = .uniformSteps, key: RandomKey,
+                      progress: ((_ stepsDone: Int, _ runningLoss: Double) -> Void)? = nil) throws -> (ParameterSet<Float>, Double) {
         var parameters = makeParameters(key: key.folding(in: 0))
         let optimizer = Adam<Float>()
         var state = optimizer.makeState(for: parameters)
@@ -79,17 +91,17 @@ public struct ToyDenoiser: Sendable {
         for step in 0..<steps {
             var stream = RandomStream(key: key.folding(in: 1).folding(in: step))
             let rows = (0..<batchSize).map { _ in stream.integer(below: n) }
-            let x0 = Tensor.stack(rows.map { data[$0] }, alongAxis: 0)
+            let x0 = data.indexSelect(alongAxis: 0, indices: rows)
             let example = objective.example(for: x0, key: key.folding(in: 2).folding(in: step))
             let tape = Tape<Float>()
             let bound = parameters.bound(to: tape)
             let loss = objective.loss(self(Variable(example.noisy), steps: example.times, bound), example)
             let gradients = bound.gradients(tape.gradient(of: loss))
             try TrainingError.check(loss: loss.value.scalar, gradients: gradients, step: step)
-            let rate = learningRate * 0.5 * (1 + Foundation.cos(Double.pi * Double(step) / Double(steps)))
-            optimizer.update(&parameters, gradients: gradients, state: &state, learningRate: rate)
+            optimizer.update(&parameters, gradients: gradients, state: &state, learningRate: learningRate.rate(at: step))
             recent.append(Double(loss.value.scalar))
             if recent.count > 100 { recent.removeFirst() }
+            progress?(step + 1, recent.reduce(0, +) / Double(recent.count))
         }
         return (parameters, recent.reduce(0, +) / Double(Swift.max(recent.count, 1)))
     }
