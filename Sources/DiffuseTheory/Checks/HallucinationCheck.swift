@@ -74,6 +74,11 @@ public struct HallucinationCheck: TheoryCheck {
         public var batchSize: Int
         public var learningRate: Double
         public var decay: LearningRateDecay
+
+        /// The rate at every step: ``learningRate`` throughout, or decaying to 0 at ``steps``.
+        public var learningRateSchedule: LearningRateSchedule {
+            decay == .constant ? .constant(learningRate) : .cosine(rate: learningRate, totalSteps: steps)
+        }
     }
 
     /// The training with every unset option at its default. The full 1-D check trains as the
@@ -101,7 +106,6 @@ public struct HallucinationCheck: TheoryCheck {
         trainingSamples = layout == .grid ? 100_000 : 20_000
         timeSampling = layout == .grid ? .powerSteps(exponent: 3) : .uniformSteps
     }
-
 
     var timeSamplingText: String {
         switch timeSampling {
@@ -180,10 +184,9 @@ public struct HallucinationCheck: TheoryCheck {
         let network = ToyDenoiser(dimension: d)
         let plan = trainingPlan(effort: effort)
         let steps = plan.steps
-        let rates: LearningRateSchedule = plan.decay == .constant ? .constant(plan.learningRate) : .cosine(rate: plan.learningRate, totalSteps: steps)
         let progress = trainingProgress.map { report in { (done: Int, loss: Double) in report(done, steps, loss) } }
         let ((parameters, finalLoss), trainingSeconds) = try timed {
-            try network.train(on: data, schedule: schedule, steps: steps, batchSize: plan.batchSize, learningRate: rates,
+            try network.train(on: data, schedule: schedule, steps: steps, batchSize: plan.batchSize, learningRate: plan.learningRateSchedule,
                               timeSampling: timeSampling, key: key.folding(in: 3), progress: progress)
         }
         let (trained, sampleSeconds) = timed { Self.draw(network.model(parameters, schedule: schedule), schedule: schedule, count: count, dimension: d, key: key.folding(in: 4)) }

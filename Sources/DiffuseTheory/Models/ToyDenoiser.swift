@@ -54,6 +54,8 @@ public struct ToyDenoiser: Sendable {
     /// skips two of the eight W×W products per row (the blocks' two shared linears run `depth`
     /// times each).
     public func callAsFunction(_ x: Variable<Float>, steps: [Double], _ p: BoundParameters<Float>) -> Variable<Float> {
+        precondition(steps.count == x.shape[0], "one diffusion step per row: \(steps.count) for \(x.shape[0]) rows")
+        precondition(steps.allSatisfy(\.isFinite), "diffusion steps must be finite")
         let distinct = Array(Set(steps)).sorted()
         let position = Dictionary(uniqueKeysWithValues: distinct.enumerated().map { ($1, $0) })
         let t = timeProjection(Variable(embedding(distinct, as: Float.self)), p).leakyReLU(slope: 0.02)
