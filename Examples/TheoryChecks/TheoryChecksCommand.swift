@@ -47,12 +47,18 @@ struct TheoryChecksCommand: ParsableCommand {
     var timeExponent: Double?
     @Option(help: "hallucination, hallucination-2d: samples drawn (default: 2000 quick; full: 100000 in 1-D, 50000 in 2-D).")
     var samples: Int?
+    @Option(help: ArgumentHelp("hallucination, hallucination-2d (with --check): evaluate the network saved by an earlier run instead of training one.",
+                               discussion: "Every run saves its trained network into OUT/<check>-model.", valueName: "folder"))
+    var model: String?
     @Option(help: "low-rank-w2: intrinsic dimension d.")
     var intrinsicDimension = 4
 
     func validate() throws {
         if let check, !TheoryChecks.names.contains(check) {
             throw ValidationError("unknown check '\(check)'; choose one of \(TheoryChecks.names.joined(separator: ", "))")
+        }
+        if model != nil && !["hallucination", "hallucination-2d"].contains(check ?? "") {
+            throw ValidationError("--model needs --check hallucination or --check hallucination-2d (the network of one check)")
         }
         if try modePositions().count < 2 { throw ValidationError("--modes needs at least two positions, got '\(modes)'") }
         for (value, option) in [(solverDimension, "--solver-dimension"), (ambientDimension, "--ambient-dimension"), (intrinsicDimension, "--intrinsic-dimension"),
@@ -97,6 +103,8 @@ struct TheoryChecksCommand: ParsableCommand {
                 c.trainingProgress = TrainingProgressLine(label: "  training \(c.name)").update
                 if let timeExponent { c.timeSampling = .powerSteps(exponent: timeExponent) }
                 c.samples = samples
+                c.modelFolder = URL(fileURLWithPath: out).appendingPathComponent("\(c.name)-model")
+                c.trainedModel = model.map { URL(fileURLWithPath: $0) }
                 return c
             case var c as LowRankSampleComplexityCheck:
                 c.intrinsicDimension = intrinsicDimension

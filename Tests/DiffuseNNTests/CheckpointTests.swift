@@ -41,6 +41,17 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(config, model)
     }
 
+    /// Weights checked against the model that will use them: the first missing name or differing
+    /// shape is named; extra tensors are allowed.
+    func testParameterMismatchNamesTheParameter() {
+        let expected = ParameterSet<Float>([("w", Tensor(zeros: [3, 3])), ("b", Tensor(zeros: [3]))])
+        XCTAssertNil(expected.firstMismatch(against: expected))
+        XCTAssertNil(ParameterSet<Float>([("w", Tensor(zeros: [3, 3])), ("b", Tensor(zeros: [3])), ("extra", Tensor([1]))]).firstMismatch(against: expected))
+        XCTAssertEqual(ParameterSet<Float>([("w", Tensor(zeros: [3, 3]))]).firstMismatch(against: expected), "lacks parameter 'b'")
+        XCTAssertEqual(ParameterSet<Float>([("w", Tensor(zeros: [2, 3])), ("b", Tensor(zeros: [3]))]).firstMismatch(against: expected),
+                       "parameter 'w' has shape [2, 3], the model needs [3, 3]")
+    }
+
     func testCorruptedFilesThrow() {
         let p = ParameterSet<Float>([("a", Tensor([1, 2])), ("b", Tensor([3]))])
         let good = SafeTensors.encode(p)

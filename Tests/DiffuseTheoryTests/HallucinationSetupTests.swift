@@ -2,6 +2,7 @@ import DiffuseCore
 import DiffuseNN
 import DiffuseTensor
 @testable import DiffuseTheory
+import _DiffuseTestSupport
 import XCTest
 
 final class HallucinationSetupTests: XCTestCase {
@@ -75,6 +76,32 @@ final class HallucinationSetupTests: XCTestCase {
             for i in expected.indices {
                 XCTAssertEqual(actual[i], expected[i], accuracy: 1e-4 * Swift.max(1, Swift.abs(expected[i])), "\(name)[\(i)]")
             }
+        }
+    }
+
+    /// A run saves its trained network; a run that loads it evaluates the same network (the
+    /// same samples for the same seed, so the same measurements) and says where it came from; a
+    /// network of the other layout is refused with an error naming the folder.
+    func testSavedNetworkReproducesTheRunAndRefusesAnotherLayout() throws {
+        let folder = try makeTemporaryFolder().appendingPathComponent("hallucination-2d-model")
+        var training = HallucinationCheck(layout: .grid)
+        training.trainingSamples = 100
+        training.trainingSteps = 3
+        training.trainingBatchSize = 16
+        training.samples = 40
+        training.modelFolder = folder
+        let trained = try training.run(effort: .quick, seed: 5)
+        var loading = training
+        loading.modelFolder = nil
+        loading.trainedModel = folder
+        let loaded = try loading.run(effort: .quick, seed: 5)
+        XCTAssertEqual(loaded.results.map(\.measured), trained.results.map(\.measured))
+        XCTAssertTrue(loaded.results[1].setup.contains("loaded from \(folder.lastPathComponent): 100 samples, 3 Adam steps of 16"), loaded.results[1].setup)
+        var line = HallucinationCheck()
+        line.samples = 40
+        line.trainedModel = folder
+        XCTAssertThrowsError(try line.run(effort: .quick, seed: 5)) { error in
+            XCTAssertEqual((error as? SafeTensorsError)?.path, folder.path)
         }
     }
 

@@ -1,11 +1,17 @@
 import DiffuseTensor
 import Foundation
 
-/// An error reading or writing a safetensors file, naming the file and the problem.
+/// An error reading or writing a safetensors file or a ``Checkpoint`` folder (including weights
+/// that do not fit the model meant to use them), naming the file and the problem.
 public struct SafeTensorsError: Error, CustomStringConvertible, Equatable {
     public var path: String
     public var reason: String
     public var description: String { "\(path): \(reason)" }
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
 }
 
 /// The safetensors format (Hugging Face): an 8-byte little-endian header length N, N bytes of

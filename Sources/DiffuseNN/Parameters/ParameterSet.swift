@@ -76,6 +76,19 @@ public struct ParameterSet<Scalar: TensorScalar>: Sendable, Equatable {
         names.first { !tensors[$0]!.isFinite }
     }
 
+    /// The first parameter of `expected` that is missing here or has another shape, described
+    /// for an error message ("lacks parameter 'w'", "parameter 'w' has shape [2, 3], the model
+    /// needs [3, 3]"); nil when every expected parameter is present with its shape. Checks weights
+    /// read from a file against the model that will use them.
+    public func firstMismatch(against expected: ParameterSet) -> String? {
+        for name in expected.names {
+            guard let tensor = tensors[name] else { return "lacks parameter '\(name)'" }
+            let shape = expected.tensors[name]!.shape
+            if tensor.shape != shape { return "parameter '\(name)' has shape \(tensor.shape), the model needs \(shape)" }
+        }
+        return nil
+    }
+
     /// Adds `other` tensor by tensor (same names required), e.g. to accumulate gradients.
     public static func += (lhs: inout ParameterSet, rhs: ParameterSet) {
         for name in rhs.names {

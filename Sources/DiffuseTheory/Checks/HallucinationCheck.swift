@@ -64,6 +64,23 @@ public struct HallucinationCheck: TheoryCheck {
     /// modes are resolved (with T = 1000 and β up to 0.2, only the first ~20 steps have noise
     /// below the mode spacing): at 4 000 steps 3.5% of samples lie beyond 6σ instead of 66%.
     public var timeSampling: TimeSampling
+    /// Where to save the trained network (a ``Checkpoint`` folder with a ``SavedNetwork``
+    /// configuration); nil saves nothing.
+    public var modelFolder: URL? = nil
+    /// A network saved by an earlier run of this check (``modelFolder``) to evaluate instead of
+    /// training one; the setup column then states how that network was trained.
+    public var trainedModel: URL? = nil
+
+    /// The configuration saved next to a trained network's weights: its shape and how it was
+    /// trained.
+    public struct SavedNetwork: Codable, Equatable, Sendable {
+        /// The check that trained it (``name``): a network of one layout cannot serve another.
+        public var check: String
+        public var network: ToyDenoiser.Configuration
+        /// The training as the setup column states it.
+        public var training: String
+        public var seed: UInt64
+    }
     /// Samples drawn from the exact score and from the network (default: 2 000 quick; full:
     /// 100 000 in 1-D, 50 000 in 2-D).
     public var samples: Int? = nil
@@ -181,14 +198,7 @@ public struct HallucinationCheck: TheoryCheck {
             var stream = RandomStream(key: key.folding(in: 2).folding(in: i))
             return meanRows[i % k].map { Float($0 + sigma * stream.normal(Double.self)) }
         })
-        let network = ToyDenoiser(dimension: d)
-        let plan = trainingPlan(effort: effort)
-        let steps = plan.steps
-        let progress = trainingProgress.map { report in { (done: Int, loss: Double) in report(done, steps, loss) } }
-        let ((parameters, finalLoss), trainingSeconds) = try timed {
-            try network.train(on: data, schedule: schedule, steps: steps, batchSize: plan.batchSize, learningRate: plan.learningRateSchedule,
-                              timeSampling: timeSampling, key: key.folding(in: 3), progress: progress)
-        }
+        let (network, parameters, trainingText, trainingSeconds) = try trainedNetwork(on: data, schedule: schedule, effort: effort, key: key.folding(in: 3), seed: seed)
         let (trained, sampleSeconds) = timed { Self.draw(network.model(parameters, schedule: schedule), schedule: schedule, count: count, dimension: d, key: key.folding(in: 4)) }
         let trainedDistances = distances(trained.values)
         let flags = trainedDistances.map { $0 > 6 }
@@ -199,7 +209,7 @@ public struct HallucinationCheck: TheoryCheck {
                               setup: "\(layoutText), linear β 0.001→0.2, T = 1000, DDPM fixed-large, \(count) samples",
                               expected: "share beyond 6σ of every mode ≈ 0 (≤ 5e-4)", measured: format(exactRate, 5), pass: exactRate <= 5e-4, seconds: exactSeconds),
             TheoryCheckResult(check: name, claim: "a trained network hallucinates by interpolating between nearby modes", source: "Aithal et al. 2024, Figs. 1–3",
-                              setup: "width-128 MLP, 3 shared residual blocks, \(trainingSamples) samples, \(steps) Adam steps of \(plan.batchSize) at lr \(plan.learningRate) (\(plan.decay == .cosine ? "cosine decay" : "constant")), \(timeSamplingText) (final loss \(format(finalLoss)))",
+                              setup: "width-\(network.width) MLP, \(network.depth) shared residual blocks, \(trainingText)",
                               expected: "share beyond 6σ > exact score's", measured: format(trainedRate, 5), pass: trainedRate > exactRate, seconds: trainingSeconds + sampleSeconds),
         ]
 
@@ -229,6 +239,38 @@ public struct HallucinationCheck: TheoryCheck {
             samplesFigure(exact: exact.values, trained: trained.values, flags: flags, dimension: d),
             varianceFigure(distances: trainedDistances, variances: trained.variances, threshold: threshold),
         ])
+    }
+
+    /// The network to evaluate: loaded from ``trainedModel``, or trained by the plan of `effort`
+    /// (and saved to ``modelFolder``); with a description of its training and the seconds spent.
+    func trainedNetwork(on data: Tensor<Float>, schedule: DiscreteVPSchedule, effort: CheckEffort, key: RandomKey,
+                        seed: UInt64) throws -> (ToyDenoiser, ParameterSet<Float>, String, Double) {
+        let d = data.shape[1]
+        if let folder = trainedModel {
+            let (parameters, saved) = try Checkpoint.load(from: folder, as: Float.self, configuration: SavedNetwork.self)
+            guard saved.check == name && saved.network.dimension == d else {
+                throw SafeTensorsError(path: folder.path, reason: "holds a network of '\(saved.check)' (dimension \(saved.network.dimension)), not of '\(name)' (dimension \(d))")
+            }
+            let network = ToyDenoiser(saved.network)
+            if let mismatch = parameters.firstMismatch(against: network.makeParameters(key: key)) {
+                throw SafeTensorsError(path: folder.path, reason: mismatch)
+            }
+            return (network, parameters, "loaded from \(folder.lastPathComponent): \(saved.training)", 0)
+        }
+        let network = ToyDenoiser(dimension: d)
+        let plan = trainingPlan(effort: effort)
+        let steps = plan.steps
+        let progress = trainingProgress.map { report in { (done: Int, loss: Double) in report(done, steps, loss) } }
+        let ((parameters, finalLoss), seconds) = try timed {
+            try network.train(on: data, schedule: schedule, steps: steps, batchSize: plan.batchSize, learningRate: plan.learningRateSchedule,
+                              timeSampling: timeSampling, key: key, progress: progress)
+        }
+        let training = "\(trainingSamples) samples, \(steps) Adam steps of \(plan.batchSize) at lr \(plan.learningRate) (\(plan.decay == .cosine ? "cosine decay" : "constant")), \(timeSamplingText), seed \(seed) (final loss \(format(finalLoss)))"
+        if let modelFolder {
+            try Checkpoint.save(parameters: parameters, configuration: SavedNetwork(check: name, network: network.configuration, training: training, seed: seed),
+                                to: modelFolder)
+        }
+        return (network, parameters, training, seconds)
     }
 
     /// 1-D: histograms (log counts) of exact and trained samples; 2-D: the samples, with

@@ -39,6 +39,19 @@ public struct ToyDenoiser: Sendable {
         output = Linear(name: "output.linear", inputSize: width, outputSize: dimension)
     }
 
+    /// The network's shape, as saved next to its weights in a ``Checkpoint``.
+    public struct Configuration: Codable, Equatable, Sendable {
+        public var dimension: Int
+        public var width: Int
+        public var depth: Int
+    }
+
+    public var configuration: Configuration { Configuration(dimension: dimension, width: width, depth: depth) }
+
+    public init(_ configuration: Configuration) {
+        self.init(dimension: configuration.dimension, width: configuration.width, depth: configuration.depth)
+    }
+
     public func makeParameters(key: RandomKey) -> ParameterSet<Float> {
         var p = ParameterSet<Float>()
         let layers: [any Layer] = [input, timeProjection, norm1, linear1, timeLayer, norm2, linear2, outputNorm, output]

@@ -71,13 +71,7 @@ public struct TSDiff: Sendable {
     /// A model with given parameters (names and shapes are checked).
     public init(configuration: TSDiffConfiguration, parameters: ParameterSet<Float>) throws {
         self.init(configuration: configuration)
-        let expected = self.parameters
-        for name in expected.names {
-            guard let t = parameters[name] else { throw TimeSeriesError.invalidOption("checkpoint lacks parameter '\(name)'") }
-            guard t.shape == expected[name]!.shape else {
-                throw TimeSeriesError.invalidOption("checkpoint parameter '\(name)' has shape \(t.shape), the configuration needs \(expected[name]!.shape)")
-            }
-        }
+        if let mismatch = parameters.firstMismatch(against: self.parameters) { throw TimeSeriesError.invalidOption("checkpoint \(mismatch)") }
         self.parameters = parameters
     }
 
