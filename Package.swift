@@ -109,6 +109,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/TheoryChecks",
+            exclude: ["Checkpoints"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // MARK: Tests

@@ -35,20 +35,20 @@ struct TheoryChecksCommand: ParsableCommand {
     var modeStandardDeviation = 0.05
     @Option(help: "hallucination, hallucination-2d: training samples (default: the paper's 20000 in 1-D, 100000 in 2-D).")
     var trainingSamples: Int?
-    @Option(help: "hallucination, hallucination-2d: training steps (default: 4000 quick; full: 20000 in 1-D as the paper, 30000 in 2-D).")
+    @Option(help: "hallucination, hallucination-2d: training steps (default: 4000 quick; full: the paper's 20000 in 1-D, 100000 in 2-D).")
     var trainingSteps: Int?
-    @Option(help: "hallucination, hallucination-2d: training batch size (default: 512; full 1-D: the paper's 10000).")
+    @Option(help: "hallucination, hallucination-2d: training batch size (default: 512 quick; full: the paper's 10000).")
     var trainingBatchSize: Int?
-    @Option(help: "hallucination, hallucination-2d: Adam learning rate (default: 3e-3; full 1-D: the paper's 1e-3).")
+    @Option(help: "hallucination, hallucination-2d: Adam learning rate (default: 3e-3 quick; full: the paper's 1e-3).")
     var learningRate: Double?
-    @Option(help: "hallucination, hallucination-2d: learning-rate schedule, constant or cosine (decay to 0) (default: cosine; full 1-D: the paper's constant).")
+    @Option(help: "hallucination, hallucination-2d: learning-rate schedule, constant or cosine (decay to 0) (default: cosine quick; full: the paper's constant).")
     var learningRateSchedule: HallucinationCheck.LearningRateDecay?
-    @Option(help: "hallucination, hallucination-2d: draw training steps as ⌊T·u^p⌋ with this p (default: 1, uniform as the paper, in 1-D; 3 in 2-D).")
+    @Option(help: "hallucination, hallucination-2d: draw training steps as ⌊T·u^p⌋ with this p (default: 1, uniform as the paper; 3 helps short 2-D trainings).")
     var timeExponent: Double?
-    @Option(help: "hallucination, hallucination-2d: samples drawn (default: 2000 quick; full: 100000 in 1-D, 50000 in 2-D).")
+    @Option(help: "hallucination, hallucination-2d: samples drawn (default: 2000 quick; full: 100000).")
     var samples: Int?
     @Option(help: ArgumentHelp("hallucination, hallucination-2d (with --check): evaluate the network saved by an earlier run instead of training one.",
-                               discussion: "Every run saves its trained network into OUT/<check>-model.", valueName: "folder"))
+                               discussion: "Every run saves its trained network into OUT/<check>-model; Examples/TheoryChecks/Checkpoints/hallucination-2d holds the 2-D network trained at the paper's budget.", valueName: "folder"))
     var model: String?
     @Option(help: "low-rank-w2: intrinsic dimension d.")
     var intrinsicDimension = 4
