@@ -27,7 +27,7 @@ import Foundation
 /// not resolve the grid's narrow modes (σ = 0.0177, below the noise of the last DDPM steps).
 ///
 /// Limitation: in 2-D the filter does not reach the paper's figure here, even at the paper's
-/// training budget (71.8% of hallucinations removed at 96% retention, measured in
+/// training budget (72–83% of hallucinations removed at 96% retention over four sampling seeds, in
 /// docs/Theory.md): about 4% of in-support samples, under the exact score too, still choose
 /// between neighbouring modes in the last steps and have x̂₀ variances like the hallucinations'.
 public struct HallucinationCheck: TheoryCheck {
