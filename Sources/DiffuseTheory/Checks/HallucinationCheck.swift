@@ -226,9 +226,14 @@ public struct HallucinationCheck: TheoryCheck {
             // The same percentile under the exact score: how much of the in-support tail the
             // schedule itself makes (samples still choosing a mode in the last steps).
             let exactCut = retentionCut(exact.variances.sorted())
+            // The other way round: the in-support share kept by the threshold that removes 95% of
+            // the hallucinations (the variance above which 95% of them lie).
+            let sortedHallucinated = hallucinated.sorted()
+            let cutFor95 = sortedHallucinated[Int(0.05 * Double(sortedHallucinated.count))]
+            let keptFor95 = Double(inSupport.prefix { $0 < cutFor95 }.count) / Double(inSupport.count)
             results.append(TheoryCheckResult(
                 check: name, claim: "the variance of x̂₀ over the last 10 steps separates hallucinations", source: "Aithal et al. 2024, §5 (>95% removed, 96% of in-support kept)",
-                setup: "threshold \(format(cut, 6)) keeping 96% of the \(inSupport.count) in-support samples (median \(format(inSupport[inSupport.count / 2], 6))); \(hallucinated.count) hallucinations (median \(format(hallucinated.sorted()[hallucinated.count / 2], 6))); exact score's 96th percentile \(format(exactCut, 6))",
+                setup: "threshold \(format(cut, 6)) keeping 96% of the \(inSupport.count) in-support samples (median \(format(inSupport[inSupport.count / 2], 6))); \(hallucinated.count) hallucinations (median \(format(hallucinated.sorted()[hallucinated.count / 2], 6))); exact score's 96th percentile \(format(exactCut, 6)); removing 95% of the hallucinations would keep \(format(100 * keptFor95, 1))% of in-support samples",
                 expected: "≥ 90% of hallucinations removed (paper: > 95%)", measured: "\(format(100 * removed, 1))% removed",
                 pass: removed >= 0.9, seconds: 0))
         } else {
