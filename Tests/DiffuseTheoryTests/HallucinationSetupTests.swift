@@ -79,6 +79,21 @@ final class HallucinationSetupTests: XCTestCase {
         }
     }
 
+    /// Scatter thinning keeps every k-th index with k = ⌊count/5 000⌋ (at least 1), so at most
+    /// about 5 000 points, and says so in English ordinals.
+    func testScatterThinning() {
+        let few = HallucinationCheck.thinned(Array(0..<4999))
+        XCTAssertEqual(few.indices.count, 4999)
+        XCTAssertEqual(few.legend, "")
+        let many = HallucinationCheck.thinned(Array(stride(from: 0, to: 200_000, by: 2)))   // 100 000 indices
+        XCTAssertEqual(many.stride, 20)
+        XCTAssertEqual(many.indices.count, 5000)
+        XCTAssertEqual(Array(many.indices.prefix(2)), [0, 40])
+        XCTAssertEqual(many.legend, " (every 20th)")
+        XCTAssertEqual([1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111].map(HallucinationCheck.ordinal),
+                       ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"])
+    }
+
     /// A run saves its trained network; a run that loads it evaluates the same network (the
     /// same samples for the same seed, so the same measurements) and says where it came from; a
     /// network of the other layout is refused with an error naming the folder.

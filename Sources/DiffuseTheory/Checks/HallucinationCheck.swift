@@ -193,12 +193,15 @@ public struct HallucinationCheck: TheoryCheck {
         let (exact, exactSeconds) = timed { Self.draw(mixture.exactModel(as: Float.self), schedule: schedule, count: count, dimension: d, key: key.folding(in: 1)) }
         let exactRate = Double(distances(exact.values).filter { $0 > 6 }.count) / Double(count)
 
-        // Trained network on round-robin data.
-        let data = Tensor<Float>(shape: [trainingSamples, d], scalars: (0..<trainingSamples).flatMap { i -> [Float] in
-            var stream = RandomStream(key: key.folding(in: 2).folding(in: i))
-            return meanRows[i % k].map { Float($0 + sigma * stream.normal(Double.self)) }
-        })
-        let (network, parameters, trainingText, trainingSeconds) = try trainedNetwork(on: data, schedule: schedule, effort: effort, key: key.folding(in: 3), seed: seed)
+        // Trained network on round-robin data (drawn only when the network is trained here).
+        func trainingData() -> Tensor<Float> {
+            Tensor<Float>(shape: [trainingSamples, d], scalars: (0..<trainingSamples).flatMap { i -> [Float] in
+                var stream = RandomStream(key: key.folding(in: 2).folding(in: i))
+                return meanRows[i % k].map { Float($0 + sigma * stream.normal(Double.self)) }
+            })
+        }
+        let (network, parameters, trainingText, trainingSeconds) = try trainedNetwork(dimension: d, trainingData: trainingData, schedule: schedule, effort: effort,
+                                                                                      key: key.folding(in: 3), seed: seed)
         let (trained, sampleSeconds) = timed { Self.draw(network.model(parameters, schedule: schedule), schedule: schedule, count: count, dimension: d, key: key.folding(in: 4)) }
         let trainedDistances = distances(trained.values)
         let flags = trainedDistances.map { $0 > 6 }
@@ -247,10 +250,10 @@ public struct HallucinationCheck: TheoryCheck {
     }
 
     /// The network to evaluate: loaded from ``trainedModel``, or trained by the plan of `effort`
-    /// (and saved to ``modelFolder``); with a description of its training and the seconds spent.
-    func trainedNetwork(on data: Tensor<Float>, schedule: DiscreteVPSchedule, effort: CheckEffort, key: RandomKey,
+    /// on `trainingData()` (and saved to ``modelFolder``); with a description of its training and
+    /// the seconds spent.
+    func trainedNetwork(dimension d: Int, trainingData: () -> Tensor<Float>, schedule: DiscreteVPSchedule, effort: CheckEffort, key: RandomKey,
                         seed: UInt64) throws -> (ToyDenoiser, ParameterSet<Float>, String, Double) {
-        let d = data.shape[1]
         if let folder = trainedModel {
             let (parameters, saved) = try Checkpoint.load(from: folder, as: Float.self, configuration: SavedNetwork.self)
             guard saved.check == name && saved.network.dimension == d else {
@@ -266,6 +269,7 @@ public struct HallucinationCheck: TheoryCheck {
         let plan = trainingPlan(effort: effort)
         let steps = plan.steps
         let progress = trainingProgress.map { report in { (done: Int, loss: Double) in report(done, steps, loss) } }
+        let data = trainingData()
         let ((parameters, finalLoss), seconds) = try timed {
             try network.train(on: data, schedule: schedule, steps: steps, batchSize: plan.batchSize, learningRate: plan.learningRateSchedule,
                               timeSampling: timeSampling, key: key, progress: progress)
@@ -297,18 +301,29 @@ public struct HallucinationCheck: TheoryCheck {
             return TheoryFigure(name: "\(name)-histogram", svg: plot.render())
         }
         var plot = SVGPlot(title: "Samples of the trained network (red: beyond 6σ of every mode) and of the exact score", xLabel: "x₁", yLabel: "x₂", width: 560, height: 560)
-        func column(_ v: [Double], _ c: Int, _ keep: (Int) -> Bool = { _ in true }) -> [Double] {
-            (0..<(v.count / d)).filter(keep).map { v[$0 * d + c] }
+        func scatter(_ v: [Double], rows: [Int], color: String, radius: Double, label: String) {
+            plot.scatter(x: rows.map { v[$0 * d] }, y: rows.map { v[$0 * d + 1] }, color: color, radius: radius, label: label)
         }
-        // At most about 5 000 points per in-support series (every k-th) keep the SVG small;
-        // every sample beyond 6σ is drawn.
-        let stride = Swift.max(1, exact.count / d / 5000)
-        let thinned = stride > 1 ? " (every \(stride)th)" : ""
-        plot.scatter(x: column(exact, 0) { $0 % stride == 0 }, y: column(exact, 1) { $0 % stride == 0 }, color: "#2ca02c", radius: 0.8, label: "exact score\(thinned)")
-        plot.scatter(x: column(trained, 0) { !flags[$0] && $0 % stride == 0 }, y: column(trained, 1) { !flags[$0] && $0 % stride == 0 }, color: "#1f77b4", radius: 0.8,
-                     label: "trained, in support\(thinned)")
-        plot.scatter(x: column(trained, 0) { flags[$0] }, y: column(trained, 1) { flags[$0] }, color: "#d62728", radius: 1.5, label: "trained, hallucination")
+        // The in-support series are thinned; every sample beyond 6σ is drawn.
+        let exactShown = Self.thinned(Array(0..<(exact.count / d)))
+        let inSupport = Self.thinned(flags.indices.filter { !flags[$0] })
+        scatter(exact, rows: exactShown.indices, color: "#2ca02c", radius: 0.8, label: "exact score" + exactShown.legend)
+        scatter(trained, rows: inSupport.indices, color: "#1f77b4", radius: 0.8, label: "trained, in support" + inSupport.legend)
+        scatter(trained, rows: flags.indices.filter { flags[$0] }, color: "#d62728", radius: 1.5, label: "trained, hallucination")
         return TheoryFigure(name: "\(name)-samples", svg: plot.render())
+    }
+
+    /// Every k-th of `indices`, with k the smallest that leaves at most about 5 000 (a scatter of
+    /// 100 000 points makes a 15 MB SVG); k and a legend suffix saying so.
+    static func thinned(_ indices: [Int]) -> (indices: [Int], stride: Int, legend: String) {
+        let k = Swift.max(1, indices.count / 5000)
+        return (Swift.stride(from: 0, to: indices.count, by: k).map { indices[$0] }, k, k > 1 ? " (every \(ordinal(k)))" : "")
+    }
+
+    /// `2nd`, `11th`, `21st`…
+    static func ordinal(_ k: Int) -> String {
+        let suffix = k % 100 / 10 == 1 ? "th" : [1: "st", 2: "nd", 3: "rd"][k % 10] ?? "th"
+        return "\(k)\(suffix)"
     }
 
     /// The x̂₀ variance of each trained sample against its distance to the nearest mode, with the
@@ -317,12 +332,10 @@ public struct HallucinationCheck: TheoryCheck {
         var plot = SVGPlot(title: "Variance of x̂₀ over the last 10 steps against the distance to the nearest mode", xLabel: "distance / σ", yLabel: "variance")
         plot.logY = true
         let floor = variances.filter { $0 > 0 }.min() ?? 1e-12
-        // At most about 5 000 in-support points (every k-th) keep the SVG small; every sample
-        // beyond 6σ is drawn.
-        let inSupport = distances.indices.filter { distances[$0] <= 6 }, beyond = distances.indices.filter { distances[$0] > 6 }
-        let stride = Swift.max(1, inSupport.count / 5000)
-        let shown = Swift.stride(from: 0, to: inSupport.count, by: stride).map { inSupport[$0] } + beyond
-        let label = stride > 1 ? "samples (every \(stride)th within 6σ)" : "samples"
+        // In-support points are thinned; every sample beyond 6σ is drawn.
+        let inSupport = Self.thinned(distances.indices.filter { distances[$0] <= 6 })
+        let shown = inSupport.indices + distances.indices.filter { distances[$0] > 6 }
+        let label = inSupport.stride > 1 ? "samples (every \(Self.ordinal(inSupport.stride)) within 6σ)" : "samples"
         plot.scatter(x: shown.map { distances[$0] }, y: shown.map { Swift.max(variances[$0], floor) }, color: "#1f77b4", radius: 1, label: label)
         plot.verticalLine(at: 6)
         if let threshold, let maximum = distances.max() {
