@@ -77,9 +77,11 @@ public struct HallucinationCheck: TheoryCheck {
     public struct SavedNetwork: Codable, Equatable, Sendable {
         /// The check that trained it (``name``): a network of one layout cannot serve another.
         public var check: String
+        /// The network's width, depth and data dimension.
         public var network: ToyDenoiser.Configuration
         /// The training as the setup column states it.
         public var training: String
+        /// The seed of the run that trained it (data, initialisation and batches).
         public var seed: UInt64
     }
     /// Samples drawn from the exact score and from the network (default: 2 000 quick; full
