@@ -18,7 +18,7 @@ struct TheoryChecksCommand: ParsableCommand {
     var quick = false
     @Option(help: "Random seed.")
     var seed: UInt64 = 0
-    @Option(help: "Output folder for the SVG figures and results.json.")
+    @Option(help: "Output folder for the SVG figures, results.json, the saved networks and per-sample CSV files.")
     var out: String = "theory-output"
     @Flag(help: "Print the results as a JSON array.")
     var json = false
@@ -129,6 +129,9 @@ struct TheoryChecksCommand: ParsableCommand {
             results += report.results
             for figure in report.figures {
                 try AtomicFile.write(Data(figure.svg.utf8), to: outURL.appendingPathComponent(figure.name + ".svg"))
+            }
+            for file in report.dataFiles {
+                try AtomicFile.write(Data(file.csv.utf8), to: outURL.appendingPathComponent(file.name + ".csv"))
             }
             FileHandle.standardError.write(Data("  \(name): \(report.results.filter(\.pass).count)/\(report.results.count) passed in \(String(format: "%.1f", Date().timeIntervalSince(t0))) s\n".utf8))
             // Rows are printed and saved as each check finishes, so a long full run shows (and

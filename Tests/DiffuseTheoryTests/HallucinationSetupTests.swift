@@ -120,6 +120,28 @@ final class HallucinationSetupTests: XCTestCase {
         }
     }
 
+    /// The per-sample file holds every sample of both samplers with its distance and variance,
+    /// and its network rows beyond 6σ are the share the table reports.
+    func testSamplesFileHoldsEverySample() throws {
+        var check = HallucinationCheck(layout: .grid)
+        check.trainingSamples = 100
+        check.trainingSteps = 3
+        check.trainingBatchSize = 16
+        check.samples = 40
+        let report = try check.run(effort: .quick, seed: 2)
+        let file = try XCTUnwrap(report.dataFiles.first)
+        XCTAssertEqual(file.name, "hallucination-2d-samples")
+        let lines = file.csv.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+        XCTAssertEqual(lines.first, ["source", "x1", "x2", "distance_sigma", "variance"])
+        let rows = lines.dropFirst()
+        XCTAssertEqual(rows.filter { $0[0] == "exact" }.count, 40)
+        let network = rows.filter { $0[0] == "network" }
+        XCTAssertEqual(network.count, 40)
+        XCTAssertTrue(rows.allSatisfy { $0.count == 5 && $0[1...].allSatisfy { Double($0)?.isFinite == true } })
+        let beyond = network.filter { Double($0[3])! > 6 }.count
+        XCTAssertEqual(try XCTUnwrap(Double(report.results[1].measured)), Double(beyond) / 40, accuracy: 1e-5)
+    }
+
     /// The 2-D network shipped with `theory-checks` (trained at the paper's budget) loads as a
     /// network of the 2-D check with every parameter of the right shape.
     func testBundledGridNetworkLoads() throws {

@@ -193,7 +193,8 @@ public struct HallucinationCheck: TheoryCheck {
 
         // Exact score.
         let (exact, exactSeconds) = timed { Self.draw(mixture.exactModel(as: Float.self), schedule: schedule, count: count, dimension: d, key: key.folding(in: 1)) }
-        let exactRate = Double(distances(exact.values).filter { $0 > 6 }.count) / Double(count)
+        let exactDistances = distances(exact.values)
+        let exactRate = Double(exactDistances.filter { $0 > 6 }.count) / Double(count)
 
         // Trained network on round-robin data (drawn only when the network is trained here).
         func trainingData() -> Tensor<Float> {
@@ -248,7 +249,23 @@ public struct HallucinationCheck: TheoryCheck {
         return TheoryCheckReport(results: results, figures: [
             samplesFigure(exact: exact.values, trained: trained.values, flags: flags, dimension: d),
             varianceFigure(distances: trainedDistances, variances: trained.variances, threshold: threshold),
+        ], dataFiles: [
+            samplesFile(exact: exact, trained: trained, distances: (exactDistances, trainedDistances), dimension: d),
         ])
+    }
+
+    /// Every sample of both samplers, one row each: `source` (exact or network), the
+    /// coordinates, the distance to the nearest mode in σ, and the x̂₀ variance of the filter.
+    func samplesFile(exact: Sampled, trained: Sampled, distances: (exact: [Double], trained: [Double]), dimension d: Int) -> TheoryDataFile {
+        let coordinates = d == 1 ? "x" : (1...d).map { "x\($0)" }.joined(separator: ",")
+        var lines = ["source,\(coordinates),distance_sigma,variance"]
+        for (source, sampled, distance) in [("exact", exact, distances.exact), ("network", trained, distances.trained)] {
+            for i in distance.indices {
+                let point = (0..<d).map { String(format: "%.6g", sampled.values[i * d + $0]) }.joined(separator: ",")
+                lines.append("\(source),\(point),\(String(format: "%.4f", distance[i])),\(String(format: "%.6g", sampled.variances[i]))")
+            }
+        }
+        return TheoryDataFile(name: "\(name)-samples", csv: lines.joined(separator: "\n") + "\n")
     }
 
     /// The network to evaluate: loaded from ``trainedModel``, or trained by the plan of `effort`

@@ -35,14 +35,28 @@ public struct TheoryFigure: Sendable {
     }
 }
 
-/// What a check returns: its result rows and figures.
+/// Measurements a check writes out for analysis beyond its table rows: a file name and CSV text
+/// with a header line.
+public struct TheoryDataFile: Sendable {
+    public var name: String
+    public var csv: String
+
+    public init(name: String, csv: String) {
+        self.name = name
+        self.csv = csv
+    }
+}
+
+/// What a check returns: its result rows, figures and data files.
 public struct TheoryCheckReport: Sendable {
     public var results: [TheoryCheckResult]
     public var figures: [TheoryFigure]
+    public var dataFiles: [TheoryDataFile]
 
-    public init(results: [TheoryCheckResult], figures: [TheoryFigure] = []) {
+    public init(results: [TheoryCheckResult], figures: [TheoryFigure] = [], dataFiles: [TheoryDataFile] = []) {
         self.results = results
         self.figures = figures
+        self.dataFiles = dataFiles
     }
 }
 
