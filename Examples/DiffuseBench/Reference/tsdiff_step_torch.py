@@ -4,7 +4,15 @@ training steps/s (forward, MSE on the noise, backward, clipping at 0.5, Adam) an
 samples/s (inference mode, kernels computed in every call), medians of 5 after one warm-up,
 2 threads. Written for this project from the architecture in
 Sources/DiffuseTimeSeries/Model/TSDiffBackbone.swift; run: python3 tsdiff_step_torch.py
+
+`--kernel nplr` swaps the S4D kernel for the normal-plus-low-rank S4 kernel (Gu, Goel & Ré 2022,
+"Efficiently modeling long sequences with structured state spaces", Algorithm 1): the bilinear
+discretisation's generating function at the roots of unity, four Cauchy sums formed as batched
+products over a [channel, H, N, frequency] tensor (no pykeops), the rank-1 Woodbury correction,
+then an inverse real FFT. Its parameters are the trained ones of that paper (Λ, P, B, C̃, Δ per
+channel); the kernel's cost, not its initialisation, is what is measured.
 """
+import argparse
 import math
 import statistics
 import time
@@ -13,6 +21,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+arguments = argparse.ArgumentParser(description="PyTorch timing of the TSDiff backbone")
+arguments.add_argument("--kernel", choices=["s4d", "nplr"], default="s4d")
+KERNEL_NAME = arguments.parse_args().kernel
 torch.set_num_threads(2)
 H, BLOCKS, STATE, L, C, B, EMB = 64, 3, 128, 360, 11, 64, 128
 
@@ -43,12 +54,46 @@ class S4D(nn.Module):
         return self.out(F.gelu(y + u * self.d))
 
 
+class NPLR(S4D):
+    """The S4 layer of S4D with the normal-plus-low-rank kernel (A = Λ − P P*)."""
+
+    def __init__(self, h, n):
+        super().__init__(h, n)
+        m = n // 2
+        del self.log_a_real, self.a_imag, self.c
+        self.log_lambda_real = nn.Parameter(torch.full((h, m), math.log(0.5)))
+        self.lambda_imag = nn.Parameter(math.pi * torch.arange(m).float().repeat(h, 1))
+        self.p = nn.Parameter(torch.randn(h, m, dtype=torch.cfloat) * 0.5 ** 0.5)
+        self.b = nn.Parameter(torch.ones(h, m, dtype=torch.cfloat))
+        self.c = nn.Parameter(torch.randn(2, h, m, dtype=torch.cfloat) * 0.5 ** 0.5)
+
+    def kernel(self, length):
+        dt = self.log_dt.exp()[:, None]                                       # [H, 1]
+        lam = -self.log_lambda_real.exp() + 1j * self.lambda_imag              # [H, M]
+        omega = torch.exp(-2j * math.pi * torch.arange(length // 2 + 1) / length)
+        z = (2 / dt) * (1 - omega) / (1 + omega)                              # [H, F]
+        pc, bc = self.p.conj(), self.b
+        # Numerators of the Cauchy sums: C̃B and C̃P per direction, P*B and P*P shared.
+        v = torch.cat([self.c * bc, self.c * self.p, (pc * bc)[None], (pc * self.p)[None]])   # [6, H, M], one of each conjugate pair
+        w = lam
+        # Each conjugate pair in one term: v/(z − w) + v̄/(z − w̄) = 2(z Re v − Re(v w̄)) / (z² − 2z Re w + |w|²).
+        numerator = 2 * (z[:, None, :] * v.real[..., None] - (v * w.conj()).real[..., None])
+        denominator = z[:, None, :] ** 2 - 2 * z[:, None, :] * w.real[..., None] + (w.abs() ** 2)[..., None]
+        r = (numerator / denominator).sum(-2)                                  # [6, H, F]
+        k = r[0:2] - r[2:4] * r[4] / (1 + r[5])                               # Woodbury, [2, H, F]
+        k = torch.fft.irfft(k * 2 / (1 + omega), n=length)                    # [2, H, L]
+        return torch.cat([k[0], torch.zeros_like(k[0])], -1) + torch.cat([torch.zeros_like(k[1]), k[1].flip(-1)], -1)
+
+
+KERNEL = {"s4d": S4D, "nplr": NPLR}[KERNEL_NAME]
+
+
 class Block(nn.Module):
     def __init__(self):
         super().__init__()
         self.time = nn.Linear(H, H)
         self.norm = nn.LayerNorm(H)
-        self.s4 = S4D(H, STATE)
+        self.s4 = KERNEL(H, STATE)
         self.residual = nn.Linear(H, H)
         self.skip = nn.Linear(H, H)
 
@@ -109,6 +154,6 @@ def forward():
 
 train = median_time(training_step)
 fwd = median_time(forward)
-print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, S4D backbone, batch {B}, length {L}")
+print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, {KERNEL_NAME.upper()} backbone, {sum(p.numel() * (2 if p.is_complex() else 1) for p in model.parameters())} real parameters, batch {B}, length {L}")
 print(f"Training: {1 / train:.2f} steps/s ({train * 1e3:.1f} ms per step)")
 print(f"Forward: {B / fwd:.0f} samples/s")
