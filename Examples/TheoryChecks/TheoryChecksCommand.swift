@@ -35,7 +35,7 @@ struct TheoryChecksCommand: ParsableCommand {
     var modeStandardDeviation = 0.05
     @Option(help: "hallucination, hallucination-2d: training samples (default: the paper's 20000 in 1-D, 100000 in 2-D).")
     var trainingSamples: Int?
-    @Option(help: "hallucination, hallucination-2d: training steps (default: 4000 quick; full: the paper's 20000 in 1-D, 100000 in 2-D).")
+    @Option(help: "hallucination, hallucination-2d: training steps (default: 8000 quick; full: the paper's 20000 in 1-D, 100000 in 2-D).")
     var trainingSteps: Int?
     @Option(help: "hallucination, hallucination-2d: training batch size (default: 512 quick; full: the paper's 10000).")
     var trainingBatchSize: Int?
@@ -45,7 +45,7 @@ struct TheoryChecksCommand: ParsableCommand {
     var learningRateSchedule: HallucinationCheck.LearningRateDecay?
     @Option(help: "hallucination, hallucination-2d: draw training steps as ⌊T·u^p⌋ with this p (default: 1, uniform as the paper; 3 helps short 2-D trainings).")
     var timeExponent: Double?
-    @Option(help: "hallucination, hallucination-2d: samples drawn (default: 2000 quick; full: 100000).")
+    @Option(help: "hallucination, hallucination-2d: samples drawn (default: 20000 quick; full: 100000).")
     var samples: Int?
     @Option(help: ArgumentHelp("hallucination, hallucination-2d (with --check): evaluate the network saved by an earlier run instead of training one.",
                                discussion: "Every run saves its trained network into OUT/<check>-model; Examples/TheoryChecks/Checkpoints/hallucination-2d holds the 2-D network trained at the paper's budget.", valueName: "folder"))

@@ -161,12 +161,12 @@ final class HallucinationSetupTests: XCTestCase {
     func testTrainingPlanDefaults() {
         typealias Plan = HallucinationCheck.TrainingPlan
         XCTAssertEqual(HallucinationCheck().trainingPlan(effort: .full), Plan(steps: 20_000, batchSize: 10_000, learningRate: 1e-3, decay: .constant))
-        XCTAssertEqual(HallucinationCheck().trainingPlan(effort: .quick), Plan(steps: 4000, batchSize: 512, learningRate: 3e-3, decay: .cosine))
+        XCTAssertEqual(HallucinationCheck().trainingPlan(effort: .quick), Plan(steps: 8000, batchSize: 512, learningRate: 3e-3, decay: .cosine))
         XCTAssertEqual(HallucinationCheck(layout: .grid).trainingPlan(effort: .full), Plan(steps: 100_000, batchSize: 10_000, learningRate: 1e-3, decay: .constant))
         XCTAssertEqual(HallucinationCheck(layout: .grid).timeSampling, .uniformSteps)
         var custom = HallucinationCheck(layout: .grid)
         custom.trainingBatchSize = 10_000
         custom.learningRateDecay = .constant
-        XCTAssertEqual(custom.trainingPlan(effort: .quick), Plan(steps: 4000, batchSize: 10_000, learningRate: 3e-3, decay: .constant))
+        XCTAssertEqual(custom.trainingPlan(effort: .quick), Plan(steps: 8000, batchSize: 10_000, learningRate: 3e-3, decay: .constant))
     }
 }
