@@ -50,6 +50,8 @@ struct TheoryChecksCommand: ParsableCommand {
     @Option(help: ArgumentHelp("hallucination, hallucination-2d (with --check): evaluate the network saved by an earlier run instead of training one.",
                                discussion: "Every run saves its trained network into OUT/<check>-model; Examples/TheoryChecks/Checkpoints/hallucination-2d holds the 2-D network trained at the paper's budget.", valueName: "folder"))
     var model: String?
+    @Option(help: ArgumentHelp("hallucination, hallucination-2d (with --check): continue training the network saved by an earlier run (by the training options, fresh Adam state) instead of starting from a new initialisation.", valueName: "folder"))
+    var continueFrom: String?
     @Option(help: "low-rank-w2: intrinsic dimension d.")
     var intrinsicDimension = 4
 
@@ -60,6 +62,10 @@ struct TheoryChecksCommand: ParsableCommand {
         if model != nil && !["hallucination", "hallucination-2d"].contains(check ?? "") {
             throw ValidationError("--model needs --check hallucination or --check hallucination-2d (the network of one check)")
         }
+        if continueFrom != nil && !["hallucination", "hallucination-2d"].contains(check ?? "") {
+            throw ValidationError("--continue-from needs --check hallucination or --check hallucination-2d (the network of one check)")
+        }
+        if model != nil && continueFrom != nil { throw ValidationError("give --model (evaluate a saved network) or --continue-from (train it further), not both") }
         if try modePositions().count < 2 { throw ValidationError("--modes needs at least two positions, got '\(modes)'") }
         for (value, option) in [(solverDimension, "--solver-dimension"), (ambientDimension, "--ambient-dimension"), (intrinsicDimension, "--intrinsic-dimension"),
                                 (trials ?? 1, "--trials"), (trainingSamples ?? 1, "--training-samples"), (trainingSteps ?? 1, "--training-steps"), (trainingBatchSize ?? 1, "--training-batch-size"), (samples ?? 1, "--samples")]
@@ -105,6 +111,7 @@ struct TheoryChecksCommand: ParsableCommand {
                 c.samples = samples
                 c.modelFolder = URL(fileURLWithPath: out).appendingPathComponent("\(c.name)-model")
                 c.trainedModel = model.map { URL(fileURLWithPath: $0) }
+                c.initialModel = continueFrom.map { URL(fileURLWithPath: $0) }
                 return c
             case var c as LowRankSampleComplexityCheck:
                 c.intrinsicDimension = intrinsicDimension

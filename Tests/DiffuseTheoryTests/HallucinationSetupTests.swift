@@ -120,6 +120,35 @@ final class HallucinationSetupTests: XCTestCase {
         }
     }
 
+    /// Continuing a saved network's training starts from its parameters: one step at a negligible
+    /// rate leaves the network as saved, so the rows equal those of evaluating it, and the setup
+    /// names where it came from.
+    func testContinuedTrainingStartsFromTheSavedNetwork() throws {
+        let folder = try makeTemporaryFolder().appendingPathComponent("hallucination-model")
+        var training = HallucinationCheck()
+        training.trainingSamples = 100
+        training.trainingSteps = 3
+        training.trainingBatchSize = 16
+        training.samples = 40
+        training.modelFolder = folder
+        _ = try training.run(effort: .quick, seed: 3)
+        var loading = training
+        loading.modelFolder = nil
+        loading.trainedModel = folder
+        let loaded = try loading.run(effort: .quick, seed: 3)
+        var continuing = loading
+        continuing.trainedModel = nil
+        continuing.initialModel = folder
+        continuing.trainingSteps = 1
+        continuing.learningRate = 1e-20
+        let continued = try continuing.run(effort: .quick, seed: 3)
+        XCTAssertEqual(continued.results.map(\.measured), loaded.results.map(\.measured))
+        XCTAssertTrue(continued.results[1].setup.contains("continued from hallucination-model (100 samples, 3 Adam steps of 16"), continued.results[1].setup)
+        var fresh = continuing
+        fresh.initialModel = nil
+        XCTAssertNotEqual(try fresh.run(effort: .quick, seed: 3).dataFiles.first?.csv, continued.dataFiles.first?.csv)
+    }
+
     /// The per-sample file holds every sample of both samplers with its distance and variance,
     /// and its network rows beyond 6σ are the share the table reports.
     func testSamplesFileHoldsEverySample() throws {

@@ -71,6 +71,9 @@ public struct HallucinationCheck: TheoryCheck {
     /// A network saved by an earlier run of this check (``modelFolder``) to evaluate instead of
     /// training one; the setup column then states how that network was trained.
     public var trainedModel: URL? = nil
+    /// A network saved by an earlier run to continue training from, by the plan of the effort
+    /// (a fresh Adam state), instead of a new initialisation; ignored when ``trainedModel`` is set.
+    public var initialModel: URL? = nil
 
     /// The configuration saved next to a trained network's weights: its shape and how it was
     /// trained.
@@ -278,31 +281,41 @@ public struct HallucinationCheck: TheoryCheck {
     func trainedNetwork(dimension d: Int, trainingData: () -> Tensor<Float>, schedule: DiscreteVPSchedule, effort: CheckEffort, key: RandomKey,
                         seed: UInt64) throws -> (ToyDenoiser, ParameterSet<Float>, String, Double) {
         if let folder = trainedModel {
-            let (parameters, saved) = try Checkpoint.load(from: folder, as: Float.self, configuration: SavedNetwork.self)
-            guard saved.check == name && saved.network.dimension == d else {
-                throw SafeTensorsError(path: folder.path, reason: "holds a network of '\(saved.check)' (dimension \(saved.network.dimension)), not of '\(name)' (dimension \(d))")
-            }
-            let network = ToyDenoiser(saved.network)
-            if let mismatch = parameters.firstMismatch(against: network.makeParameters(key: key)) {
-                throw SafeTensorsError(path: folder.path, reason: mismatch)
-            }
+            let (network, parameters, saved) = try savedNetwork(at: folder, dimension: d, key: key)
             return (network, parameters, "loaded from \(folder.lastPathComponent): \(saved.training)", 0)
         }
-        let network = ToyDenoiser(dimension: d)
+        let start = try initialModel.map { try savedNetwork(at: $0, dimension: d, key: key) }
+        let network = start?.network ?? ToyDenoiser(dimension: d)
         let plan = trainingPlan(effort: effort)
         let steps = plan.steps
         let progress = trainingProgress.map { report in { (done: Int, loss: Double) in report(done, steps, loss) } }
         let data = trainingData()
         let ((parameters, finalLoss), seconds) = try timed {
             try network.train(on: data, schedule: schedule, steps: steps, batchSize: plan.batchSize, learningRate: plan.learningRateSchedule,
-                              timeSampling: timeSampling, key: key, progress: progress)
+                              timeSampling: timeSampling, key: key, from: start?.parameters, progress: progress)
         }
-        let training = "\(trainingSamples) samples, \(steps) Adam steps of \(plan.batchSize) at lr \(plan.learningRate) (\(plan.decay == .cosine ? "cosine decay" : "constant")), \(timeSamplingText), seed \(seed) (final loss \(format(finalLoss)))"
+        var origin = ""
+        if let folder = initialModel, let start { origin = "continued from \(folder.lastPathComponent) (\(start.saved.training)) for " }
+        let training = origin + "\(trainingSamples) samples, \(steps) Adam steps of \(plan.batchSize) at lr \(plan.learningRate) (\(plan.decay == .cosine ? "cosine decay" : "constant")), \(timeSamplingText), seed \(seed) (final loss \(format(finalLoss)))"
         if let modelFolder {
             try Checkpoint.save(parameters: parameters, configuration: SavedNetwork(check: name, network: network.configuration, training: training, seed: seed),
                                 to: modelFolder)
         }
         return (network, parameters, training, seconds)
+    }
+
+    /// The network saved in `folder` by an earlier run of this check, its parameters checked
+    /// against the network's layout; throws ``SafeTensorsError`` naming the folder otherwise.
+    func savedNetwork(at folder: URL, dimension d: Int, key: RandomKey) throws -> (network: ToyDenoiser, parameters: ParameterSet<Float>, saved: SavedNetwork) {
+        let (parameters, saved) = try Checkpoint.load(from: folder, as: Float.self, configuration: SavedNetwork.self)
+        guard saved.check == name && saved.network.dimension == d else {
+            throw SafeTensorsError(path: folder.path, reason: "holds a network of '\(saved.check)' (dimension \(saved.network.dimension)), not of '\(name)' (dimension \(d))")
+        }
+        let network = ToyDenoiser(saved.network)
+        if let mismatch = parameters.firstMismatch(against: network.makeParameters(key: key)) {
+            throw SafeTensorsError(path: folder.path, reason: mismatch)
+        }
+        return (network, parameters, saved)
     }
 
     /// 1-D: histograms (log counts) of exact and trained samples; 2-D: the samples, with

@@ -91,13 +91,14 @@ public struct ToyDenoiser: Sendable {
 
     /// Trains with the ε-prediction loss and Adam at the rates of `learningRate` (the reference
     /// keeps 10⁻³ constant); returns the parameters and the mean loss of the last 100 steps.
-    /// `progress`, when given, receives the number of steps done and that running loss after
-    /// every step.
+    /// Training starts from `initialParameters` when given (with a fresh optimiser state; they
+    /// must have this network's layout), else from a new initialisation. `progress`, when given,
+    /// receives the number of steps done and that running loss after every step.
     public func train(on data: Tensor<Float>, schedule: DiscreteVPSchedule, steps: Int, batchSize: Int,
                       learningRate: LearningRateSchedule = .constant(1e-3),
-                      timeSampling: TimeSampling = .uniformSteps, key: RandomKey,
+                      timeSampling: TimeSampling = .uniformSteps, key: RandomKey, from initialParameters: ParameterSet<Float>? = nil,
                       progress: ((_ stepsDone: Int, _ runningLoss: Double) -> Void)? = nil) throws -> (ParameterSet<Float>, Double) {
-        var parameters = makeParameters(key: key.folding(in: 0))
+        var parameters = initialParameters ?? makeParameters(key: key.folding(in: 0))
         let optimizer = Adam<Float>()
         var state = optimizer.makeState(for: parameters)
         let objective = DenoisingObjective(schedule: schedule, prediction: .noise, timeSampling: timeSampling)
