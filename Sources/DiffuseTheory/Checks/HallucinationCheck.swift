@@ -276,8 +276,8 @@ public struct HallucinationCheck: TheoryCheck {
     }
 
     /// The network to evaluate: loaded from ``trainedModel``, or trained by the plan of `effort`
-    /// on `trainingData()` (and saved to ``modelFolder``); with a description of its training and
-    /// the seconds spent.
+    /// on `trainingData()`, from ``initialModel`` when set (and saved to ``modelFolder``); with a
+    /// description of its training and the seconds spent.
     func trainedNetwork(dimension d: Int, trainingData: () -> Tensor<Float>, schedule: DiscreteVPSchedule, effort: CheckEffort, key: RandomKey,
                         seed: UInt64) throws -> (ToyDenoiser, ParameterSet<Float>, String, Double) {
         if let folder = trainedModel {
