@@ -171,16 +171,21 @@ final class HallucinationSetupTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(Double(report.results[1].measured)), Double(beyond) / 40, accuracy: 1e-5)
     }
 
-    /// The 2-D network shipped with `theory-checks` (trained at the paper's budget) loads as a
-    /// network of the 2-D check with every parameter of the right shape.
-    func testBundledGridNetworkLoads() throws {
-        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Examples/TheoryChecks/Checkpoints/hallucination-2d")
-        let (parameters, saved) = try Checkpoint.load(from: folder, as: Float.self, configuration: HallucinationCheck.SavedNetwork.self)
-        XCTAssertEqual(saved.check, HallucinationCheck(layout: .grid).name)
-        XCTAssertEqual(saved.network, ToyDenoiser(dimension: 2).configuration)
-        XCTAssertTrue(saved.training.contains("100000 Adam steps of 10000 at lr 0.001 (constant)"), saved.training)
-        XCTAssertNil(parameters.firstMismatch(against: ToyDenoiser(saved.network).makeParameters(key: RandomKey(seed: 0))))
+    /// The 2-D networks shipped with `theory-checks` (trained at the paper's budget, and that
+    /// network annealed) load as networks of the 2-D check with every parameter of the right
+    /// shape.
+    func testBundledGridNetworksLoad() throws {
+        let checkpoints = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Examples/TheoryChecks/Checkpoints")
+        for (folder, training) in [("hallucination-2d", "100000 Adam steps of 10000 at lr 0.001 (constant)"),
+                                   ("hallucination-2d-annealed", "for 100000 samples, 20000 Adam steps of 10000 at lr 0.001 (cosine decay)")] {
+            let (parameters, saved) = try Checkpoint.load(from: checkpoints.appendingPathComponent(folder), as: Float.self,
+                                                          configuration: HallucinationCheck.SavedNetwork.self)
+            XCTAssertEqual(saved.check, HallucinationCheck(layout: .grid).name)
+            XCTAssertEqual(saved.network, ToyDenoiser(dimension: 2).configuration)
+            XCTAssertTrue(saved.training.contains(training), saved.training)
+            XCTAssertNil(parameters.firstMismatch(against: ToyDenoiser(saved.network).makeParameters(key: RandomKey(seed: 0))))
+        }
     }
 
     /// The full checks train as the reference's `run.sh` (10 000 epochs at batch 10 000, Adam at a
