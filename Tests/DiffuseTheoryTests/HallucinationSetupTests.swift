@@ -143,6 +143,7 @@ final class HallucinationSetupTests: XCTestCase {
         continuing.learningRate = 1e-20
         let continued = try continuing.run(effort: .quick, seed: 3)
         XCTAssertEqual(continued.results.map(\.measured), loaded.results.map(\.measured))
+        XCTAssertEqual(continued.dataFiles.first?.csv, loaded.dataFiles.first?.csv)
         XCTAssertTrue(continued.results[1].setup.contains("continued from hallucination-model (100 samples, 3 Adam steps of 16"), continued.results[1].setup)
         var fresh = continuing
         fresh.initialModel = nil
