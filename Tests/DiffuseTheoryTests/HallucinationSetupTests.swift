@@ -150,6 +150,19 @@ final class HallucinationSetupTests: XCTestCase {
         XCTAssertNotEqual(try fresh.run(effort: .quick, seed: 3).dataFiles.first?.csv, continued.dataFiles.first?.csv)
     }
 
+    /// Training from parameters of another network's layout is refused with an error that names
+    /// the first difference, before any step.
+    func testTrainingFromIncompatibleParametersThrows() {
+        let line = ToyDenoiser(dimension: 1), grid = ToyDenoiser(dimension: 2)
+        let data = Tensor<Float>(shape: [4, 1], scalars: [1, 2, 3, 1])
+        let schedule = DiscreteVPSchedule(trainingSteps: 1000, betaSchedule: .linear(start: 0.001, end: 0.2))
+        XCTAssertThrowsError(try line.train(on: data, schedule: schedule, steps: 1, batchSize: 2, key: RandomKey(seed: 0),
+                                            from: grid.makeParameters(key: RandomKey(seed: 0)))) { error in
+            guard case .incompatibleParameters(let mismatch)? = error as? TrainingError else { return XCTFail("\(error)") }
+            XCTAssertTrue(mismatch.contains("shape"), mismatch)
+        }
+    }
+
     /// The per-sample file holds every sample of both samplers with its distance and variance,
     /// and its network rows beyond 6σ are the share the table reports.
     func testSamplesFileHoldsEverySample() throws {

@@ -69,8 +69,12 @@ public struct ExponentialMovingAverage: Codable, Hashable, Sendable {
     }
 }
 
-/// A training run stopped because a value stopped being finite.
+/// A training run could not start from the parameters it was given, or stopped because a value
+/// stopped being finite.
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    /// The initial parameters do not fit the model (``ParameterSet/firstMismatch(against:)``'s
+    /// description of the first difference).
+    case incompatibleParameters(String)
     /// The loss at `step` was NaN or infinite.
     case nonFiniteLoss(step: Int, value: Double)
     /// The gradient of `parameter` at `step` contained NaN or infinity.
@@ -78,6 +82,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
+        case let .incompatibleParameters(mismatch):
+            return "training cannot start from these parameters: \(mismatch)"
         case let .nonFiniteLoss(step, value):
             return "training stopped at step \(step): the loss is \(value); lower the learning rate or check the data for NaN/Inf"
         case let .nonFiniteGradient(step, parameter):

@@ -91,14 +91,19 @@ public struct ToyDenoiser: Sendable {
 
     /// Trains with the ε-prediction loss and Adam at the rates of `learningRate` (the reference
     /// keeps 10⁻³ constant); returns the parameters and the mean loss of the last 100 steps.
-    /// Training starts from `initialParameters` when given (with a fresh optimiser state; they
-    /// must have this network's layout), else from a new initialisation. `progress`, when given,
+    /// Training starts from `initialParameters` when given (with a fresh optimiser state; throws
+    /// ``TrainingError/incompatibleParameters(_:)`` unless they have this network's layout), else
+    /// from a new initialisation. `progress`, when given,
     /// receives the number of steps done and that running loss after every step.
     public func train(on data: Tensor<Float>, schedule: DiscreteVPSchedule, steps: Int, batchSize: Int,
                       learningRate: LearningRateSchedule = .constant(1e-3),
                       timeSampling: TimeSampling = .uniformSteps, key: RandomKey, from initialParameters: ParameterSet<Float>? = nil,
                       progress: ((_ stepsDone: Int, _ runningLoss: Double) -> Void)? = nil) throws -> (ParameterSet<Float>, Double) {
-        var parameters = initialParameters ?? makeParameters(key: key.folding(in: 0))
+        let fresh = makeParameters(key: key.folding(in: 0))
+        if let initialParameters, let mismatch = initialParameters.firstMismatch(against: fresh) {
+            throw TrainingError.incompatibleParameters(mismatch)
+        }
+        var parameters = initialParameters ?? fresh
         let optimizer = Adam<Float>()
         var state = optimizer.makeState(for: parameters)
         let objective = DenoisingObjective(schedule: schedule, prediction: .noise, timeSampling: timeSampling)
