@@ -86,6 +86,12 @@ struct ForecastCommand: ParsableCommand {
     @Option(help: "Random seed (forecasts and training).")
     var seed: UInt64 = 0
 
+    // MARK: Missing values
+    @Option(help: "Hide part of every test window's context from TSDiff, as in the paper's missing-value experiments: random (RM), block-start (BM-B) or block-end (BM-E). The baselines keep the complete data.")
+    var missing: MissingChoice?
+    @Option(help: "Fraction of the context that --missing hides (the paper: 0.5).")
+    var missingFraction: Double = 0.5
+
     // MARK: Refinement and synthesis
     @Option(help: "Refine a base forecaster's samples with the model as prior: ml (gradient descent) or lmc (Langevin).")
     var refine: RefineChoice?
@@ -109,6 +115,17 @@ struct ForecastCommand: ParsableCommand {
     enum SamplerChoice: String, ExpressibleByArgument { case ddpm, ddim }
     enum RefineChoice: String, ExpressibleByArgument { case ml, lmc }
     enum BaseChoice: String, ExpressibleByArgument { case seasonalNaive = "seasonal-naive", bootstrap, linear }
+    enum MissingChoice: String, ExpressibleByArgument { case random, blockStart = "block-start", blockEnd = "block-end" }
+
+    /// The scenario of --missing and --missing-fraction.
+    var missingScenario: MissingValueScenario? {
+        switch missing {
+        case nil: return nil
+        case .random: return .random(fraction: missingFraction)
+        case .blockStart: return .blockAtBeginning(fraction: missingFraction)
+        case .blockEnd: return .blockAtEnd(fraction: missingFraction)
+        }
+    }
 
     static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -154,6 +171,9 @@ struct ForecastCommand: ParsableCommand {
         if let emaDecay, !(0..<1).contains(emaDecay) { throw ValidationError("--ema-decay must be in [0, 1) (got \(emaDecay))") }
         if let context, context < 1 { throw ValidationError("--context must be positive") }
         if let horizon, horizon < 1 { throw ValidationError("--horizon must be positive") }
+        guard (0..<1).contains(missingFraction) else {
+            throw ValidationError("--missing-fraction must be in [0, 1): some of the context must stay observed (got \(missingFraction))")
+        }
     }
 
     /// The sampler and guidance scale for `loss`, for a model with `diffusionSteps` steps.
@@ -253,6 +273,8 @@ struct ForecastCommand: ParsableCommand {
         }
 
         // Forecasts.
+        let key = RandomKey(seed: seed)
+        let testWindows = try backtest.testWindows(layout: layout, missing: missingScenario, key: key.folding(in: 12))
         var results: [(name: String, metrics: ForecastMetrics, samples: [[[Double]]])] = []
         let losses: [GuidanceLoss] = guidance == .both ? [.quantile, .meanSquared] : guidance == .quantile ? [.quantile] : [.meanSquared]
         for loss in losses {
@@ -263,20 +285,19 @@ struct ForecastCommand: ParsableCommand {
             forecastOptions.sampler = settings.sampler
             let t0 = Date()
             let name = loss == .quantile ? "tsdiff-q" : "tsdiff-ms"
-            let evaluation: Evaluation
+            let paths: [[[Double]]]
             do {
-                evaluation = try model.evaluate(backtest.testTargets, options: forecastOptions)
+                paths = try model.forecast(testWindows, options: forecastOptions)
             } catch let error as TimeSeriesError {
                 // A diverged guidance scale loses this row, not the others.
                 guard case .guidanceDiverged = error else { throw error }
                 log("\(name): \(error) (option \(loss == .quantile ? "--scale" : "--ms-scale")); row left out")
                 continue
             }
-            results.append((name, backtest.score(evaluation.samples), evaluation.samples))
+            results.append((name, backtest.score(paths), paths))
             log("\(name): \(backtest.series.count * windows) windows × \(forecastOptions.samples) samples (\(Self.describe(settings.sampler, diffusionSteps: diffusionSteps)), "
                 + "scale \(settings.scale)) in \(Duration.text(Date().timeIntervalSince(t0)))")
         }
-        let key = RandomKey(seed: seed)
         for (name, base) in [("seasonal-naive", BaseForecaster.seasonalNaive), ("bootstrap-seasonal-naive", .bootstrappedSeasonalNaive(seasons: 28))] {
             let paths = try backtest.forecast(base, samples: base == .seasonalNaive ? 1 : 100, key: key.folding(in: 7))
             results.append((name, backtest.score(paths), paths))
@@ -293,8 +314,7 @@ struct ForecastCommand: ParsableCommand {
             let tau = try refineStep ?? model.representativeStep(
                 windows: try TSDiffTrainer.trainingBatch(dataset.series, trainingEnd: backtest.trainingEnd, layout: layout, count: 64, key: key.folding(in: 9)),
                 key: key.folding(in: 10))
-            let windowsToRefine = backtest.testTargets.flatMap { target in target.starts.map { layout.window(target.series, forecastStart: $0, revealFuture: false) } }
-            let refined = try model.refine(windowsToRefine, initial: initial, options: RefinementOptions(
+            let refined = try model.refine(testWindows, initial: initial, options: RefinementOptions(
                 method: refine == .ml ? .maximumLikelihood : .langevin, loss: refineLoss == .quantile ? .quantile : .meanSquared,
                 diffusionStep: tau, seed: seed))
             if refineBase != .seasonalNaive && refineBase != .bootstrap { results.append((refineBase.rawValue, backtest.score(initial), initial)) }
@@ -336,7 +356,8 @@ struct ForecastCommand: ParsableCommand {
                 return "; \(name): \(count) samples, \(Self.describe(chosen.sampler, diffusionSteps: diffusionSteps)), scale \(chosen.scale)"
             }
             print("\(dataset.series.count) series from \(dataURL.lastPathComponent), \(windows) windows × \(layout.predictionLength) steps"
-                  + settings.joined())
+                  + settings.joined()
+                  + (missing.map { "; TSDiff's context \(String(format: "%g", missingFraction * 100))% hidden (\($0.rawValue)), baselines on the complete data" } ?? ""))
             print(table.text())
             print("fan charts, results.json and forecasts.csv (quantiles per method and step) in \(outURL.path)")
         }
