@@ -45,6 +45,8 @@ struct ForecastCommand: ParsableCommand {
     var context: Int?
     @Option(help: "Forecast horizon of a new model (default: 24 hourly, 30 otherwise).")
     var horizon: Int?
+    @Option(help: "Dropout rate in the S4 blocks of a new model during training (default: 0, as the paper).")
+    var dropout: Double?
     @Option(help: "Number of rolling test windows at the end of each series.")
     var windows: Int = 7
 
@@ -171,6 +173,10 @@ struct ForecastCommand: ParsableCommand {
         if let emaDecay, !(0..<1).contains(emaDecay) { throw ValidationError("--ema-decay must be in [0, 1) (got \(emaDecay))") }
         if let context, context < 1 { throw ValidationError("--context must be positive") }
         if let horizon, horizon < 1 { throw ValidationError("--horizon must be positive") }
+        if let dropout, !(0..<1).contains(dropout) { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
+        if dropout != nil && (!train || checkpoint != nil) {
+            throw ValidationError("--dropout sets up a new model: use it with --train and without --checkpoint")
+        }
         guard (0..<1).contains(missingFraction) else {
             throw ValidationError("--missing-fraction must be in [0, 1): some of the context must stay observed (got \(missingFraction))")
         }
@@ -231,7 +237,9 @@ struct ForecastCommand: ParsableCommand {
                 model = try TSDiff.load(from: URL(fileURLWithPath: checkpoint))
                 try checkCompatibility(model, dataset)
             } else {
-                model = TSDiff(configuration: TSDiffConfiguration.standard(frequency: dataset.frequency, contextLength: context, predictionLength: horizon), seed: seed)
+                var configuration = TSDiffConfiguration.standard(frequency: dataset.frequency, contextLength: context, predictionLength: horizon)
+                configuration.backbone.dropout = dropout ?? 0
+                model = TSDiff(configuration: configuration, seed: seed)
             }
         } else {
             guard let folder = checkpoint.map({ URL(fileURLWithPath: $0) }) ?? (data == nil ? root.appendingPathComponent("Examples/Forecast/Checkpoints/caiso") : nil) else {
