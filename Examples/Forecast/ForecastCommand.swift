@@ -282,7 +282,7 @@ struct ForecastCommand: ParsableCommand {
 
         // Forecasts.
         let key = RandomKey(seed: seed)
-        let testWindows = try backtest.testWindows(layout: layout, missing: missingScenario, key: key.folding(in: 12))
+        let testWindows = try layout.windows(for: backtest.testTargets, missing: missingScenario, key: key.folding(in: 12))
         var results: [(name: String, metrics: ForecastMetrics, samples: [[[Double]]])] = []
         let losses: [GuidanceLoss] = guidance == .both ? [.quantile, .meanSquared] : guidance == .quantile ? [.quantile] : [.meanSquared]
         for loss in losses {

@@ -62,16 +62,16 @@ final class DataTests: XCTestCase {
         XCTAssertThrowsError(try MissingValueScenario.random(fraction: 1.5).apply(to: s, forecastStart: 16, contextLength: 8, key: RandomKey(seed: 1)))
     }
 
-    /// The backtest's test windows: without a scenario the layout's windows; with block-end the
-    /// last k context steps of each window are hidden (and lagged copies of them), the truth
-    /// stays complete; random windows hide different steps per window, reproducibly.
-    func testBacktestTestWindowsWithMissingContext() throws {
+    /// Forecast windows of the backtest's targets: without a scenario the layout's windows; with
+    /// block-end the last k context steps of each window are hidden (and lagged copies of them),
+    /// the truth stays complete; random windows hide different steps per window, reproducibly.
+    func testForecastWindowsWithMissingContext() throws {
         let s = TimeSeries(name: "s", frequency: .hourly, values: (0..<60).map { Double($0 % 5) + 1 })
         let layout = WindowLayout(contextLength: 8, predictionLength: 4, lags: [4])
         let b = try Backtest(series: [s], predictionLength: 4, windows: 2, history: layout.history, seasonality: 5)
-        let complete = try b.testWindows(layout: layout)
+        let complete = try layout.windows(for: b.testTargets)
         XCTAssertEqual(complete.map(\.input), b.testStarts(0).map { layout.window(s, forecastStart: $0, revealFuture: false).input })
-        let end = try b.testWindows(layout: layout, missing: .blockAtEnd(fraction: 0.5))
+        let end = try layout.windows(for: b.testTargets, missing: .blockAtEnd(fraction: 0.5))
         for (w, window) in end.enumerated() {
             // Channel 0: context steps 4…7 hidden; channel 1 (lag 4) at steps 8…11 reads them.
             XCTAssertEqual((0..<12).filter { window.observed[$0 * 2] == 0 }, Array(4..<12), "window \(w)")
@@ -79,12 +79,12 @@ final class DataTests: XCTestCase {
             XCTAssertEqual(window.future, complete[w].future)
             XCTAssertEqual(window.futureObserved, [true, true, true, true])
         }
-        let random = try b.testWindows(layout: layout, missing: .random(fraction: 0.5), key: RandomKey(seed: 3))
+        let random = try layout.windows(for: b.testTargets, missing: .random(fraction: 0.5), key: RandomKey(seed: 3))
         let hidden = random.map { window in (0..<8).filter { window.observed[$0 * 2] == 0 } }
         XCTAssertEqual(hidden.map(\.count), [4, 4])
-        XCTAssertEqual(try b.testWindows(layout: layout, missing: .random(fraction: 0.5), key: RandomKey(seed: 3)).map(\.observed), random.map(\.observed))
-        XCTAssertNotEqual(try b.testWindows(layout: layout, missing: .random(fraction: 0.5), key: RandomKey(seed: 4)).map(\.observed), random.map(\.observed))
-        XCTAssertThrowsError(try b.testWindows(layout: layout, missing: .blockAtEnd(fraction: 2)))
+        XCTAssertEqual(try layout.windows(for: b.testTargets, missing: .random(fraction: 0.5), key: RandomKey(seed: 3)).map(\.observed), random.map(\.observed))
+        XCTAssertNotEqual(try layout.windows(for: b.testTargets, missing: .random(fraction: 0.5), key: RandomKey(seed: 4)).map(\.observed), random.map(\.observed))
+        XCTAssertThrowsError(try layout.windows(for: b.testTargets, missing: .blockAtEnd(fraction: 2)))
     }
 
     /// GluonTS rolling windows: the last k windows of the horizon.

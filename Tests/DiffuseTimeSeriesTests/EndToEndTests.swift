@@ -175,13 +175,7 @@ final class EndToEndTests: XCTestCase {
         let (model, backtest) = try Self.shared.get()
         let naive = backtest.score(try backtest.forecast(.seasonalNaive, samples: 1, key: RandomKey(seed: 0)))
         for scenario in [MissingValueScenario.random(fraction: 0.5), .blockAtEnd(fraction: 0.5)] {
-            var windows: [WindowLayout.Window] = []
-            for (i, target) in backtest.testTargets.enumerated() {
-                for start in target.starts {
-                    let masked = try scenario.apply(to: target.series, forecastStart: start, contextLength: Self.layout.contextLength, key: RandomKey(seed: UInt64(i)))
-                    windows.append(Self.layout.window(masked, forecastStart: start, revealFuture: false))
-                }
-            }
+            let windows = try Self.layout.windows(for: backtest.testTargets, missing: scenario)
             let hidden = windows[0].observed.enumerated().filter { $0.offset % 3 == 0 && $0.offset / 3 < 36 && $0.element == 0 }.count
             XCTAssertEqual(hidden, 18)
             let paths = try model.forecast(windows, options: ForecastOptions(samples: 16, scale: 1, sampler: .ddim(steps: 10), seed: 4))
@@ -194,7 +188,7 @@ final class EndToEndTests: XCTestCase {
     /// prior lowers their CRPS; zero iterations return the base samples sorted per step.
     func testRefinementImprovesSeasonalNaive() throws {
         let (model, backtest) = try Self.shared.get()
-        let windows = backtest.testTargets.flatMap { t in t.starts.map { Self.layout.window(t.series, forecastStart: $0, revealFuture: false) } }
+        let windows = try Self.layout.windows(for: backtest.testTargets)
         let base = try backtest.forecast(.bootstrappedSeasonalNaive(seasons: 10), samples: 8, key: RandomKey(seed: 5))
         let unchanged = try model.refine(windows, initial: base, options: RefinementOptions(iterations: 0, diffusionStep: 10))
         for (w, paths) in unchanged.enumerated() {

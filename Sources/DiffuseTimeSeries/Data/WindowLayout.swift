@@ -80,6 +80,29 @@ public struct WindowLayout: Codable, Hashable, Sendable {
         return Window(input: input, observed: observed, scale: scale, future: future, futureObserved: futureObserved, context: context)
     }
 
+    /// The forecast windows (future masked) of `targets`, target by target and start by start —
+    /// for ``Backtest/testTargets`` the order ``Backtest/score(_:)`` expects. Each series is
+    /// checked first (``validate(_:forecastStarts:)``). With a `missing` scenario every window
+    /// hides its own part of the context, as in TSDiff's missing-value experiments: random
+    /// scenarios draw the hidden steps of window w of target i from `key.folding(in: i).folding(in: w)`.
+    /// The future values kept for scoring stay complete.
+    ///
+    /// - Throws: ``TimeSeriesError`` when a series cannot provide its windows, or the scenario's
+    ///   fraction is outside [0, 1].
+    public func windows(for targets: [(series: TimeSeries, starts: [Int])], missing scenario: MissingValueScenario? = nil,
+                        key: RandomKey = RandomKey(seed: 0)) throws -> [Window] {
+        var windows: [Window] = []
+        for (i, target) in targets.enumerated() {
+            try validate(target.series, forecastStarts: target.starts)
+            for (w, start) in target.starts.enumerated() {
+                let series = try scenario?.apply(to: target.series, forecastStart: start, contextLength: contextLength,
+                                                 key: key.folding(in: i).folding(in: w)) ?? target.series
+                windows.append(window(series, forecastStart: start, revealFuture: false))
+            }
+        }
+        return windows
+    }
+
     /// Checks that a series can provide windows starting at `starts` and is worth forecasting.
     public func validate(_ series: TimeSeries, forecastStarts starts: [Int]) throws {
         guard let first = starts.min() else { return }

@@ -53,26 +53,6 @@ public struct Backtest: Sendable {
         series.indices.map { (series[$0], testStarts($0)) }
     }
 
-    /// The model inputs of the test windows, in the order of ``testTargets`` (and of
-    /// ``score(_:)``), the future masked. With a `missing` scenario each window hides its own
-    /// part of the context (TSDiff's missing-value experiments: random windows draw their hidden
-    /// steps from `key` folded with the series and window index); the truth stays complete.
-    ///
-    /// - Throws: ``TimeSeriesError`` when a series cannot provide the windows, or the scenario's
-    ///   fraction is outside [0, 1].
-    public func testWindows(layout: WindowLayout, missing scenario: MissingValueScenario? = nil, key: RandomKey = RandomKey(seed: 0)) throws -> [WindowLayout.Window] {
-        var windows: [WindowLayout.Window] = []
-        for (i, target) in testTargets.enumerated() {
-            try layout.validate(target.series, forecastStarts: target.starts)
-            for (w, start) in target.starts.enumerated() {
-                let series = try scenario?.apply(to: target.series, forecastStart: start, contextLength: layout.contextLength,
-                                                 key: key.folding(in: i).folding(in: w)) ?? target.series
-                windows.append(layout.window(series, forecastStart: start, revealFuture: false))
-            }
-        }
-        return windows
-    }
-
     /// Validation targets: the last `count` windows before the test period of each series whose
     /// training part is long enough to hold them after `history` steps.
     public func validationTargets(count: Int, history: Int) -> [(series: TimeSeries, starts: [Int])] {

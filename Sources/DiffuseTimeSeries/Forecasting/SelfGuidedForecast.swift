@@ -172,16 +172,8 @@ extension TSDiff {
     /// Forecasts and scores the windows starting at `starts` of each series, next to the
     /// seasonal-naive baselines. Throws what ``forecast(_:options:)`` throws.
     public func evaluate(_ targets: [(series: TimeSeries, starts: [Int])], options: ForecastOptions) throws -> Evaluation {
-        let layout = configuration.layout
-        var windows: [WindowLayout.Window] = []
-        var series: [TimeSeries] = []
-        for (s, starts) in targets {
-            try layout.validate(s, forecastStarts: starts)
-            for start in starts {
-                windows.append(layout.window(s, forecastStart: start, revealFuture: false))
-                series.append(s.slice(0..<start))
-            }
-        }
+        let windows = try configuration.layout.windows(for: targets)
+        let series = targets.flatMap { target in target.starts.map { target.series.slice(0..<$0) } }
         let samples = try forecast(windows, options: options)
         let truths = windows.map { ($0.future, $0.futureObserved) }
         let metrics = ForecastMetrics.score(samples: samples, truths: truths, histories: series, seasonality: configuration.frequency.seasonality)
