@@ -118,6 +118,11 @@ let package = Package(
             dependencies: ["DiffuseCore", "_DiffuseTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: [.swiftLanguageMode(.v5)]),
+        // Imports only the public API (no @testable): what a package of your own can write.
+        .testTarget(
+            name: "DiffusePublicAPITests",
+            dependencies: ["DiffuseCore", "DiffuseTensor"],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "DiffuseNNTests",
             dependencies: ["DiffuseNN", "_DiffuseTestSupport"],

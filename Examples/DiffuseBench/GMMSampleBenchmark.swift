@@ -16,7 +16,7 @@ struct GMMSampleBenchmark: ParsableCommand {
     @Option(name: .long, help: "Isotropic standard deviation of every component (equal weights).")
     var std = 0.5
 
-    @Option(name: .long, help: "Solver: \(SolverIdentifier.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(name: .long, help: "Solver: any identifier of the sampler registry (\(SamplerRegistry.identifiers.joined(separator: ", "))).")
     var solver = "dpmpp-2m"
 
     @Option(name: .long, help: "Number of steps (default: the solver's reference setting).")
@@ -55,8 +55,13 @@ struct GMMSampleBenchmark: ParsableCommand {
         "dpmpp-2m": (20, 0.030), "ddim": (50, 0.064), "euler": (50, 0.078), "ddpm": (1000, 1.94),
     ]
 
-    static let defaultSteps: [SolverIdentifier: Int] = [
-        .ddpm: 1000, .ddim: 50, .euler: 50, .heun: 25, .dpmpp2M: 20, .dpmpp3M: 20, .dpmpp2MSDE: 50, .unipc: 20, .eulerMaruyama: 1000, .dopri5: 1,
+    /// The diffusers grid and step count each sampler is compared on (the reference setting of
+    /// diffusers' scheduler of the same method); samplers not listed use DPM-Solver's grid and 20
+    /// steps, the adaptive ones one uniform interval.
+    static let settings: [String: (grid: DiffusersScheduler, steps: Int)] = [
+        "ddpm": (.ddpm, 1000), "ddpm-large": (.ddpm, 1000), "euler-maruyama": (.ddpm, 1000), "ddim": (.ddim, 50), "ddim-eta0.5": (.ddim, 50),
+        "ddim-eta1.0": (.ddim, 50), "euler": (.euler, 50), "heun": (.heun, 25), "dpmpp-2m-sde": (.dpmSolver, 50), "dpmpp-1m-sde": (.dpmSolver, 50),
+        "unipc-bh2-2": (.uniPC, 20),
     ]
 
     struct Report: Codable {
@@ -76,8 +81,9 @@ struct GMMSampleBenchmark: ParsableCommand {
     }
 
     func run() throws {
-        guard let identifier = SolverIdentifier(rawValue: solver) else {
-            throw ValidationError("unknown solver '\(solver)'; choose one of \(SolverIdentifier.allCases.map(\.rawValue).joined(separator: ", "))")
+        let schedule = DiscreteVPSchedule(trainingSteps: 1000, betaSchedule: .linear(start: 1e-4, end: 0.02))
+        guard let sampler = SamplerRegistry.sampler(named: solver, for: Tensor<Float>.self, schedule: schedule) else {
+            throw ValidationError("unknown solver '\(solver)'; choose one of \(SamplerRegistry.identifiers.joined(separator: ", "))")
         }
         guard count > 0 else { throw ValidationError("--count must be positive") }
         guard std > 0 else { throw ValidationError("--std must be positive") }
@@ -96,25 +102,17 @@ struct GMMSampleBenchmark: ParsableCommand {
         let mixture = GaussianMixture(means: meanMatrix, standardDeviation: std)
         let model = mixture.exactModel(as: Float.self)
         let d = mixture.dimension
-        let schedule = DiscreteVPSchedule(trainingSteps: 1000, betaSchedule: .linear(start: 1e-4, end: 0.02))
-        let stepCount = steps ?? Self.defaultSteps[identifier]!
+        let setting = Self.settings[solver] ?? (.dpmSolver, sampler.isAdaptive ? 1 : 20)
+        let stepCount = steps ?? setting.steps
         guard stepCount >= 1 && stepCount <= 1000 else { throw ValidationError("--steps must be in 1...1000") }
-        let grid: TimeGrid
-        switch identifier {
-        case .ddpm, .eulerMaruyama: grid = .diffusers(schedule, scheduler: .ddpm, steps: stepCount)
-        case .ddim: grid = .diffusers(schedule, scheduler: .ddim, steps: stepCount)
-        case .euler: grid = .diffusers(schedule, scheduler: .euler, steps: stepCount)
-        case .heun: grid = .diffusers(schedule, scheduler: .heun, steps: stepCount)
-        case .dpmpp2M, .dpmpp3M, .dpmpp2MSDE: grid = .diffusers(schedule, scheduler: .dpmSolver, steps: stepCount)
-        case .unipc: grid = .diffusers(schedule, scheduler: .uniPC, steps: stepCount)
-        case .dopri5: grid = .uniform(schedule, steps: stepCount, from: 999, to: 0, appendingClean: false)
-        }
+        let grid: TimeGrid = sampler.isAdaptive
+            ? .uniform(schedule, steps: stepCount, from: 999, to: 0, appendingClean: false)
+            : .diffusers(schedule, scheduler: setting.grid, steps: stepCount)
         let key = RandomKey(seed: seed)
         let start = Tensor<Float>.randomNormal(shape: [count, d], key: key.folding(in: 1)) * Float(grid.points[0].sigma)
         var result: SampleResult<Tensor<Float>>!
         let seconds = medianTime(repeats: repeats, warmup: 1) {
-            result = identifier.sample(model, from: start, grid: grid, key: key.folding(in: 2), schedule: schedule,
-                                       controller: PIDController(relativeTolerance: 1e-4, absoluteTolerance: 1e-4))
+            result = sample(model, from: start, grid: grid, using: sampler, key: key.folding(in: 2))
         }
         let scoreSeconds = secondsPerCall(minimumSeconds: 0.2) { _ = model.predict(start, at: grid.points[1]) }
         // Accuracy: sliced W2 to exact samples (and, for scale, between two exact sample sets).
@@ -137,8 +135,8 @@ struct GMMSampleBenchmark: ParsableCommand {
             let file = GridFile(times: grid.times, alphas: grid.points.map(\.alpha), sigmas: grid.points.map(\.sigma), edmSigmas: grid.edmSigmas)
             try AtomicFile.write(jsonText(file), to: URL(fileURLWithPath: path))
         }
-        let reference = Self.reference[identifier.rawValue].flatMap { $0.steps == stepCount && count == 4096 && d == 32 && mixture.components.count == 8 ? $0.seconds : nil }
-        let report = Report(solver: identifier.rawValue, steps: stepCount, count: count, dimension: d, components: mixture.components.count,
+        let reference = Self.reference[solver].flatMap { $0.steps == stepCount && count == 4096 && d == 32 && mixture.components.count == 8 ? $0.seconds : nil }
+        let report = Report(solver: solver, steps: stepCount, count: count, dimension: d, components: mixture.components.count,
                             seconds: seconds, functionEvaluations: result.statistics.functionEvaluations, slicedW2: sw2,
                             slicedW2BetweenExactSampleSets: noise, comparedSlicedW2: compared, referenceSeconds: reference,
                             speedupOverReference: reference.map { $0 / seconds }, scoreEvaluationSeconds: scoreSeconds)
@@ -147,7 +145,7 @@ struct GMMSampleBenchmark: ParsableCommand {
             return
         }
         print("Workload: \(count) samples of a \(mixture.components.count)-component mixture in d = \(d) (std \(std)), exact score, Float32")
-        print("Solver \(identifier.rawValue), \(stepCount) steps on diffusers' default grid: \(fixed(seconds * 1e3, 2)) ms (median of \(repeats)), NFE \(result.statistics.functionEvaluations)")
+        print("Solver \(solver), \(stepCount) steps on diffusers' default grid: \(fixed(seconds * 1e3, 2)) ms (median of \(repeats)), NFE \(result.statistics.functionEvaluations)")
         print("One exact-score evaluation of the batch: \(fixed(scoreSeconds * 1e3, 3)) ms (reference 3.1 ms)")
         print("Sliced W2 to exact samples: \(fixed(sw2, 4)) (two exact sample sets: \(fixed(noise, 4)))" + (compared.map { "; compared file: \(fixed($0, 4))" } ?? ""))
         if let reference {

@@ -71,7 +71,7 @@ struct TSDiffStepBenchmark: ParsableCommand {
         let noiseModel = model0.noiseModel()
         let guidedSeconds = measured(.guided) {
             var state: Void = ()
-            _ = noiseModel.predictWithGradient(x, at: point, state: &state) { $0.denoised }
+            _ = noiseModel.predictWithGradient(x, at: point, key: .fixed, state: &state) { $0.denoised }
         }
         let report = Report(workload: "TSDiff backbone, hidden 64, 3 blocks, S4D state 128 (bidirectional), length \(layout.length), \(layout.channels) channels, batch \(batch), Float32",
                             trainingStepsPerSecond: 1 / trainSeconds, forwardSamplesPerSecond: Double(batch) / forwardSeconds,

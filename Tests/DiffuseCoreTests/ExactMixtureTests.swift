@@ -28,30 +28,29 @@ final class ExactMixtureTests: XCTestCase {
         let model = mixture.exactModel(as: Double.self)
         let n = 3000
         let exactMean = mixture.mean, exactCovariance = mixture.covariance
-        let configurations: [(SolverIdentifier, Int)] = [(.ddpm, 200), (.ddim, 100), (.euler, 100), (.heun, 50), (.dpmpp2M, 30), (.dpmpp3M, 30),
-                                                         (.dpmpp2MSDE, 60), (.unipc, 25), (.eulerMaruyama, 400), (.dopri5, 1)]
-        for (solver, steps) in configurations {
-            let grid = solver == .dopri5
+        // Every registered sampler; step counts follow from its declared properties only.
+        for solver in SamplerRegistry.samplers(for: Tensor<Double>.self, schedule: schedule) {
+            let steps = solver.isStochastic ? 400 : (solver.order == 1 ? 100 : 30)
+            let grid = solver.isAdaptive
                 ? TimeGrid.uniform(schedule, steps: 1, from: 999, to: 0, appendingClean: false)
-                : TimeGrid.diffusers(schedule, scheduler: solver == .ddpm || solver == .eulerMaruyama ? .ddpm : .dpmSolver, steps: steps)
+                : TimeGrid.diffusers(schedule, scheduler: solver.isStochastic ? .ddpm : .dpmSolver, steps: steps)
             let start = Tensor<Double>.randomNormal(shape: [n, 2], key: RandomKey(seed: 11)) * grid.points[0].sigma
-            let result = solver.sample(model, from: start, grid: grid, key: RandomKey(seed: 12), schedule: schedule,
-                                       controller: PIDController(relativeTolerance: 1e-5, absoluteTolerance: 1e-5))
+            let result = sample(model, from: start, grid: grid, using: solver, key: RandomKey(seed: 12))
             let x = result.samples
-            XCTAssertEqual(result.statistics.status, .completed, solver.rawValue)
+            XCTAssertEqual(result.statistics.status, .completed, solver.identifier)
             // Standard errors: √(Σ/n) for the mean; weights √(w(1 − w)/n). Allow 4 of them.
             let mean = x.mean(alongAxes: [0]).scalars
             for j in 0..<2 {
-                XCTAssertEqual(mean[j], exactMean[j], accuracy: 4 * (exactCovariance[element: j, j] / Double(n)).squareRoot(), "\(solver.rawValue) mean \(j)")
+                XCTAssertEqual(mean[j], exactMean[j], accuracy: 4 * (exactCovariance[element: j, j] / Double(n)).squareRoot(), "\(solver.identifier) mean \(j)")
             }
             let centered = x - Tensor(mean).reshaped([1, 2])
             let covariance = matmul(centered.transposed(), centered) / Double(n - 1)
             for j in 0..<2 {
-                XCTAssertEqual(covariance[element: j, j], exactCovariance[element: j, j], accuracy: 0.1 * exactCovariance[element: j, j], "\(solver.rawValue) variance \(j)")
+                XCTAssertEqual(covariance[element: j, j], exactCovariance[element: j, j], accuracy: 0.1 * exactCovariance[element: j, j], "\(solver.identifier) variance \(j)")
             }
             let weights = modeWeights(x)
             for (k, w) in [0.5, 0.3, 0.2].enumerated() {
-                XCTAssertEqual(weights[k], w, accuracy: 4 * (w * (1 - w) / Double(n)).squareRoot(), "\(solver.rawValue) mode \(k)")
+                XCTAssertEqual(weights[k], w, accuracy: 4 * (w * (1 - w) / Double(n)).squareRoot(), "\(solver.identifier) mode \(k)")
             }
         }
     }
@@ -61,15 +60,15 @@ final class ExactMixtureTests: XCTestCase {
         let schedule = DiscreteVPSchedule(trainingSteps: 1000)
         let model = mixture.exactModel(as: Double.self)
         let exact = mixture.covariance.trace() + mixture.mean.map { $0 * $0 }.reduce(0, +)
-        for solver in SolverIdentifier.allCases where solver.isStochastic {
+        for solver in SamplerRegistry.samplers(for: Tensor<Double>.self, schedule: schedule) where solver.isStochastic {
             var errors: [Double] = []
             for steps in [5, 40] {
                 let grid = TimeGrid.diffusers(schedule, scheduler: .ddpm, steps: steps)
                 let start = Tensor<Double>.randomNormal(shape: [6000, 2], key: RandomKey(seed: 21)) * grid.points[0].sigma
-                let x = solver.sample(model, from: start, grid: grid, key: RandomKey(seed: 22), schedule: schedule).samples
+                let x = sample(model, from: start, grid: grid, using: solver, key: RandomKey(seed: 22)).samples
                 errors.append(abs(x.squared().sum(alongAxis: 1).mean().scalar - exact))
             }
-            XCTAssertLessThan(errors[1], errors[0], "\(solver.rawValue): \(errors)")
+            XCTAssertLessThan(errors[1], errors[0], "\(solver.identifier): \(errors)")
         }
     }
 
@@ -103,7 +102,7 @@ final class ExactMixtureTests: XCTestCase {
         let point = DiscreteVPSchedule().point(at: 300)
         let v = Tensor<Double>(rows: [[0.7, -1.1], [0.2, 0.5]])
         var unit: Void = ()
-        let (_, gradient) = model.predictWithGradient(x, at: point, state: &unit) { _ in v }
+        let (_, gradient) = model.predictWithGradient(x, at: point, key: .fixed, state: &unit) { _ in v }
         // Numeric: ∂(v·x̂₀)/∂x by central differences.
         let h = 1e-6
         for i in 0..<2 { for j in 0..<2 {

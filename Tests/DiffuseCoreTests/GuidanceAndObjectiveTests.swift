@@ -58,7 +58,7 @@ final class GuidanceAndObjectiveTests: XCTestCase {
         let point = DiscreteVPSchedule().point(at: 400)
         let v = Tensor<Double>.randomNormal(shape: [2, 3], key: RandomKey(seed: 6))
         var unit: Void = ()
-        let (prediction, gradient) = model.predictWithGradient(x, at: point, state: &unit) { _ in v }
+        let (prediction, gradient) = model.predictWithGradient(x, at: point, key: .fixed, state: &unit) { _ in v }
         assertClose(prediction.denoised, model.predict(x, at: point).denoised, absolute: 1e-14)
         let h = 1e-6
         for i in 0..<2 { for j in 0..<3 {
@@ -83,8 +83,8 @@ final class GuidanceAndObjectiveTests: XCTestCase {
         let point = DiscreteVPSchedule().point(at: 400)
         let cotangent: (Prediction<Tensor<Double>>) -> Tensor<Double> = { $0.denoised * 2 + $0.noise.sum().scalar }
         var unit: Void = ()
-        let (p1, g1) = whole.predictWithGradient(x, at: point, state: &unit, cotangent: cotangent)
-        let (p2, g2) = chunked.predictWithGradient(x, at: point, state: &unit, cotangent: cotangent)
+        let (p1, g1) = whole.predictWithGradient(x, at: point, key: .fixed, state: &unit, cotangent: cotangent)
+        let (p2, g2) = chunked.predictWithGradient(x, at: point, key: .fixed, state: &unit, cotangent: cotangent)
         assertClose(p2.denoised, p1.denoised, absolute: 1e-14)
         assertClose(p2.noise, p1.noise, absolute: 1e-14)
         assertClose(g2, g1, absolute: 1e-14)
@@ -117,7 +117,7 @@ final class GuidanceAndObjectiveTests: XCTestCase {
         let grid = TimeGrid.diffusers(schedule, scheduler: .ddpm, steps: 100)
         let start = Tensor<Double>.randomNormal(shape: [64, 2], key: RandomKey(seed: 7))
         let observed = ObservationEnergy(observed: Tensor(shape: [1, 2], scalars: [2, 0]), mask: Tensor(shape: [1, 2], scalars: [1, 0]), loss: .squared)
-        let guided = sample(model, from: start, grid: grid, using: PostStepGuidance(DDPMSampler(), energy: observed, rule: .tsdiff(scale: 4)), key: RandomKey(seed: 8))
+        let guided = sample(PostStepGuidance(model, energy: observed, rule: .tsdiff(scale: 4)), from: start, grid: grid, using: DDPMSampler(), key: RandomKey(seed: 8))
         let plain = sample(model, from: start, grid: grid, using: DDPMSampler(), key: RandomKey(seed: 8))
         let positiveGuided = guided.samples.selecting(axis: 1, index: 0).isGreater(than: 0).mean().scalar
         let positivePlain = plain.samples.selecting(axis: 1, index: 0).isGreater(than: 0).mean().scalar
@@ -147,7 +147,7 @@ final class GuidanceAndObjectiveTests: XCTestCase {
         let times = (0...400).map { 1e-4 + (1 - 2e-4) * Double($0) / 400 }
         let start = Tensor<Double>.randomNormal(shape: [8000, 1], key: RandomKey(seed: 9))
         for epsilon in [0.0, 0.5, 2.0] {
-            let x = InterpolantSDESampler(epsilon: epsilon).sample(GaussianFields(), from: start, times: times, key: RandomKey(seed: 10))
+            let x = InterpolantSDESampler(epsilon: epsilon).sample(GaussianFields(), from: start, times: times, key: RandomKey(seed: 10)).samples
             XCTAssertEqual(x.mean().scalar, 2, accuracy: 0.03, "ε = \(epsilon)")
             XCTAssertEqual(x.variance().scalar, 0.25, accuracy: 0.03, "ε = \(epsilon)")
         }

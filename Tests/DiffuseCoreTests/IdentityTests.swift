@@ -64,6 +64,7 @@ final class IdentityTests: XCTestCase {
         let kernel = ContinuousParticleKernel(model: model, sampler: DDPMSampler(), grid: grid)
         let key = RandomKey(seed: 9)
         let guided = ParticleGuidance.svdd(kernel, from: start, candidates: 1, key: key) { x in x.sampleDots(x) }
+        XCTAssertEqual(guided.statistics.steps, 25)
         let plain = sample(model, from: start, grid: grid, using: DDPMSampler(), key: key)
         XCTAssertEqual(guided.samples, plain.samples)
     }
@@ -72,46 +73,46 @@ final class IdentityTests: XCTestCase {
         let model = mixture.exactModel(as: Double.self)
         let grid = TimeGrid.diffusers(schedule, scheduler: .ddim, steps: 30)
         let bdia = BDIA(gamma: 1)
-        let (final, previous, evaluations) = bdia.sample(model, from: start, grid: grid)
-        XCTAssertEqual(evaluations, 30)
-        let recovered = bdia.invert(model, final: final, previous: previous, grid: grid)
+        let run = bdia.sample(model, from: start, grid: grid)
+        XCTAssertEqual(run.statistics.functionEvaluations, 30)
+        let recovered = bdia.invert(model, final: run.samples.current, previous: run.samples.previous, grid: grid).samples.previous
         XCTAssertLessThan((recovered - start).abs().max().scalar, 1e-10)
         // With γ < 1 the backward recursion divides by γ at every step, so round-off grows like γ^−N.
         let half = BDIA(gamma: 0.5)
         let short = TimeGrid.diffusers(schedule, scheduler: .ddim, steps: 8)
-        let run = half.sample(model, from: start, grid: short)
-        XCTAssertLessThan((half.invert(model, final: run.final, previous: run.previous, grid: short) - start).abs().max().scalar, 1e-10)
+        let pair = half.sample(model, from: start, grid: short).samples
+        XCTAssertLessThan((half.invert(model, final: pair.current, previous: pair.previous, grid: short).samples.previous - start).abs().max().scalar, 1e-10)
     }
 
     func testTensorArrayAndSIMDGiveTheSameNumbers() {
         let grid = TimeGrid.diffusers(schedule, scheduler: .dpmSolver, steps: 12)
         let values: [Double] = [0.3, -1.2, 0.7, 2.0]
-        func run<V: NoiseSampleable>(_ solver: SolverIdentifier, _ x: V) -> V {
+        func run<V: NoiseSampleable>(_ x: V) -> [V] {
             let model = OutputModel<V>(type: .noise, schedule: schedule) { x, point in x.scaled(by: V.Scalar(point.time / (point.time + 1))) }
-            return solver.sample(model, from: x, grid: grid, schedule: schedule).samples
+            return SamplerRegistry.samplers(for: V.self, schedule: schedule).filter { !$0.isStochastic }.map { sample(model, from: x, grid: grid, using: $0).samples }
         }
-        for solver in SolverIdentifier.allCases where !solver.isStochastic {
-            let tensor = run(solver, Tensor<Double>(values)).scalars
-            let array = run(solver, values)
-            let simd = run(solver, SIMD4<Double>(values[0], values[1], values[2], values[3]))
-            XCTAssertEqual(tensor, array, solver.rawValue)
-            XCTAssertEqual(array, [simd[0], simd[1], simd[2], simd[3]], solver.rawValue)
+        let names = SamplerRegistry.samplers(for: [Double].self, schedule: schedule).filter { !$0.isStochastic }.map(\.identifier)
+        let tensors = run(Tensor<Double>(values)).map(\.scalars)
+        let arrays = run(values)
+        let simds = run(SIMD4<Double>(values[0], values[1], values[2], values[3])).map { [$0[0], $0[1], $0[2], $0[3]] }
+        for k in names.indices {
+            XCTAssertEqual(tensors[k], arrays[k], names[k])
+            XCTAssertEqual(arrays[k], simds[k], names[k])
         }
     }
 
+    /// Every registered sampler (adaptive ones excepted: their steps are shared by the batch, as
+    /// documented) gives sample i the same result in any batch.
     func testSamplesDoNotDependOnBatchSize() {
         let model = mixture.exactModel(as: Double.self)
         let key = RandomKey(seed: 4)
         let big = Tensor<Double>.randomNormal(shape: [9, 2], key: key)
         let small = big.slice(axis: 0, 3..<6).contiguous()
-        for solver in SolverIdentifier.allCases {
-            let grid = solver == .eulerMaruyama || solver == .ddpm
-                ? TimeGrid.diffusers(schedule, scheduler: .ddpm, steps: 20)
-                : TimeGrid.diffusers(schedule, scheduler: .dpmSolver, steps: 20)
-            if solver == .dopri5 { continue }   // adaptive steps are shared by the batch (documented)
-            let all = solver.sample(model, from: big, grid: grid, key: key.folding(in: 7), schedule: schedule).samples
-            let part = solver.sample(model, from: small, grid: grid, key: key.folding(in: 7), sampleOffset: 3, schedule: schedule).samples
-            XCTAssertEqual(part.scalars.map(\.bitPattern), all.slice(axis: 0, 3..<6).scalars.map(\.bitPattern), solver.rawValue)
+        for solver in SamplerRegistry.samplers(for: Tensor<Double>.self, schedule: schedule) where !solver.isAdaptive {
+            let grid = TimeGrid.diffusers(schedule, scheduler: solver.isStochastic ? .ddpm : .dpmSolver, steps: 20)
+            let all = sample(model, from: big, grid: grid, using: solver, key: key.folding(in: 7)).samples
+            let part = sample(model, from: small, grid: grid, using: solver, key: key.folding(in: 7), sampleOffset: 3).samples
+            XCTAssertEqual(part.scalars.map(\.bitPattern), all.slice(axis: 0, 3..<6).scalars.map(\.bitPattern), solver.identifier)
         }
     }
 }

@@ -78,8 +78,8 @@ final class ClosedFormTests: XCTestCase {
         for schedule in [ContinuousVPSchedule.linear as any NoiseSchedule, EDMSchedule(sigmaMin: 0.01, sigmaMax: 20)] {
             let grid = TimeGrid.logSNRUniform(schedule, steps: 4, from: schedule is EDMSchedule ? 20 : 1, to: schedule is EDMSchedule ? 0.01 : 1e-3)
             let start = Tensor<Double>.randomNormal(shape: [4, 3], key: RandomKey(seed: 8)) * grid.points[0].sigma
-            let numeric = SolverIdentifier.dopri5.sample(model, from: start, grid: grid, schedule: schedule,
-                                                         controller: PIDController(relativeTolerance: 1e-11, absoluteTolerance: 1e-11)).samples
+            let dopri5 = ProbabilityFlowODESampler<Tensor<Double>>(controller: PIDController(relativeTolerance: 1e-11, absoluteTolerance: 1e-11), schedule: schedule)
+            let numeric = sample(model, from: start, grid: grid, using: dopri5).samples
             assertClose(flow.map(start, from: grid.points[0], to: grid.points[grid.stepCount]), numeric, absolute: 1e-7)
         }
     }

@@ -29,10 +29,10 @@ final class GuidanceTests: XCTestCase {
         for loss in [ObservationEnergy<Double>.Loss.squared, .quantile(levels: [0.25, 0.8])] {
             let energy = ObservationEnergy(observed: y, mask: mask, loss: loss)
             var state: Void = ()
-            let (_, gradient) = model.predictWithGradient(x, at: point, state: &state) { energy.gradient($0.denoised) }
+            let (_, gradient) = model.predictWithGradient(x, at: point, key: .fixed, state: &state) { energy.gradient($0.denoised) }
             func total(_ x: Tensor<Double>) -> Double {
                 var s: Void = ()
-                return energy.energy(model.predict(x, at: point, state: &s).denoised).reduce(0, +)
+                return energy.energy(model.predict(x, at: point, key: .fixed, state: &s).denoised).reduce(0, +)
             }
             let h = 1e-6
             var stream = RandomStream(seed: 5)
@@ -55,7 +55,7 @@ final class GuidanceTests: XCTestCase {
         let grid = TimeGrid.diffusers(schedule, scheduler: .ddpm, steps: 100)
         let noise = Tensor<Double>.randomNormal(shape: shape, key: RandomKey(seed: 3))
         let plain = sample(model, from: noise, grid: grid, using: DDPMSampler(), key: RandomKey(seed: 4)).samples
-        let guided = sample(model, from: noise, grid: grid, using: PostStepGuidance(DDPMSampler(), energy: energy, rule: .tsdiff(scale: 0)),
+        let guided = sample(PostStepGuidance(model, energy: energy, rule: .tsdiff(scale: 0)), from: noise, grid: grid, using: DDPMSampler(),
                             key: RandomKey(seed: 4)).samples
         XCTAssertEqual(plain.scalars, guided.scalars)
     }

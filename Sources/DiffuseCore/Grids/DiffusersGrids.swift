@@ -47,25 +47,16 @@ extension TimeGrid {
         precondition(steps >= 1 && steps <= n, "need 1 ≤ steps ≤ \(n)")
         let spacing = spacing ?? scheduler.defaultSpacing
         let trainingSigmas = schedule.alphasCumulativeProduct.map { ((1 - $0) / $0).squareRoot() }
-        func round(_ x: Double) -> Double { x.rounded(.toNearestOrEven) }
-        let times: [Double]
+        let rule: DiscreteSpacing
         switch (scheduler, spacing) {
-        case (.ddpm, .linspace), (.ddim, .linspace):
-            times = (0..<steps).map { round(Double(n - 1) * Double($0) / Double(Swift.max(steps - 1, 1))) }.reversed()
-        case (.euler, .linspace), (.heun, .linspace):
-            times = (0..<steps).map { Double(n - 1) * Double($0) / Double(Swift.max(steps - 1, 1)) }.reversed()
-        case (.dpmSolver, .linspace), (.uniPC, .linspace):
-            times = Array((0...steps).map { round(Double(n - 1) * Double($0) / Double(steps)) }.reversed().dropLast())
-        case (.dpmSolver, .leading), (.uniPC, .leading):
-            let ratio = n / (steps + 1)
-            times = Array((0...steps).map { Double($0 * ratio + stepsOffset) }.reversed().dropLast())
-        case (_, .leading):
-            let ratio = n / steps
-            times = (0..<steps).map { Double($0 * ratio + stepsOffset) }.reversed()
-        case (_, .trailing):
-            let ratio = Double(n) / Double(steps)
-            times = (0..<steps).map { round(Double(n) - Double($0) * ratio) - 1 }
+        case (.euler, .linspace), (.heun, .linspace): rule = .fractionalLinspace
+        case (.dpmSolver, .linspace), (.uniPC, .linspace): rule = .linspaceExcludingZero
+        case (.dpmSolver, .leading), (.uniPC, .leading): rule = .leadingExcludingZero
+        case (_, .linspace): rule = .linspace
+        case (_, .leading): rule = .leading
+        case (_, .trailing): rule = .trailing
         }
+        let times = rule.times(steps: steps, trainingSteps: n, offset: stepsOffset)
         var points: [TimePoint]
         switch scheduler {
         case .euler, .heun:

@@ -39,34 +39,48 @@ public struct TimeGrid: Equatable, Sendable, Codable {
 }
 
 /// Spacing rules for the timesteps of a discrete (DDPM) schedule with N training steps, as
-/// diffusers defines them for its `timestep_spacing` option. Each returns integer training
-/// steps, largest first.
+/// diffusers defines them for its `timestep_spacing` option: the one implementation of every
+/// spacing formula (``TimeGrid/diffusers(_:scheduler:steps:spacing:finalSigma:stepsOffset:)``
+/// maps each scheduler family's options onto these). Times are returned largest first.
 public enum DiscreteSpacing: String, Codable, Sendable, CaseIterable {
     /// DDPM/DDIM "linspace": round(linspace(0, N − 1, n)), reversed.
     case linspace
+    /// Euler/Heun "linspace": linspace(0, N − 1, n), reversed, not rounded (fractional steps).
+    case fractionalLinspace
     /// "leading": (0, r, 2r, …)·reversed + offset with r = N div n.
     case leading
+    /// DPM-Solver/UniPC "leading": (0, r, …, n·r) + offset with r = N div (n + 1), reversed, last dropped.
+    case leadingExcludingZero
     /// "trailing": round(N, N − r, …, r) − 1 with r = N/n (real), so the first step is N − 1.
     case trailing
     /// DPM-Solver/UniPC "linspace": round(linspace(0, N − 1, n + 1)), reversed, last dropped.
     case linspaceExcludingZero
 
-    /// The timesteps for `steps` inference steps.
-    public func timesteps(steps: Int, trainingSteps n: Int, offset: Int = 0) -> [Int] {
+    /// The times for `steps` inference steps (integers except for `fractionalLinspace`).
+    public func times(steps: Int, trainingSteps n: Int, offset: Int = 0) -> [Double] {
         precondition(steps >= 1 && steps <= n, "need 1 ≤ steps ≤ \(n), got \(steps)")
+        func round(_ x: Double) -> Double { x.rounded(.toNearestOrEven) }
+        func linspace(_ count: Int) -> [Double] { (0..<count).map { Double(n - 1) * Double($0) / Double(Swift.max(count - 1, 1)) } }
         switch self {
-        case .linspace:
-            return (0..<steps).map { i in Int((Double(n - 1) * Double(i) / Double(Swift.max(steps - 1, 1))).rounded(.toNearestOrEven)) }.reversed()
+        case .linspace: return linspace(steps).map(round).reversed()
+        case .fractionalLinspace: return linspace(steps).reversed()
         case .leading:
             let ratio = n / steps
-            return (0..<steps).map { $0 * ratio + offset }.reversed()
+            return (0..<steps).map { Double($0 * ratio + offset) }.reversed()
+        case .leadingExcludingZero:
+            let ratio = n / (steps + 1)
+            return Array((0...steps).map { Double($0 * ratio + offset) }.reversed().dropLast())
         case .trailing:
             let ratio = Double(n) / Double(steps)
-            return (0..<steps).map { i in Int((Double(n) - Double(i) * ratio).rounded(.toNearestOrEven)) - 1 }
+            return (0..<steps).map { round(Double(n) - Double($0) * ratio) - 1 }
         case .linspaceExcludingZero:
-            let all = (0...steps).map { i in Int((Double(n - 1) * Double(i) / Double(steps)).rounded(.toNearestOrEven)) }
-            return Array(all.reversed().dropLast())
+            return Array(linspace(steps + 1).map(round).reversed().dropLast())
         }
+    }
+
+    /// The integer timesteps for `steps` inference steps (fractional times are rounded down).
+    public func timesteps(steps: Int, trainingSteps n: Int, offset: Int = 0) -> [Int] {
+        times(steps: steps, trainingSteps: n, offset: offset).map { Int($0.rounded(.down)) }
     }
 }
 

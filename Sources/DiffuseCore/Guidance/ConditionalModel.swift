@@ -7,7 +7,15 @@ public protocol ConditionalPredictionModel<Value, Condition> {
     associatedtype Condition
 
     /// The prediction given the condition, or the unconditional prediction for `nil`.
-    func predict(_ x: Value, at point: TimePoint, condition: Condition?) -> Prediction<Value>
+    func predict(_ x: Value, at point: TimePoint, condition: Condition?, key: SampleKey) -> Prediction<Value>
+}
+
+/// A conditional model that can also differentiate its clean-data estimate with respect to its
+/// input (see ``DifferentiablePredictionModel``); classifier-free guidance built on it is then
+/// differentiable too, so gradient and post-step guidance stack on top of it.
+public protocol DifferentiableConditionalPredictionModel<Value, Condition>: ConditionalPredictionModel {
+    func predictWithGradient(_ x: Value, at point: TimePoint, condition: Condition?, key: SampleKey,
+                             cotangent: (Prediction<Value>) -> Value) -> (prediction: Prediction<Value>, gradient: Value)
 }
 
 /// A conditional model given as a closure.
@@ -18,7 +26,7 @@ public struct ConditionalOutputModel<Value: VectorSpace, Condition>: Conditional
         self.body = body
     }
 
-    public func predict(_ x: Value, at point: TimePoint, condition: Condition?) -> Prediction<Value> {
+    public func predict(_ x: Value, at point: TimePoint, condition: Condition?, key: SampleKey) -> Prediction<Value> {
         body(x, point, condition)
     }
 }
@@ -33,7 +41,14 @@ public struct Conditioned<Base: ConditionalPredictionModel>: PredictionModel {
         self.condition = condition
     }
 
-    public func predict(_ x: Base.Value, at point: TimePoint, state: inout Void) -> Prediction<Base.Value> {
-        base.predict(x, at: point, condition: condition)
+    public func predict(_ x: Base.Value, at point: TimePoint, key: SampleKey, state: inout Void) -> Prediction<Base.Value> {
+        base.predict(x, at: point, condition: condition, key: key)
+    }
+}
+
+extension Conditioned: DifferentiablePredictionModel where Base: DifferentiableConditionalPredictionModel {
+    public func predictWithGradient(_ x: Base.Value, at point: TimePoint, key: SampleKey, state: inout Void,
+                                    cotangent: (Prediction<Base.Value>) -> Base.Value) -> (prediction: Prediction<Base.Value>, gradient: Base.Value) {
+        base.predictWithGradient(x, at: point, condition: condition, key: key, cotangent: cotangent)
     }
 }

@@ -3,20 +3,38 @@ import DiffuseTensor
 /// DDIM inversion (Song et al. 2021; Dhariwal & Nichol 2021): runs the deterministic DDIM map
 /// backwards, from data to noise, x_{k} = α_k·x̂₀(x_{k+1}) + σ_k·ε̂(x_{k+1}) with the prediction taken
 /// at the *less* noisy point — an approximation (exact only in the continuous-time limit) that
-/// editing methods build on. The grid is given noise-first, as for sampling.
-public enum DDIMInversion {
-    public static func invert<M: PredictionModel>(_ model: M, data x: M.Value, grid: TimeGrid) -> M.Value {
-        var state = model.makeState()
-        var current = x
-        for k in stride(from: grid.stepCount, to: 0, by: -1) {
-            let p = grid.points[k], q = grid.points[k - 1]
-            // At the clean end evaluate just above σ = 0 is impossible; use the next point's prediction time.
-            let at = p.isClean ? q : p
-            let prediction = model.predict(current, at: at, state: &state)
-            let noise = p.isClean ? M.Value.combine(1 / at.sigma, current, -at.alpha / at.sigma, prediction.denoised) : prediction.noise
-            current = M.Value.combine(q.alpha, prediction.denoised, q.sigma, noise)
-        }
-        return current
+/// editing methods build on. The grid is given noise-first, as for sampling; the chain walks it
+/// from its last point to its first. First order: the round trip DDIM(invert(x)) returns x with
+/// an error O(h).
+public struct DDIMInversion<M: PredictionModel>: SamplingChain {
+    public typealias Value = M.Value
+    public let model: M
+    public let grid: TimeGrid
+
+    public init(model: M, grid: TimeGrid) {
+        self.model = model
+        self.grid = grid
+    }
+
+    public var stepCount: Int { grid.stepCount }
+    public func makeModelState() -> M.State { model.makeState() }
+    public func times(ofStep index: Int) -> (from: Double, to: Double) {
+        (grid.points[grid.stepCount - index].time, grid.points[grid.stepCount - index - 1].time)
+    }
+
+    public func step(_ x: Value, index: Int, context: inout SamplingContext<Value, M.State>, state: inout Void) -> Value {
+        let k = grid.stepCount - index
+        let p = grid.points[k], q = grid.points[k - 1]
+        // At the clean end the prediction is taken at the next point.
+        let at = p.isClean ? q : p
+        let prediction = context.predict(model, x, at: at)
+        let noise = p.isClean ? Prediction(denoised: prediction.denoised, x: x, at: at).noise : prediction.noise
+        return Value.combine(q.alpha, prediction.denoised, q.sigma, noise)
+    }
+
+    /// Inverts `x` (data at the grid's last point) to noise at its first point.
+    public static func invert(_ model: M, data x: M.Value, grid: TimeGrid, observer: SamplingObserver<M.Value>? = nil) -> SampleResult<M.Value> {
+        DiffuseCore.sample(DDIMInversion(model: model, grid: grid), from: x, observer: observer)
     }
 }
 
@@ -32,48 +50,91 @@ public enum DDIMInversion {
 /// reference code's default near 100 steps; ½ is suggested for few steps). One evaluation per step.
 /// Limitation: the backward recursion divides by γ at every step, so with γ < 1 round-off grows
 /// like γ^−N (measured: 5·10⁻⁸ after 30 steps at γ = ½ in Double; below 10⁻¹⁰ at γ = 1).
+///
+/// Both directions are chains on the pair (current, previous) and run through the common loop;
+/// ``sample(_:from:grid:observer:)`` and ``invert(_:final:previous:grid:observer:)`` return
+/// ``SampleResult``s of the pair.
 public struct BDIA: Sendable {
     public var gamma: Double
 
     public init(gamma: Double = 1) {
-        precondition(gamma > 0 && gamma <= 1, "BDIA γ must be in (0, 1]")
+        precondition(gamma > 0 && gamma <= 1, "BDIA γ must be in (0, 1], got \(gamma)")
         self.gamma = gamma
     }
 
-    private func phi<V: VectorSpace>(_ p: Prediction<V>, to q: TimePoint) -> V {
+    /// The two states BDIA carries: the current one and the one before it.
+    public struct Pair<V: VectorSpace>: VectorSpace {
+        public typealias Scalar = V.Scalar
+        public var current: V
+        public var previous: V
+
+        public init(current: V, previous: V) {
+            self.current = current
+            self.previous = previous
+        }
+
+        public func adding(_ other: Pair) -> Pair { Pair(current: current.adding(other.current), previous: previous.adding(other.previous)) }
+        public func subtracting(_ other: Pair) -> Pair { Pair(current: current.subtracting(other.current), previous: previous.subtracting(other.previous)) }
+        public func scaled(by factor: Scalar) -> Pair { Pair(current: current.scaled(by: factor), previous: previous.scaled(by: factor)) }
+        public var isFinite: Bool { current.isFinite && previous.isFinite }
+    }
+
+    static func phi<V: VectorSpace>(_ p: Prediction<V>, to q: TimePoint) -> V {
         V.combine(q.alpha, p.denoised, q.sigma, p.noise)
     }
 
-    /// Samples along the grid; returns the final state and the one before it (both are needed to invert).
-    public func sample<M: PredictionModel>(_ model: M, from x: M.Value, grid: TimeGrid) -> (final: M.Value, previous: M.Value, evaluations: Int) {
-        var state = model.makeState()
-        var previous = x
-        var first = model.predict(x, at: grid.points[0], state: &state)
-        var evaluations = first.evaluations
-        var current = phi(first, to: grid.points[1])
-        for k in 1..<grid.stepCount {
-            let p = model.predict(current, at: grid.points[k], state: &state)
-            evaluations += p.evaluations
-            let next = M.Value.linearCombination([M.Value.Scalar(gamma), M.Value.Scalar(-gamma), 1],
-                                                 [previous, phi(p, to: grid.points[k - 1]), phi(p, to: grid.points[k + 1])])
-            previous = current
-            current = next
-            first = p
+    struct Forward<M: PredictionModel>: SamplingChain {
+        let gamma: Double, model: M, grid: TimeGrid
+        var stepCount: Int { grid.stepCount }
+        func makeModelState() -> M.State { model.makeState() }
+        func times(ofStep index: Int) -> (from: Double, to: Double) { (grid.points[index].time, grid.points[index + 1].time) }
+        func step(_ x: Pair<M.Value>, index k: Int, context: inout SamplingContext<Pair<M.Value>, M.State>, state: inout Void) -> Pair<M.Value> {
+            typealias V = M.Value
+            var inner = SamplingContext<V, M.State>(modelState: context.modelState, key: context.key, sampleOffset: context.sampleOffset,
+                                                   stepIndex: k, evaluations: context.evaluations)
+            let p = inner.predict(model, x.current, at: grid.points[k])
+            context.modelState = inner.modelState
+            context.countEvaluations(p.evaluations)
+            if k == 0 { return Pair(current: BDIA.phi(p, to: grid.points[1]), previous: x.current) }
+            let next = V.linearCombination([V.Scalar(gamma), V.Scalar(-gamma), 1],
+                                           [x.previous, BDIA.phi(p, to: grid.points[k - 1]), BDIA.phi(p, to: grid.points[k + 1])])
+            return Pair(current: next, previous: x.current)
         }
-        return (current, previous, evaluations)
     }
 
-    /// Recovers the initial state from the final pair of ``sample(_:from:grid:)``.
-    public func invert<M: PredictionModel>(_ model: M, final: M.Value, previous: M.Value, grid: TimeGrid) -> M.Value {
-        var state = model.makeState()
-        var next = final, current = previous
-        for k in stride(from: grid.stepCount - 1, through: 1, by: -1) {
-            let p = model.predict(current, at: grid.points[k], state: &state)
-            let earlier = M.Value.linearCombination([M.Value.Scalar(1 / gamma), M.Value.Scalar(-1 / gamma), 1],
-                                                    [next, phi(p, to: grid.points[k + 1]), phi(p, to: grid.points[k - 1])])
-            next = current
-            current = earlier
+    struct Backward<M: PredictionModel>: SamplingChain {
+        let gamma: Double, model: M, grid: TimeGrid
+        var stepCount: Int { grid.stepCount - 1 }
+        func makeModelState() -> M.State { model.makeState() }
+        func times(ofStep index: Int) -> (from: Double, to: Double) {
+            (grid.points[grid.stepCount - index].time, grid.points[grid.stepCount - index - 1].time)
         }
-        return current
+        // The pair is (x_{k+1}, x_k) going down: `current` is the later state, `previous` the earlier.
+        func step(_ x: Pair<M.Value>, index: Int, context: inout SamplingContext<Pair<M.Value>, M.State>, state: inout Void) -> Pair<M.Value> {
+            typealias V = M.Value
+            let k = grid.stepCount - 1 - index
+            var inner = SamplingContext<V, M.State>(modelState: context.modelState, key: context.key, sampleOffset: context.sampleOffset,
+                                                   stepIndex: index, evaluations: context.evaluations)
+            let p = inner.predict(model, x.previous, at: grid.points[k])
+            context.modelState = inner.modelState
+            context.countEvaluations(p.evaluations)
+            let earlier = V.linearCombination([V.Scalar(1 / gamma), V.Scalar(-1 / gamma), 1],
+                                              [x.current, BDIA.phi(p, to: grid.points[k + 1]), BDIA.phi(p, to: grid.points[k - 1])])
+            return Pair(current: x.previous, previous: earlier)
+        }
+    }
+
+    /// Samples along the grid; the result's pair holds the final state and the one before it
+    /// (both are needed to invert).
+    public func sample<M: PredictionModel>(_ model: M, from x: M.Value, grid: TimeGrid,
+                                           observer: SamplingObserver<Pair<M.Value>>? = nil) -> SampleResult<Pair<M.Value>> {
+        DiffuseCore.sample(Forward(gamma: gamma, model: model, grid: grid), from: Pair(current: x, previous: x), observer: observer)
+    }
+
+    /// Recovers the initial state from the final pair of ``sample(_:from:grid:observer:)``; the
+    /// result's `previous` is the initial state.
+    public func invert<M: PredictionModel>(_ model: M, final: M.Value, previous: M.Value, grid: TimeGrid,
+                                           observer: SamplingObserver<Pair<M.Value>>? = nil) -> SampleResult<Pair<M.Value>> {
+        DiffuseCore.sample(Backward(gamma: gamma, model: model, grid: grid), from: Pair(current: final, previous: previous), observer: observer)
     }
 }

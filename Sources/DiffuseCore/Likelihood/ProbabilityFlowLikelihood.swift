@@ -24,8 +24,35 @@ public enum ProbabilityFlowLikelihood {
         public var logDensity: [Double]
         /// The state at the noise end.
         public var noise: Tensor<S>
-        public var evaluations: Int
-        public var acceptedSteps: Int
+        /// The run's statistics (model evaluations, accepted and rejected steps, status), as
+        /// every chain reports them.
+        public var statistics: SamplingStatistics
+        public var evaluations: Int { statistics.functionEvaluations }
+        public var acceptedSteps: Int { statistics.acceptedSteps }
+    }
+
+    /// The augmented ODE from the data end to the noise end, integrated adaptively in one chain
+    /// step (so it reports through the common loop).
+    struct Chain<S: TensorScalar>: SamplingChain {
+        let field: (FlowState<S>, Double) -> FlowState<S>
+        let interval: (Double, Double)
+        let controller: PIDController
+        var stepCount: Int { 1 }
+        func makeState(for x: FlowState<S>) -> ProbabilityFlowODESampler<Tensor<S>>.State { .init() }
+        func times(ofStep index: Int) -> (from: Double, to: Double) { interval }
+        func step(_ x: FlowState<S>, index: Int, context: inout SamplingContext<FlowState<S>, Void>,
+                  state: inout ProbabilityFlowODESampler<Tensor<S>>.State) -> FlowState<S> {
+            let solution = integrate(field, from: x, over: interval, method: .dormandPrince, controller: controller)
+            state.accepted = solution.accepted
+            state.rejected = solution.rejected
+            state.hitLimit = !solution.reachedEnd
+            return solution.y
+        }
+        func record(_ state: ProbabilityFlowODESampler<Tensor<S>>.State, into statistics: inout SamplingStatistics) {
+            statistics.acceptedSteps = state.accepted
+            statistics.rejectedSteps = state.rejected
+            if state.hitLimit && statistics.status == .completed { statistics.status = .maximumStepsReached }
+        }
     }
 
     /// log p of `x` `[n, d]` (given at the schedule point `start`) by integrating to `end`, where
@@ -48,9 +75,7 @@ public enum ProbabilityFlowLikelihood {
         func point(at s: Double) -> TimePoint {
             if s == start.edmSigma { return start }
             if s == end.edmSigma { return end }
-            let t = schedule.time(atEDMSigma: s)
-            let a = schedule.alpha(at: t)
-            return TimePoint(time: t, alpha: a, sigma: s * a)
+            return schedule.point(atEDMSigma: s)
         }
         let field: (FlowState<S>, Double) -> FlowState<S> = { state, s in
             let p = point(at: s)
@@ -58,7 +83,7 @@ public enum ProbabilityFlowLikelihood {
             var trace = [Double](repeating: 0, count: n)
             var slope: Tensor<S>? = nil
             if let z = probes {
-                let (prediction, vjp) = model.predictWithGradient(xs, at: p, state: &modelState) { _ in z }
+                let (prediction, vjp) = model.predictWithGradient(xs, at: p, key: .fixed, state: &modelState) { _ in z }
                 evaluations += prediction.evaluations
                 slope = prediction.noise
                 trace = (vjp * z).sum(alongAxis: 1).scalars.map(Double.init)
@@ -66,7 +91,7 @@ public enum ProbabilityFlowLikelihood {
                 for i in 0..<d {
                     var e = Tensor<S>(zeros: [n, d])
                     e.assign(Tensor<S>(shape: [n, 1], repeating: 1), axis: 1, range: i..<(i + 1))
-                    let (prediction, vjp) = model.predictWithGradient(xs, at: p, state: &modelState) { _ in e }
+                    let (prediction, vjp) = model.predictWithGradient(xs, at: p, key: .fixed, state: &modelState) { _ in e }
                     evaluations += prediction.evaluations
                     if slope == nil { slope = prediction.noise }
                     let column = vjp.slice(axis: 1, i..<(i + 1)).scalars
@@ -77,12 +102,15 @@ public enum ProbabilityFlowLikelihood {
             return FlowState(y: slope!, logTerm: Tensor(div))
         }
         let y0 = FlowState(y: x * S(1 / start.alpha), logTerm: Tensor<Double>(zeros: [n]))
-        let solution = integrate(field, from: y0, over: (start.edmSigma, end.edmSigma), method: .dormandPrince, controller: controller)
-        let xT = solution.y.y * S(end.alpha)
+        var run = DiffuseCore.sample(Chain(field: field, interval: (start.edmSigma, end.edmSigma), controller: controller), from: y0, key: key)
+        run.statistics.functionEvaluations = evaluations
+        run.statistics.sampleEvaluations = Double(evaluations)
+        let solution = run.samples
+        let xT = solution.y * S(end.alpha)
         let prior = priorLogDensity(xT)
         // log p_y(y_T) = log pₓ(x_T) + d log α_T; log pₓ(x₀) = log p_y(y₀) − d log α₀.
-        let logDensity = (0..<n).map { prior[$0] + Double(d) * Foundation.log(end.alpha) + solution.y.logTerm[[$0]] - Double(d) * Foundation.log(start.alpha) }
-        return Result(logDensity: logDensity, noise: xT, evaluations: evaluations, acceptedSteps: solution.accepted)
+        let logDensity = (0..<n).map { prior[$0] + Double(d) * Foundation.log(end.alpha) + solution.logTerm[[$0]] - Double(d) * Foundation.log(start.alpha) }
+        return Result(logDensity: logDensity, noise: xT, statistics: run.statistics)
     }
 
     /// The log density of N(0, σ²I) per row, for the terminal distribution of a variance-

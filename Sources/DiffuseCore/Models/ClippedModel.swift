@@ -17,8 +17,8 @@ public struct ClippedModel<Base: PredictionModel, S: TensorScalar>: PredictionMo
 
     public func makeState() -> Base.State { base.makeState() }
 
-    public func predict(_ x: Tensor<S>, at point: TimePoint, state: inout Base.State) -> Prediction<Tensor<S>> {
-        var p = base.predict(x, at: point, state: &state)
+    public func predict(_ x: Tensor<S>, at point: TimePoint, key: SampleKey, state: inout Base.State) -> Prediction<Tensor<S>> {
+        var p = base.predict(x, at: point, key: key, state: &state)
         if let q = dynamicQuantile {
             let rows = p.denoised.reshaped([p.denoised.shape[0], -1])
             let sorted = rows.abs().scalars
@@ -36,7 +36,12 @@ public struct ClippedModel<Base: PredictionModel, S: TensorScalar>: PredictionMo
         } else {
             p.denoised = p.denoised.clamped(to: range)
         }
-        if point.sigma > 0 { p.noise = x.scaled(by: S(1 / point.sigma), adding: p.denoised, scaledBy: S(-point.alpha / point.sigma)) }
+        if point.sigma > 0 { p.noise = Prediction(denoised: p.denoised, x: x, at: point).noise }
         return p
+    }
+
+    public func correct(_ next: Tensor<S>, from x: Tensor<S>, step: (from: TimePoint, to: TimePoint),
+                        context: inout SamplingContext<Tensor<S>, Base.State>) -> Tensor<S> {
+        base.correct(next, from: x, step: step, context: &context)
     }
 }

@@ -39,28 +39,19 @@ public struct NetworkModel<S: TensorScalar>: DifferentiablePredictionModel {
         return Parallel.chunks(count: x.shape[0], chunkSize: size)
     }
 
-    /// Coefficients (a, b) with x̂₀ = a·x + b·output, and (c, d) with ε̂ = c·x + d·output.
+    /// Coefficients (a, b) with x̂₀ = a·x + b·output, and (c, d) with ε̂ = c·x + d·output: the
+    /// conversion table of ``PredictionType``.
     private func coefficients(at point: TimePoint) -> (Double, Double, Double, Double) {
-        let a = point.alpha, s = point.sigma
-        switch type {
-        case .noise: return (1 / a, -s / a, 0, 1)
-        case .data, .denoiser: return (0, 1, s > 0 ? 1 / s : 0, s > 0 ? -a / s : 0)
-        case .velocity:
-            let n = a * a + s * s
-            return (a / n, -s / n, s / n, a / n)
-        case .score: return (1 / a, s * s / a, 0, -s)
-        case .flowVelocity:
-            let da = schedule.alphaDerivative(at: point.time), ds = schedule.sigmaDerivative(at: point.time)
-            let det = a * ds - s * da
-            return (ds / det, -s / det, -da / det, a / det)
-        }
+        let (da, ds) = type == .flowVelocity ? (schedule.alphaDerivative(at: point.time), schedule.sigmaDerivative(at: point.time)) : (0, 0)
+        let c = type.coefficients(at: point, alphaDerivative: da, sigmaDerivative: ds)
+        return (c.denoisedX, c.denoisedOutput, c.noiseX, c.noiseOutput)
     }
 
     private func input(_ x: Variable<S>, _ point: TimePoint) -> Variable<S> {
         type == .denoiser ? x * S(1 / point.alpha) : x
     }
 
-    public func predict(_ x: Tensor<S>, at point: TimePoint, state: inout Void) -> Prediction<Tensor<S>> {
+    public func predict(_ x: Tensor<S>, at point: TimePoint, key: SampleKey, state: inout Void) -> Prediction<Tensor<S>> {
         let output: Tensor<S>
         if let chunks = chunks(of: x) {
             let parts = Parallel.map(chunks) { network(input(Variable(x.slice(axis: 0, $0)), point), point).value }
@@ -72,7 +63,7 @@ public struct NetworkModel<S: TensorScalar>: DifferentiablePredictionModel {
         return Prediction(denoised: x.scaled(by: S(a), adding: output, scaledBy: S(b)), noise: x.scaled(by: S(c), adding: output, scaledBy: S(d)))
     }
 
-    public func predictWithGradient(_ x: Tensor<S>, at point: TimePoint, state: inout Void,
+    public func predictWithGradient(_ x: Tensor<S>, at point: TimePoint, key: SampleKey, state: inout Void,
                                     cotangent: (Prediction<Tensor<S>>) -> Tensor<S>) -> (prediction: Prediction<Tensor<S>>, gradient: Tensor<S>) {
         if let chunks = chunks(of: x) { return chunkedPredictionWithGradient(x, at: point, chunks: chunks, cotangent: cotangent) }
         let tape = Tape<S>()

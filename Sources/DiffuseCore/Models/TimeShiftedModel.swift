@@ -33,8 +33,8 @@ public struct TimeShiftedModel<Base: PredictionModel, S: TensorScalar>: Predicti
         }!
     }
 
-    public func predict(_ x: Tensor<S>, at point: TimePoint, state: inout Base.State) -> Prediction<Tensor<S>> {
-        guard point.time > cutoff, x.rank >= 1 else { return base.predict(x, at: point, state: &state) }
+    public func predict(_ x: Tensor<S>, at point: TimePoint, key: SampleKey, state: inout Base.State) -> Prediction<Tensor<S>> {
+        guard point.time > cutoff, x.rank >= 1 else { return base.predict(x, at: point, key: key, state: &state) }
         let rows = x.reshaped([x.shape[0], -1])
         let variances = rows.variance(alongAxes: [1]).scalars.map(Double.init)
         let steps = variances.map { shiftedStep(variance: $0, at: point.time) }
@@ -44,7 +44,9 @@ public struct TimeShiftedModel<Base: PredictionModel, S: TensorScalar>: Predicti
             let members = steps.indices.filter { steps[$0] == step }
             let shifted = schedule.point(at: Double(step))
             // The network sees the shifted time; the estimates are re-expressed at the true point.
-            let p = base.predict(x.gatheringSamples(members), at: TimePoint(time: shifted.time, alpha: point.alpha, sigma: point.sigma), state: &state)
+            // Limitation: a base that draws from its key sees each group as a batch of its own
+            // (row k of the group is not row members[k] of x), so such draws depend on the grouping.
+            let p = base.predict(x.gatheringSamples(members), at: TimePoint(time: shifted.time, alpha: point.alpha, sigma: point.sigma), key: key, state: &state)
             evaluations = Swift.max(evaluations, p.evaluations)
             for (k, i) in members.enumerated() {
                 denoised[i] = p.denoised[k]
@@ -53,33 +55,9 @@ public struct TimeShiftedModel<Base: PredictionModel, S: TensorScalar>: Predicti
         }
         return Prediction(denoised: denoised, noise: noise, evaluations: evaluations)
     }
-}
 
-/// A hook for searched time grids (AutoDiffusion, Li et al. 2023; LD3): a greedy coordinate
-/// search that moves one interior grid time at a time, keeping a move when `objective` (for
-/// example an MMD or sliced-Wasserstein distance of samples to references) decreases.
-public enum TimeGridSearch {
-    public static func search(initial: TimeGrid, schedule: some NoiseSchedule, rounds: Int = 3, relativeStep: Double = 0.25,
-                              objective: (TimeGrid) -> Double) -> (grid: TimeGrid, objective: Double) {
-        var best = initial
-        var bestValue = objective(initial)
-        var step = relativeStep
-        for _ in 0..<rounds {
-            for i in 1..<Swift.max(best.points.count - 1, 1) {
-                for direction in [-1.0, 1.0] {
-                    var times = best.times
-                    let lower = best.points[i + 1].time, upper = best.points[i - 1].time
-                    let candidate = times[i] + direction * step * (direction > 0 ? upper - times[i] : times[i] - lower)
-                    guard candidate > Swift.min(lower, upper) && candidate < Swift.max(lower, upper) else { continue }
-                    times[i] = candidate
-                    let points = times.enumerated().map { k, t in k == i ? schedule.point(at: t) : best.points[k] }
-                    let grid = TimeGrid(points: points)
-                    let value = objective(grid)
-                    if value < bestValue { best = grid; bestValue = value }
-                }
-            }
-            step /= 2
-        }
-        return (best, bestValue)
+    public func correct(_ next: Tensor<S>, from x: Tensor<S>, step: (from: TimePoint, to: TimePoint),
+                        context: inout SamplingContext<Tensor<S>, Base.State>) -> Tensor<S> {
+        base.correct(next, from: x, step: step, context: &context)
     }
 }

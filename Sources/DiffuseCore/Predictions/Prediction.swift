@@ -17,6 +17,41 @@ public enum PredictionType: String, Codable, Hashable, Sendable, CaseIterable {
     /// D(x/α; σ/α), the EDM denoiser (Karras et al. 2022): a data prediction whose input is
     /// in the variance-exploding scale.
     case denoiser
+
+    /// The conversion table, written once: the coefficients with x̂₀ = a·x + b·output and
+    /// ε̂ = c·x + d·output at the point (α, σ), with the schedule's α′, σ′ at that time (used
+    /// by `flowVelocity` only). Every output type is an affine function of (x₀, ε) given x, so
+    /// every conversion is these four numbers.
+    public func coefficients(at point: TimePoint, alphaDerivative: Double = 0, sigmaDerivative: Double = 0)
+        -> (denoisedX: Double, denoisedOutput: Double, noiseX: Double, noiseOutput: Double) {
+        let a = point.alpha, s = point.sigma
+        switch self {
+        case .noise: return (1 / a, -s / a, 0, 1)
+        case .data, .denoiser: return (0, 1, s > 0 ? 1 / s : 0, s > 0 ? -a / s : 0)
+        case .velocity:
+            let n = a * a + s * s
+            return (a / n, -s / n, s / n, a / n)
+        case .score: return (1 / a, s * s / a, 0, -s)
+        case .flowVelocity:
+            // [x; u] = [[α, σ], [α′, σ′]]·[x₀; ε].
+            let det = a * sigmaDerivative - s * alphaDerivative
+            return (sigmaDerivative / det, -s / det, -alphaDerivative / det, a / det)
+        }
+    }
+
+    /// The coefficients with output = e·x̂₀ + f·ε̂ (the inverse direction of
+    /// ``coefficients(at:alphaDerivative:sigmaDerivative:)``).
+    public func outputCoefficients(at point: TimePoint, alphaDerivative: Double = 0, sigmaDerivative: Double = 0)
+        -> (denoised: Double, noise: Double) {
+        let a = point.alpha, s = point.sigma
+        switch self {
+        case .noise: return (0, 1)
+        case .data, .denoiser: return (1, 0)
+        case .velocity: return (-s, a)
+        case .score: return (0, -1 / s)
+        case .flowVelocity: return (alphaDerivative, sigmaDerivative)
+        }
+    }
 }
 
 /// A model's estimate at one point, in the two forms samplers need: the clean data x̂₀ and
@@ -37,40 +72,44 @@ public struct Prediction<Value: VectorSpace> {
         self.evaluations = evaluations
     }
 
+    /// The estimate with noise ε̂ at x, its clean estimate x̂₀ = (x − σ·ε̂)/α.
+    public init(noise: Value, x: Value, at point: TimePoint, evaluations: Int = 1) {
+        self.init(denoised: Value.combine(1 / point.alpha, x, -point.sigma / point.alpha, noise), noise: noise, evaluations: evaluations)
+    }
+
+    /// The estimate with clean estimate x̂₀ at x, its noise ε̂ = (x − α·x̂₀)/σ (zero at σ = 0).
+    public init(denoised: Value, x: Value, at point: TimePoint, evaluations: Int = 1) {
+        let noise = point.sigma > 0 ? Value.combine(1 / point.sigma, x, -point.alpha / point.sigma, denoised) : denoised.zeroLike
+        self.init(denoised: denoised, noise: noise, evaluations: evaluations)
+    }
+
     /// The estimate from a raw model output of the given type at x and point (α, σ), with the
     /// schedule's derivatives α′, σ′ (used by `flowVelocity` only).
     public static func from(_ output: Value, type: PredictionType, x: Value, point: TimePoint,
                             alphaDerivative: Double = 0, sigmaDerivative: Double = 0) -> Prediction {
-        let a = point.alpha, s = point.sigma
-        switch type {
-        case .noise:
-            return Prediction(denoised: Value.combine(1 / a, x, -s / a, output), noise: output)
-        case .data, .denoiser:
-            let noise = s > 0 ? Value.combine(1 / s, x, -a / s, output) : output.zeroLike
-            return Prediction(denoised: output, noise: noise)
-        case .velocity:
-            let n = a * a + s * s
-            return Prediction(denoised: Value.combine(a / n, x, -s / n, output), noise: Value.combine(s / n, x, a / n, output))
-        case .score:
-            return Prediction(denoised: Value.combine(1 / a, x, s * s / a, output), noise: output.scaled(by: Value.Scalar(-s)))
-        case .flowVelocity:
-            // [x; u] = [[α, σ], [α′, σ′]]·[x₀; ε].
-            let det = a * sigmaDerivative - s * alphaDerivative
-            return Prediction(denoised: Value.combine(sigmaDerivative / det, x, -s / det, output),
-                              noise: Value.combine(-alphaDerivative / det, x, a / det, output))
-        }
+        let c = type.coefficients(at: point, alphaDerivative: alphaDerivative, sigmaDerivative: sigmaDerivative)
+        return Prediction(denoised: affine(c.denoisedX, x, c.denoisedOutput, output), noise: affine(c.noiseX, x, c.noiseOutput, output))
+    }
+
+    /// ``from(_:type:x:point:alphaDerivative:sigmaDerivative:)`` with the derivatives read from
+    /// the schedule when the type needs them.
+    public static func from(_ output: Value, type: PredictionType, x: Value, point: TimePoint, schedule: any NoiseSchedule) -> Prediction {
+        let (da, ds) = type == .flowVelocity ? (schedule.alphaDerivative(at: point.time), schedule.sigmaDerivative(at: point.time)) : (0, 0)
+        return from(output, type: type, x: x, point: point, alphaDerivative: da, sigmaDerivative: ds)
     }
 
     /// The estimate expressed as a raw output of the given type (the inverse of ``from``).
     public func output(as type: PredictionType, x: Value, point: TimePoint, alphaDerivative: Double = 0, sigmaDerivative: Double = 0) -> Value {
-        let a = point.alpha, s = point.sigma
-        switch type {
-        case .noise: return noise
-        case .data, .denoiser: return denoised
-        case .velocity: return Value.combine(a, noise, -s, denoised)
-        case .score: return noise.scaled(by: Value.Scalar(-1 / s))
-        case .flowVelocity: return Value.combine(alphaDerivative, denoised, sigmaDerivative, noise)
-        }
+        let c = type.outputCoefficients(at: point, alphaDerivative: alphaDerivative, sigmaDerivative: sigmaDerivative)
+        return Self.affine(c.denoised, denoised, c.noise, noise)
+    }
+
+    /// a·u + b·v, with a zero coefficient's term left out (so an output that is already the
+    /// estimate is returned unchanged, bit for bit).
+    private static func affine(_ a: Double, _ u: Value, _ b: Double, _ v: Value) -> Value {
+        if a == 0 { return b == 1 ? v : v.scaled(by: Value.Scalar(b)) }
+        if b == 0 { return a == 1 ? u : u.scaled(by: Value.Scalar(a)) }
+        return Value.combine(a, u, b, v)
     }
 
     /// The score estimate ∇ log p_t(x) = −ε̂/σ.

@@ -45,6 +45,15 @@ extension NoiseSchedule {
     /// The time whose EDM noise level σ/α equals `edmSigma`.
     public func time(atEDMSigma edmSigma: Double) -> Double { time(atLogSNR: -Foundation.log(edmSigma)) }
 
+    /// The point whose EDM noise level σ/α is `edmSigma` (for evaluations off the grid: EDM
+    /// churn, Runge–Kutta stages, likelihood ODEs). σ/α is kept exactly `edmSigma`; the time is
+    /// found by bisection, exact to round-off.
+    public func point(atEDMSigma edmSigma: Double) -> TimePoint {
+        let t = time(atEDMSigma: edmSigma)
+        let a = alpha(at: t)
+        return TimePoint(time: t, alpha: a, sigma: edmSigma * a)
+    }
+
     /// The schedule's coefficients at time t.
     public func point(at t: Double) -> TimePoint {
         TimePoint(time: t, alpha: alpha(at: t), sigma: sigma(at: t))

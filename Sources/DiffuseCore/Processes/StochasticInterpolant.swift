@@ -90,7 +90,8 @@ public protocol InterpolantModel<Value> {
 /// Euler–Maruyama for the interpolant SDE dX = (b + ε(t)·s)dt + √(2ε(t))·dW from t₀ to t₁ over the
 /// given times (forward, from ρ₀ to ρ₁), with a diffusion coefficient ε(t) ≥ 0 that may vary in
 /// time (ε = 0 gives Euler's method for the probability-flow ODE). Step k draws its noise from
-/// `key.folding(in: k)`. Strong order ½, weak order 1.
+/// `key.folding(in: k)`. Strong order ½, weak order 1. A ``SamplingChain``: it runs through the
+/// common loop and returns a ``SampleResult``.
 public struct InterpolantSDESampler: Sendable {
     public var epsilon: @Sendable (Double) -> Double
 
@@ -103,22 +104,28 @@ public struct InterpolantSDESampler: Sendable {
         self.init(epsilon: { _ in epsilon })
     }
 
-    public func sample<M: InterpolantModel>(_ model: M, from x: M.Value, times: [Double], key: RandomKey = RandomKey(seed: 0),
-                                            sampleOffset: Int = 0) -> M.Value where M.Value: NoiseSampleable {
-        precondition(times.count >= 2, "the interpolant SDE needs at least two times")
-        var current = x
-        for k in 0..<(times.count - 1) {
+    struct Chain<M: InterpolantModel>: SamplingChain where M.Value: NoiseSampleable {
+        let epsilon: @Sendable (Double) -> Double
+        let model: M
+        let times: [Double]
+        var stepCount: Int { times.count - 1 }
+        func times(ofStep index: Int) -> (from: Double, to: Double) { (times[index], times[index + 1]) }
+        func step(_ x: M.Value, index k: Int, context: inout SamplingContext<M.Value, Void>, state: inout Void) -> M.Value {
+            typealias V = M.Value
             let t = times[k], dt = times[k + 1] - times[k]
             let e = epsilon(t)
-            let (b, s) = model.fields(current, at: t)
-            if e == 0 {
-                current = M.Value.combine(1, current, dt, b)
-            } else {
-                let z = current.standardNormal(key: key.folding(in: k), sampleOffset: sampleOffset)
-                current = M.Value.linearCombination([1, M.Value.Scalar(dt), M.Value.Scalar(e * dt), M.Value.Scalar((2 * e * Swift.abs(dt)).squareRoot())],
-                                                    [current, b, s, z])
-            }
+            let (b, s) = model.fields(x, at: t)
+            context.countEvaluations(1)
+            if e == 0 { return V.combine(1, x, dt, b) }
+            let z = context.noise(like: x)
+            return V.linearCombination([1, V.Scalar(dt), V.Scalar(e * dt), V.Scalar((2 * e * Swift.abs(dt)).squareRoot())], [x, b, s, z])
         }
-        return current
+    }
+
+    public func sample<M: InterpolantModel>(_ model: M, from x: M.Value, times: [Double], key: RandomKey = RandomKey(seed: 0),
+                                            sampleOffset: Int = 0, observer: SamplingObserver<M.Value>? = nil) -> SampleResult<M.Value>
+        where M.Value: NoiseSampleable {
+        precondition(times.count >= 2, "the interpolant SDE needs at least two times")
+        return DiffuseCore.sample(Chain(epsilon: epsilon, model: model, times: times), from: x, key: key, sampleOffset: sampleOffset, observer: observer)
     }
 }

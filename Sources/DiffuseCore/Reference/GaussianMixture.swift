@@ -199,7 +199,7 @@ public struct ExactMixtureModel<S: TensorScalar>: DifferentiablePredictionModel 
         variances = mixture.components.map { if case .isotropic(let v) = $0.covariance { return v } else { return .nan } }
     }
 
-    public func predict(_ x: Tensor<S>, at point: TimePoint, state: inout Void) -> Prediction<Tensor<S>> {
+    public func predict(_ x: Tensor<S>, at point: TimePoint, key: SampleKey, state: inout Void) -> Prediction<Tensor<S>> {
         precondition(x.rank == 2 && x.shape[1] == mixture.dimension, "ExactMixtureModel expects [n, \(mixture.dimension)] points, got \(x.shape)")
         let a = point.alpha, s = point.sigma
         if mixture.isIsotropic && s > 0 {
@@ -293,11 +293,11 @@ public struct ExactMixtureModel<S: TensorScalar>: DifferentiablePredictionModel 
     /// The prediction and (∂x̂₀/∂x)ᵀ·v for the cotangent v, in closed form for isotropic mixtures:
     /// with mₖ = μₖ + cₖ(x − αμₖ), cₖ = αvₖ/Sₖ and gₖ = −(x − αμₖ)/Sₖ,
     /// Jᵀv = (Σₖ rₖcₖ)·v + Σₖ rₖ(mₖ·v)(gₖ − ḡ), ḡ = Σₖ rₖgₖ.
-    public func predictWithGradient(_ x: Tensor<S>, at point: TimePoint, state: inout Void,
+    public func predictWithGradient(_ x: Tensor<S>, at point: TimePoint, key: SampleKey, state: inout Void,
                                     cotangent: (Prediction<Tensor<S>>) -> Tensor<S>) -> (prediction: Prediction<Tensor<S>>, gradient: Tensor<S>) {
         precondition(mixture.isIsotropic, "closed-form gradients are implemented for isotropic mixtures")
         var unit: Void = ()
-        let prediction = predict(x, at: point, state: &unit)
+        let prediction = predict(x, at: point, key: key, state: &unit)
         let v = cotangent(prediction)
         let a = point.alpha, s = point.sigma
         let total = variances.map { a * a * $0 + s * s }

@@ -1,14 +1,14 @@
 import Foundation
 
 /// The ancestral sampler of DDPM (Ho, Jain & Abbeel 2020, Algorithm 2), for variance-preserving
-/// schedules and arbitrary grids: with the step's αₛ² = ᾱ_t/ᾱ_{t′} and βₛ = 1 − αₛ², the
-/// posterior q(x_{t′} | x_t, x̂₀) has mean
-/// μ = (√ᾱ_{t′}·βₛ/(1 − ᾱ_t))·x̂₀ + (αₛ·(1 − ᾱ_{t′})/(1 − ᾱ_t))·x_t and variance
-/// - `.fixedSmall`: β̃ = βₛ(1 − ᾱ_{t′})/(1 − ᾱ_t) (the posterior variance, DDPM's σ² = β̃);
-/// - `.fixedLarge`: βₛ (DDPM's σ² = β), except on a step ending at the first training step,
-///   where β̃ of step 1 is used as in `improved-diffusion` and the hallucination study's code.
-/// No noise is added on the last step (to the clean point). First order; one evaluation per step.
-public struct DDPMSampler: Sampler, Equatable {
+/// schedules and arbitrary grids: each step draws from the posterior ``DDPMPosterior``
+/// q(x_{t′} | x_t, x̂₀) with variance
+/// - `.fixedSmall`: the posterior variance β̃ (DDPM's σ² = β̃);
+/// - `.fixedLarge`: the step's βₛ (DDPM's σ² = β), except on a step ending at the first training
+///   step, where β̃ is used as in `improved-diffusion` and the hallucination study's code.
+/// No noise is added on the last step (to the clean point). First order (weak); one evaluation
+/// per step.
+public struct DDPMSampler<Value: NoiseSampleable>: Sampler, Equatable {
     public enum Variance: String, Codable, Sendable {
         case fixedSmall, fixedLarge
     }
@@ -19,30 +19,20 @@ public struct DDPMSampler: Sampler, Equatable {
         self.variance = variance
     }
 
-    public var identifier: String { "ddpm" }
+    public var identifier: String { variance == .fixedSmall ? "ddpm" : "ddpm-large" }
     public var order: Int { 1 }
     public var isStochastic: Bool { true }
 
-    public func step<M: PredictionModel>(_ x: M.Value, index: Int, grid: TimeGrid, model: M,
-                                         context: inout SamplingContext<M>, state: inout Void) -> M.Value where M.Value: NoiseSampleable {
+    public func step<M: PredictionModel>(_ x: Value, index: Int, grid: TimeGrid, model: M,
+                                         context: inout SamplingContext<Value, M.State>, state: inout Void) -> Value where M.Value == Value {
         let (p, q) = grid[step: index]
         let prediction = context.predict(model, x, at: p)
-        let alphaBar = p.alpha * p.alpha, alphaBarNext = q.alpha * q.alpha
-        let stepAlphaSquared = alphaBar / alphaBarNext
-        let beta = 1 - stepAlphaSquared
-        let oneMinus = 1 - alphaBar, oneMinusNext = 1 - alphaBarNext
-        let meanDenoised = q.alpha * beta / oneMinus
-        let meanX = stepAlphaSquared.squareRoot() * oneMinusNext / oneMinus
+        let posterior = DDPMPosterior(from: p, to: q)
         if q.isClean || index == grid.stepCount - 1 {
-            return M.Value.combine(meanDenoised, prediction.denoised, meanX, x)
+            return posterior.mean(denoised: prediction.denoised, x: x)
         }
-        var varianceValue = beta * oneMinusNext / oneMinus
-        if variance == .fixedLarge {
-            varianceValue = beta
-            // At the last noisy step the large variance is replaced by the posterior variance.
-            if index == grid.stepCount - 2 { varianceValue = beta * oneMinusNext / oneMinus }
-        }
-        return M.Value.linearCombination([M.Value.Scalar(meanDenoised), M.Value.Scalar(meanX), M.Value.Scalar(varianceValue.squareRoot())],
-                                         [prediction.denoised, x, context.noise(like: x)])
+        // At the last noisy step the large variance is replaced by the posterior variance.
+        let chosen = variance == .fixedLarge && index != grid.stepCount - 2 ? posterior.stepBeta : posterior.variance
+        return posterior.draw(denoised: prediction.denoised, x: x, noise: context.noise(like: x), variance: chosen)
     }
 }

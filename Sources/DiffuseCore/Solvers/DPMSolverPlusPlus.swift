@@ -12,47 +12,39 @@ import Foundation
 /// - 2M-SDE (`stochastic`): x_t = (σ_t/σ_s)e^{−h}·x + α_t(1 − e^{−2h})(D₀ + ½(D₀ − D₁)/r₀)
 ///   + σ_t√(1 − e^{−2h})·z.
 ///
-/// The first steps use the orders the history allows; a step that ends at σ = 0 is first order,
-/// and with `lowerOrderFinal` (diffusers' default) the last steps of a short run (< 15 steps)
-/// fall back to lower orders, which stabilises few-step sampling. One evaluation per step.
-public struct DPMSolverPlusPlus: Sampler, Equatable {
-    public var solverOrder: Int
+/// The order of each step follows ``MultistepOrderRule`` (warm-up; diffusers' default lowers the
+/// last steps of runs shorter than 15 steps). One evaluation per step. Bit-identical to diffusers'
+/// `DPMSolverMultistepScheduler` (see the golden tests). Limitation: the 3M method's first step
+/// is first order, so its global order is 2 unless the warm-up happens where x̂₀ barely moves in λ.
+public struct DPMSolverPlusPlus<Value: NoiseSampleable>: Sampler, Equatable {
+    public var rule: MultistepOrderRule
     public var stochastic: Bool
-    public var lowerOrderFinal: Bool
 
-    public init(order: Int = 2, stochastic: Bool = false, lowerOrderFinal: Bool = true) {
-        precondition((1...3).contains(order), "DPM-Solver++ order must be 1, 2 or 3")
+    public init(order: Int = 2, stochastic: Bool = false, lowerOrderFinal: MultistepOrderRule.LowerOrderFinal = .belowSteps(15)) {
+        precondition((1...3).contains(order), "DPM-Solver++ order must be 1, 2 or 3, got \(order)")
         precondition(!stochastic || order <= 2, "the SDE variant is implemented for orders 1 and 2")
-        self.solverOrder = order
+        self.rule = MultistepOrderRule(order: order, lowerOrderFinal: lowerOrderFinal)
         self.stochastic = stochastic
-        self.lowerOrderFinal = lowerOrderFinal
     }
 
-    public var identifier: String { stochastic ? "dpmpp-\(solverOrder)m-sde" : "dpmpp-\(solverOrder)m" }
-    public var order: Int { solverOrder }
+    public var identifier: String { stochastic ? "dpmpp-\(rule.order)m-sde" : "dpmpp-\(rule.order)m" }
+    /// The multistep order; the SDE variant is a weak first-order scheme.
+    public var order: Int { stochastic ? 1 : rule.order }
+    public var asymptoticOrder: Int { MultistepOrderRule.asymptoticOrder(nominal: order, firstStepOrder: 1) }
     public var isStochastic: Bool { stochastic }
 
-    /// Previous data predictions and their log-SNRs, newest first (type-erased: a sampler
-    /// value serves states of any vector type).
-    public struct State {
-        var history: [(lambda: Double, denoised: Any)] = []
-    }
+    public typealias State = DenoisedHistory<Value>
 
-    public func makeState() -> State { State() }
+    public func makeState() -> State { DenoisedHistory(capacity: 3) }
 
-    public func step<M: PredictionModel>(_ x: M.Value, index: Int, grid: TimeGrid, model: M,
-                                         context: inout SamplingContext<M>, state: inout State) -> M.Value where M.Value: NoiseSampleable {
-        typealias V = M.Value
+    public func step<M: PredictionModel>(_ x: Value, index: Int, grid: TimeGrid, model: M,
+                                         context: inout SamplingContext<Value, M.State>, state history: inout State) -> Value where M.Value == Value {
+        typealias V = Value
         let (p, q) = grid[step: index]
         let d0 = context.predict(model, x, at: p).denoised
-        let history = state.history.compactMap { entry -> (Double, V)? in (entry.denoised as? V).map { (entry.lambda, $0) } }
-        state.history.insert((p.logSNR, d0), at: 0)
-        if state.history.count > 3 { state.history.removeLast() }
-
-        var used = Swift.min(solverOrder, history.count + 1)
-        let remaining = grid.stepCount - index
-        if lowerOrderFinal && grid.stepCount < 15 { used = Swift.min(used, remaining) }
-        if q.isClean { used = 1 }
+        let used = rule.order(at: index, of: grid.stepCount, endsClean: q.isClean)
+        let previous = history.entries
+        history.insert(lambda: p.logSNR, denoised: d0)
 
         let lambdaS = p.logSNR, lambdaT = q.logSNR
         let h = lambdaT - lambdaS
@@ -65,7 +57,7 @@ public struct DPMSolverPlusPlus: Sampler, Equatable {
             var coefficients: [Double] = [sigmaRatio * decay, q.alpha * oneMinus]
             var vectors: [V] = [x, d0]
             if used >= 2 {
-                let (lambda1, d1) = history[0]
+                let (lambda1, d1) = previous[0]
                 let r0 = (lambdaS - lambda1) / h
                 coefficients += [0.5 * q.alpha * oneMinus / r0, -0.5 * q.alpha * oneMinus / r0]
                 vectors += [d0, d1]
@@ -81,12 +73,12 @@ public struct DPMSolverPlusPlus: Sampler, Equatable {
         case 1:
             return V.linearCombination([V.Scalar(sigmaRatio), V.Scalar(-q.alpha * expm1)], [x, d0])
         case 2:
-            let (lambda1, d1) = history[0]
+            let (lambda1, d1) = previous[0]
             let r0 = (lambdaS - lambda1) / h
             let c = -0.5 * q.alpha * expm1 / r0
             return V.linearCombination([V.Scalar(sigmaRatio), V.Scalar(-q.alpha * expm1 + c), V.Scalar(-c)], [x, d0, d1])
         default:
-            let (lambda1, d1) = history[0], (lambda2, d2) = history[1]
+            let (lambda1, d1) = previous[0], (lambda2, d2) = previous[1]
             let r0 = (lambdaS - lambda1) / h, r1 = (lambda1 - lambda2) / h
             // d₀ = (D₀ − D₁)/r₀, d₁ = (D₁ − D₂)/r₁; Δ₁ = d₀ + r₀/(r₀+r₁)(d₀ − d₁); Δ₂ = (d₀ − d₁)/(r₀+r₁).
             let phi1 = q.alpha * (expm1 / h + 1)

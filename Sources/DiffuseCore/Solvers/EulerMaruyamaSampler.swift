@@ -5,25 +5,26 @@ import Foundation
 /// ∇log p = −ε̂/σ, stepped on the grid's times (Δt = t′ − t < 0):
 /// x′ = x + (f·x + g²·ε̂/σ)·Δt + g·√|Δt|·z. A step that ends at the clean point returns x̂₀
 /// (the final denoising step of score-SDE samplers). Strong order ½, weak order 1; one
-/// evaluation per step. Needs the schedule (`sample(..., schedule:)`).
-public struct EulerMaruyamaSampler: Sampler, Equatable {
-    public init() {}
+/// evaluation per step. Holds the schedule, whose f and g it needs.
+public struct EulerMaruyamaSampler<Value: NoiseSampleable>: Sampler {
+    public let schedule: any NoiseSchedule
+
+    public init(schedule: any NoiseSchedule) {
+        self.schedule = schedule
+    }
 
     public var identifier: String { "euler-maruyama" }
     public var order: Int { 1 }
     public var isStochastic: Bool { true }
 
-    public func step<M: PredictionModel>(_ x: M.Value, index: Int, grid: TimeGrid, model: M,
-                                         context: inout SamplingContext<M>, state: inout Void) -> M.Value where M.Value: NoiseSampleable {
+    public func step<M: PredictionModel>(_ x: Value, index: Int, grid: TimeGrid, model: M,
+                                         context: inout SamplingContext<Value, M.State>, state: inout Void) -> Value where M.Value == Value {
         let (p, q) = grid[step: index]
         let prediction = context.predict(model, x, at: p)
-        if q.isClean { return prediction.denoised.scaled(by: M.Value.Scalar(q.alpha)) }
-        guard let schedule = context.schedule else {
-            preconditionFailure("EulerMaruyamaSampler needs the schedule: pass `schedule:` to sample(...)")
-        }
+        if q.isClean { return prediction.denoised.scaled(by: Value.Scalar(q.alpha)) }
         let (f, g2) = schedule.sdeCoefficients(at: p.time)
         let dt = q.time - p.time
-        return M.Value.linearCombination([M.Value.Scalar(1 + f * dt), M.Value.Scalar(g2 / p.sigma * dt), M.Value.Scalar((g2 * Swift.abs(dt)).squareRoot())],
-                                         [x, prediction.noise, context.noise(like: x)])
+        return Value.linearCombination([Value.Scalar(1 + f * dt), Value.Scalar(g2 / p.sigma * dt), Value.Scalar((g2 * Swift.abs(dt)).squareRoot())],
+                                       [x, prediction.noise, context.noise(like: x)])
     }
 }

@@ -21,6 +21,8 @@ public struct ButcherTableau: Hashable, Sendable, Codable {
     public static let euler = ButcherTableau(name: "euler", a: [[]], b: [1], c: [0], bEmbedded: nil, order: 1, firstSameAsLast: false)
     /// Heun's method, the explicit trapezoidal rule (order 2, Euler embedded).
     public static let heun = ButcherTableau(name: "heun", a: [[], [1]], b: [0.5, 0.5], c: [0, 1], bEmbedded: [1, 0], order: 2, firstSameAsLast: false)
+    /// Ralston's second-order method (minimal error bound among two-stage methods).
+    public static let ralston = ButcherTableau(name: "ralston", a: [[], [2.0 / 3]], b: [0.25, 0.75], c: [0, 2.0 / 3], bEmbedded: nil, order: 2, firstSameAsLast: false)
     /// The explicit midpoint method (order 2).
     public static let midpoint = ButcherTableau(name: "midpoint", a: [[], [0.5]], b: [0, 1], c: [0, 0.5], bEmbedded: nil, order: 2, firstSameAsLast: false)
     /// The classical fourth-order method.
@@ -45,6 +47,41 @@ public struct ButcherTableau: Hashable, Sendable, Codable {
         c: [0, 1.0 / 5, 3.0 / 10, 4.0 / 5, 8.0 / 9, 1, 1],
         bEmbedded: [5179.0 / 57600, 0, 7571.0 / 16695, 393.0 / 640, -92097.0 / 339200, 187.0 / 2100, 1.0 / 40],
         order: 5, firstSameAsLast: true)
+
+    /// Every tableau the package defines (the registry and the order-condition test iterate it).
+    public static let all: [ButcherTableau] = [.euler, .heun, .midpoint, .ralston, .bogackiShampine, .rungeKutta4, .dormandPrince]
+
+    /// The highest order p ≤ 5 whose order conditions Σ bᵢΦᵢ(τ) = 1/γ(τ) hold for every rooted
+    /// tree τ with up to p nodes (Butcher 2016, §31), for weights `weights` (default `b`), to
+    /// `tolerance`. Row sums cᵢ = Σⱼ aᵢⱼ are checked too (0 if they fail). A tableau's declared
+    /// ``order`` must equal this for `b`, and its embedded pair's order is this for `bEmbedded`.
+    public func satisfiedOrder(weights: [Double]? = nil, tolerance: Double = 1e-12) -> Int {
+        let w = weights ?? b
+        let n = stages
+        let A: [[Double]] = (0..<n).map { i in (0..<n).map { j in j < a[i].count ? a[i][j] : 0 } }
+        for i in 0..<n where Swift.abs(A[i].reduce(0, +) - c[i]) > tolerance { return 0 }
+        func times(_ u: [Double], _ v: [Double]) -> [Double] { zip(u, v).map { $0 * $1 } }
+        func apply(_ v: [Double]) -> [Double] { A.map { row in zip(row, v).reduce(0) { $0 + $1.0 * $1.1 } } }
+        func weighted(_ v: [Double]) -> Double { zip(w, v).reduce(0) { $0 + $1.0 * $1.1 } }
+        let one = [Double](repeating: 1, count: n)
+        let c2 = times(c, c), c3 = times(c2, c)
+        let ac = apply(c), ac2 = apply(c2), aac = apply(ac)
+        // (Φ(τ), 1/γ(τ)) for the trees of each order.
+        let conditions: [[([Double], Double)]] = [
+            [(one, 1)],
+            [(c, 1.0 / 2)],
+            [(c2, 1.0 / 3), (ac, 1.0 / 6)],
+            [(c3, 1.0 / 4), (times(c, ac), 1.0 / 8), (ac2, 1.0 / 12), (aac, 1.0 / 24)],
+            [(times(c3, c), 1.0 / 5), (times(c2, ac), 1.0 / 10), (times(c, ac2), 1.0 / 15), (times(c, aac), 1.0 / 30),
+             (times(ac, ac), 1.0 / 20), (apply(c3), 1.0 / 20), (apply(times(c, ac)), 1.0 / 40), (apply(ac2), 1.0 / 60), (apply(aac), 1.0 / 120)],
+        ]
+        var order = 0
+        for trees in conditions {
+            guard trees.allSatisfy({ Swift.abs(weighted($0.0) - $0.1) <= tolerance }) else { break }
+            order += 1
+        }
+        return order
+    }
 
     /// One step from (y, t) to t + h. `firstStage` reuses f(y, t) when known (FSAL).
     /// Returns the new state, the error estimate (if embedded) and the last stage's slope.

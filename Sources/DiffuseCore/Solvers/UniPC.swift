@@ -10,42 +10,42 @@ import Foundation
 /// e^{hh} − 1 (`bh2`):
 /// x_t = (σ_t/σ_s)·x − α_t(e^{hh} − 1)·D₀ − α_t·B(h)·Σₖ ρₖ(Dₖ − D₀)/rₖ, with ρ solving R·ρ = b
 /// (R the Vandermonde matrix of the ratios rₖ), or ρ = ½ for the second order.
-/// The first steps use lower orders (warm-up); with `lowerOrderFinal` the last steps do too.
-/// The final predictor step is not corrected (there is no evaluation at the end).
-public struct UniPC: Sampler, Equatable {
+/// The order of each step follows ``MultistepOrderRule`` (warm-up; diffusers' UniPC lowers the
+/// last steps of every run). The final predictor step is not corrected (there is no evaluation
+/// at the end). Bit-identical to diffusers' `UniPCMultistepScheduler` (see the golden tests).
+public struct UniPC<Value: NoiseSampleable>: Sampler, Equatable {
     public enum Variant: String, Codable, Sendable {
         case bh1, bh2
     }
 
-    public var solverOrder: Int
+    public var rule: MultistepOrderRule
     public var variant: Variant
-    public var lowerOrderFinal: Bool
     public var usesCorrector: Bool
 
-    public init(order: Int = 2, variant: Variant = .bh2, lowerOrderFinal: Bool = true, corrector: Bool = true) {
-        precondition((1...3).contains(order), "UniPC order must be 1, 2 or 3")
-        self.solverOrder = order
+    public init(order: Int = 2, variant: Variant = .bh2, lowerOrderFinal: MultistepOrderRule.LowerOrderFinal = .always, corrector: Bool = true) {
+        precondition((1...3).contains(order), "UniPC order must be 1, 2 or 3, got \(order)")
+        self.rule = MultistepOrderRule(order: order, lowerOrderFinal: lowerOrderFinal)
         self.variant = variant
-        self.lowerOrderFinal = lowerOrderFinal
         self.usesCorrector = corrector
     }
 
-    public var identifier: String { "unipc" }
+    public var identifier: String { "unipc-\(variant.rawValue)-\(rule.order)" + (usesCorrector ? "" : "-predictor") }
     /// The predictor's order plus one from the corrector.
-    public var order: Int { usesCorrector ? solverOrder + 1 : solverOrder }
+    public var order: Int { usesCorrector ? rule.order + 1 : rule.order }
+    /// The corrector lifts the first (warm-up) step to second order.
+    public var asymptoticOrder: Int { MultistepOrderRule.asymptoticOrder(nominal: order, firstStepOrder: usesCorrector ? 2 : 1) }
     public var isStochastic: Bool { false }
 
-    public struct State {
+    public struct State: Sendable {
         /// (λ, x̂₀) of previous points, newest first (including the current after evaluation).
-        var history: [(lambda: Double, denoised: Any)] = []
-        /// The state before the last predictor step and its point.
-        var lastSample: Any? = nil
+        var history: DenoisedHistory<Value>
+        /// The state before the last predictor step, its point and its order.
+        var lastSample: Value? = nil
         var lastPoint: TimePoint? = nil
         var lastOrder = 1
-        var lowerOrderCount = 0
     }
 
-    public func makeState() -> State { State() }
+    public func makeState() -> State { State(history: DenoisedHistory(capacity: rule.order + 1)) }
 
     /// Coefficients (b over the orders, B(h), hφ₁) for step size h and the order.
     private func coefficients(h: Double, ratios: [Double], order: Int) -> (rho: (predictor: [Double], corrector: [Double]), bh: Double, hPhi1: Double) {
@@ -94,16 +94,15 @@ public struct UniPC: Sampler, Equatable {
         return x
     }
 
-    public func step<M: PredictionModel>(_ x: M.Value, index: Int, grid: TimeGrid, model: M,
-                                         context: inout SamplingContext<M>, state: inout State) -> M.Value where M.Value: NoiseSampleable {
-        typealias V = M.Value
+    public func step<M: PredictionModel>(_ x: Value, index: Int, grid: TimeGrid, model: M,
+                                         context: inout SamplingContext<Value, M.State>, state: inout State) -> Value where M.Value == Value {
+        typealias V = Value
         let (p, q) = grid[step: index]
         let current = context.predict(model, x, at: p).denoised
         var sample = x
 
         // UniC: correct the previous predictor output with the new evaluation.
-        if usesCorrector, let lastAny = state.lastSample, let last = lastAny as? V, let s0 = state.lastPoint,
-           let m0 = state.history.first?.denoised as? V {
+        if usesCorrector, let last = state.lastSample, let s0 = state.lastPoint, let m0 = state.history.newest?.denoised {
             let order = state.lastOrder
             let h = p.logSNR - s0.logSNR
             var ratios: [Double] = [], diffs: [V] = []
@@ -111,7 +110,7 @@ public struct UniPC: Sampler, Equatable {
                 let (lambdaI, mi) = state.history[i]
                 let rk = (lambdaI - s0.logSNR) / h
                 ratios.append(rk)
-                diffs.append(V.combine(1 / rk, mi as! V, -1 / rk, m0))
+                diffs.append(V.combine(1 / rk, mi, -1 / rk, m0))
             }
             let (rho, bh, hPhi1) = coefficients(h: h, ratios: ratios, order: order)
             var coefficientList: [Double] = [p.sigma / s0.sigma, -p.alpha * hPhi1]
@@ -127,17 +126,11 @@ public struct UniPC: Sampler, Equatable {
             sample = V.linearCombination(coefficientList.map { V.Scalar($0) }, vectors)
         }
 
-        state.history.insert((p.logSNR, current), at: 0)
-        if state.history.count > solverOrder + 1 { state.history.removeLast() }
-
-        var order = solverOrder
-        if lowerOrderFinal { order = Swift.min(order, grid.stepCount - index) }
-        order = Swift.min(order, state.lowerOrderCount + 1)
-        if q.isClean { order = 1 }
+        state.history.insert(lambda: p.logSNR, denoised: current)
+        let order = rule.order(at: index, of: grid.stepCount, endsClean: q.isClean)
         state.lastSample = sample
         state.lastPoint = p
         state.lastOrder = order
-        if state.lowerOrderCount < solverOrder { state.lowerOrderCount += 1 }
 
         // UniP: predict the next point.
         if q.isClean { return current.scaled(by: V.Scalar(q.alpha)) }
@@ -147,7 +140,7 @@ public struct UniPC: Sampler, Equatable {
             let (lambdaI, mi) = state.history[i]
             let rk = (lambdaI - p.logSNR) / h
             ratios.append(rk)
-            diffs.append(V.combine(1 / rk, mi as! V, -1 / rk, current))
+            diffs.append(V.combine(1 / rk, mi, -1 / rk, current))
         }
         let (rho, bh, hPhi1) = coefficients(h: h, ratios: ratios, order: order)
         var coefficientList: [Double] = [q.sigma / p.sigma, -q.alpha * hPhi1]

@@ -4,15 +4,11 @@ import DiffuseTensor
 /// that normalises or switches per sample (CFG rescale, adaptive guidance) and particle methods
 /// (SVDD, SMC, best-of-N) use these so that no sample's result depends on the others in its
 /// batch. A `Tensor` holds samples along its first axis; an array or SIMD vector is one sample.
-public protocol SampleBatch: NoiseSampleable {
-    /// The number of samples.
-    var sampleCount: Int { get }
+public protocol SampleBatch: ParticleBatch, NoiseSampleable {
     /// The inner product of each sample with the same sample of `other`.
     func sampleDots(_ other: Self) -> [Double]
     /// Each sample i multiplied by `factors[i]`.
     func scaledPerSample(by factors: [Double]) -> Self
-    /// The samples at `indices` (repeats allowed), in that order.
-    func gatheringSamples(_ indices: [Int]) -> Self
     /// Sample i from `other` where `mask[i]`, else from `self`.
     func replacingSamples(where mask: [Bool], with other: Self) -> Self
 }
@@ -30,6 +26,8 @@ extension SampleBatch {
         return sampleDots(self).map { ($0 / per).squareRoot() }
     }
 }
+
+extension Tensor: ParticleBatch {}
 
 extension Tensor: SampleBatch {
     public var sampleCount: Int { rank == 0 ? 1 : shape[0] }
@@ -55,12 +53,15 @@ extension Tensor: SampleBatch {
     }
 }
 
+extension Array: ParticleBatch where Element: TensorScalar {}
+
 extension Array: SampleBatch where Element: TensorScalar {
     public var sampleCount: Int { 1 }
     public func sampleDots(_ other: [Element]) -> [Double] { [innerProduct(other)] }
     public func scaledPerSample(by factors: [Double]) -> [Element] { scaled(by: Element(factors[0])) }
+    /// Only `[0]` is meaningful for one sample; repeats of it cannot be represented by one array.
     public func gatheringSamples(_ indices: [Int]) -> [Element] {
-        precondition(indices == [0], "an array holds one sample")
+        precondition(indices == [0], "an array holds one sample; gathering \(indices) needs a batched state (a Tensor)")
         return self
     }
     public func replacingSamples(where mask: [Bool], with other: [Element]) -> [Element] { mask[0] ? other : self }

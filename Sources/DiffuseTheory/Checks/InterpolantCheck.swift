@@ -69,7 +69,7 @@ public struct InterpolantCheck: TheoryCheck {
         var worst = 0.0
         let (_, seconds) = timed {
             for (c, epsilon) in [0.0, 0.5, 2, 5].enumerated() {
-                let end = InterpolantSDESampler(epsilon: epsilon).sample(fields, from: start, times: times, key: key.folding(in: 2 + c)).scalars
+                let end = InterpolantSDESampler(epsilon: epsilon).sample(fields, from: start, times: times, key: key.folding(in: 2 + c)).samples.scalars
                 let w1 = EmpiricalWasserstein.w1(end, reference)
                 worst = Swift.max(worst, w1)
                 distances.append("ε=\(format(epsilon, 1)): \(format(w1))")

@@ -39,24 +39,24 @@ public struct SolverOrderCheck: TheoryCheck {
         plot.logX = true
         plot.logY = true
         let colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
-        for (c, solver) in SolverIdentifier.allCases.filter({ !$0.isStochastic && $0 != .dopri5 }).enumerated() {
+        for (c, solver) in SamplerRegistry.samplers(for: Tensor<Double>.self, schedule: schedule).filter({ !$0.isStochastic && !$0.isAdaptive }).enumerated() {
             let ((order, errors), seconds) = timed { () -> (Double, [Double]) in
                 var errors: [Double] = []
                 for n in steps {
                     let grid = TimeGrid.logSNRUniform(schedule, steps: n, from: 1, to: 1e-3)
                     let x = start * grid.points[0].sigma
                     let exact = flow.map(x, from: grid.points[0], to: grid.points[grid.stepCount])
-                    let result = solver.sample(model, from: x, grid: grid, schedule: schedule)
+                    let result = sample(model, from: x, grid: grid, using: solver)
                     errors.append((result.samples - exact).abs().max().scalar)
                 }
                 return (observedConvergenceOrder(steps: steps, errors: errors), errors)
             }
-            plot.line(x: steps.map(Double.init), y: errors, color: colors[c % colors.count], label: solver.rawValue)
+            plot.line(x: steps.map(Double.init), y: errors, color: colors[c % colors.count], label: solver.identifier)
             let setup = "N(μ, Σ) in d = \(d), full Σ; VP linear; log-SNR-uniform t = 1 → 1e-3; steps \(steps.map(String.init).joined(separator: ","))"
             let errorRange = "errors \(String(format: "%.2e", errors.first!)) → \(String(format: "%.2e", errors.last!))"
             if solver.asymptoticOrder == solver.order {
                 results.append(TheoryCheckResult(
-                    check: name, claim: "\(solver.rawValue) converges with order \(solver.order)", source: "the method's paper; Butcher, Numerical Methods for ODEs",
+                    check: name, claim: "\(solver.identifier) converges with order \(solver.order)", source: "the method's paper; Butcher, Numerical Methods for ODEs",
                     setup: setup, expected: "order \(solver.order) ± 0.45", measured: "order \(format(order, 2)) (\(errorRange))",
                     pass: Swift.abs(order - Double(solver.order)) <= 0.45, seconds: seconds))
             } else {
@@ -64,7 +64,7 @@ public struct SolverOrderCheck: TheoryCheck {
                 let coarse = observedConvergenceOrder(steps: Array(steps.prefix(4)), errors: Array(errors.prefix(4)))
                 let finest = observedConvergenceOrder(steps: Array(steps.suffix(2)), errors: Array(errors.suffix(2)))
                 results.append(TheoryCheckResult(
-                    check: name, claim: "\(solver.rawValue) converges with order \(solver.order) until its lower-order start dominates (then \(solver.asymptoticOrder))",
+                    check: name, claim: "\(solver.identifier) converges with order \(solver.order) until its lower-order start dominates (then \(solver.asymptoticOrder))",
                     source: "the method's paper; multistep start-up error (Hairer, Nørsett & Wanner I, §III.4)",
                     setup: setup, expected: "order \(solver.order) ± 0.45 over 10–80 steps; local order at the finest pair \(solver.asymptoticOrder) ± 0.45",
                     measured: "order \(format(coarse, 2)); finest pair \(format(finest, 2)) (\(errorRange))",
@@ -89,19 +89,20 @@ public struct SolverOrderCheck: TheoryCheck {
         let floor = EmpiricalWasserstein.slicedSquared(reference, try mixture.sample(count: count, key: key.folding(in: 5)).samples, directions: 64, key: key.folding(in: 6))
         let exactModel = mixture.exactModel(as: Double.self)
         let vp = ContinuousVPSchedule.linear
-        for (c, solver) in [SolverIdentifier.ddim, .dpmpp2M, .unipc, .heun].enumerated() {
+        let compared: [any Sampler<Tensor<Double>>] = [DDIMSampler(), DPMSolverPlusPlus(order: 2), UniPC(), HeunSampler()]
+        for (c, solver) in compared.enumerated() {
             let (distances, seconds) = timed { () -> [Double] in
                 nfeSteps.map { n in
                     let grid = TimeGrid.logSNRUniform(vp, steps: n, from: 1, to: 1e-3)
-                    let samples = solver.sample(exactModel, from: noise * grid.points[0].sigma, grid: grid, schedule: vp).samples
+                    let samples = sample(exactModel, from: noise * grid.points[0].sigma, grid: grid, using: solver).samples
                     return EmpiricalWasserstein.slicedSquared(samples, reference, directions: 64, key: key.folding(in: 6))
                 }
             }
-            nfePlot.line(x: nfeSteps.map(Double.init), y: distances, color: colors[c], label: solver.rawValue)
+            nfePlot.line(x: nfeSteps.map(Double.init), y: distances, color: colors[c], label: solver.identifier)
             let decreasing = distances.last! < distances.first!
             let close = distances.last! < 3 * floor + 1e-3
             results.append(TheoryCheckResult(
-                check: name, claim: "\(solver.rawValue): sampling error falls with NFE to the sampling-noise floor", source: "exact mixture score (no training)",
+                check: name, claim: "\(solver.identifier): sampling error falls with NFE to the sampling-noise floor", source: "exact mixture score (no training)",
                 setup: "8-mode circle mixture, σ = 0.15, \(count) samples, steps \(nfeSteps.map(String.init).joined(separator: ","))",
                 expected: "decreasing, final ≤ 3 × floor \(format(floor))", measured: distances.map { format($0) }.joined(separator: " → "),
                 pass: decreasing && close, seconds: seconds))

@@ -139,7 +139,7 @@ extension TSDiff {
             let samples: Tensor<Float>
             let grid = options.sampler.grid(schedule, diffusionSteps: configuration.diffusionSteps)
             if options.sampler.isAncestral {
-                samples = sample(model, from: noise, grid: grid, using: PostStepGuidance(DDPMSampler(), energy: energy, rule: .tsdiff(scale: options.scale)),
+                samples = sample(PostStepGuidance(model, energy: energy, rule: .tsdiff(scale: options.scale)), from: noise, grid: grid, using: DDPMSampler(),
                                  key: key.folding(in: 1), sampleOffset: start).samples
             } else {
                 samples = sample(GradientGuidedModel(model, source: .throughDenoiser(energy), scale: options.scale), from: noise, grid: grid,

@@ -1,0 +1,54 @@
+import DiffuseTensor
+
+/// One step of a pretrained sampler as a transition of particles: the unit that every
+/// particle method (best-of-N, SVDD, Feynman–Kac steering and SMC) is written over, so one
+/// implementation serves continuous and discrete samplers.
+///
+/// `propagate` receives a ``SamplingContext`` whose model state is the kernel's own run state,
+/// whose `sampleOffset` is the global index of the first particle row, and whose step key is the
+/// step's: a kernel draws particle j's randomness from `context.stepKey` folded with
+/// `sampleOffset + j` (as ``NoiseSampleable`` does), so results do not depend on the batch, and
+/// counts every model call with `context.countEvaluations`, so methods compare at equal compute.
+///
+/// The kernel's state is per run and shared by all particles (a cache, for example); whatever is
+/// per particle belongs in `Particles`, which the methods gather when they resample.
+public protocol ParticleKernel {
+    associatedtype Particles: ParticleBatch
+    associatedtype State = Void
+
+    /// The number of steps.
+    var stepCount: Int { get }
+    /// The run state at the start.
+    func makeState() -> State
+    /// Advances particles one step (stochastically), returning the new particles and their
+    /// clean-data estimates (what rewards and values score).
+    func propagate(_ particles: Particles, step: Int, context: inout SamplingContext<Particles, State>) -> (next: Particles, estimate: Particles)
+}
+
+extension ParticleKernel where State == Void {
+    public func makeState() {}
+}
+
+/// A continuous sampler step as a particle kernel (stochastic samplers without state: DDPM, DDIM
+/// with η > 0, Euler–Maruyama, EDM with churn). The clean estimate of the new particles is the
+/// model's x̂₀ at the next grid point (one more counted evaluation), or the particles themselves
+/// at the clean end.
+public struct ContinuousParticleKernel<M: PredictionModel, S: Sampler>: ParticleKernel
+    where M.Value: SampleBatch, S.Value == M.Value, S.State == Void, M.State == Void {
+    /// The sampler bound to its model and grid; a particle step is a step of this chain.
+    public let chain: GridChain<M, S>
+
+    public init(model: M, sampler: S, grid: TimeGrid) {
+        chain = GridChain(model: model, sampler: sampler, grid: grid)
+    }
+
+    public var stepCount: Int { chain.stepCount }
+
+    public func propagate(_ particles: M.Value, step: Int, context: inout SamplingContext<M.Value, Void>) -> (next: M.Value, estimate: M.Value) {
+        var state: Void = ()
+        let next = chain.step(particles, index: step, context: &context, state: &state)
+        let q = chain.grid.points[step + 1]
+        let estimate = q.isClean ? next : context.predict(chain.model, next, at: q).denoised
+        return (next, estimate)
+    }
+}
