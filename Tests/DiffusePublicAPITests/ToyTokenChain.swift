@@ -68,12 +68,12 @@ struct ToyTokenChain {
 }
 
 /// The toy chain as a particle kernel, written outside the package. Step k draws token k of
-/// particle j from the exact conditional with the stream of its global row index, counts one
-/// model call per step, and estimates the clean sequence as the most probable completion.
+/// particle j from the exact conditional with the stream of its global row index and counts one
+/// model call; the clean estimate is the most probable completion.
 struct ToyTokenKernel: ParticleKernel {
     var stepCount: Int { ToyTokenChain.length }
 
-    func propagate(_ particles: Tokens, step k: Int, context: inout SamplingContext<Tokens, Void>) -> (next: Tokens, estimate: Tokens) {
+    func propagate(_ particles: Tokens, step k: Int, context: inout SamplingContext<Tokens, Void>) -> Tokens {
         context.countEvaluations(1)
         var next = particles
         for j in next.rows.indices {
@@ -81,7 +81,12 @@ struct ToyTokenKernel: ParticleKernel {
             var stream = RandomStream(key: context.stepKey.folding(in: context.sampleOffset + j))
             next.rows[j][k] = stream.categorical(weights: weights)
         }
-        return (next, Tokens(rows: next.rows.map(Self.mostProbableCompletion)))
+        return next
+    }
+
+    /// The most probable completion of every particle (read from the exact table: no model call).
+    func estimate(_ particles: Tokens, afterStep step: Int, context: inout SamplingContext<Tokens, Void>) -> Tokens {
+        Tokens(rows: particles.rows.map(Self.mostProbableCompletion))
     }
 
     /// The most probable sequence that starts with the unmasked prefix.

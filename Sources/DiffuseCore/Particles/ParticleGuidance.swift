@@ -21,18 +21,31 @@ public enum ParticleGuidance {
         RandomStream(key: context.stepKey.folding(in: -(1 << 40)).folding(in: context.sampleOffset + i))
     }
 
-    /// Propagates a population through the kernel, counting evaluations per returned sample.
-    static func propagate<K: ParticleKernel>(_ kernel: K, _ population: K.Particles, step: Int, perSample: Int,
-                                             context: inout SamplingContext<K.Particles, K.State>,
-                                             counters: inout Counters) -> (next: K.Particles, estimate: K.Particles) {
+    /// Runs `body` on a population with the context's offset scaled to population rows, and
+    /// counts the model evaluations it makes times the rows evaluated.
+    static func counting<P: ParticleBatch, S, R>(_ population: P, perSample: Int, context: inout SamplingContext<P, S>,
+                                                 counters: inout Counters, _ body: (inout SamplingContext<P, S>) -> R) -> R {
         let before = context.evaluations
         let offset = context.sampleOffset
         context.sampleOffset = offset * perSample
-        let result = kernel.propagate(population, step: step, context: &context)
+        let result = body(&context)
         context.sampleOffset = offset
         counters.sampleEvaluations += Double((context.evaluations - before) * population.sampleCount)
-        context.lastDenoised = result.estimate
         return result
+    }
+
+    /// Propagates a population one step, counting evaluations.
+    static func propagate<K: ParticleKernel>(_ kernel: K, _ population: K.Particles, step: Int, perSample: Int,
+                                             context: inout SamplingContext<K.Particles, K.State>, counters: inout Counters) -> K.Particles {
+        counting(population, perSample: perSample, context: &context, counters: &counters) { kernel.propagate(population, step: step, context: &$0) }
+    }
+
+    /// The clean estimates of a population after a step, counting evaluations.
+    static func estimate<K: ParticleKernel>(_ kernel: K, _ population: K.Particles, step: Int, perSample: Int,
+                                            context: inout SamplingContext<K.Particles, K.State>, counters: inout Counters) -> K.Particles {
+        let estimate = counting(population, perSample: perSample, context: &context, counters: &counters) { kernel.estimate(population, afterStep: step, context: &$0) }
+        context.lastDenoised = estimate
+        return estimate
     }
 
     /// Model and reward evaluations of a run, over all particles (divided by the number of
@@ -79,7 +92,7 @@ public enum ParticleGuidance {
         func makeModelState() -> K.State { kernel.makeState() }
         func makeState(for x: K.Particles) -> Counters { Counters() }
         func step(_ x: K.Particles, index: Int, context: inout SamplingContext<K.Particles, K.State>, state: inout Counters) -> K.Particles {
-            ParticleGuidance.propagate(kernel, x, step: index, perSample: candidates, context: &context, counters: &state).next
+            ParticleGuidance.propagate(kernel, x, step: index, perSample: candidates, context: &context, counters: &state)
         }
         func record(_ state: Counters, into statistics: inout SamplingStatistics) { state.record(samples: samples, into: &statistics) }
     }
@@ -123,12 +136,15 @@ public enum ParticleGuidance {
         func step(_ x: K.Particles, index: Int, context: inout SamplingContext<K.Particles, K.State>,
                   state: inout (counters: Counters, samples: Int)) -> K.Particles {
             let n = x.sampleCount
-            let (next, estimate) = ParticleGuidance.propagate(kernel, repeated(x, candidates), step: index, perSample: candidates,
-                                                              context: &context, counters: &state.counters)
+            let next = ParticleGuidance.propagate(kernel, repeated(x, candidates), step: index, perSample: candidates,
+                                                  context: &context, counters: &state.counters)
             if candidates == 1 { return next }
             let values: [Double]
+            var estimate: K.Particles? = nil
             switch value {
-            case .posteriorMean: values = score(reward, estimate, counters: &state.counters)
+            case .posteriorMean:
+                estimate = ParticleGuidance.estimate(kernel, next, step: index, perSample: candidates, context: &context, counters: &state.counters)
+                values = score(reward, estimate!, counters: &state.counters)
             case .learned(let v): values = score({ v($0, index) }, next, counters: &state.counters)
             }
             var chosen = [Int](repeating: 0, count: n)
@@ -141,7 +157,7 @@ public enum ParticleGuidance {
                     chosen[i] = i * candidates + stream.categorical(logits: v.map { $0 / temperature })
                 }
             }
-            context.lastDenoised = estimate.gatheringSamples(chosen)
+            context.lastDenoised = estimate?.gatheringSamples(chosen)
             return next.gatheringSamples(chosen)
         }
         func record(_ state: (counters: Counters, samples: Int), into statistics: inout SamplingStatistics) {
@@ -258,9 +274,10 @@ public enum ParticleGuidance {
         }
 
         func step(_ x: K.Particles, index: Int, context: inout SamplingContext<K.Particles, K.State>, state: inout PopulationState) -> K.Particles {
-            let (next, estimate) = ParticleGuidance.propagate(kernel, x, step: index, perSample: particles, context: &context, counters: &state.counters)
+            let next = ParticleGuidance.propagate(kernel, x, step: index, perSample: particles, context: &context, counters: &state.counters)
             let isLast = index == stepCount - 1
-            let r = score(reward, isLast ? next : estimate, counters: &state.counters)
+            let estimate = isLast ? next : ParticleGuidance.estimate(kernel, next, step: index, perSample: particles, context: &context, counters: &state.counters)
+            let r = score(reward, estimate, counters: &state.counters)
             for j in r.indices {
                 let logG: Double
                 if isLast {

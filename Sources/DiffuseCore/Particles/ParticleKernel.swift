@@ -20,9 +20,13 @@ public protocol ParticleKernel {
     var stepCount: Int { get }
     /// The run state at the start.
     func makeState() -> State
-    /// Advances particles one step (stochastically), returning the new particles and their
-    /// clean-data estimates (what rewards and values score).
-    func propagate(_ particles: Particles, step: Int, context: inout SamplingContext<Particles, State>) -> (next: Particles, estimate: Particles)
+    /// Advances particles one step (stochastically).
+    func propagate(_ particles: Particles, step: Int, context: inout SamplingContext<Particles, State>) -> Particles
+    /// The clean-data estimates of particles that step `step` has just produced (what rewards and
+    /// values score). Methods that score only final particles (best-of-N) never ask, so a kernel
+    /// whose estimate costs a model call spends it only when needed; one whose step already
+    /// yields the estimate keeps it in its state.
+    func estimate(_ particles: Particles, afterStep step: Int, context: inout SamplingContext<Particles, State>) -> Particles
 }
 
 extension ParticleKernel where State == Void {
@@ -44,11 +48,13 @@ public struct ContinuousParticleKernel<M: PredictionModel, S: Sampler>: Particle
 
     public var stepCount: Int { chain.stepCount }
 
-    public func propagate(_ particles: M.Value, step: Int, context: inout SamplingContext<M.Value, Void>) -> (next: M.Value, estimate: M.Value) {
+    public func propagate(_ particles: M.Value, step: Int, context: inout SamplingContext<M.Value, Void>) -> M.Value {
         var state: Void = ()
-        let next = chain.step(particles, index: step, context: &context, state: &state)
+        return chain.step(particles, index: step, context: &context, state: &state)
+    }
+
+    public func estimate(_ particles: M.Value, afterStep step: Int, context: inout SamplingContext<M.Value, Void>) -> M.Value {
         let q = chain.grid.points[step + 1]
-        let estimate = q.isClean ? next : context.predict(chain.model, next, at: q).denoised
-        return (next, estimate)
+        return q.isClean ? particles : context.predict(chain.model, particles, at: q).denoised
     }
 }

@@ -8,9 +8,9 @@ import Foundation
 /// sampling accuracy of a few solvers against the number of network evaluations on a Gaussian
 /// mixture (sliced W₂ to exact samples).
 ///
-/// Claim: the global error of an order-p solver on a smooth ODE falls as h^p (Butcher 2016); the
-/// declared orders are those of the methods' papers (DDIM/Euler 1, Heun and DPM-Solver++ 2M 2,
-/// 3M 3, UniPC its predictor–corrector order).
+/// Claim: the global error of an order-p solver on a smooth ODE falls as h^p or faster (Butcher
+/// 2016); the declared orders are each sampler's own (``Sampler/order``, ``Sampler/asymptoticOrder``),
+/// and every deterministic fixed-grid sampler of ``SamplerRegistry`` is checked.
 public struct SolverOrderCheck: TheoryCheck {
     public let name = "solver-orders"
     public let summary = "convergence order of every deterministic solver on an exact Gaussian flow map; accuracy against NFE on a mixture"
@@ -54,21 +54,25 @@ public struct SolverOrderCheck: TheoryCheck {
             plot.line(x: steps.map(Double.init), y: errors, color: colors[c % colors.count], label: solver.identifier)
             let setup = "N(μ, Σ) in d = \(d), full Σ; VP linear; log-SNR-uniform t = 1 → 1e-3; steps \(steps.map(String.init).joined(separator: ","))"
             let errorRange = "errors \(String(format: "%.2e", errors.first!)) → \(String(format: "%.2e", errors.last!))"
+            // One-sided: a method of order p has error O(h^p) or better. Gaussian flows are
+            // linear, and some methods superconverge on them (the explicit midpoint rule measures
+            // about 3, fixed-step Dormand–Prince about 6); such rows say so.
+            let faster = { (measured: Double, declared: Int) in measured > Double(declared) + 0.45 ? " — faster than declared on this linear flow" : "" }
             if solver.asymptoticOrder == solver.order {
                 results.append(TheoryCheckResult(
                     check: name, claim: "\(solver.identifier) converges with order \(solver.order)", source: "the method's paper; Butcher, Numerical Methods for ODEs",
-                    setup: setup, expected: "order \(solver.order) ± 0.45", measured: "order \(format(order, 2)) (\(errorRange))",
-                    pass: Swift.abs(order - Double(solver.order)) <= 0.45, seconds: seconds))
+                    setup: setup, expected: "order ≥ \(solver.order) − 0.45", measured: "order \(format(order, 2)) (\(errorRange))\(faster(order, solver.order))",
+                    pass: order >= Double(solver.order) - 0.45, seconds: seconds))
             } else {
                 // Order p on coarse grids (10–80 steps), tending to the start-up order at the finest pair.
                 let coarse = observedConvergenceOrder(steps: Array(steps.prefix(4)), errors: Array(errors.prefix(4)))
                 let finest = observedConvergenceOrder(steps: Array(steps.suffix(2)), errors: Array(errors.suffix(2)))
                 results.append(TheoryCheckResult(
-                    check: name, claim: "\(solver.identifier) converges with order \(solver.order) until its lower-order start dominates (then \(solver.asymptoticOrder))",
+                    check: name, claim: "\(solver.identifier) converges with order \(solver.order) until its lower-order start dominates (then at least \(solver.asymptoticOrder))",
                     source: "the method's paper; multistep start-up error (Hairer, Nørsett & Wanner I, §III.4)",
-                    setup: setup, expected: "order \(solver.order) ± 0.45 over 10–80 steps; local order at the finest pair \(solver.asymptoticOrder) ± 0.45",
-                    measured: "order \(format(coarse, 2)); finest pair \(format(finest, 2)) (\(errorRange))",
-                    pass: Swift.abs(coarse - Double(solver.order)) <= 0.45 && Swift.abs(finest - Double(solver.asymptoticOrder)) <= 0.45, seconds: seconds))
+                    setup: setup, expected: "order ≥ \(solver.order) − 0.45 over 10–80 steps; local order at the finest pair ≥ \(solver.asymptoticOrder) − 0.45",
+                    measured: "order \(format(coarse, 2)); finest pair \(format(finest, 2)) (\(errorRange))\(faster(coarse, solver.order))",
+                    pass: coarse >= Double(solver.order) - 0.45 && finest >= Double(solver.asymptoticOrder) - 0.45, seconds: seconds))
             }
         }
         var figures = [TheoryFigure(name: "solver-orders", svg: plot.render())]
