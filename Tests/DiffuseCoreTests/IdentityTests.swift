@@ -115,4 +115,33 @@ final class IdentityTests: XCTestCase {
             XCTAssertEqual(part.scalars.map(\.bitPattern), all.slice(axis: 0, 3..<6).scalars.map(\.bitPattern), solver.identifier)
         }
     }
+
+    /// A model that draws (a generator's latent) from its evaluation key draws the same latent
+    /// for sample i in any batch, so stochastic models keep batch-size independence.
+    func testStochasticModelDrawsPerSampleLatents() {
+        struct NoisyGenerator: PredictionModel {
+            let base: ExactMixtureModel<Double>
+            func predict(_ x: Tensor<Double>, at point: TimePoint, key: SampleKey, state: inout Void) -> Prediction<Tensor<Double>> {
+                let p = base.predict(x, at: point, key: key)
+                let latent = x.standardNormal(key: key.key, sampleOffset: key.sampleOffset)
+                return Prediction(denoised: p.denoised + latent * 0.1, x: x, at: point)
+            }
+        }
+        let model = NoisyGenerator(base: mixture.exactModel(as: Double.self))
+        let key = RandomKey(seed: 11)
+        let big = Tensor<Double>.randomNormal(shape: [9, 2], key: key)
+        let grid = TimeGrid.diffusers(schedule, scheduler: .ddim, steps: 10)
+        for solver in SamplerRegistry.samplers(for: Tensor<Double>.self, schedule: schedule) where !solver.isAdaptive {
+            let all = sample(model, from: big, grid: grid, using: solver, key: key).samples
+            let part = sample(model, from: big.slice(axis: 0, 3..<6).contiguous(), grid: grid, using: solver, key: key, sampleOffset: 3).samples
+            XCTAssertEqual(part.scalars, all.slice(axis: 0, 3..<6).scalars, solver.identifier)
+        }
+        // The latent differs between evaluations and steps (keys are per evaluation).
+        var context = SamplingContext<Tensor<Double>, Void>(modelState: (), key: key)
+        let first = context.modelKey
+        context.countEvaluations(1)
+        XCTAssertNotEqual(context.modelKey, first)
+        context.begin(step: 1)
+        XCTAssertNotEqual(context.modelKey, first)
+    }
 }

@@ -61,6 +61,7 @@ public enum ProbabilityFlowLikelihood {
         _ model: M, of x: Tensor<S>, from start: TimePoint, to end: TimePoint, schedule: any NoiseSchedule,
         divergence: Divergence = .exact, key: RandomKey = RandomKey(seed: 0),
         controller: PIDController = PIDController(relativeTolerance: 1e-6, absoluteTolerance: 1e-6),
+        observer: SamplingObserver<Tensor<S>>? = nil,
         priorLogDensity: (Tensor<S>) -> [Double]) -> Result<S> where M.Value == Tensor<S> {
         precondition(x.rank == 2, "likelihoods are computed for [n, d] states")
         let n = x.shape[0], d = x.shape[1]
@@ -102,7 +103,15 @@ public enum ProbabilityFlowLikelihood {
             return FlowState(y: slope!, logTerm: Tensor(div))
         }
         let y0 = FlowState(y: x * S(1 / start.alpha), logTerm: Tensor<Double>(zeros: [n]))
-        var run = DiffuseCore.sample(Chain(field: field, interval: (start.edmSigma, end.edmSigma), controller: controller), from: y0, key: key)
+        // The observer sees the state at the noise end, in the data scale x = α·y.
+        let report: SamplingObserver<FlowState<S>>? = observer.map { observe in
+            { event in
+                observe(StepEvent(index: event.index, stepCount: event.stepCount, fromTime: event.fromTime, toTime: event.toTime,
+                                  x: event.x.y * S(end.alpha), denoised: nil))
+            }
+        }
+        var run = DiffuseCore.sample(Chain(field: field, interval: (start.edmSigma, end.edmSigma), controller: controller), from: y0, key: key,
+                                     observer: report)
         run.statistics.functionEvaluations = evaluations
         run.statistics.sampleEvaluations = Double(evaluations)
         let solution = run.samples
