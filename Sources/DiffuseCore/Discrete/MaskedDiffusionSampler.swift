@@ -1,0 +1,150 @@
+import DiffuseTensor
+import Foundation
+
+/// Ancestral sampling of masked diffusion (MDLM, Sahoo et al. 2024, `_ddpm_update` and
+/// `_ddpm_caching_update`), a ``SamplingChain`` over ``TokenBatch``: from all-masked sequences
+/// over the times `times[0] = 1 > … > times[T] = t_min`, each step evaluates p(x₀ | x_t) (SUBS) and
+///
+/// - `.ancestral`: unmasks each masked position with probability (α_s − α_t)/(1 − α_t), drawing
+///   its token from p(x₀ | x_t) (the exact reverse posterior of one position; positions unmasked in
+///   the same step are drawn independently, MDLM's approximation, exact as T → ∞);
+/// - `.tokensPerStep(k)`: unmasks k masked positions chosen uniformly (exact with k = 1 and an
+///   exact model: one token per step from its exact conditional).
+///
+/// Unmasked tokens are carried over. With `finalNoiseRemoval`, positions still masked after the
+/// last step take the most probable token of one more evaluation (MDLM's `noise_removal`). With
+/// `cache` and a model without time input, an evaluation is reused while the tokens are unchanged
+/// (MDLM's exact cache: the result is the same bit for bit, with fewer model calls). All draws are
+/// Float64 (``CategoricalDraw``); sample i draws from `key.folding(in: step).folding(in: offset + i)`,
+/// so results do not depend on the batch.
+public struct MaskedDiffusionSampler<M: TokenDenoiser>: SamplingChain {
+    public typealias Value = TokenBatch
+
+    /// How many positions a step unmasks.
+    public enum Unmasking: Hashable, Sendable {
+        case ancestral
+        case tokensPerStep(Int)
+    }
+
+    public let model: M
+    public let schedule: any MaskingSchedule
+    public let times: [Double]
+    public let unmasking: Unmasking
+    public let usesCache: Bool
+    public let finalNoiseRemoval: Bool
+
+    /// `steps` steps uniform in time from 1 to `minimumTime` (MDLM: 10⁻⁵).
+    public init(model: M, schedule: any MaskingSchedule, steps: Int, minimumTime: Double = 1e-5, unmasking: Unmasking = .ancestral,
+                cache: Bool = true, finalNoiseRemoval: Bool = true) {
+        precondition(steps >= 1, "a masked sampler needs at least one step, got \(steps)")
+        precondition(minimumTime >= 0 && minimumTime < 1, "the minimum time must be in [0, 1), got \(minimumTime)")
+        if case .tokensPerStep(let k) = unmasking { precondition(k >= 1, "at least one token per step, got \(k)") }
+        self.model = model
+        self.schedule = schedule
+        self.times = (0...steps).map { 1 + (minimumTime - 1) * Double($0) / Double(steps) }
+        self.unmasking = unmasking
+        self.usesCache = cache
+        self.finalNoiseRemoval = finalNoiseRemoval
+    }
+
+    /// The last evaluation, for the exact cache.
+    public struct State {
+        var input: TokenBatch? = nil
+        var output: SUBSDistribution? = nil
+        /// Evaluations the cache saved.
+        public internal(set) var cacheHits = 0
+    }
+
+    public var stepCount: Int { times.count - 1 }
+    public func makeModelState() -> M.State { model.makeState() }
+    public func makeState(for x: TokenBatch) -> State { State() }
+    public func times(ofStep index: Int) -> (from: Double, to: Double) { (times[index], times[index + 1]) }
+
+    /// p(x₀ | x_t) under SUBS, from the cache when it is exact.
+    func distribution(_ x: TokenBatch, at t: Double, context: inout SamplingContext<TokenBatch, M.State>, state: inout State) -> SUBSDistribution {
+        if usesCache && !model.usesTime, let input = state.input, let output = state.output, input == x {
+            state.cacheHits += 1
+            return output
+        }
+        let logits = model.logits(x, at: [Double](repeating: t, count: x.sampleCount), key: context.modelKey, state: &context.modelState)
+        context.countEvaluations(1)
+        let output = SUBSDistribution(logits: logits, state: x)
+        state.input = x
+        state.output = output
+        return output
+    }
+
+    public func step(_ x: TokenBatch, index: Int, context: inout SamplingContext<TokenBatch, M.State>, state: inout State) -> TokenBatch {
+        let (t, s) = (times[index], times[index + 1])
+        let p0 = distribution(x, at: t, context: &context, state: &state)
+        var next = x
+        let l = x.length
+        for i in 0..<x.sampleCount {
+            var stream = RandomStream(key: context.stepKey.folding(in: context.sampleOffset + i))
+            let masked = (0..<l).filter { x.tokens[i * l + $0] == x.mask }
+            switch unmasking {
+            case .ancestral:
+                let probability = schedule.unmaskingProbability(from: t, to: s)
+                for position in masked where stream.uniformDouble() < probability {
+                    next.tokens[i * l + position] = CategoricalDraw.index(p0.probabilities(at: i * l + position), uniform: stream.uniformDouble())
+                }
+            case .tokensPerStep(let k):
+                var candidates = masked
+                for c in 0..<Swift.min(k, candidates.count) {
+                    candidates.swapAt(c, c + stream.integer(below: candidates.count - c))
+                    let position = candidates[c]
+                    next.tokens[i * l + position] = CategoricalDraw.index(p0.probabilities(at: i * l + position), uniform: stream.uniformDouble())
+                }
+            }
+        }
+        if index == stepCount - 1 && finalNoiseRemoval && next.maskedCount > 0 {
+            let last = distribution(next, at: s, context: &context, state: &state)
+            for p in next.tokens.indices where next.tokens[p] == next.mask { next.tokens[p] = last.mostProbable(at: p) }
+        }
+        return next
+    }
+
+    /// Samples `count` sequences of `length` from all-masked ones.
+    public func sample(count: Int, length: Int, key: RandomKey, sampleOffset: Int = 0,
+                       observer: SamplingObserver<TokenBatch>? = nil) -> SampleResult<TokenBatch> {
+        DiffuseCore.sample(self, from: .masked(count: count, length: length, vocabularySize: model.vocabularySize), key: key,
+                           sampleOffset: sampleOffset, observer: observer)
+    }
+}
+
+/// The masked sampler's step as a particle kernel: `propagate` is the sampler's step; the clean
+/// estimate fills every masked position with its most probable token under p(x₀ | x_s) at the
+/// step's end time (SVDD's posterior-mean value for discrete states: one evaluation, which the
+/// exact cache then saves from the next step when the model has no time input).
+public struct MaskedDiffusionKernel<M: TokenDenoiser>: ParticleKernel {
+    public let sampler: MaskedDiffusionSampler<M>
+
+    public init(sampler: MaskedDiffusionSampler<M>) {
+        self.sampler = sampler
+    }
+
+    public struct State {
+        public var model: M.State
+        public var cache: MaskedDiffusionSampler<M>.State
+    }
+
+    public var stepCount: Int { sampler.stepCount }
+    public func makeState() -> State { State(model: sampler.model.makeState(), cache: .init()) }
+
+    public func propagate(_ particles: TokenBatch, step: Int, context: inout SamplingContext<TokenBatch, State>) -> TokenBatch {
+        var cache = context.modelState.cache
+        let next = context.withModelState(\.model) { sampler.step(particles, index: step, context: &$0, state: &cache) }
+        context.modelState.cache = cache
+        return next
+    }
+
+    public func estimate(_ particles: TokenBatch, afterStep step: Int, context: inout SamplingContext<TokenBatch, State>) -> TokenBatch {
+        guard particles.maskedCount > 0 else { return particles }
+        var cache = context.modelState.cache
+        let p = context.withModelState(\.model) { sampler.distribution(particles, at: sampler.times[step + 1], context: &$0, state: &cache) }
+        context.modelState.cache = cache
+        var filled = particles
+        for position in filled.tokens.indices where filled.tokens[position] == filled.mask { filled.tokens[position] = p.mostProbable(at: position) }
+        return filled
+    }
+}
