@@ -75,4 +75,15 @@ final class GuidanceCompositionTests: XCTestCase {
         let unguided = sample(cfg, from: start, grid: grid, using: DDPMSampler(), key: RandomKey(seed: 2))
         XCTAssertLessThan((plain.samples - 1).squared().sum().scalar, (unguided.samples - 1).squared().sum().scalar)
     }
+
+    /// Gradient guidance shifts both fields, so over CFG++ (whose ε̂ is the unconditional one on
+    /// purpose) a zero gradient leaves CFG++ as it is, bit for bit.
+    func testGradientGuidanceKeepsCFGPlusPlusEstimates() {
+        let grid = TimeGrid.diffusers(schedule, scheduler: .ddim, steps: 15)
+        let start = Tensor<Double>.randomNormal(shape: [4, 2], key: RandomKey(seed: 3))
+        let cfgpp = ClassifierFreeGuidance(pair, condition: 1, rule: .plusPlus(lambda: 0.6))
+        let zero = Tensor<Double>(zeros: [4, 2])
+        let guided = GradientGuidedModel<ClassifierFreeGuidance<ConditionalExactModel>, ObservationEnergy<Double>>(cfgpp, source: .classifier { _, _ in zero }, scale: 3)
+        XCTAssertEqual(sample(guided, from: start, grid: grid, using: DDIMSampler()).samples, sample(cfgpp, from: start, grid: grid, using: DDIMSampler()).samples)
+    }
 }

@@ -136,6 +136,12 @@ final class IdentityTests: XCTestCase {
             let part = sample(model, from: big.slice(axis: 0, 3..<6).contiguous(), grid: grid, using: solver, key: key, sampleOffset: 3).samples
             XCTAssertEqual(part.scalars, all.slice(axis: 0, 3..<6).scalars, solver.identifier)
         }
+        // BDIA stays exactly invertible with a model that draws: both directions give point k's
+        // evaluation the same key.
+        let bdia = BDIA(gamma: 1)
+        let forward = bdia.sample(model, from: big, grid: grid, key: key)
+        let recovered = bdia.invert(model, final: forward.samples.current, previous: forward.samples.previous, grid: grid, key: key).samples.previous
+        XCTAssertLessThan((recovered - big).abs().max().scalar, 1e-10)
         // The latent differs between evaluations and steps (keys are per evaluation).
         var context = SamplingContext<Tensor<Double>, Void>(modelState: (), key: key)
         let first = context.modelKey

@@ -92,6 +92,16 @@ final class ParticleAndSearchTests: XCTestCase {
             errors.append((result.samples - exact).abs().max().scalar)
         }
         XCTAssertGreaterThan(observedConvergenceOrder(steps: steps, errors: errors), 0.55, "errors \(errors)")
+        // From the clean point (σ = 0) the first step is a real step, not the identity.
+        var cleanErrors: [Double] = []
+        for n in steps {
+            let grid = TimeGrid.logSNRUniform(flowSchedule, steps: n, from: 1, to: 1e-3, appendingClean: true)
+            let q = grid.points[0]
+            let ratio = ((std * std + q.edmSigma * q.edmSigma) / (std * std)).squareRoot()
+            let exact = ((data - mean) * ratio + mean) * q.alpha
+            cleanErrors.append((DDIMInversion.invert(model, data: data, grid: grid).samples - exact).abs().max().scalar)
+        }
+        XCTAssertGreaterThan(observedConvergenceOrder(steps: steps, errors: cleanErrors), 0.55, "errors from σ = 0: \(cleanErrors)")
     }
 
     /// Time shifting: a window of one step is the base model bit for bit, and the shifted step is

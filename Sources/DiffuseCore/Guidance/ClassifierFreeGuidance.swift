@@ -38,8 +38,9 @@ public enum ClassifierFreeRule: Hashable, Sendable {
 /// the prediction's noise is ε_u, so DDIM and Euler steps become the CFG++ updates; λ = 0 is
 /// unconditional DDIM.
 ///
-/// `rescale` φ blends in the guided ε rescaled to the per-sample standard deviation of ε_c
-/// (Lin et al. 2024; diffusers' `guidance_rescale`). Outside `activeTimes` only the conditional
+/// `rescale` φ blends in the guided ε rescaled to the per-sample root-mean-square of ε_c (Lin et
+/// al. 2024; diffusers' `guidance_rescale` divides standard deviations about the mean instead,
+/// which differs when ε has a non-zero mean). Outside `activeTimes` only the conditional
 /// model is evaluated. Two evaluations per prediction inside the window.
 ///
 /// Differentiable when its base is (``DifferentiableConditionalPredictionModel``): the gradient is

@@ -33,9 +33,11 @@ public struct GradientGuidedModel<Base: DifferentiablePredictionModel, Energy: G
 
     public func makeState() -> Base.State { base.makeState() }
 
-    /// The guided prediction from the base prediction and ∇ₓE.
+    /// The guided prediction: ε̂ + wσ·∇ₓE and x̂₀ − (wσ²/α)·∇ₓE, both fields shifted (so a base whose
+    /// estimates are not x = α·x̂₀ + σ·ε̂ on purpose, CFG++, keeps its own x̂₀ under the shift).
     private func guided(_ prediction: Prediction<Base.Value>, gradient: Base.Value, x: Base.Value, at point: TimePoint) -> Prediction<Base.Value> {
-        Prediction(noise: Base.Value.combine(1, prediction.noise, scale * point.sigma, gradient), x: x, at: point, evaluations: prediction.evaluations)
+        Prediction(denoised: Base.Value.combine(1, prediction.denoised, -scale * point.sigma * point.sigma / point.alpha, gradient),
+                   noise: Base.Value.combine(1, prediction.noise, scale * point.sigma, gradient), evaluations: prediction.evaluations)
     }
 
     public func predict(_ x: Base.Value, at point: TimePoint, key: SampleKey, state: inout Base.State) -> Prediction<Base.Value> {
@@ -69,10 +71,12 @@ extension GradientGuidedModel: DifferentiablePredictionModel {
         case .throughDenoiser(let energy):
             // The energy's gradient needs one pass; the outer cotangent is taken of the guided
             // prediction, which needs that gradient: two passes through the base.
+            // The second pass runs on a copy of the run state: the term is evaluated once per call.
+            var scratch = state
             let (prediction, shift) = base.predictWithGradient(x, at: point, key: key, state: &state) { energy.gradient($0.denoised) }
             let result = guided(prediction, gradient: shift, x: x, at: point)
             let seed = cotangent(result)
-            let (_, gradient) = base.predictWithGradient(x, at: point, key: key, state: &state) { _ in seed }
+            let (_, gradient) = base.predictWithGradient(x, at: point, key: key, state: &scratch) { _ in seed }
             return (Prediction(denoised: result.denoised, noise: result.noise, evaluations: 2 * prediction.evaluations), gradient)
         }
     }

@@ -44,14 +44,20 @@ public struct PostStepGuidance<Base: DifferentiablePredictionModel, Energy: Guid
                         context: inout SamplingContext<Base.Value, Base.State>) -> Base.Value {
         let inner = base.correct(next, from: x, step: step, context: &context)
         let (p, q) = step
+        // The gradient's evaluation reads the run state but does not advance it (a stateful term
+        // below, adaptive guidance for example, steps once per sampler step).
+        func energyGradient(at y: Base.Value) -> Base.Value {
+            var scratch = context.modelState
+            let (prediction, gradient) = base.predictWithGradient(y, at: p, key: context.modelKey, state: &scratch) { energy.gradient($0.denoised) }
+            context.countEvaluations(prediction.evaluations)
+            return gradient
+        }
         switch rule {
         case .diffusionPosteriorSampling(let zeta):
-            let gradient = context.predictWithGradient(base, x, at: p) { energy.gradient($0.denoised) }.gradient
-            return Base.Value.combine(1, inner, -zeta, gradient)
+            return Base.Value.combine(1, inner, -zeta, energyGradient(at: x))
         case .tsdiff(let scale):
             if q.isClean { return inner }
-            let gradient = context.predictWithGradient(base, inner, at: p) { energy.gradient($0.denoised) }.gradient
-            return Base.Value.combine(1, inner, -scale * DDPMPosterior(from: p, to: q).variance, gradient)
+            return Base.Value.combine(1, inner, -scale * DDPMPosterior(from: p, to: q).variance, energyGradient(at: inner))
         }
     }
 }

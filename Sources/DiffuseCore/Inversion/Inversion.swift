@@ -25,16 +25,19 @@ public struct DDIMInversion<M: PredictionModel>: SamplingChain {
     public func step(_ x: Value, index: Int, context: inout SamplingContext<Value, M.State>, state: inout Void) -> Value {
         let k = grid.stepCount - index
         let p = grid.points[k], q = grid.points[k - 1]
-        // At the clean end the prediction is taken at the next point.
-        let at = p.isClean ? q : p
-        let prediction = context.predict(model, x, at: at)
-        let noise = p.isClean ? Prediction(denoised: prediction.denoised, x: x, at: at).noise : prediction.noise
-        return Value.combine(q.alpha, prediction.denoised, q.sigma, noise)
+        guard !p.isClean else {
+            // From σ = 0, x is its own clean estimate; ε̂ is the model's at the next point (as
+            // diffusers' inverse scheduler takes the model output of the first noisy timestep).
+            return Value.combine(q.alpha, x, q.sigma, context.predict(model, x, at: q).noise)
+        }
+        return context.predict(model, x, at: p).ddimMap(to: q)
     }
 
-    /// Inverts `x` (data at the grid's last point) to noise at its first point.
-    public static func invert(_ model: M, data x: M.Value, grid: TimeGrid, observer: SamplingObserver<M.Value>? = nil) -> SampleResult<M.Value> {
-        DiffuseCore.sample(DDIMInversion(model: model, grid: grid), from: x, observer: observer)
+    /// Inverts `x` (data at the grid's last point) to noise at its first point. `key` and
+    /// `sampleOffset` reach a model that draws, as in sampling.
+    public static func invert(_ model: M, data x: M.Value, grid: TimeGrid, key: RandomKey = RandomKey(seed: 0), sampleOffset: Int = 0,
+                              observer: SamplingObserver<M.Value>? = nil) -> SampleResult<M.Value> {
+        DiffuseCore.sample(DDIMInversion(model: model, grid: grid), from: x, key: key, sampleOffset: sampleOffset, observer: observer)
     }
 }
 
@@ -79,9 +82,7 @@ public struct BDIA: Sendable {
         public var isFinite: Bool { current.isFinite && previous.isFinite }
     }
 
-    static func phi<V: VectorSpace>(_ p: Prediction<V>, to q: TimePoint) -> V {
-        V.combine(q.alpha, p.denoised, q.sigma, p.noise)
-    }
+    static func phi<V: VectorSpace>(_ p: Prediction<V>, to q: TimePoint) -> V { p.ddimMap(to: q) }
 
     struct Forward<M: PredictionModel>: SamplingChain {
         let gamma: Double, model: M, grid: TimeGrid
@@ -113,8 +114,10 @@ public struct BDIA: Sendable {
         func step(_ x: Pair<M.Value>, index: Int, context: inout SamplingContext<Pair<M.Value>, M.State>, state: inout Void) -> Pair<M.Value> {
             typealias V = M.Value
             let k = grid.stepCount - 1 - index
+            // The step index of the forward pass that evaluated point k, so a model that draws
+            // gets the same latents in both directions.
             var inner = SamplingContext<V, M.State>(modelState: context.modelState, key: context.key, sampleOffset: context.sampleOffset,
-                                                   stepIndex: index, evaluations: context.evaluations)
+                                                   stepIndex: k, evaluations: context.evaluations)
             let p = inner.predict(model, x.previous, at: grid.points[k])
             context.modelState = inner.modelState
             context.countEvaluations(p.evaluations)
@@ -126,15 +129,17 @@ public struct BDIA: Sendable {
 
     /// Samples along the grid; the result's pair holds the final state and the one before it
     /// (both are needed to invert).
-    public func sample<M: PredictionModel>(_ model: M, from x: M.Value, grid: TimeGrid,
+    public func sample<M: PredictionModel>(_ model: M, from x: M.Value, grid: TimeGrid, key: RandomKey = RandomKey(seed: 0), sampleOffset: Int = 0,
                                            observer: SamplingObserver<Pair<M.Value>>? = nil) -> SampleResult<Pair<M.Value>> {
-        DiffuseCore.sample(Forward(gamma: gamma, model: model, grid: grid), from: Pair(current: x, previous: x), observer: observer)
+        DiffuseCore.sample(Forward(gamma: gamma, model: model, grid: grid), from: Pair(current: x, previous: x), key: key, sampleOffset: sampleOffset,
+                           observer: observer)
     }
 
     /// Recovers the initial state from the final pair of ``sample(_:from:grid:observer:)``; the
     /// result's `previous` is the initial state.
-    public func invert<M: PredictionModel>(_ model: M, final: M.Value, previous: M.Value, grid: TimeGrid,
-                                           observer: SamplingObserver<Pair<M.Value>>? = nil) -> SampleResult<Pair<M.Value>> {
-        DiffuseCore.sample(Backward(gamma: gamma, model: model, grid: grid), from: Pair(current: final, previous: previous), observer: observer)
+    public func invert<M: PredictionModel>(_ model: M, final: M.Value, previous: M.Value, grid: TimeGrid, key: RandomKey = RandomKey(seed: 0),
+                                           sampleOffset: Int = 0, observer: SamplingObserver<Pair<M.Value>>? = nil) -> SampleResult<Pair<M.Value>> {
+        DiffuseCore.sample(Backward(gamma: gamma, model: model, grid: grid), from: Pair(current: final, previous: previous), key: key,
+                           sampleOffset: sampleOffset, observer: observer)
     }
 }

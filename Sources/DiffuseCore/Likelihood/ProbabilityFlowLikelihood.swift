@@ -11,7 +11,9 @@ import Foundation
 /// - `.exact`: as Σᵢ eᵢᵀJᵀeᵢ with d vector–Jacobian products (small dimensions);
 /// - `.hutchinson`: as zᵀJᵀz with one Rademacher or Gaussian z per sample, fixed along the
 ///   trajectory (Hutchinson 1989; FFJORD), unbiased but noisy.
-/// The augmented ODE is solved by Dormand–Prince with the given controller.
+/// The augmented ODE is solved by Dormand–Prince with the given controller. Limitation: the step
+/// sizes follow the error of the whole batch and the Hutchinson probes are drawn for the batch's
+/// rows from `key` without a sample offset, so a sample's estimate depends on its batch.
 public enum ProbabilityFlowLikelihood {
     public enum Divergence: Sendable {
         case exact
@@ -48,11 +50,7 @@ public enum ProbabilityFlowLikelihood {
             state.hitLimit = !solution.reachedEnd
             return solution.y
         }
-        func record(_ state: ProbabilityFlowODESampler<Tensor<S>>.State, into statistics: inout SamplingStatistics) {
-            statistics.acceptedSteps = state.accepted
-            statistics.rejectedSteps = state.rejected
-            if state.hitLimit && statistics.status == .completed { statistics.status = .maximumStepsReached }
-        }
+        func record(_ state: ProbabilityFlowODESampler<Tensor<S>>.State, into statistics: inout SamplingStatistics) { state.record(into: &statistics) }
     }
 
     /// log p of `x` `[n, d]` (given at the schedule point `start`) by integrating to `end`, where

@@ -45,7 +45,8 @@ public enum NoiseSearch {
         statistics.add(first.statistics, rewards: rewards.count)
         for iteration in 0..<iterations {
             for j in 0..<neighbours {
-                let xi = pivot.standardNormal(key: key.folding(in: iteration).folding(in: j), sampleOffset: sampleOffset)
+                // A tag keeps these draws apart from a sampler run under the same key.
+                let xi = pivot.standardNormal(key: key.folding(in: -(1 << 41)).folding(in: iteration).folding(in: j), sampleOffset: sampleOffset)
                 let candidate = V.combine((1 - lambda * lambda).squareRoot(), pivot, lambda, xi)
                 let result = run(candidate)
                 let r = reward(result.samples)
@@ -69,6 +70,7 @@ extension SamplingStatistics {
         acceptedSteps += other.acceptedSteps
         rejectedSteps += other.rejectedSteps
         rewardEvaluations += Double(rewards)
+        resamplings += other.resamplings
         if status == .completed { status = other.status }
     }
 

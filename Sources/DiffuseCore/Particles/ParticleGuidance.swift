@@ -53,12 +53,12 @@ public enum ParticleGuidance {
     struct Counters {
         var sampleEvaluations = 0.0
         var rewardEvaluations = 0.0
-        var resamplings = 0
+        var resamplings = 0.0
 
         func record(samples n: Int, into statistics: inout SamplingStatistics) {
             statistics.sampleEvaluations = sampleEvaluations / Double(Swift.max(n, 1))
             statistics.rewardEvaluations = rewardEvaluations / Double(Swift.max(n, 1))
-            statistics.resamplings = resamplings
+            statistics.resamplings = resamplings / Double(Swift.max(n, 1))
         }
     }
 
@@ -70,7 +70,7 @@ public enum ParticleGuidance {
         return values
     }
 
-    /// Runs a population chain and reduces the population to one particle per sample.
+    /// Reduces a population run's result to the particles `chosen`, one per sample.
     static func finish<P: ParticleBatch>(_ result: SampleResult<P>, chosen: [Int], rewards: [Double]) -> SampleResult<P> {
         var reduced = SampleResult(samples: result.samples.gatheringSamples(chosen), statistics: result.statistics)
         reduced.rewards = rewards
@@ -284,7 +284,7 @@ public enum ParticleGuidance {
                     logG = lambda * r[j] - state.applied[j]
                 } else {
                     switch potential {
-                    case .difference: logG = lambda * (r[j] - (index == 0 ? 0 : state.last[j]))
+                    case .difference: logG = lambda * (r[j] - state.last[j])
                     case .max: logG = lambda * Swift.max(state.maximum[j], r[j])
                     case .sum: logG = lambda * (state.sum[j] + r[j])
                     }
@@ -316,7 +316,7 @@ public enum ParticleGuidance {
                 resampledBlocks.append(i)
             }
             guard !resampledBlocks.isEmpty else { return next }
-            state.counters.resamplings += 1
+            state.counters.resamplings += Double(resampledBlocks.count)
             // Resampled blocks restart with equal weights; the others keep theirs.
             state.gather(indices, restarting: resampledBlocks.map { ($0 * particles)..<(($0 + 1) * particles) })
             context.lastDenoised = estimate.gatheringSamples(indices)

@@ -6,9 +6,10 @@ import DiffuseTensor
 ///
 /// `propagate` receives a ``SamplingContext`` whose model state is the kernel's own run state,
 /// whose `sampleOffset` is the global index of the first particle row, and whose step key is the
-/// step's: a kernel draws particle j's randomness from `context.stepKey` folded with
-/// `sampleOffset + j` (as ``NoiseSampleable`` does), so results do not depend on the batch, and
-/// counts every model call with `context.countEvaluations`, so methods compare at equal compute.
+/// step's: a kernel gives particle j a stream of its own from the step key and the global row
+/// `sampleOffset + j` (`context.noise(like:)` does this for continuous particles), so results do
+/// not depend on the batch, and counts every model call with `context.countEvaluations`, so
+/// methods compare at equal compute.
 ///
 /// The kernel's state is per run and shared by all particles (a cache, for example); whatever is
 /// per particle belongs in `Particles`, which the methods gather when they resample.

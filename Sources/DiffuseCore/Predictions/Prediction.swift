@@ -112,6 +112,10 @@ public struct Prediction<Value: VectorSpace> {
         return Value.combine(a, u, b, v)
     }
 
+    /// The deterministic DDIM map to the point q from this estimate: α_q·x̂₀ + σ_q·ε̂ (Song et al.
+    /// 2021, eq. 12 with η = 0; BDIA's Φ).
+    public func ddimMap(to q: TimePoint) -> Value { Value.combine(q.alpha, denoised, q.sigma, noise) }
+
     /// The score estimate ∇ log p_t(x) = −ε̂/σ.
     public func score(at point: TimePoint) -> Value { noise.scaled(by: Value.Scalar(-1 / point.sigma)) }
 }

@@ -4,8 +4,8 @@
 ///
 /// μ = (√ᾱ_{t′}·βₛ/(1 − ᾱ_t))·x₀ + (αₛ·(1 − ᾱ_{t′})/(1 − ᾱ_t))·x_t,  β̃ = βₛ·(1 − ᾱ_{t′})/(1 − ᾱ_t).
 ///
-/// Written once: the DDPM sampler, TSDiff's post-step guidance scale and denoising-GAN training
-/// pairs use it. Defined for VP points (α² + σ² = 1); at a clean end point (σ′ = 0) the mean is
+/// Written once: the DDPM sampler and TSDiff's post-step guidance scale use it (and the
+/// denoising-GAN of the motion domain is to draw its training pairs from it). Defined for VP points (α² + σ² = 1); at a clean end point (σ′ = 0) the mean is
 /// x₀ and the variance 0.
 public struct DDPMPosterior: Equatable, Sendable {
     /// The coefficient of x₀ in the mean.

@@ -89,8 +89,9 @@ public protocol InterpolantModel<Value> {
 
 /// Euler–Maruyama for the interpolant SDE dX = (b + ε(t)·s)dt + √(2ε(t))·dW from t₀ to t₁ over the
 /// given times (forward, from ρ₀ to ρ₁), with a diffusion coefficient ε(t) ≥ 0 that may vary in
-/// time (ε = 0 gives Euler's method for the probability-flow ODE). Step k draws its noise from
-/// `key.folding(in: k)`. Strong order ½, weak order 1. A ``SamplingChain``: it runs through the
+/// time (ε = 0 gives Euler's method for the probability-flow ODE). Step k's noise for sample i
+/// comes from `key.folding(in: k).folding(in: 0).folding(in: sampleOffset + i)` (the common
+/// context's `noise(like:)`). Strong order ½, weak order 1. A ``SamplingChain``: it runs through the
 /// common loop and returns a ``SampleResult``.
 public struct InterpolantSDESampler: Sendable {
     public var epsilon: @Sendable (Double) -> Double

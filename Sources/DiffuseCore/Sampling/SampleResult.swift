@@ -40,8 +40,9 @@ public struct SamplingStatistics: Equatable, Sendable {
     /// Accepted and rejected internal steps of adaptive integrators (accepted = steps otherwise).
     public var acceptedSteps = 0
     public var rejectedSteps = 0
-    /// Resampling events of particle methods.
-    public var resamplings = 0
+    /// Resampling events per returned sample (a sample's particles resampled at k steps count
+    /// k), for particle methods.
+    public var resamplings = 0.0
     public var status: SamplingStatus = .completed
 
     public init() {}

@@ -17,8 +17,9 @@ public protocol Sampler<Value>: Sendable {
     /// The order of accuracy of the method's full-order step (for stochastic samplers, the weak
     /// order).
     var order: Int { get }
-    /// The global order as h → 0: lower than ``order`` when a multistep method's warm-up steps
-    /// leave a local error that is not damped (see ``MultistepOrderRule``). Defaults to ``order``.
+    /// The global order as h → 0: lower than ``order`` when a multistep method's warm-up steps or
+    /// a first-order last step leave a local error that is not damped (see
+    /// ``MultistepOrderRule``). Defaults to ``order``.
     var asymptoticOrder: Int { get }
     /// Whether the sampler injects fresh noise.
     var isStochastic: Bool { get }

@@ -72,7 +72,7 @@ public func sample<C: SamplingChain>(_ chain: C, from x: C.Value, key: RandomKey
         }
     }
     statistics.functionEvaluations = context.evaluations
-    if statistics.sampleEvaluations == 0 { statistics.sampleEvaluations = Double(context.evaluations) }
+    statistics.sampleEvaluations = Double(context.evaluations)
     statistics.acceptedSteps = statistics.steps
     chain.record(state, into: &statistics)
     return SampleResult(samples: current, statistics: statistics)

@@ -1,8 +1,9 @@
 import DiffuseTensor
 
 /// What a step of any chain may use besides its own state: the run's random key, the global
-/// offset of the first sample, the step index, counters of model and reward evaluations, the
-/// model's run state and the last clean-data estimate (for observers).
+/// offset of the first sample, the step index, the count of model evaluations, the model's run
+/// state and the last clean-data estimate (for observers). Particle methods count reward
+/// evaluations themselves.
 ///
 /// Every field is public and settable, so a sampler, guidance term or particle kernel written in
 /// another package advances the same noise stream and counts its evaluations exactly as the

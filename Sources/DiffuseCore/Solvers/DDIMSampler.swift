@@ -27,7 +27,7 @@ public struct DDIMSampler<Value: NoiseSampleable>: Sampler, Equatable {
         let prediction = context.predict(model, x, at: p)
         let s = p.edmSigma, sNext = q.edmSigma
         guard eta > 0, sNext > 0 else {
-            return Value.combine(q.alpha, prediction.denoised, q.sigma, prediction.noise)
+            return prediction.ddimMap(to: q)
         }
         let up = Swift.min(sNext, eta * sNext * Swift.max(s * s - sNext * sNext, 0).squareRoot() / s)
         let down = (sNext * sNext - up * up).squareRoot()

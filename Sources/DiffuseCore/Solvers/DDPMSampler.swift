@@ -4,8 +4,9 @@ import Foundation
 /// schedules and arbitrary grids: each step draws from the posterior ``DDPMPosterior``
 /// q(x_{t′} | x_t, x̂₀) with variance
 /// - `.fixedSmall`: the posterior variance β̃ (DDPM's σ² = β̃);
-/// - `.fixedLarge`: the step's βₛ (DDPM's σ² = β), except on a step ending at the first training
-///   step, where β̃ is used as in `improved-diffusion` and the hallucination study's code.
+/// - `.fixedLarge`: the step's βₛ (DDPM's σ² = β), except on the step before the last, where β̃
+///   is used as in `improved-diffusion` and the hallucination study's code (on their grids that
+///   step ends at the first training step).
 /// No noise is added on the last step (to the clean point). First order (weak); one evaluation
 /// per step.
 public struct DDPMSampler<Value: NoiseSampleable>: Sampler, Equatable {

@@ -30,7 +30,7 @@ public struct DPMSolverPlusPlus<Value: NoiseSampleable>: Sampler, Equatable {
     public var identifier: String { stochastic ? "dpmpp-\(rule.order)m-sde" : "dpmpp-\(rule.order)m" }
     /// The multistep order; the SDE variant is a weak first-order scheme.
     public var order: Int { stochastic ? 1 : rule.order }
-    public var asymptoticOrder: Int { MultistepOrderRule.asymptoticOrder(nominal: order, firstStepOrder: 1) }
+    public var asymptoticOrder: Int { rule.asymptoticOrder(nominal: order, firstStepOrder: 1) }
     public var isStochastic: Bool { stochastic }
 
     public typealias State = DenoisedHistory<Value>

@@ -62,6 +62,14 @@ public struct MultistepOrderRule: Hashable, Sendable {
         Swift.min(nominal, firstStepOrder + 1)
     }
 
+    /// The same bound including the end of the run: with `.always`, the last step is first order
+    /// (and uncorrected in UniPC), a local error O(h²) that caps the global order at 2 on grids
+    /// that end above σ = 0 (a step into σ = 0 is exact for the data prediction).
+    public func asymptoticOrder(nominal: Int, firstStepOrder: Int) -> Int {
+        let start = Self.asymptoticOrder(nominal: nominal, firstStepOrder: firstStepOrder)
+        return lowerOrderFinal == .always ? Swift.min(start, 2) : start
+    }
+
     /// The order of step `index` of `stepCount`, which ends at the clean point if `endsClean`.
     public func order(at index: Int, of stepCount: Int, endsClean: Bool) -> Int {
         if endsClean { return 1 }

@@ -44,15 +44,18 @@ public struct ProbabilityFlowODESampler<Value: NoiseSampleable>: Sampler {
         public var accepted = 0
         public var rejected = 0
         public var hitLimit = false
+
+        /// Reports the internal steps, and the step limit as the status.
+        func record(into statistics: inout SamplingStatistics) {
+            statistics.acceptedSteps = accepted
+            statistics.rejectedSteps = rejected
+            if hitLimit && statistics.status == .completed { statistics.status = .maximumStepsReached }
+        }
     }
 
     public func makeState() -> State { State() }
 
-    public func record(_ state: State, into statistics: inout SamplingStatistics) {
-        statistics.acceptedSteps = state.accepted
-        statistics.rejectedSteps = state.rejected
-        if state.hitLimit && statistics.status == .completed { statistics.status = .maximumStepsReached }
-    }
+    public func record(_ state: State, into statistics: inout SamplingStatistics) { state.record(into: &statistics) }
 
     public func step<M: PredictionModel>(_ x: Value, index: Int, grid: TimeGrid, model: M,
                                          context: inout SamplingContext<Value, M.State>, state: inout State) -> Value where M.Value == Value {

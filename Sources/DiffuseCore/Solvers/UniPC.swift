@@ -32,8 +32,9 @@ public struct UniPC<Value: NoiseSampleable>: Sampler, Equatable {
     public var identifier: String { "unipc-\(variant.rawValue)-\(rule.order)" + (usesCorrector ? "" : "-predictor") }
     /// The predictor's order plus one from the corrector.
     public var order: Int { usesCorrector ? rule.order + 1 : rule.order }
-    /// The corrector lifts the first (warm-up) step to second order.
-    public var asymptoticOrder: Int { MultistepOrderRule.asymptoticOrder(nominal: order, firstStepOrder: usesCorrector ? 2 : 1) }
+    /// The corrector lifts the first (warm-up) step to second order; the last step of a run with
+    /// `.always` (the default) is an uncorrected first-order step (``MultistepOrderRule``).
+    public var asymptoticOrder: Int { rule.asymptoticOrder(nominal: order, firstStepOrder: usesCorrector ? 2 : 1) }
     public var isStochastic: Bool { false }
 
     public struct State: Sendable {

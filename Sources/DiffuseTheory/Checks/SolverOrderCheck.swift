@@ -68,7 +68,7 @@ public struct SolverOrderCheck: TheoryCheck {
                 let coarse = observedConvergenceOrder(steps: Array(steps.prefix(4)), errors: Array(errors.prefix(4)))
                 let finest = observedConvergenceOrder(steps: Array(steps.suffix(2)), errors: Array(errors.suffix(2)))
                 results.append(TheoryCheckResult(
-                    check: name, claim: "\(solver.identifier) converges with order \(solver.order) until its lower-order start dominates (then at least \(solver.asymptoticOrder))",
+                    check: name, claim: "\(solver.identifier) converges with order \(solver.order) until its lower-order start or end dominates (then at least \(solver.asymptoticOrder))",
                     source: "the method's paper; multistep start-up error (Hairer, Nørsett & Wanner I, §III.4)",
                     setup: setup, expected: "order ≥ \(solver.order) − 0.45 over 10–80 steps; local order at the finest pair ≥ \(solver.asymptoticOrder) − 0.45",
                     measured: "order \(format(coarse, 2)); finest pair \(format(finest, 2)) (\(errorRange))\(faster(coarse, solver.order))",
