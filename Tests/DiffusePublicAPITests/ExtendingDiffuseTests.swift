@@ -158,6 +158,12 @@ final class ExtendingDiffuseTests: XCTestCase {
         let svddDistance = totalVariation(svdd.samples, tilted)
         XCTAssertLessThan(svddDistance, baseDistance - 2 * samplingBound(tilted, n: n), "SVDD TV \(svddDistance), base \(baseDistance)")
         XCTAssertEqual(svdd.statistics.sampleEvaluations, 4 * 8)
+        // SVDD-MC's learned value, given the posterior-mean value as a function, makes the same
+        // choices draw for draw.
+        let learned = ParticleGuidance.svdd(kernel, from: start, candidates: 8, temperature: alpha,
+                                            value: .learned { x, _ in rewards(Tokens(rows: x.rows.map(ToyTokenKernel.mostProbableCompletion))) },
+                                            key: RandomKey(seed: 5), reward: rewards)
+        XCTAssertEqual(learned.samples, svdd.samples)
 
         // Feynman–Kac steering with the other potentials and systematic resampling targets the
         // same distribution. Their intermediate targets are tilted more strongly than the final
