@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "DiffuseTimeSeries", targets: ["DiffuseTimeSeries"]),
         .library(name: "DiffusePlot", targets: ["DiffusePlot"]),
         .library(name: "DiffuseTheory", targets: ["DiffuseTheory"]),
+        .library(name: "DiffuseSequences", targets: ["DiffuseSequences"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -62,6 +63,11 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
         .target(
+            name: "DiffuseSequences",
+            dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseCore"],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+
+        .target(
             name: "DiffuseTheory",
             dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffusePlot"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
@@ -72,7 +78,7 @@ let package = Package(
 
         .target(
             name: "Diffuse",
-            dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseTimeSeries", "DiffuseTheory", "DiffusePlot"],
+            dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseTimeSeries", "DiffuseSequences", "DiffuseTheory", "DiffusePlot"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // MARK: Test support (not API)
@@ -131,6 +137,10 @@ let package = Package(
         .testTarget(
             name: "DiffuseTimeSeriesTests",
             dependencies: ["DiffuseTimeSeries", "_DiffuseTestSupport"],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(
+            name: "DiffuseSequencesTests",
+            dependencies: ["DiffuseSequences", "_DiffuseTestSupport"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "DiffuseTheoryTests",

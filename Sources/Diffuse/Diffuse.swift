@@ -4,6 +4,7 @@
 //   DiffuseNN          tape autodiff, layers, optimisers, checkpoints
 //   DiffuseCore        processes, predictions, samplers, guidance, likelihoods, inversion
 //   DiffuseTimeSeries  TSDiff: forecasting, refinement, synthesis, metrics
+//   DiffuseSequences   DNA: FASTA and JASPAR readers, motif rewards, k-mer Markov models
 //   DiffuseTheory      closed forms, distances and theory checks
 //   DiffusePlot        SVG charts
 
@@ -13,3 +14,4 @@
 @_exported import DiffuseTensor
 @_exported import DiffuseTheory
 @_exported import DiffuseTimeSeries
+@_exported import DiffuseSequences
