@@ -1,0 +1,89 @@
+import DiffuseCore
+import DiffuseNN
+import DiffuseTensor
+
+/// The dilated 1-D convolutional denoiser of the SVDD DNA models (Li et al. 2024, after the CNN
+/// of Dirichlet flow matching): token embeddings (K data tokens and the mask), then `stacks`
+/// repetitions of residual blocks with the given dilations — each block LayerNorm → ReLU →
+/// convolution (kernel `kernelSize`, "same" padding) added to its input — then LayerNorm and a
+/// linear map to the K logits of p(x₀ | x_t) per position. No time input (the MDLM/SVDD default),
+/// so samplers may cache its output. Defaults: hidden 128, kernel 9, dilations 1, 1, 4, 16, 64
+/// in 4 stacks (20 convolutions, about 2.95 M parameters).
+public struct DilatedConvolutionNetwork: Layer, Equatable {
+    public var vocabularySize: Int
+    public var hidden: Int
+    public var kernelSize: Int
+    public var dilations: [Int]
+    public var stacks: Int
+
+    public init(vocabularySize: Int = DNAVocabulary.size, hidden: Int = 128, kernelSize: Int = 9, dilations: [Int] = [1, 1, 4, 16, 64], stacks: Int = 4) {
+        precondition(vocabularySize >= 1 && hidden >= 1 && stacks >= 1 && !dilations.isEmpty && dilations.allSatisfy { $0 >= 1 },
+                     "the network needs positive sizes and dilations")
+        precondition(kernelSize >= 1 && kernelSize % 2 == 1, "the kernel size must be odd (same padding), got \(kernelSize)")
+        self.vocabularySize = vocabularySize
+        self.hidden = hidden
+        self.kernelSize = kernelSize
+        self.dilations = dilations
+        self.stacks = stacks
+    }
+
+    var embedding: Embedding { Embedding(name: "embedding", count: vocabularySize + 1, size: hidden) }
+    var blockDilations: [Int] { (0..<stacks).flatMap { _ in dilations } }
+    func convolution(_ i: Int) -> Convolution1D {
+        let d = blockDilations[i]
+        return Convolution1D(name: "blocks.\(i).conv", inputChannels: hidden, outputChannels: hidden, kernelSize: kernelSize,
+                             padding: (kernelSize - 1) / 2 * d, dilation: d)
+    }
+    func norm(_ i: Int) -> LayerNorm { LayerNorm(name: "blocks.\(i).norm", size: hidden) }
+    var finalNorm: LayerNorm { LayerNorm(name: "final_norm", size: hidden) }
+    var output: Linear { Linear(name: "output", inputSize: hidden, outputSize: vocabularySize) }
+
+    public func initialize<S: TensorScalar>(_ parameters: inout ParameterSet<S>, key: RandomKey) {
+        embedding.initialize(&parameters, key: key)
+        for i in blockDilations.indices {
+            norm(i).initialize(&parameters, key: key)
+            convolution(i).initialize(&parameters, key: key)
+        }
+        finalNorm.initialize(&parameters, key: key)
+        output.initialize(&parameters, key: key)
+    }
+
+    /// The logits `[count, length, K]` of a token batch.
+    public func callAsFunction<S: TensorScalar>(_ x: TokenBatch, _ parameters: BoundParameters<S>) -> Variable<S> {
+        precondition(x.vocabularySize == vocabularySize, "a batch over \(x.vocabularySize) tokens for a network over \(vocabularySize)")
+        let n = x.sampleCount, l = x.length
+        var h = embedding(IndexTensor(shape: [n, l], indices: x.tokens), parameters)   // [n, l, hidden]
+        for i in blockDilations.indices {
+            let y = norm(i)(h, parameters).relu().swappingAxes(1, 2)                    // [n, hidden, l]
+            h = h + convolution(i)(y, parameters).swappingAxes(1, 2)
+        }
+        return output(finalNorm(h, parameters), parameters)
+    }
+}
+
+/// A trained ``DilatedConvolutionNetwork`` as a ``TokenDenoiser``. With a `batchChunkSize` the
+/// batch is evaluated in chunks of that many sequences spread over the cores (the rows do not
+/// interact, so the logits are the same).
+public struct DilatedConvolutionDenoiser<S: TensorScalar>: TokenDenoiser {
+    public let network: DilatedConvolutionNetwork
+    public let parameters: ParameterSet<S>
+    public let batchChunkSize: Int?
+
+    public init(network: DilatedConvolutionNetwork, parameters: ParameterSet<S>, batchChunkSize: Int? = nil) {
+        self.network = network
+        self.parameters = parameters
+        self.batchChunkSize = batchChunkSize
+    }
+
+    public var vocabularySize: Int { network.vocabularySize }
+    public var usesTime: Bool { false }
+
+    public func logits(_ x: TokenBatch, at times: [Double], key: SampleKey, state: inout Void) -> Tensor<S> {
+        let constants = parameters.constants
+        guard let size = batchChunkSize, x.sampleCount > size else { return network(x, constants).value }
+        let parts = Parallel.map(Parallel.chunks(count: x.sampleCount, chunkSize: size)) { rows in
+            network(x.gatheringSamples(Array(rows)), constants).value
+        }
+        return Tensor.concatenate(parts, alongAxis: 0)
+    }
+}
