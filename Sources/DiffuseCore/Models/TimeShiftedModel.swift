@@ -6,6 +6,10 @@ import DiffuseTensor
 /// for the training steps t′ in a window of width `window` around t, and the network is evaluated
 /// at the t′ minimising (v − (1 − ᾱ_{t′}))². The sampler's own step arithmetic is unchanged.
 /// Samples that choose the same t′ are evaluated together. Needs a discrete schedule.
+///
+/// Limitation: each group is a separate call of the base with the same run state and key, so a
+/// stateful base (adaptive guidance's per-sample switches) or one that draws from its key sees
+/// each group as a batch of its own; use it over stateless, deterministic bases.
 public struct TimeShiftedModel<Base: PredictionModel, S: TensorScalar>: PredictionModel where Base.Value == Tensor<S> {
     public let base: Base
     public let schedule: DiscreteVPSchedule
