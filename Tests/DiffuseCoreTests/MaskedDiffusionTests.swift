@@ -165,7 +165,12 @@ final class MaskedDiffusionTests: XCTestCase {
             .sample(count: 2, length: 3, key: RandomKey(seed: 9))
         XCTAssertEqual(few.samples, fewUncached.samples)
         XCTAssertLessThan(few.statistics.functionEvaluations, fewUncached.statistics.functionEvaluations / 4)
-        XCTAssertEqual(uncached.statistics.functionEvaluations, 64 + (uncached.samples.maskedCount > 0 ? 1 : 0))
+        // To t = 0 every masked position unmasks at the last step: one evaluation per step, no
+        // noise-removal pass; with a minimum time above 0 some positions may remain and cost one more.
+        let toZero = MaskedDiffusionSampler(model: ExactToyDenoiser(), schedule: LogLinearMasking(), steps: 64, minimumTime: 0, cache: false)
+            .sample(count: 50, length: 3, key: RandomKey(seed: 5))
+        XCTAssertEqual(toZero.statistics.functionEvaluations, 64)
+        XCTAssertEqual(toZero.samples.maskedCount, 0)
     }
 
     /// Sample i's sequence does not depend on the batch, for the sampler and for SVDD over its
@@ -185,5 +190,20 @@ final class MaskedDiffusionTests: XCTestCase {
         let base = sampler.sample(count: 400, length: 3, key: RandomKey(seed: 8)).samples
         let guided = ParticleGuidance.svdd(kernel, from: .masked(count: 400, length: 3, vocabularySize: 3), candidates: 4, key: RandomKey(seed: 8), reward: reward)
         XCTAssertGreaterThan(guided.rewards.reduce(0, +) / 400, reward(base).reduce(0, +) / 400 + 0.3)
+    }
+
+    /// Feynman–Kac steering over the masked kernel gives the same particles with and without the
+    /// cache, and the cache saves evaluations when the population reaches a step unchanged.
+    func testFeynmanKacOverTheMaskedKernelWithAndWithoutCache() {
+        let reward: (TokenBatch) -> [Double] = { x in (0..<x.sampleCount).map { i in Double(x[sample: i].filter { $0 == 0 }.count) } }
+        func run(cache: Bool) -> SampleResult<TokenBatch> {
+            let sampler = MaskedDiffusionSampler(model: ExactToyDenoiser(), schedule: LogLinearMasking(), steps: 32, cache: cache)
+            return ParticleGuidance.feynmanKac(MaskedDiffusionKernel(sampler: sampler), from: .masked(count: 1, length: 3, vocabularySize: 3), particles: 2,
+                                               temperature: 2, trigger: .every(8), key: RandomKey(seed: 11), reward: reward)
+        }
+        let cached = run(cache: true), uncached = run(cache: false)
+        XCTAssertEqual(cached.samples, uncached.samples)
+        XCTAssertEqual(cached.rewards, uncached.rewards)
+        XCTAssertLessThan(cached.statistics.functionEvaluations, uncached.statistics.functionEvaluations)
     }
 }

@@ -26,7 +26,10 @@ final class SequenceDataTests: XCTestCase {
         XCTAssertEqual(contents.records[0].tokens, [0, 1, 2, 3, 0, 1, 2, 3, 0])
         XCTAssertEqual(contents.records[1].tokens, [2, 2, 1, 1])
         let long = FASTAFile.Record(name: "long", tokens: (0..<130).map { $0 % 4 })
-        let text = FASTAFile.text([long] + contents.records)
+        let text = try FASTAFile.text([long] + contents.records)
+        XCTAssertThrowsError(try FASTAFile.text([FASTAFile.Record(name: "two words", tokens: [0])]))
+        XCTAssertThrowsError(try FASTAFile.text([FASTAFile.Record(name: "empty", tokens: [])]))
+        XCTAssertThrowsError(try FASTAFile.text([FASTAFile.Record(name: "masked", tokens: [0, 4])]))
         XCTAssertEqual(text.split(separator: "\n")[1].count, 60)
         XCTAssertEqual(try parse(text).records, [long] + contents.records)
         let folder = try makeTemporaryFolder()
@@ -78,12 +81,13 @@ final class SequenceDataTests: XCTestCase {
         let pwm = PositionWeightMatrix(matrices[0], pseudocount: 0.8)
         XCTAssertEqual(pwm.weights[0][0], Foundation.log2((10 + 0.2) / 30.8 / 0.25), accuracy: 1e-12)
         XCTAssertEqual(pwm.weights[3][1], Foundation.log2((30 + 0.2) / 30.8 / 0.25), accuracy: 1e-12)
-        // TATA (0 3 0 3): A at 0, T at 1, A at 2, T at 3.
-        let tata = [0, 3, 0, 3]
-        let expected = pwm.weights[0][0] + pwm.weights[3][1] + pwm.weights[0][2] + pwm.weights[3][3]
-        XCTAssertEqual(pwm.score(tata, at: 0), expected, accuracy: 1e-12)
-        // Both strands: the reverse complement of ATAT is ATAT; a motif on the minus strand is found.
-        let minus = DNAVocabulary.reverseComplement([1, 1] + tata + [2])
+        // TTAT (3 3 0 3): T at 0, T at 1, A at 2, T at 3; its reverse complement ATAA differs.
+        let site = [3, 3, 0, 3]
+        let expected = pwm.weights[3][0] + pwm.weights[3][1] + pwm.weights[0][2] + pwm.weights[3][3]
+        XCTAssertEqual(pwm.score(site, at: 0), expected, accuracy: 1e-12)
+        // Both strands: the site lies only on the minus strand of this sequence.
+        let minus = DNAVocabulary.reverseComplement([1, 1] + site + [2])
+        XCTAssertLessThan((0...(minus.count - 4)).map { pwm.score(minus, at: $0) }.max()!, expected - 1)
         XCTAssertEqual(pwm.bestScore(minus), expected, accuracy: 1e-12)
         let windows = pwm.windowScores(minus)
         XCTAssertEqual(windows.count, 2 * (minus.count - 3))
@@ -109,6 +113,11 @@ final class SequenceDataTests: XCTestCase {
         assertError("A [1 2]\n", line: 1, contains: "before the first")
         assertError("\n\n", line: nil, contains: "no matrices")
         assertError(">M\tx\nA [1 2]\nC [1 2]\nG [1 2]\nT [1 2]\nT [1 2]\n", line: 6, contains: "more than four rows")
+        assertError(">M\tx\nA [1 0]\nC [1 0]\nG [1 0]\nT [1 0]\n", line: 1, contains: "column 2 has a total count of 0")
+        // Windows line ends and a space-separated header read like the original.
+        let crlf = try? JASPARFile.parse(Self.jaspar.replacingOccurrences(of: "\n", with: "\r\n"), file: "m.jaspar")
+        XCTAssertEqual(crlf, try? JASPARFile.parse(Self.jaspar, file: "m.jaspar"))
+        XCTAssertEqual(try? JASPARFile.parse(">MA0004.1 Arnt\nA 1\nC 1\nG 1\nT 1\n", file: "m").first?.identifier, "MA0004.1")
     }
 
     /// The Markov model's likelihood against hand-computed counts, and its normalisation.

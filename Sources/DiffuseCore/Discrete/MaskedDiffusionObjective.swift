@@ -5,13 +5,16 @@ import Foundation
 /// The continuous-time negative ELBO of masked diffusion (MDLM, Sahoo et al. 2024, eq. 10–11):
 /// draw t, mask each token of x₀ with probability 1 − α(t), and score the model's SUBS log
 /// p(x₀ | x_t) at the masked positions with weight −α′(t)/(1 − α(t)) (1/t for the log-linear
-/// schedule). Its expectation is ≥ −log p(x₀), with equality for an exact model when α(1) = 0
-/// (it is then the any-order autoregressive likelihood; tested on an enumerated toy model).
+/// schedule). With α(1) = 0 and no minimum time its expectation is ≥ −log p(x₀), with equality for
+/// an exact model (it is then the any-order autoregressive likelihood; tested on an enumerated toy
+/// model); MDLM's defaults (α(1) = ε = 10⁻³, times from 10⁻³) leave out the prior term and the
+/// interval [0, 10⁻³], both O(10⁻³).
 public struct MaskedDiffusionObjective: Sendable {
     /// How the times of a batch are drawn.
     public enum TimeDraws: Hashable, Sendable {
         /// Antithetic (stratified) times: sample i of n uses t = frac(u + i/n) with one u per
-        /// batch (MDLM's low-discrepancy draws; the batch's times depend on its size).
+        /// batch (MDLM's low-discrepancy draws; the batch's times depend on its size and not on
+        /// `sampleOffset`, so chunks of one batch get the same set of times).
         case stratified
         /// One uniform time per sample from its own stream (batch-size independent).
         case independent
@@ -72,7 +75,8 @@ public struct MaskedDiffusionObjective: Sendable {
         let x = example.noisy, n = x.sampleCount, l = x.length, k = x.vocabularySize
         precondition(logits.shape == [n, l, k], "logits must have shape [\(n), \(l), \(k)], got \(logits.shape)")
         let logp = logits.logSoftmax(alongAxis: 2)
-        let targets = example.clean.tokens.map { Swift.min($0, k - 1) }
+        precondition(example.clean.tokens.allSatisfy { $0 < k }, "clean sequences cannot contain the mask token")
+        let targets = example.clean.tokens
         let picked = logp.gather(alongAxis: 2, indices: IndexTensor(shape: [n, l, 1], indices: targets)).reshaped([n, l])
         let weights = Tensor<S>(shape: [n, l], scalars: (0..<(n * l)).map { p in x.tokens[p] == x.mask ? S(example.weights[p / l] / Double(l)) : 0 })
         return -(picked * Variable(weights)).sum(alongAxes: [1])

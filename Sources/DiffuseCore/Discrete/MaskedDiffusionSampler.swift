@@ -13,8 +13,9 @@ import Foundation
 ///
 /// Unmasked tokens are carried over. With `finalNoiseRemoval`, positions still masked after the
 /// last step take the most probable token of one more evaluation (MDLM's `noise_removal`). With
-/// `cache` and a model without time input, an evaluation is reused while the tokens are unchanged
-/// (MDLM's exact cache: the result is the same bit for bit, with fewer model calls). All draws are
+/// `cache` and a deterministic model without time input, an evaluation is reused while the
+/// batch's tokens are unchanged (MDLM's exact cache: the result is the same bit for bit, with fewer
+/// model calls; the whole batch must be unchanged, so large batches rarely hit). All draws are
 /// Float64 (``CategoricalDraw``); sample i draws from `key.folding(in: step).folding(in: offset + i)`,
 /// so results do not depend on the batch.
 public struct MaskedDiffusionSampler<M: TokenDenoiser>: SamplingChain {
@@ -52,7 +53,7 @@ public struct MaskedDiffusionSampler<M: TokenDenoiser>: SamplingChain {
         var input: TokenBatch? = nil
         var output: SUBSDistribution? = nil
         /// Evaluations the cache saved.
-        public internal(set) var cacheHits = 0
+        var cacheHits = 0
     }
 
     public var stepCount: Int { times.count - 1 }
@@ -62,7 +63,7 @@ public struct MaskedDiffusionSampler<M: TokenDenoiser>: SamplingChain {
 
     /// p(x₀ | x_t) under SUBS, from the cache when it is exact.
     func distribution(_ x: TokenBatch, at t: Double, context: inout SamplingContext<TokenBatch, M.State>, state: inout State) -> SUBSDistribution {
-        if usesCache && !model.usesTime, let input = state.input, let output = state.output, input == x {
+        if usesCache && !model.usesTime && model.isDeterministic, let input = state.input, let output = state.output, input == x {
             state.cacheHits += 1
             return output
         }
@@ -114,8 +115,9 @@ public struct MaskedDiffusionSampler<M: TokenDenoiser>: SamplingChain {
 
 /// The masked sampler's step as a particle kernel: `propagate` is the sampler's step; the clean
 /// estimate fills every masked position with its most probable token under p(x₀ | x_s) at the
-/// step's end time (SVDD's posterior-mean value for discrete states: one evaluation, which the
-/// exact cache then saves from the next step when the model has no time input).
+/// step's end time (SVDD's posterior-mean value for discrete states: one evaluation). The cache
+/// saves the next step's evaluation only when the population reaches it unchanged (Feynman–Kac
+/// steps without resampling); SVDD re-expands its chosen particles, so it pays both evaluations.
 public struct MaskedDiffusionKernel<M: TokenDenoiser>: ParticleKernel {
     public let sampler: MaskedDiffusionSampler<M>
 

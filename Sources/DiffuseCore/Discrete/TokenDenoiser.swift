@@ -14,6 +14,9 @@ public protocol TokenDenoiser<Scalar> {
     var vocabularySize: Int { get }
     /// Whether the logits depend on the time.
     var usesTime: Bool { get }
+    /// Whether the logits are a function of x (and t) alone: no draws from `key`, no run state.
+    /// Samplers reuse an evaluation only for such models. Defaults to true.
+    var isDeterministic: Bool { get }
     /// The state at the start of a run.
     func makeState() -> State
     /// The logits `[count, length, K]` at x_t, with one time per sample (training draws a
@@ -23,6 +26,10 @@ public protocol TokenDenoiser<Scalar> {
 
 extension TokenDenoiser where State == Void {
     public func makeState() {}
+}
+
+extension TokenDenoiser {
+    public var isDeterministic: Bool { true }
 }
 
 /// The SUBS parameterisation of MDLM (Sahoo et al. 2024, §3.2), in Float64: at a masked position
@@ -39,6 +46,7 @@ public struct SUBSDistribution: Sendable {
         precondition(logits.shape == [x.sampleCount, x.length, k],
                      "token logits must have shape [\(x.sampleCount), \(x.length), \(k)], got \(logits.shape)")
         let values = logits.scalars
+        precondition(values.allSatisfy { $0.isFinite }, "a token model returned non-finite logits")
         var out = [Double](repeating: -.infinity, count: values.count)
         for p in 0..<x.tokens.count {
             let token = x.tokens[p]

@@ -35,7 +35,10 @@ public enum DNAVocabulary {
     }
 
     /// The reverse complement of a token sequence (A↔T, C↔G).
-    public static func reverseComplement(_ tokens: [Int]) -> [Int] { tokens.reversed().map { 3 - $0 } }
+    public static func reverseComplement(_ tokens: [Int]) -> [Int] {
+        precondition(tokens.allSatisfy { $0 >= 0 && $0 < 4 }, "the reverse complement needs bases 0–3; fill mask tokens first")
+        return tokens.reversed().map { 3 - $0 }
+    }
 
     /// Token sequences of one length as a batch for the diffusion core.
     public static func batch(_ sequences: [[Int]]) -> TokenBatch {

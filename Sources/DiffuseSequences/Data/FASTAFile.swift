@@ -116,10 +116,18 @@ public enum FASTAFile {
         return Contents(records: records, skippedRecords: skipped)
     }
 
-    /// FASTA text of the records, 60 bases per line.
-    public static func text(_ records: [Record]) -> String {
+    /// FASTA text of the records, 60 bases per line. Refuses what the reader would refuse: an
+    /// empty or white-space name, an empty sequence, a token that is not a base.
+    public static func text(_ records: [Record]) throws -> String {
         var out = ""
-        for record in records {
+        for (index, record) in records.enumerated() {
+            guard !record.name.isEmpty, !record.name.contains(where: { $0.isWhitespace || $0.isNewline || $0 == ">" }) else {
+                throw FASTAWriteError(record: index, reason: "the name '\(record.name)' is empty or contains white space or '>'")
+            }
+            guard !record.tokens.isEmpty else { throw FASTAWriteError(record: index, reason: "record '\(record.name)' has no sequence") }
+            guard record.tokens.allSatisfy({ $0 >= 0 && $0 < 4 }) else {
+                throw FASTAWriteError(record: index, reason: "record '\(record.name)' has tokens that are not bases 0–3 (mask tokens?)")
+            }
             out += ">\(record.name)\n"
             let letters = DNAVocabulary.string(record.tokens)
             var index = letters.startIndex
@@ -134,8 +142,17 @@ public enum FASTAFile {
 
     /// Writes the records atomically.
     public static func write(_ records: [Record], to url: URL) throws {
-        try AtomicFile.write(Data(text(records).utf8), to: url)
+        try AtomicFile.write(Data(try text(records).utf8), to: url)
     }
+}
+
+/// A record that cannot be written as FASTA the reader would accept.
+public struct FASTAWriteError: Error, CustomStringConvertible, Equatable {
+    /// The record's index.
+    public var record: Int
+    public var reason: String
+
+    public var description: String { "FASTA record \(record): \(reason)" }
 }
 
 /// A malformed sequence, motif or molecule file: the file, and where known the line and column.

@@ -46,11 +46,18 @@ public enum JASPARFile {
             guard rows.count == 4 else {
                 throw SequenceFileError(file: file, line: h.line, column: nil, reason: "matrix \(h.identifier) has \(rows.count) rows, not 4 (A, C, G, T)")
             }
+            for j in 0..<rows[0].count {
+                let total = rows.reduce(0.0) { $0 + $1[j] }
+                guard total > 0 && total.isFinite else {
+                    throw SequenceFileError(file: file, line: h.line, column: nil, reason: "matrix \(h.identifier) column \(j + 1) has a total count of \(total)")
+                }
+            }
             matrices.append(PositionFrequencyMatrix(identifier: h.identifier, name: h.name, counts: rows))
             header = nil
             rows = []
         }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // "\r\n" is one Character in Swift: normalise line ends before splitting.
+        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
         for (index, raw) in lines.enumerated() {
             let number = index + 1
             let line = raw.hasSuffix("\r") ? raw.dropLast() : raw[...]
@@ -61,7 +68,7 @@ public enum JASPARFile {
             if trimmed.isEmpty { continue }
             if trimmed.hasPrefix(">") {
                 try finish(at: number)
-                let fields = trimmed.dropFirst().split(separator: "\t").map { $0.trimmingCharacters(in: .whitespaces) }
+                let fields = trimmed.dropFirst().split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
                 guard let identifier = fields.first, !identifier.isEmpty else {
                     throw SequenceFileError(file: file, line: number, column: 2, reason: "header without a matrix identifier")
                 }

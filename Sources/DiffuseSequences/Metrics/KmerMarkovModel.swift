@@ -13,6 +13,7 @@ public struct KmerMarkovModel: Sendable {
     public init(order: Int, fittedOn sequences: [[Int]], smoothing: Double = 1) {
         precondition(order >= 0 && order <= 12, "order must be in 0...12, got \(order)")
         precondition(smoothing > 0, "smoothing must be positive")
+        precondition(sequences.allSatisfy { $0.allSatisfy { $0 >= 0 && $0 < 4 } }, "a Markov model is fitted on bases 0–3 (no mask tokens)")
         self.order = order
         self.smoothing = smoothing
         var tables: [[Double]] = []
@@ -40,6 +41,7 @@ public struct KmerMarkovModel: Sendable {
 
     /// log₂ p(x): position i is scored with order min(i, k).
     public func logLikelihood(_ x: [Int]) -> Double {
+        precondition(x.allSatisfy { $0 >= 0 && $0 < 4 }, "a Markov likelihood needs bases 0–3 (no mask tokens)")
         var total = 0.0
         for i in 0..<x.count {
             let o = Swift.min(i, order)

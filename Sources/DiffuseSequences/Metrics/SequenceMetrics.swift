@@ -17,6 +17,7 @@ public enum SequenceMetrics {
     /// sequences.
     public static func kmerSpectrum(_ sequences: [[Int]], k: Int = 3) -> [Double] {
         precondition(k >= 1 && k <= 10, "k must be in 1...10, got \(k)")
+        precondition(sequences.allSatisfy { $0.allSatisfy { $0 >= 0 && $0 < 4 } }, "k-mer spectra need bases 0–3 (no mask tokens)")
         var counts = [Double](repeating: 0, count: 1 << (2 * k))
         var total = 0.0
         for x in sequences where x.count >= k {

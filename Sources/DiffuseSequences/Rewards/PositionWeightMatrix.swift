@@ -30,13 +30,16 @@ public struct PositionWeightMatrix: Hashable, Sendable {
 
     /// The score of the window of `tokens` starting at `start`.
     public func score(_ tokens: [Int], at start: Int) -> Double {
+        precondition(start >= 0 && start + width <= tokens.count, "window \(start)..<\(start + width) outside a sequence of \(tokens.count)")
         var s = 0.0
         for j in 0..<width { s += weights[tokens[start + j]][j] }
         return s
     }
 
     /// The scores of every window on the given strand and on the reverse complement.
+    /// Tokens must be bases 0–3 (a mask token has no score: fill masks first).
     public func windowScores(_ tokens: [Int]) -> [Double] {
+        precondition(tokens.allSatisfy { $0 >= 0 && $0 < 4 }, "motif scores need bases 0–3; fill mask tokens first")
         guard tokens.count >= width else { return [] }
         let reverse = DNAVocabulary.reverseComplement(tokens)
         return (0...(tokens.count - width)).flatMap { [score(tokens, at: $0), score(reverse, at: $0)] }
