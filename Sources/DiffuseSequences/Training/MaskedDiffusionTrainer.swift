@@ -1,0 +1,120 @@
+import DiffuseCore
+import DiffuseNN
+import DiffuseTensor
+import Foundation
+
+/// How a masked-diffusion sequence model is trained (MDLM's defaults where they fit a CPU:
+/// AdamW-free Adam at 3·10⁻⁴, gradient clipping at 1, EMA 0.9999).
+public struct SequenceTrainingConfiguration: Codable, Equatable, Sendable {
+    public var steps: Int
+    public var batchSize: Int
+    public var learningRate: Double
+    public var gradientClip: Double
+    public var emaDecay: Double
+    public var seed: UInt64
+
+    public init(steps: Int = 1000, batchSize: Int = 64, learningRate: Double = 3e-4, gradientClip: Double = 1, emaDecay: Double = 0.9999, seed: UInt64 = 0) {
+        self.steps = steps
+        self.batchSize = batchSize
+        self.learningRate = learningRate
+        self.gradientClip = gradientClip
+        self.emaDecay = emaDecay
+        self.seed = seed
+    }
+
+    /// Checks every field (they may come from a file or a command line).
+    public func validated() throws -> SequenceTrainingConfiguration {
+        func fail(_ field: String, _ value: Any, _ rule: String) -> TrainingConfigurationError { TrainingConfigurationError(field: field, value: "\(value)", rule: rule) }
+        guard (1...10_000_000).contains(steps) else { throw fail("steps", steps, "1…10 000 000") }
+        guard (1...65_536).contains(batchSize) else { throw fail("batchSize", batchSize, "1…65 536") }
+        guard learningRate > 0 && learningRate.isFinite && learningRate < 1 else { throw fail("learningRate", learningRate, "in (0, 1)") }
+        guard gradientClip > 0 && gradientClip.isFinite else { throw fail("gradientClip", gradientClip, "positive and finite") }
+        guard emaDecay >= 0 && emaDecay < 1 else { throw fail("emaDecay", emaDecay, "in [0, 1)") }
+        return self
+    }
+}
+
+/// A training configuration value outside its documented range.
+public struct TrainingConfigurationError: Error, CustomStringConvertible, Equatable {
+    public var field: String
+    public var value: String
+    public var rule: String
+    public var description: String { "training configuration: \(field) = \(value) must be \(rule)" }
+}
+
+/// A trained sequence model: the network's configuration, the sequence length it was trained
+/// on, and its weights (the EMA average).
+public struct SequenceModel: Sendable {
+    public struct Configuration: Codable, Equatable, Sendable {
+        public var network: DilatedConvolutionNetwork
+        public var length: Int
+        public var training: SequenceTrainingConfiguration
+    }
+
+    public var configuration: Configuration
+    public var parameters: ParameterSet<Float>
+
+    /// The model as a ``TokenDenoiser`` (chunks of 8 sequences over the cores).
+    public var denoiser: DilatedConvolutionDenoiser<Float> {
+        DilatedConvolutionDenoiser(network: configuration.network, parameters: parameters, batchChunkSize: 8)
+    }
+
+    /// Saves `config.json` and `model.safetensors` into `folder`, atomically.
+    public func save(to folder: URL) throws {
+        try Checkpoint.save(parameters: parameters, configuration: configuration, to: folder)
+    }
+
+    /// Loads a model; its weights must be exactly the network's (names and shapes) and finite.
+    public static func load(from folder: URL) throws -> SequenceModel {
+        let (parameters, configuration) = try Checkpoint.load(from: folder, as: Float.self, configuration: Configuration.self)
+        let expected = configuration.network.makeParameters(as: Float.self, key: RandomKey(seed: 0))
+        if let mismatch = parameters.firstMismatch(against: expected) {
+            throw SafeTensorsError(path: folder.path, reason: "weights do not match the configured network: \(mismatch)")
+        }
+        if let name = parameters.firstNonFiniteName() {
+            throw SafeTensorsError(path: folder.path, reason: "weight '\(name)' is not finite")
+        }
+        return SequenceModel(configuration: configuration, parameters: parameters)
+    }
+}
+
+/// Trains a masked-diffusion model of DNA sequences of one length: each step draws a batch (with
+/// replacement, sample i of step k from its own stream), masks it with
+/// ``MaskedDiffusionObjective``, takes an Adam step on the clipped gradient and updates the EMA.
+public enum MaskedDiffusionTrainer {
+    public static func train(network: DilatedConvolutionNetwork, on sequences: [[Int]], configuration: SequenceTrainingConfiguration,
+                             objective: MaskedDiffusionObjective = MaskedDiffusionObjective(),
+                             progress: ((_ step: Int, _ loss: Double) -> Void)? = nil) throws -> (model: SequenceModel, losses: [Double]) {
+        let configuration = try configuration.validated()
+        guard let length = sequences.first?.count, length > 0 else { throw TrainingConfigurationError(field: "sequences", value: "\(sequences.count)", rule: "non-empty") }
+        guard sequences.allSatisfy({ $0.count == length && $0.allSatisfy { (0..<network.vocabularySize).contains($0) } }) else {
+            throw TrainingConfigurationError(field: "sequences", value: "mixed", rule: "of one length with tokens 0..<\(network.vocabularySize)")
+        }
+        let key = RandomKey(seed: configuration.seed)
+        var parameters = network.makeParameters(as: Float.self, key: key.folding(in: 0))
+        var average = parameters
+        let optimizer = Adam<Float>()
+        var state = optimizer.makeState(for: parameters)
+        let ema = ExponentialMovingAverage(decay: configuration.emaDecay)
+        var losses: [Double] = []
+        for step in 0..<configuration.steps {
+            let stepKey = key.folding(in: 1).folding(in: step)
+            let rows = (0..<configuration.batchSize).map { i -> [Int] in
+                var stream = RandomStream(key: stepKey.folding(in: i))
+                return sequences[stream.integer(below: sequences.count)]
+            }
+            let example = objective.example(for: DNAVocabulary.batch(rows), key: stepKey.folding(in: -1))
+            let tape = Tape<Float>()
+            let bound = parameters.bound(to: tape)
+            let loss = objective.loss(logits: network(example.noisy, bound), example)
+            var gradients = bound.gradients(tape.gradient(of: loss))
+            try TrainingError.check(loss: loss.value.scalar, gradients: gradients, step: step)
+            _ = gradients.clipByGlobalNorm(Float(configuration.gradientClip))
+            optimizer.update(&parameters, gradients: gradients, state: &state, learningRate: configuration.learningRate)
+            ema.update(&average, toward: parameters, step: step)
+            losses.append(Double(loss.value.scalar))
+            progress?(step, losses.last!)
+        }
+        return (SequenceModel(configuration: .init(network: network, length: length, training: configuration), parameters: average), losses)
+    }
+}
