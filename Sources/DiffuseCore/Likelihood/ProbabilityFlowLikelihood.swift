@@ -20,19 +20,6 @@ public enum ProbabilityFlowLikelihood {
         case hutchinson(rademacher: Bool)
     }
 
-    /// The result per sample.
-    public struct Result<S: TensorScalar> {
-        /// log p(x) at the data end, per sample.
-        public var logDensity: [Double]
-        /// The state at the noise end.
-        public var noise: Tensor<S>
-        /// The run's statistics (model evaluations, accepted and rejected steps, status), as
-        /// every chain reports them.
-        public var statistics: SamplingStatistics
-        public var evaluations: Int { statistics.functionEvaluations }
-        public var acceptedSteps: Int { statistics.acceptedSteps }
-    }
-
     /// The augmented ODE from the data end to the noise end, integrated adaptively in one chain
     /// step (so it reports through the common loop).
     struct Chain<S: TensorScalar>: SamplingChain {
@@ -60,7 +47,7 @@ public enum ProbabilityFlowLikelihood {
         divergence: Divergence = .exact, key: RandomKey = RandomKey(seed: 0),
         controller: PIDController = PIDController(relativeTolerance: 1e-6, absoluteTolerance: 1e-6),
         observer: SamplingObserver<Tensor<S>>? = nil,
-        priorLogDensity: (Tensor<S>) -> [Double]) -> Result<S> where M.Value == Tensor<S> {
+        priorLogDensity: (Tensor<S>) -> [Double]) -> SampleResult<Tensor<S>> where M.Value == Tensor<S> {
         precondition(x.rank == 2, "likelihoods are computed for [n, d] states")
         let n = x.shape[0], d = x.shape[1]
         var modelState = model.makeState()
@@ -117,7 +104,7 @@ public enum ProbabilityFlowLikelihood {
         let prior = priorLogDensity(xT)
         // log p_y(y_T) = log pₓ(x_T) + d log α_T; log pₓ(x₀) = log p_y(y₀) − d log α₀.
         let logDensity = (0..<n).map { prior[$0] + Double(d) * Foundation.log(end.alpha) + solution.logTerm[[$0]] - Double(d) * Foundation.log(start.alpha) }
-        return Result(logDensity: logDensity, noise: xT, statistics: run.statistics)
+        return SampleResult(samples: xT, statistics: run.statistics, logDensities: logDensity)
     }
 
     /// The log density of N(0, σ²I) per row, for the terminal distribution of a variance-

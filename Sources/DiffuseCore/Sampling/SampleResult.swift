@@ -55,11 +55,15 @@ public struct SampleResult<Value> {
     public var statistics: SamplingStatistics
     /// The reward of each returned sample, for reward-guided methods (empty otherwise).
     public var rewards: [Double]
+    /// log p of each sample at the data end, for likelihood runs (empty otherwise); `samples` is
+    /// then the state at the noise end.
+    public var logDensities: [Double]
 
-    public init(samples: Value, statistics: SamplingStatistics, rewards: [Double] = []) {
+    public init(samples: Value, statistics: SamplingStatistics, rewards: [Double] = [], logDensities: [Double] = []) {
         self.samples = samples
         self.statistics = statistics
         self.rewards = rewards
+        self.logDensities = logDensities
     }
 }
 

@@ -25,11 +25,11 @@ public struct LikelihoodCheck: TheoryCheck {
             ProbabilityFlowLikelihood.logLikelihood(model, of: x, from: start, to: end, schedule: schedule,
                                                     controller: PIDController(relativeTolerance: 1e-8, absoluteTolerance: 1e-8), priorLogDensity: prior)
         }
-        let error = zip(result.logDensity, exact).map { Swift.abs($0 - $1) }.max()!
+        let error = zip(result.logDensities, exact).map { Swift.abs($0 - $1) }.max()!
         var rows = [TheoryCheckResult(
             check: name, claim: "the probability-flow ODE gives exact log-likelihoods", source: "Song et al. 2021 (score SDE), App. D; Chen et al. 2018",
             setup: "3-mode mixture in d = 3, VP linear, t = 1e-3 → 1, Dormand–Prince rtol 1e-8, exact divergence, \(x.shape[0]) points",
-            expected: "|Δ log p| ≤ 1e-4", measured: "max |Δ log p| = \(format(error)) nats (\(result.evaluations) evaluations)",
+            expected: "|Δ log p| ≤ 1e-4", measured: "max |Δ log p| = \(format(error)) nats (\(result.statistics.functionEvaluations) evaluations)",
             pass: error <= 1e-4, seconds: seconds)]
         let repeats = effort == .quick ? 16 : 64
         // Unbiasedness: the mean error over runs and points against its standard error.
@@ -39,7 +39,7 @@ public struct LikelihoodCheck: TheoryCheck {
                 let h = ProbabilityFlowLikelihood.logLikelihood(model, of: x, from: start, to: end, schedule: schedule, divergence: .hutchinson(rademacher: true),
                                                                 key: key.folding(in: 1 + r), controller: PIDController(relativeTolerance: 1e-5, absoluteTolerance: 1e-5),
                                                                 priorLogDensity: prior)
-                errors += zip(h.logDensity, exact).map { $0 - $1 }
+                errors += zip(h.logDensities, exact).map { $0 - $1 }
             }
             return errors
         }
