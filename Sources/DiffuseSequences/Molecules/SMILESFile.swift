@@ -1,0 +1,104 @@
+import Foundation
+
+/// Molecules as SMILES, from `.smi` files (one SMILES per line, optionally followed by white
+/// space and a name) or CSV files with a `SMILES` column (any case; the MOSES files). Each string
+/// is tokenised and its syntax checked (``SMILESTokenizer``); what happens to one that fails is
+/// the ``InvalidSMILESPolicy``: refuse (an error naming the file, line and reason) or skip and
+/// count. gzip is not read here: decompress first.
+public enum SMILESFile {
+    public enum InvalidSMILESPolicy: String, Sendable, Codable, CaseIterable {
+        case refuse, skip
+    }
+
+    public struct Contents: Sendable {
+        /// The SMILES strings and their tokens, in file order.
+        public var molecules: [(smiles: String, tokens: [String])]
+        /// Lines skipped under `.skip`.
+        public var skipped: Int
+    }
+
+    public static func read(_ url: URL, invalid policy: InvalidSMILESPolicy = .refuse) throws -> Contents {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw SequenceFileError(file: url.path, line: nil, column: nil, reason: "cannot be read (\(FASTAFile.describe(error)))")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw SequenceFileError(file: url.path, line: nil, column: nil, reason: "is not UTF-8 text") }
+        return try parse(text, file: url.path, csv: url.pathExtension.lowercased() == "csv", invalid: policy)
+    }
+
+    public static func parse(_ text: String, file: String, csv: Bool, invalid policy: InvalidSMILESPolicy = .refuse) throws -> Contents {
+        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+        var column = 0
+        var firstLine = 0
+        if csv {
+            guard let header = lines.first else { throw SequenceFileError(file: file, line: 1, column: nil, reason: "no header") }
+            let names = header.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard let index = names.firstIndex(of: "smiles") else {
+                throw SequenceFileError(file: file, line: 1, column: nil, reason: "no SMILES column (columns: \(names.joined(separator: ", ")))")
+            }
+            column = index
+            firstLine = 1
+        }
+        var molecules: [(smiles: String, tokens: [String])] = []
+        var skipped = 0
+        for (index, raw) in lines.enumerated() where index >= firstLine {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty { continue }
+            if line.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" }) {
+                throw SequenceFileError(file: file, line: index + 1, column: nil, reason: "control byte in the line")
+            }
+            let field: String
+            if csv {
+                let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+                guard column < fields.count else { throw SequenceFileError(file: file, line: index + 1, column: nil, reason: "fewer than \(column + 1) fields") }
+                field = fields[column].trimmingCharacters(in: .whitespaces)
+            } else {
+                field = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
+            }
+            do {
+                let tokens = try SMILESTokenizer.tokens(field)
+                try SMILESTokenizer.checkSyntax(tokens)
+                molecules.append((field, tokens))
+            } catch let failure as SMILESTokenizer.Failure {
+                guard policy == .skip else {
+                    throw SequenceFileError(file: file, line: index + 1, column: failure.column, reason: "'\(field)': \(failure.reason)")
+                }
+                skipped += 1
+            }
+        }
+        guard !molecules.isEmpty || skipped > 0 else { throw SequenceFileError(file: file, line: nil, column: nil, reason: "no SMILES") }
+        return Contents(molecules: molecules, skipped: skipped)
+    }
+}
+
+/// The token vocabulary of a SMILES data set: every token seen, sorted, plus the padding token
+/// `<pad>` (token 0) for variable lengths. Codable, so a checkpoint records it and a model is only
+/// used with its own vocabulary.
+public struct SMILESVocabulary: Codable, Equatable, Sendable {
+    public static let padding = "<pad>"
+    /// Tokens by index; index 0 is the padding.
+    public let tokens: [String]
+
+    public init(fittedOn molecules: [[String]]) {
+        tokens = [Self.padding] + Set(molecules.joined()).sorted()
+    }
+
+    public var size: Int { tokens.count }
+
+    /// The indices of a molecule's tokens, padded to `length`.
+    public func encode(_ molecule: [String], length: Int) throws -> [Int] {
+        guard molecule.count <= length else { throw SMILESTokenizer.Failure(column: nil, reason: "\(molecule.count) tokens exceed the length \(length)") }
+        let index = Dictionary(uniqueKeysWithValues: tokens.enumerated().map { ($1, $0) })
+        var out: [Int] = []
+        for token in molecule {
+            guard let k = index[token] else { throw SMILESTokenizer.Failure(column: nil, reason: "token '\(token)' is not in the vocabulary") }
+            out.append(k)
+        }
+        return out + [Int](repeating: 0, count: length - molecule.count)
+    }
+
+    /// The SMILES of token indices (padding and mask tokens dropped).
+    public func decode(_ indices: [Int]) -> String {
+        indices.filter { $0 > 0 && $0 < tokens.count }.map { tokens[$0] }.joined()
+    }
+}
