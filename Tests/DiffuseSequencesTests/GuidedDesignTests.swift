@@ -33,7 +33,10 @@ final class GuidedDesignTests: XCTestCase {
         XCTAssertEqual(guidedRewards, reward(guided.samples))
         XCTAssertGreaterThan(SequenceMetrics.quantile(guidedRewards, 0.5), SequenceMetrics.quantile(baseRewards, 0.5) + 2,
                              "medians \(SequenceMetrics.quantile(guidedRewards, 0.5)) against \(SequenceMetrics.quantile(baseRewards, 0.5))")
-        // SVDD pays for its candidates: 4 propagations and 4 estimates per step per sample.
-        XCTAssertEqual(guided.statistics.sampleEvaluations, Double(4 * 16 + 4 * 15), accuracy: 4 * 16)
+        // SVDD pays for its candidates: per step and sample, 4 rows propagated and at most 4 rows
+        // estimated (fewer when the cache hits or no mask is left), plus a final noise removal.
+        XCTAssertGreaterThanOrEqual(guided.statistics.sampleEvaluations, Double(4 * 16))
+        XCTAssertLessThanOrEqual(guided.statistics.sampleEvaluations, Double(4 * 16 + 4 * 16 + 4))
+        XCTAssertEqual(base.statistics.functionEvaluations, 16 + (base.statistics.functionEvaluations > 16 ? 1 : 0))
     }
 }

@@ -22,7 +22,8 @@ final class MaskedDiffusionTrainingTests: XCTestCase {
     func testTrainingLearnsAndCheckpointsRoundTrip() throws {
         let network = DilatedConvolutionNetwork(hidden: 16, kernelSize: 3, dilations: [1, 2], stacks: 1)
         let train = data(count: 256, length: 16, seed: 1), heldOut = data(count: 64, length: 16, seed: 2)
-        let configuration = SequenceTrainingConfiguration(steps: 600, batchSize: 32, learningRate: 1e-2, emaDecay: 0.9)
+        // The default EMA decay (0.9999 with warm-up): the average follows the trained weights.
+        let configuration = SequenceTrainingConfiguration(steps: 600, batchSize: 32, learningRate: 1e-2)
         let (model, losses) = try MaskedDiffusionTrainer.train(network: network, on: train, configuration: configuration)
         XCTAssertEqual(losses.count, 600)
         XCTAssertLessThan(losses.suffix(50).reduce(0, +) / 50, 0.85 * losses.prefix(20).reduce(0, +) / 20, "losses \(losses.prefix(3)) … \(losses.suffix(3))")
@@ -42,6 +43,16 @@ final class MaskedDiffusionTrainingTests: XCTestCase {
         XCTAssertThrowsError(try SequenceModel.load(from: folder)) { error in
             XCTAssertTrue("\(error)".contains(folder.path) && "\(error)".contains("do not match"), "\(error)")
         }
+        // A configuration value outside its range in a checkpoint is refused naming the field.
+        var huge = model.configuration
+        huge.network.hidden = 1 << 40
+        try Checkpoint.save(parameters: model.parameters, configuration: huge, to: folder)
+        XCTAssertThrowsError(try SequenceModel.load(from: folder)) { XCTAssertTrue("\($0)".contains("network.hidden = 1099511627776"), "\($0)") }
+        // Another vocabulary (SMILES-sized) trains too.
+        let smilesLike = (0..<64).map { i in (0..<12).map { (i + $0) % 7 } }
+        let other = try MaskedDiffusionTrainer.train(network: DilatedConvolutionNetwork(vocabularySize: 7, hidden: 8, kernelSize: 3, dilations: [1], stacks: 1),
+                                                     on: smilesLike, configuration: SequenceTrainingConfiguration(steps: 5, batchSize: 8))
+        XCTAssertEqual(other.losses.count, 5)
         // Configuration values outside their ranges are named.
         XCTAssertThrowsError(try SequenceTrainingConfiguration(batchSize: 0).validated()) { XCTAssertTrue("\($0)".contains("batchSize = 0")) }
         XCTAssertThrowsError(try SequenceTrainingConfiguration(learningRate: .nan).validated()) { XCTAssertTrue("\($0)".contains("learningRate")) }

@@ -27,8 +27,12 @@ final class SMILESTests: XCTestCase {
         XCTAssertTrue(failure("=CC").contains("no atom before it"))
         XCTAssertTrue(failure("(C)C").contains("no atom before it"))
         XCTAssertEqual(failure(""), "empty SMILES")
-        for valid in ["CCO", "c1ccccc1", "C1CC1C2CC2", "CC(C)(C)C", "O=C=O", "C#N", "[Na+].[Cl-]", "C1=CC=CC=C1", "CC(=O)N1CCC(CC1)C(=O)O"] {
+        for valid in ["CCO", "c1ccccc1", "C1CC1C2CC2", "CC(C)(C)C", "O=C=O", "C#N", "[Na+].[Cl-]", "C1=CC=CC=C1", "CC(=O)N1CCC(CC1)C(=O)O",
+                      "C=1(C)CC1", "[*]", "c1(C)ccccc1", "[13CH3]C", "O=[N+][O-]", "C%10CC%10", "C=1CC1", "F/C=C\\F", "c1cc[nH]c1", "C12CC1C2"] {
             XCTAssertEqual(failure(valid), "valid", valid)
+        }
+        for invalid in ["C()C", "C.", ".C", "C..C", "C=.C", "C(C)=1CC1", "C11", "[C.C]", "[C=O]"] {
+            XCTAssertNotEqual(failure(invalid), "valid", invalid)
         }
     }
 

@@ -61,7 +61,7 @@ public enum SMILESFile {
                 molecules.append((field, tokens))
             } catch let failure as SMILESTokenizer.Failure {
                 guard policy == .skip else {
-                    throw SequenceFileError(file: file, line: index + 1, column: failure.column, reason: "'\(field)': \(failure.reason)")
+                    throw SequenceFileError(file: file, line: index + 1, column: nil, reason: "'\(field)': \(failure)")
                 }
                 skipped += 1
             }
@@ -72,8 +72,8 @@ public enum SMILESFile {
 }
 
 /// The token vocabulary of a SMILES data set: every token seen, sorted, plus the padding token
-/// `<pad>` (token 0) for variable lengths. Codable, so a checkpoint records it and a model is only
-/// used with its own vocabulary.
+/// `<pad>` (token 0) for variable lengths. Codable (decoding checks that `<pad>` comes first and
+/// no token repeats), so a model's configuration can record it.
 public struct SMILESVocabulary: Codable, Equatable, Sendable {
     public static let padding = "<pad>"
     /// Tokens by index; index 0 is the padding.
@@ -81,6 +81,15 @@ public struct SMILESVocabulary: Codable, Equatable, Sendable {
 
     public init(fittedOn molecules: [[String]]) {
         tokens = [Self.padding] + Set(molecules.joined()).sorted()
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let decoded = try container.decode([String].self, forKey: .tokens)
+        guard decoded.first == Self.padding, Set(decoded).count == decoded.count else {
+            throw DecodingError.dataCorruptedError(forKey: .tokens, in: container, debugDescription: "a SMILES vocabulary starts with \(Self.padding) and has no repeated token")
+        }
+        tokens = decoded
     }
 
     public var size: Int { tokens.count }

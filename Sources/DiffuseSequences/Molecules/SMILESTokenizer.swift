@@ -24,7 +24,7 @@ public enum SMILESTokenizer {
                 guard let close = characters[(i + 1)...].firstIndex(of: "]") else { throw Failure(column: column, reason: "unclosed bracket atom") }
                 let inner = characters[(i + 1)..<close]
                 guard !inner.isEmpty, !inner.contains("[") else { throw Failure(column: column, reason: "empty or nested bracket atom") }
-                guard inner.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "@+-:.#=".contains($0)) }) else {
+                guard inner.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "@+-:*".contains($0)) }) else {
                     throw Failure(column: column, reason: "bracket atom [\(String(inner))] has characters a bracket atom cannot have")
                 }
                 tokens.append(String(characters[i...close]))
@@ -59,13 +59,16 @@ public enum SMILESTokenizer {
         for (k, token) in tokens.enumerated() {
             switch token {
             case "(":
-                guard previousIsAtom || tokens[..<k].last == ")" else { throw Failure(column: nil, reason: "branch at token \(k + 1) has no atom before it") }
+                guard previousIsAtom || tokens[..<k].last == ")" || tokens[..<k].last.map(isRingClosure) == true else {
+                    throw Failure(column: nil, reason: "branch at token \(k + 1) has no atom before it")
+                }
                 depth += 1
                 previousIsBond = false
             case ")":
                 depth -= 1
                 guard depth >= 0 else { throw Failure(column: nil, reason: "unbalanced ')' at token \(k + 1)") }
                 guard !previousIsBond else { throw Failure(column: nil, reason: "bond before ')' at token \(k + 1)") }
+                guard tokens[k - 1] != "(" else { throw Failure(column: nil, reason: "empty branch at token \(k)") }
             case "-", "=", "#", "$", ":", "/", "\\":
                 // After an atom, a closed branch, a ring closure, or at the start of a branch.
                 guard previousIsAtom || ["(", ")"].contains(tokens[..<k].last ?? "") || tokens[..<k].last.map(isRingClosure) == true else {
@@ -75,15 +78,30 @@ public enum SMILESTokenizer {
                 previousIsAtom = false
                 continue
             case ".":
+                guard !previousIsBond, k > 0, k + 1 < tokens.count, tokens[k + 1] != ".",
+                      previousIsAtom || tokens[k - 1] == ")" || isRingClosure(tokens[k - 1]) else {
+                    throw Failure(column: nil, reason: "'.' at token \(k + 1) does not separate two molecules")
+                }
                 previousIsAtom = false
                 previousIsBond = false
                 continue
             default:
                 if isRingClosure(token) {
-                    guard previousIsAtom || tokens[..<k].last.map(isRingClosure) == true || previousIsBond else {
+                    // A ring-closure number follows its atom, possibly after other ring closures
+                    // and one bond that itself follows the atom or a ring closure.
+                    func attachable(_ index: Int) -> Bool {
+                        index >= 0 && (!["(", ")", ".", "-", "=", "#", "$", ":", "/", "\\"].contains(tokens[index]))
+                    }
+                    let bondBefore = k >= 1 && ["-", "=", "#", "$", ":", "/", "\\"].contains(tokens[k - 1])
+                    guard bondBefore ? attachable(k - 2) : attachable(k - 1) else {
                         throw Failure(column: nil, reason: "ring closure \(token) at token \(k + 1) has no atom before it")
                     }
-                    if openRings.removeValue(forKey: token) == nil { openRings[token] = k }
+                    if let opened = openRings.removeValue(forKey: token) {
+                        guard opened < k - (bondBefore ? 2 : 1) else { throw Failure(column: nil, reason: "ring closure \(token) closes on the atom that opened it") }
+                    } else {
+                        openRings[token] = k
+                    }
+                    previousIsAtom = true
                     previousIsBond = false
                     continue
                 }

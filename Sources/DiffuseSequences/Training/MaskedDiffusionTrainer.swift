@@ -3,8 +3,9 @@ import DiffuseNN
 import DiffuseTensor
 import Foundation
 
-/// How a masked-diffusion sequence model is trained (MDLM's defaults where they fit a CPU:
-/// AdamW-free Adam at 3·10⁻⁴, gradient clipping at 1, EMA 0.9999).
+/// How a masked-diffusion sequence model is trained (MDLM's defaults where they fit a CPU: Adam
+/// at 3·10⁻⁴, gradient clipping at 1, EMA 0.9999 with warm-up: the decay at step t is
+/// min(0.9999, (1 + t)/(10 + t)), so a short run's average is not its initial weights).
 public struct SequenceTrainingConfiguration: Codable, Equatable, Sendable {
     public var steps: Int
     public var batchSize: Int
@@ -64,9 +65,12 @@ public struct SequenceModel: Sendable {
         try Checkpoint.save(parameters: parameters, configuration: configuration, to: folder)
     }
 
-    /// Loads a model; its weights must be exactly the network's (names and shapes) and finite.
+    /// Loads a model: every configuration value is checked against its documented range first
+    /// (errors name the folder and field), then the weights must be exactly the network's (names
+    /// and shapes) and finite.
     public static func load(from folder: URL) throws -> SequenceModel {
         let (parameters, configuration) = try Checkpoint.load(from: folder, as: Float.self, configuration: Configuration.self)
+        try configuration.check(folder: folder)
         let expected = configuration.network.makeParameters(as: Float.self, key: RandomKey(seed: 0))
         if let mismatch = parameters.firstMismatch(against: expected) {
             throw SafeTensorsError(path: folder.path, reason: "weights do not match the configured network: \(mismatch)")
@@ -78,7 +82,8 @@ public struct SequenceModel: Sendable {
     }
 }
 
-/// Trains a masked-diffusion model of DNA sequences of one length: each step draws a batch (with
+/// Trains a masked-diffusion model of token sequences of one length (DNA, or SMILES tokens with
+/// a network over their vocabulary): each step draws a batch (with
 /// replacement, sample i of step k from its own stream), masks it with
 /// ``MaskedDiffusionObjective``, takes an Adam step on the clipped gradient and updates the EMA.
 public enum MaskedDiffusionTrainer {
@@ -95,7 +100,7 @@ public enum MaskedDiffusionTrainer {
         var average = parameters
         let optimizer = Adam<Float>()
         var state = optimizer.makeState(for: parameters)
-        let ema = ExponentialMovingAverage(decay: configuration.emaDecay)
+        let ema = ExponentialMovingAverage(decay: configuration.emaDecay, warmup: true)
         var losses: [Double] = []
         for step in 0..<configuration.steps {
             let stepKey = key.folding(in: 1).folding(in: step)
@@ -103,7 +108,8 @@ public enum MaskedDiffusionTrainer {
                 var stream = RandomStream(key: stepKey.folding(in: i))
                 return sequences[stream.integer(below: sequences.count)]
             }
-            let example = objective.example(for: DNAVocabulary.batch(rows), key: stepKey.folding(in: -1))
+            let batch = TokenBatch(tokens: rows.flatMap { $0 }, length: length, vocabularySize: network.vocabularySize)
+            let example = objective.example(for: batch, key: stepKey.folding(in: -1))
             let tape = Tape<Float>()
             let bound = parameters.bound(to: tape)
             let loss = objective.loss(logits: network(example.noisy, bound), example)
@@ -116,5 +122,24 @@ public enum MaskedDiffusionTrainer {
             progress?(step, losses.last!)
         }
         return (SequenceModel(configuration: .init(network: network, length: length, training: configuration), parameters: average), losses)
+    }
+}
+
+extension SequenceModel.Configuration {
+    /// Checks every field a file could set before anything is allocated from it.
+    func check(folder: URL) throws {
+        func fail(_ field: String, _ value: Any, _ rule: String) -> SafeTensorsError {
+            SafeTensorsError(path: folder.appendingPathComponent("config.json").path, reason: "\(field) = \(value) must be \(rule)")
+        }
+        let n = network
+        guard (1...4096).contains(n.vocabularySize) else { throw fail("network.vocabularySize", n.vocabularySize, "in 1…4096") }
+        guard (1...4096).contains(n.hidden) else { throw fail("network.hidden", n.hidden, "in 1…4096") }
+        guard (1...63).contains(n.kernelSize) && n.kernelSize % 2 == 1 else { throw fail("network.kernelSize", n.kernelSize, "odd, in 1…63") }
+        guard !n.dilations.isEmpty && n.dilations.count <= 64 && n.dilations.allSatisfy({ (1...4096).contains($0) }) else {
+            throw fail("network.dilations", n.dilations, "1 to 64 values in 1…4096")
+        }
+        guard (1...64).contains(n.stacks) else { throw fail("network.stacks", n.stacks, "in 1…64") }
+        guard (1...100_000).contains(length) else { throw fail("length", length, "in 1…100 000") }
+        do { _ = try training.validated() } catch { throw SafeTensorsError(path: folder.appendingPathComponent("config.json").path, reason: "\(error)") }
     }
 }
