@@ -55,18 +55,13 @@ public struct MultistepOrderRule: Hashable, Sendable {
     /// The global order as h → 0 of a method of nominal order `nominal` whose first step has
     /// order `firstStepOrder`: that step's local error O(h^{q+1}) is not damped, so the global
     /// error is O(h^min(p, q+1)). DPM-Solver++ (first step DDIM, q = 1) is asymptotically of order
-    /// 2 at most; UniPC with its corrector (q = 2) of order 3 at most. Where the first steps lie
-    /// where x̂₀ barely moves in λ (high noise), the nominal order is seen over practical step
-    /// counts.
-    public static func asymptoticOrder(nominal: Int, firstStepOrder: Int) -> Int {
-        Swift.min(nominal, firstStepOrder + 1)
-    }
-
-    /// The same bound including the end of the run: with `.always`, the last step is first order
-    /// (and uncorrected in UniPC), a local error O(h²) that caps the global order at 2 on grids
-    /// that end above σ = 0 (a step into σ = 0 is exact for the data prediction).
+    /// 2 at most; UniPC with its corrector (q = 2) of order 3 at most. With `.always`, the last step
+    /// is first order too (and uncorrected in UniPC), a local error O(h²) that caps the global
+    /// order at 2 on grids that end above σ = 0 (a step into σ = 0 is exact for the data
+    /// prediction). Where these steps lie where x̂₀ barely moves in λ, the nominal order is seen over
+    /// practical step counts.
     public func asymptoticOrder(nominal: Int, firstStepOrder: Int) -> Int {
-        let start = Self.asymptoticOrder(nominal: nominal, firstStepOrder: firstStepOrder)
+        let start = Swift.min(nominal, firstStepOrder + 1)
         return lowerOrderFinal == .always ? Swift.min(start, 2) : start
     }
 

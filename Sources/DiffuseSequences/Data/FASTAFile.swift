@@ -29,20 +29,7 @@ public enum FASTAFile {
 
     /// Reads a FASTA file (gzip is not read here: decompress first).
     public static func read(_ url: URL, ambiguousBases: AmbiguousBasePolicy = .refuse) throws -> Contents {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw SequenceFileError(file: url.path, line: nil, column: nil, reason: "cannot be read (\(Self.describe(error)))")
-        }
-        return try parse(data, file: url.path, ambiguousBases: ambiguousBases)
-    }
-
-    static func describe(_ error: Error) -> String {
-        var folder: ObjCBool = false
-        if let e = error as? CocoaError, let path = e.userInfo[NSFilePathErrorKey] as? String {
-            if FileManager.default.fileExists(atPath: path, isDirectory: &folder), folder.boolValue { return "it is a folder" }
-            if !FileManager.default.fileExists(atPath: path) { return "no such file" }
-        }
-        return "\(error.localizedDescription)"
+        try parse(SequenceFileError.contents(of: url), file: url.path, ambiguousBases: ambiguousBases)
     }
 
     /// Parses FASTA text; `file` names the source in errors.
@@ -153,26 +140,4 @@ public struct FASTAWriteError: Error, CustomStringConvertible, Equatable {
     public var reason: String
 
     public var description: String { "FASTA record \(record): \(reason)" }
-}
-
-/// A malformed sequence, motif or molecule file: the file, and where known the line and column.
-public struct SequenceFileError: Error, CustomStringConvertible, Equatable {
-    public var file: String
-    public var line: Int?
-    public var column: Int?
-    public var reason: String
-
-    public init(file: String, line: Int?, column: Int?, reason: String) {
-        self.file = file
-        self.line = line
-        self.column = column
-        self.reason = reason
-    }
-
-    public var description: String {
-        var place = file
-        if let line { place += ":\(line)" }
-        if let column { place += ":\(column)" }
-        return "\(place): \(reason)"
-    }
 }

@@ -27,14 +27,7 @@ public struct PositionFrequencyMatrix: Hashable, Sendable {
 /// line.
 public enum JASPARFile {
     public static func read(_ url: URL) throws -> [PositionFrequencyMatrix] {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw SequenceFileError(file: url.path, line: nil, column: nil, reason: "cannot be read (\(FASTAFile.describe(error)))")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw SequenceFileError(file: url.path, line: nil, column: nil, reason: "is not UTF-8 text")
-        }
-        return try parse(text, file: url.path)
+        try parse(SequenceFileError.text(of: url), file: url.path)
     }
 
     public static func parse(_ text: String, file: String) throws -> [PositionFrequencyMatrix] {

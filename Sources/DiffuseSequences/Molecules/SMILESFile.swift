@@ -18,12 +18,7 @@ public enum SMILESFile {
     }
 
     public static func read(_ url: URL, invalid policy: InvalidSMILESPolicy = .refuse) throws -> Contents {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw SequenceFileError(file: url.path, line: nil, column: nil, reason: "cannot be read (\(FASTAFile.describe(error)))")
-        }
-        guard let text = String(data: data, encoding: .utf8) else { throw SequenceFileError(file: url.path, line: nil, column: nil, reason: "is not UTF-8 text") }
-        return try parse(text, file: url.path, csv: url.pathExtension.lowercased() == "csv", invalid: policy)
+        try parse(SequenceFileError.text(of: url), file: url.path, csv: url.pathExtension.lowercased() == "csv", invalid: policy)
     }
 
     public static func parse(_ text: String, file: String, csv: Bool, invalid policy: InvalidSMILESPolicy = .refuse) throws -> Contents {

@@ -69,7 +69,7 @@ public enum SMILESTokenizer {
                 guard depth >= 0 else { throw Failure(column: nil, reason: "unbalanced ')' at token \(k + 1)") }
                 guard !previousIsBond else { throw Failure(column: nil, reason: "bond before ')' at token \(k + 1)") }
                 guard tokens[k - 1] != "(" else { throw Failure(column: nil, reason: "empty branch at token \(k)") }
-            case "-", "=", "#", "$", ":", "/", "\\":
+            case _ where bonds.contains(token):
                 // After an atom, a closed branch, a ring closure, or at the start of a branch.
                 guard previousIsAtom || ["(", ")"].contains(tokens[..<k].last ?? "") || tokens[..<k].last.map(isRingClosure) == true else {
                     throw Failure(column: nil, reason: "bond '\(token)' at token \(k + 1) has no atom before it")
@@ -90,9 +90,9 @@ public enum SMILESTokenizer {
                     // A ring-closure number follows its atom, possibly after other ring closures
                     // and one bond that itself follows the atom or a ring closure.
                     func attachable(_ index: Int) -> Bool {
-                        index >= 0 && (!["(", ")", ".", "-", "=", "#", "$", ":", "/", "\\"].contains(tokens[index]))
+                        index >= 0 && !["(", ")", "."].contains(tokens[index]) && !bonds.contains(tokens[index])
                     }
-                    let bondBefore = k >= 1 && ["-", "=", "#", "$", ":", "/", "\\"].contains(tokens[k - 1])
+                    let bondBefore = k >= 1 && bonds.contains(tokens[k - 1])
                     guard bondBefore ? attachable(k - 2) : attachable(k - 1) else {
                         throw Failure(column: nil, reason: "ring closure \(token) at token \(k + 1) has no atom before it")
                     }
@@ -115,6 +115,9 @@ public enum SMILESTokenizer {
         if let ring = openRings.min(by: { $0.value < $1.value }) { throw Failure(column: nil, reason: "ring closure \(ring.key) opened at token \(ring.value + 1) is never closed") }
         guard !previousIsBond else { throw Failure(column: nil, reason: "the SMILES ends with a bond") }
     }
+
+    /// The bond symbols.
+    static let bonds: Set<String> = ["-", "=", "#", "$", ":", "/", "\\"]
 
     static func isRingClosure(_ token: String) -> Bool {
         token.count == 1 ? token.first!.isNumber : token.hasPrefix("%")
