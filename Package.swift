@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "diffuse-bench",
             dependencies: [
-                "DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseTimeSeries",
+                "DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseTimeSeries", "DiffuseSequences",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/DiffuseBench",

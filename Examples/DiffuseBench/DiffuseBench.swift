@@ -9,5 +9,6 @@ struct DiffuseBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diffuse-bench",
         abstract: "Measure Diffuse's speed (build with -c release).",
-        subcommands: [BLASBenchmark.self, TrainMLPBenchmark.self, GMMSampleBenchmark.self, TSDiffStepBenchmark.self])
+        subcommands: [BLASBenchmark.self, TrainMLPBenchmark.self, GMMSampleBenchmark.self, TSDiffStepBenchmark.self,
+                      MDLMTrainBenchmark.self, MDLMSampleBenchmark.self])
 }

@@ -123,6 +123,11 @@ final class GradientCheckTests: XCTestCase {
         assertGradients([x, w1], "conv1d strided") { convolution1D($0[0], weight: $0[1], stride: 2, padding: 1) }
         let wp = random([3, 4, 1], 23)
         assertGradients([x, wp], "conv1d pointwise") { convolution1D($0[0], weight: $0[1]) }
+        // Channels last: "same" padding (dilated), valid (no padding) and one-sided shapes.
+        let xc = random([2, 9, 3], 38), wc = random([4, 3, 3], 39), bc = random([4], 40)
+        assertGradients([xc, wc, bc], "channels-last conv1d same dilated") { channelsLastConvolution1D($0[0], weight: $0[1], bias: $0[2], padding: 2, dilation: 2) }
+        assertGradients([xc, wc], "channels-last conv1d valid") { channelsLastConvolution1D($0[0], weight: $0[1], padding: 0, dilation: 3) }
+        assertGradients([xc, wc], "channels-last conv1d wide padding") { channelsLastConvolution1D($0[0], weight: $0[1], padding: 3, dilation: 1) }
         let kernel = random([4, 18], 24)
         assertGradients([x, kernel], "circular FFT convolution") { circularConvolution($0[0], kernel: $0[1]) }
         // Channels last with an even channel count: the paired complex-FFT path.
@@ -147,6 +152,15 @@ final class GradientCheckTests: XCTestCase {
         let circ = circularConvolution(Variable(u), kernel: Variable(k.padded(alongAxis: 1, before: 0, after: 6))).value
         XCTAssertEqual(circ.scalars.count, FFT.convolve(u, k, mode: .causal).scalars.count)
         for (a, b) in zip(circ.scalars, FFT.convolve(u, k, mode: .causal).scalars) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+        // The channels-last convolution equals the channels-first one on the transposes.
+        for (padding, dilation) in [(0, 1), (4, 2), (1, 3), (6, 1)] {
+            let xc = random([3, 8, 5], 41), wc = random([6, 5, 3], 42), bc = random([6], 43)
+            let last = channelsLastConvolution1D(Variable(xc), weight: Variable(wc), bias: Variable(bc), padding: padding, dilation: dilation).value
+            let first = convolution1D(Variable(xc.permuted([0, 2, 1]).contiguous()), weight: Variable(wc), bias: Variable(bc),
+                                      padding: padding, dilation: dilation).value.permuted([0, 2, 1]).contiguous()
+            XCTAssertEqual(last.shape, first.shape, "padding \(padding), dilation \(dilation)")
+            for (a, b) in zip(last.scalars, first.scalars) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+        }
         // Channels last (paired complex FFTs) equals channels first (real FFTs), even and odd N.
         for n in [14, 13] {
             let ul = random([3, 7, 6], 36), kl = random([n, 6], 37)

@@ -43,4 +43,13 @@ public struct Convolution1D: UnaryLayer, Equatable {
         convolution1D(x, weight: parameters[weightName], bias: hasBias ? parameters[biasName] : nil,
                       stride: stride, padding: padding, dilation: dilation, groups: groups)
     }
+
+    /// The same convolution of a channels-last signal `[batch, length, channels]`, giving
+    /// `[batch, length′, out]` (``channelsLastConvolution1D(_:weight:bias:padding:dilation:)``:
+    /// one BLAS product, no transposes). Needs stride 1 and one group.
+    public func channelsLast<S: TensorScalar>(_ x: Variable<S>, _ parameters: BoundParameters<S>) -> Variable<S> {
+        precondition(stride == 1 && groups == 1, "the channels-last convolution needs stride 1 and one group (this layer has stride \(stride), \(groups) groups)")
+        return channelsLastConvolution1D(x, weight: parameters[weightName], bias: hasBias ? parameters[biasName] : nil,
+                                         padding: padding, dilation: dilation)
+    }
 }

@@ -54,8 +54,7 @@ public struct DilatedConvolutionNetwork: Layer, Equatable {
         let n = x.sampleCount, l = x.length
         var h = embedding(IndexTensor(shape: [n, l], indices: x.tokens), parameters)   // [n, l, hidden]
         for i in blockDilations.indices {
-            let y = norm(i)(h, parameters).relu().swappingAxes(1, 2)                    // [n, hidden, l]
-            h = h + convolution(i)(y, parameters).swappingAxes(1, 2)
+            h = h + convolution(i).channelsLast(norm(i)(h, parameters).relu(), parameters)
         }
         return output(finalNorm(h, parameters), parameters)
     }
