@@ -99,6 +99,16 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
         .executableTarget(
+            name: "design-sequences",
+            dependencies: [
+                "DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseSequences", "DiffusePlot",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/DesignSequences",
+            exclude: ["Checkpoints"],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+
+        .executableTarget(
             name: "forecast",
             dependencies: [
                 "DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseTimeSeries", "DiffusePlot",

@@ -39,6 +39,40 @@ final class MaskedDiffusionTests: XCTestCase {
         }
     }
 
+    /// The same model declaring independent rows: samplers run it once per distinct row, and
+    /// count the rows it counted the times it was called with.
+    struct RowCountingDenoiser: TokenDenoiser {
+        final class Counter { var rows = 0 }
+        let counter = Counter()
+        var vocabularySize: Int { MaskedDiffusionTests.vocabulary }
+        var usesTime: Bool { false }
+        var rowsAreIndependent: Bool { true }
+        func logits(_ x: TokenBatch, at times: [Double], key: SampleKey, state: inout Void) -> Tensor<Double> {
+            counter.rows += x.sampleCount
+            return ExactToyDenoiser().logits(x, at: times, key: key, state: &state)
+        }
+    }
+
+    /// SVDD copies each particle M times before propagating; with independent rows the copies are
+    /// evaluated once, the samples are the same bit for bit, and the per-sample count of model
+    /// rows is the rows the model actually ran.
+    func testDistinctRowsAreEvaluatedOnce() {
+        let reward: (TokenBatch) -> [Double] = { x in (0..<x.sampleCount).map { i in Double(x[sample: i].filter { $0 == 1 }.count) } }
+        let start = TokenBatch.masked(count: 5, length: 3, vocabularySize: 3)
+        let plain = ParticleGuidance.svdd(MaskedDiffusionKernel(sampler: MaskedDiffusionSampler(model: ExactToyDenoiser(), schedule: LogLinearMasking(), steps: 8)),
+                                          from: start, candidates: 4, key: RandomKey(seed: 12), reward: reward)
+        let counting = RowCountingDenoiser()
+        let deduplicated = ParticleGuidance.svdd(MaskedDiffusionKernel(sampler: MaskedDiffusionSampler(model: counting, schedule: LogLinearMasking(), steps: 8)),
+                                                 from: start, candidates: 4, key: RandomKey(seed: 12), reward: reward)
+        XCTAssertEqual(plain.samples, deduplicated.samples)
+        XCTAssertEqual(plain.rewards, deduplicated.rewards)
+        XCTAssertEqual(deduplicated.statistics.sampleEvaluations * 5, Double(counting.counter.rows), accuracy: 1e-9)
+        XCTAssertLessThan(deduplicated.statistics.sampleEvaluations, plain.statistics.sampleEvaluations * 0.7)
+        let (distinct, rowOf) = TokenBatch(tokens: [0, 1, 2, 0, 1, 1, 2, 0], length: 2, vocabularySize: 3).distinctSamples()
+        XCTAssertEqual(distinct, [0, 1, 2])
+        XCTAssertEqual(rowOf, [0, 1, 2, 1])
+    }
+
     func testScheduleIdentitiesAndLossWeights() {
         let schedules: [any MaskingSchedule] = [LogLinearMasking(), CosineMasking(), GeometricMasking()]
         for schedule in schedules {

@@ -9,7 +9,7 @@ import Foundation
 /// an exact model (it is then the any-order autoregressive likelihood; tested on an enumerated toy
 /// model); MDLM's defaults (α(1) = ε = 10⁻³, times from 10⁻³) leave out the prior term and the
 /// interval [0, 10⁻³], both O(10⁻³).
-public struct MaskedDiffusionObjective: Sendable {
+public struct MaskedDiffusionObjective: DiscreteDiffusionObjective {
     /// How the times of a batch are drawn.
     public enum TimeDraws: Hashable, Sendable {
         /// Antithetic (stratified) times: sample i of n uses t = frac(u + i/n) with one u per
@@ -47,6 +47,8 @@ public struct MaskedDiffusionObjective: Sendable {
         }
     }
 
+    public func input(of example: Example) -> (tokens: TokenBatch, times: [Double]) { (example.noisy, example.times) }
+
     /// Masks `x0`: sample i (global index `sampleOffset + i`) draws its mask from its own stream.
     public func example(for x0: TokenBatch, key: RandomKey, sampleOffset: Int = 0) -> Example {
         let n = x0.sampleCount
@@ -80,26 +82,5 @@ public struct MaskedDiffusionObjective: Sendable {
         let picked = logp.gather(alongAxis: 2, indices: IndexTensor(shape: [n, l, 1], indices: targets)).reshaped([n, l])
         let weights = Tensor<S>(shape: [n, l], scalars: (0..<(n * l)).map { p in x.tokens[p] == x.mask ? S(example.weights[p / l] / Double(l)) : 0 })
         return -(picked * Variable(weights)).sum(alongAxes: [1])
-    }
-
-    /// The batch loss: the mean of ``perSampleLosses(logits:_:)`` (nats per token).
-    public func loss<S: TensorScalar>(logits: Variable<S>, _ example: Example) -> Variable<S> {
-        perSampleLosses(logits: logits, example).mean()
-    }
-
-    /// A Monte-Carlo estimate of the negative ELBO of `data` in bits per token, over `draws`
-    /// maskings per sequence, with its standard error.
-    public func negativeELBO<M: TokenDenoiser>(_ model: M, data: TokenBatch, draws: Int, key: RandomKey) -> (bitsPerToken: Double, standardError: Double) {
-        precondition(draws >= 1, "need at least one draw")
-        var state = model.makeState()
-        var values: [Double] = []
-        for d in 0..<draws {
-            let example = self.example(for: data, key: key.folding(in: d))
-            let logits = model.logits(example.noisy, at: example.times, key: SampleKey(key: key.folding(in: d).folding(in: 2)), state: &state)
-            values += perSampleLosses(logits: Variable(logits), example).value.scalars.map { Double($0) / Foundation.log(2) }
-        }
-        let mean = values.reduce(0, +) / Double(values.count)
-        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(Swift.max(values.count - 1, 1))
-        return (mean, (variance / Double(values.count)).squareRoot())
     }
 }

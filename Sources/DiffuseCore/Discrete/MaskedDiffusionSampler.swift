@@ -17,7 +17,9 @@ import Foundation
 /// batch's tokens are unchanged (MDLM's exact cache: the result is the same bit for bit, with fewer
 /// model calls; the whole batch must be unchanged, so large batches rarely hit). All draws are
 /// Float64 (``CategoricalDraw``); sample i draws from `key.folding(in: step).folding(in: offset + i)`,
-/// so results do not depend on the batch.
+/// so results do not depend on the batch. A model whose rows are independent
+/// (``TokenDenoiser/rowsAreIndependent``) is run once per distinct row: the all-masked start,
+/// and the copies particle methods make, cost one row each.
 public struct MaskedDiffusionSampler<M: TokenDenoiser>: SamplingChain {
     public typealias Value = TokenBatch
 
@@ -67,9 +69,17 @@ public struct MaskedDiffusionSampler<M: TokenDenoiser>: SamplingChain {
             state.cacheHits += 1
             return output
         }
-        let logits = model.logits(x, at: [Double](repeating: t, count: x.sampleCount), key: context.modelKey, state: &context.modelState)
+        let output: SUBSDistribution
+        if model.rowsAreIndependent && model.isDeterministic, case let (distinct, rowOf) = x.distinctSamples(), distinct.count < x.sampleCount {
+            let unique = x.gatheringSamples(distinct)
+            let logits = model.logits(unique, at: [Double](repeating: t, count: unique.sampleCount), key: context.modelKey, state: &context.modelState)
+            output = SUBSDistribution(gathering: rowOf, of: SUBSDistribution(logits: logits, state: unique), length: x.length)
+            context.rowsNotEvaluated += x.sampleCount - unique.sampleCount
+        } else {
+            let logits = model.logits(x, at: [Double](repeating: t, count: x.sampleCount), key: context.modelKey, state: &context.modelState)
+            output = SUBSDistribution(logits: logits, state: x)
+        }
         context.countEvaluations(1)
-        let output = SUBSDistribution(logits: logits, state: x)
         state.input = x
         state.output = output
         return output

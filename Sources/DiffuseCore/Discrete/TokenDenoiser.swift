@@ -17,6 +17,10 @@ public protocol TokenDenoiser<Scalar> {
     /// Whether the logits are a function of x (and t) alone: no draws from `key`, no run state.
     /// Samplers reuse an evaluation only for such models. Defaults to true.
     var isDeterministic: Bool { get }
+    /// Whether a sequence's logits depend on that sequence alone (no batch statistics, no
+    /// attention across sequences). Samplers then evaluate each distinct row of a batch once
+    /// (particle methods copy particles). Defaults to false.
+    var rowsAreIndependent: Bool { get }
     /// The state at the start of a run.
     func makeState() -> State
     /// The logits `[count, length, K]` at x_t, with one time per sample (training draws a
@@ -30,6 +34,7 @@ extension TokenDenoiser where State == Void {
 
 extension TokenDenoiser {
     public var isDeterministic: Bool { true }
+    public var rowsAreIndependent: Bool { false }
 }
 
 /// The SUBS parameterisation of MDLM (Sahoo et al. 2024, §3.2), in Float64: at a masked position
@@ -63,6 +68,16 @@ public struct SUBSDistribution: Sendable {
         }
         logProbabilities = out
         vocabularySize = k
+    }
+
+    /// The distribution of the rows `rows` of `source` (`length` positions each), in that order.
+    init(gathering rows: [Int], of source: SUBSDistribution, length: Int) {
+        let stride = length * source.vocabularySize
+        var out: [Double] = []
+        out.reserveCapacity(rows.count * stride)
+        for r in rows { out += source.logProbabilities[(r * stride)..<((r + 1) * stride)] }
+        logProbabilities = out
+        vocabularySize = source.vocabularySize
     }
 
     /// The probabilities of position p (sample i, position ℓ: p = i·L + ℓ).

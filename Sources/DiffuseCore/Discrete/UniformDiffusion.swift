@@ -113,7 +113,7 @@ public struct UniformDiffusionSampler<M: TokenDenoiser>: SamplingChain {
 /// (at k = 1 the KL is the reconstruction −log p(x₀ | x_{1/T})), plus the prior term
 /// KL(q(x₁ | x₀) ‖ uniform). It bounds −log p(x₀) from above for every T and approaches the
 /// continuous-time bound as T grows (tested by enumeration on a toy model).
-public struct UniformDiffusionObjective: Sendable {
+public struct UniformDiffusionObjective: DiscreteDiffusionObjective {
     public var schedule: any MaskingSchedule
     public var steps: Int
 
@@ -138,6 +138,10 @@ public struct UniformDiffusionObjective: Sendable {
 
     /// The times (t, s) of step k.
     public func times(ofStep k: Int) -> (t: Double, s: Double) { (Double(k) / Double(steps), Double(k - 1) / Double(steps)) }
+
+    public func input(of example: Example) -> (tokens: TokenBatch, times: [Double]) {
+        (example.noisy, example.steps.map { times(ofStep: $0).t })
+    }
 
     /// Noises `x0` at a uniformly drawn step per sample (sample i from its own stream).
     public func example(for x0: TokenBatch, key: RandomKey, sampleOffset: Int = 0) -> Example {

@@ -22,15 +22,16 @@ public enum ParticleGuidance {
     }
 
     /// Runs `body` on a population with the context's offset scaled to population rows, and
-    /// counts the model evaluations it makes times the rows evaluated.
+    /// counts the model evaluations it makes times the rows evaluated (less the duplicate rows
+    /// the model did not run, ``SamplingContext/rowsNotEvaluated``).
     static func counting<P: ParticleBatch, S, R>(_ population: P, perSample: Int, context: inout SamplingContext<P, S>,
                                                  counters: inout Counters, _ body: (inout SamplingContext<P, S>) -> R) -> R {
-        let before = context.evaluations
+        let before = context.evaluations, skippedBefore = context.rowsNotEvaluated
         let offset = context.sampleOffset
         context.sampleOffset = offset * perSample
         let result = body(&context)
         context.sampleOffset = offset
-        counters.sampleEvaluations += Double((context.evaluations - before) * population.sampleCount)
+        counters.sampleEvaluations += Double((context.evaluations - before) * population.sampleCount - (context.rowsNotEvaluated - skippedBefore))
         return result
     }
 

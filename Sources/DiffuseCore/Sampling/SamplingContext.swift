@@ -24,6 +24,10 @@ public struct SamplingContext<Value, ModelState> {
     public var evaluationsInStep: Int
     /// The last prediction's clean-data estimate.
     public var lastDenoised: Value?
+    /// Rows of counted evaluations that were not run because the batch held the same row
+    /// earlier (a model whose rows are independent is evaluated once per distinct row); particle
+    /// methods subtract them when they count model evaluations per sample.
+    public var rowsNotEvaluated = 0
 
     public init(modelState: ModelState, key: RandomKey, sampleOffset: Int = 0, stepIndex: Int = 0, evaluations: Int = 0) {
         self.modelState = modelState
@@ -60,11 +64,13 @@ public struct SamplingContext<Value, ModelState> {
                                                  stepIndex: stepIndex, evaluations: evaluations)
         inner.evaluationsInStep = evaluationsInStep
         inner.lastDenoised = lastDenoised
+        inner.rowsNotEvaluated = rowsNotEvaluated
         let result = body(&inner)
         modelState[keyPath: keyPath] = inner.modelState
         evaluations = inner.evaluations
         evaluationsInStep = inner.evaluationsInStep
         lastDenoised = inner.lastDenoised
+        rowsNotEvaluated = inner.rowsNotEvaluated
         return result
     }
 

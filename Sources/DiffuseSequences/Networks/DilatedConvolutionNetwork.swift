@@ -76,6 +76,8 @@ public struct DilatedConvolutionDenoiser<S: TensorScalar>: TokenDenoiser {
 
     public var vocabularySize: Int { network.vocabularySize }
     public var usesTime: Bool { false }
+    /// Convolutions and per-position LayerNorm: a sequence's logits depend on it alone.
+    public var rowsAreIndependent: Bool { true }
 
     public func logits(_ x: TokenBatch, at times: [Double], key: SampleKey, state: inout Void) -> Tensor<S> {
         let constants = parameters.constants

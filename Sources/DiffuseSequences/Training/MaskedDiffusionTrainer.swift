@@ -50,6 +50,23 @@ public struct SequenceModel: Sendable {
         public var network: DilatedConvolutionNetwork
         public var length: Int
         public var training: SequenceTrainingConfiguration
+        /// The process the network was trained for (files without the field are masked).
+        public var process: DiscreteProcess
+
+        public init(network: DilatedConvolutionNetwork, length: Int, training: SequenceTrainingConfiguration, process: DiscreteProcess = .masked) {
+            self.network = network
+            self.length = length
+            self.training = training
+            self.process = process
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            network = try c.decode(DilatedConvolutionNetwork.self, forKey: .network)
+            length = try c.decode(Int.self, forKey: .length)
+            training = try c.decode(SequenceTrainingConfiguration.self, forKey: .training)
+            process = try c.decodeIfPresent(DiscreteProcess.self, forKey: .process) ?? .masked
+        }
     }
 
     public var configuration: Configuration
@@ -82,14 +99,39 @@ public struct SequenceModel: Sendable {
     }
 }
 
-/// Trains a masked-diffusion model of token sequences of one length (DNA, or SMILES tokens with
-/// a network over their vocabulary): each step draws a batch (with
-/// replacement, sample i of step k from its own stream), masks it with
-/// ``MaskedDiffusionObjective``, takes an Adam step on the clipped gradient and updates the EMA.
+/// The discrete process a sequence model is trained for.
+public enum DiscreteProcess: String, Codable, CaseIterable, Sendable {
+    /// Masked (absorbing) diffusion, MDLM's objective (``MaskedDiffusionObjective``).
+    case masked
+    /// Uniform-noise diffusion, D3PM's discrete-time bound (``UniformDiffusionObjective``).
+    case uniform
+}
+
+/// Trains a discrete-diffusion model of token sequences of one length (DNA, or SMILES tokens with
+/// a network over their vocabulary): each step draws a batch (with replacement, sample i of
+/// step k from its own stream), noises it with the process's objective (MDLM's masked objective
+/// or uniform-noise D3PM's bound), takes an Adam step on the clipped gradient and updates the EMA.
 public enum MaskedDiffusionTrainer {
+    /// Trains `network`; every `evaluationInterval` steps (and after the last) `evaluate` gets
+    /// the step count and the model so far (its EMA weights).
     public static func train(network: DilatedConvolutionNetwork, on sequences: [[Int]], configuration: SequenceTrainingConfiguration,
-                             objective: MaskedDiffusionObjective = MaskedDiffusionObjective(),
-                             progress: ((_ step: Int, _ loss: Double) -> Void)? = nil) throws -> (model: SequenceModel, losses: [Double]) {
+                             process: DiscreteProcess = .masked,
+                             progress: ((_ step: Int, _ loss: Double) -> Void)? = nil,
+                             evaluationInterval: Int = 0, evaluate: ((_ steps: Int, _ model: SequenceModel) throws -> Void)? = nil) throws -> (model: SequenceModel, losses: [Double]) {
+        switch process {
+        case .masked:
+            return try train(network: network, on: sequences, configuration: configuration, objective: MaskedDiffusionObjective(), process: process,
+                             progress: progress, evaluationInterval: evaluationInterval, evaluate: evaluate)
+        case .uniform:
+            return try train(network: network, on: sequences, configuration: configuration, objective: UniformDiffusionObjective(), process: process,
+                             progress: progress, evaluationInterval: evaluationInterval, evaluate: evaluate)
+        }
+    }
+
+    static func train<O: DiscreteDiffusionObjective>(network: DilatedConvolutionNetwork, on sequences: [[Int]], configuration: SequenceTrainingConfiguration,
+                                                     objective: O, process: DiscreteProcess,
+                                                     progress: ((_ step: Int, _ loss: Double) -> Void)?,
+                                                     evaluationInterval: Int, evaluate: ((_ steps: Int, _ model: SequenceModel) throws -> Void)?) throws -> (model: SequenceModel, losses: [Double]) {
         let configuration = try configuration.validated()
         guard let length = sequences.first?.count, length > 0 else { throw TrainingConfigurationError(field: "sequences", value: "\(sequences.count)", rule: "non-empty") }
         guard sequences.allSatisfy({ $0.count == length && $0.allSatisfy { (0..<network.vocabularySize).contains($0) } }) else {
@@ -101,6 +143,7 @@ public enum MaskedDiffusionTrainer {
         let optimizer = Adam<Float>()
         var state = optimizer.makeState(for: parameters)
         let ema = ExponentialMovingAverage(decay: configuration.emaDecay, warmup: true)
+        let modelConfiguration = SequenceModel.Configuration(network: network, length: length, training: configuration, process: process)
         var losses: [Double] = []
         for step in 0..<configuration.steps {
             let stepKey = key.folding(in: 1).folding(in: step)
@@ -109,10 +152,10 @@ public enum MaskedDiffusionTrainer {
                 return sequences[stream.integer(below: sequences.count)]
             }
             let batch = TokenBatch(tokens: rows.flatMap { $0 }, length: length, vocabularySize: network.vocabularySize)
-            let example = objective.example(for: batch, key: stepKey.folding(in: -1))
+            let example = objective.example(for: batch, key: stepKey.folding(in: -1), sampleOffset: 0)
             let tape = Tape<Float>()
             let bound = parameters.bound(to: tape)
-            let loss = objective.loss(logits: network(example.noisy, bound), example)
+            let loss = objective.loss(logits: network(objective.input(of: example).tokens, bound), example)
             var gradients = bound.gradients(tape.gradient(of: loss))
             try TrainingError.check(loss: loss.value.scalar, gradients: gradients, step: step)
             _ = gradients.clipByGlobalNorm(Float(configuration.gradientClip))
@@ -120,8 +163,11 @@ public enum MaskedDiffusionTrainer {
             ema.update(&average, toward: parameters, step: step)
             losses.append(Double(loss.value.scalar))
             progress?(step, losses.last!)
+            if let evaluate, evaluationInterval > 0, (step + 1) % evaluationInterval == 0 || step + 1 == configuration.steps {
+                try evaluate(step + 1, SequenceModel(configuration: modelConfiguration, parameters: average))
+            }
         }
-        return (SequenceModel(configuration: .init(network: network, length: length, training: configuration), parameters: average), losses)
+        return (SequenceModel(configuration: modelConfiguration, parameters: average), losses)
     }
 }
 

@@ -1,0 +1,69 @@
+import DiffuseCore
+import DiffuseSequences
+import Foundation
+
+/// The bundled data and checkpoints, and the split every command uses.
+enum SequenceData {
+    static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+    /// dm3 promoter windows (Datasets/sequences/README.md).
+    static var bundledDNA: URL { repositoryRoot.appendingPathComponent("Datasets/sequences/dm3_upstream200.fa") }
+    /// JASPAR 2024 CORE vertebrate and insect matrices.
+    static var bundledMotifs: URL { repositoryRoot.appendingPathComponent("Datasets/sequences/jaspar2024_core_vertebrates_insects.jaspar") }
+    /// The bundled masked-diffusion model of the dm3 windows.
+    static var bundledDNAModel: URL { repositoryRoot.appendingPathComponent("Examples/DesignSequences/Checkpoints/dm3-masked") }
+
+    /// The sequences of a FASTA file, all of one length (records of another length are refused
+    /// with the record's name).
+    static func dna(_ url: URL) throws -> [[Int]] {
+        let records = try FASTAFile.read(url).records
+        guard let length = records.first?.tokens.count else { throw ValidationFailure("\(url.path): no records") }
+        if let other = records.first(where: { $0.tokens.count != length }) {
+            throw ValidationFailure("\(url.path): record '\(other.name)' has \(other.tokens.count) bases, the first has \(length); training needs one length")
+        }
+        return records.map(\.tokens)
+    }
+
+    /// The held-back split: every 10th sequence (index ≡ 9 mod 10) is held back, the rest train.
+    static func split(_ sequences: [[Int]]) -> (train: [[Int]], heldOut: [[Int]]) {
+        var train: [[Int]] = [], heldOut: [[Int]] = []
+        for (i, x) in sequences.enumerated() { if i % 10 == 9 { heldOut.append(x) } else { train.append(x) } }
+        return (train, heldOut)
+    }
+}
+
+/// An error a person can act on, printed as is.
+struct ValidationFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Progress on standard error, at most twice a second.
+struct ProgressLine {
+    var label: String
+    var start = Date()
+    var lastDraw = Date.distantPast
+
+    init(label: String) { self.label = label }
+
+    mutating func update(_ done: Int, of total: Int, detail: String = "") {
+        let now = Date()
+        guard done == total || now.timeIntervalSince(lastDraw) > 0.5 else { return }
+        lastDraw = now
+        let elapsed = now.timeIntervalSince(start)
+        let remaining = done > 0 ? elapsed / Double(done) * Double(total - done) : .nan
+        let line = "\r\(label) \(done)/\(total)  \(detail)  \(Self.duration(elapsed)) elapsed, \(Self.duration(remaining)) left   "
+        FileHandle.standardError.write(Data(line.utf8))
+        if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "?" }
+        if seconds >= 3600 { return String(format: "%dh%02dm", Int(seconds) / 3600, Int(seconds) % 3600 / 60) }
+        if seconds >= 60 { return String(format: "%dm%02ds", Int(seconds) / 60, Int(seconds) % 60) }
+        return String(format: "%.1fs", seconds)
+    }
+}
+
+func fixed(_ x: Double, _ decimals: Int) -> String { String(format: "%.\(decimals)f", x) }
