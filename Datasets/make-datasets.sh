@@ -1,6 +1,7 @@
 #!/bin/sh
-# Rebuilds the project's copies of the time-series data sets from the raw files in
-# ../shared/datasets/timeseries (or the folder given as the first argument).
+# Rebuilds the project's copies of the data sets from the raw files in ../shared/datasets
+# (time series from its timeseries/ folder, or the folder given as the first argument; DNA and
+# motifs from its sequences/ folder).
 # Output: wide CSV files with a `timestamp` column and one column per series.
 set -eu
 raw="${1:-$(dirname "$0")/../../shared/datasets/timeseries}"
@@ -13,3 +14,10 @@ awk -F, 'NR == 1 { print "timestamp,PGE,SCE,SDGE,VEA,CAISO Total"; next } { prin
 awk -F, 'NR == 1 { print "timestamp,electricity"; next } { print }' "$raw/electricity_hourly_mean321.csv" > "$out/electricity_hourly.csv"
 awk -F, 'NR == 1 { print "timestamp,solar"; next } { print }' "$raw/solar_power_hourly.csv" > "$out/solar_power_hourly.csv"
 echo "wrote $(ls "$out" | wc -l) files to $out"
+# DNA promoter windows (decompressed) and JASPAR motifs: copied unchanged.
+sequences="$(dirname "$0")/../../shared/datasets/sequences"
+mkdir -p "$(dirname "$0")/sequences"
+gunzip -c "$sequences/dm3_upstream200.fa.gz" > "$(dirname "$0")/sequences/dm3_upstream200.fa"
+cp "$sequences/jaspar2024_core_vertebrates_insects.jaspar" "$(dirname "$0")/sequences/"
+chmod 644 "$(dirname "$0")/sequences/"*
+echo "wrote the DNA and motif files to $(dirname "$0")/sequences"
