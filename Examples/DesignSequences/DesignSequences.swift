@@ -8,6 +8,6 @@ struct DesignSequences: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "design-sequences",
         abstract: "Train, evaluate and guide masked discrete diffusion on DNA (dm3 promoters bundled).",
-        subcommands: [DesignCommand.self, TrainCommand.self, LikelihoodCommand.self],
+        subcommands: [DesignCommand.self, TrainCommand.self, LikelihoodCommand.self, MoleculesCommand.self],
         defaultSubcommand: DesignCommand.self)
 }

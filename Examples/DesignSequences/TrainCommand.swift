@@ -33,6 +33,7 @@ struct TrainCommand: ParsableCommand {
     var seed: UInt64 = 0
 
     func run() throws {
+        setvbuf(stdout, nil, _IOLBF, 0)   // progress lines reach a log file as they are printed
         let url = data.map { URL(fileURLWithPath: $0) } ?? SequenceData.bundledDNA
         let (train, heldOut) = SequenceData.split(try SequenceData.dna(url))
         let configuration = try SequenceTrainingConfiguration(steps: steps, batchSize: batch, learningRate: learningRate, seed: seed).validated()

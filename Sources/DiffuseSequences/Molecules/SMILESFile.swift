@@ -2,7 +2,8 @@ import Foundation
 
 /// Molecules as SMILES, from `.smi` files (one SMILES per line, optionally followed by white
 /// space and a name) or CSV files with a `SMILES` column (any case; the MOSES files). Each string
-/// is tokenised and its syntax checked (``SMILESTokenizer``); what happens to one that fails is
+/// is tokenised (``SMILESTokenizer``) and checked as a molecule (``Molecule``: grammar,
+/// kekulisation, valences); what happens to one that fails is
 /// the ``InvalidSMILESPolicy``: refuse (an error naming the file, line and reason) or skip and
 /// count. gzip is not read here: decompress first.
 public enum SMILESFile {
@@ -52,7 +53,7 @@ public enum SMILESFile {
             }
             do {
                 let tokens = try SMILESTokenizer.tokens(field)
-                try SMILESTokenizer.checkSyntax(tokens)
+                _ = try Molecule(smiles: field)
                 molecules.append((field, tokens))
             } catch let failure as SMILESTokenizer.Failure {
                 guard policy == .skip else {
