@@ -1,7 +1,7 @@
 #!/bin/sh
 # Rebuilds the project's copies of the data sets from the raw files in ../shared/datasets
 # (time series from its timeseries/ folder, or the folder given as the first argument; DNA and
-# motifs from its sequences/ folder).
+# motifs from its sequences/ folder; SMILES from its molecules/ folder).
 # Output: wide CSV files with a `timestamp` column and one column per series.
 set -eu
 raw="${1:-$(dirname "$0")/../../shared/datasets/timeseries}"
@@ -21,3 +21,7 @@ gunzip -c "$sequences/dm3_upstream200.fa.gz" > "$(dirname "$0")/sequences/dm3_up
 cp "$sequences/jaspar2024_core_vertebrates_insects.jaspar" "$(dirname "$0")/sequences/"
 chmod 644 "$(dirname "$0")/sequences/"*
 echo "wrote the DNA and motif files to $(dirname "$0")/sequences"
+# MOSES molecules (decompressed).
+mkdir -p "$(dirname "$0")/molecules"
+gunzip -c "$(dirname "$0")/../../shared/datasets/molecules/moses_test.csv.gz" > "$(dirname "$0")/molecules/moses_test.csv"
+echo "wrote the molecule file to $(dirname "$0")/molecules"

@@ -51,9 +51,8 @@ struct LikelihoodCommand: ParsableCommand {
         let batch = DNAVocabulary.batch(heldOut)
         for path in (models.isEmpty ? [SequenceData.bundledDNAModel.path] : models) {
             let model = try SequenceModel.load(from: URL(fileURLWithPath: path))
-            let network = model.configuration.network
             let nelbo = Self.negativeELBO(model, batch, draws: draws, seed: seed)
-            rows.append(Row(model: "\(model.configuration.process.rawValue) diffusion, CNN hidden \(network.hidden) × \(network.dilations.count * network.stacks) (\(URL(fileURLWithPath: path).lastPathComponent))",
+            rows.append(Row(model: "\(model.configuration.process.rawValue) diffusion, \(model.configuration.network.summary) (\(URL(fileURLWithPath: path).lastPathComponent))",
                             bitsPerBase: nelbo.bitsPerToken, standardError: nelbo.standardError))
         }
         if json {

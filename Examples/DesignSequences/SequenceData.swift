@@ -11,6 +11,10 @@ enum SequenceData {
     static var bundledDNA: URL { repositoryRoot.appendingPathComponent("Datasets/sequences/dm3_upstream200.fa") }
     /// JASPAR 2024 CORE vertebrate and insect matrices.
     static var bundledMotifs: URL { repositoryRoot.appendingPathComponent("Datasets/sequences/jaspar2024_core_vertebrates_insects.jaspar") }
+    /// MOSES molecules (Datasets/molecules/README.md).
+    static var bundledMolecules: URL { repositoryRoot.appendingPathComponent("Datasets/molecules/moses_test.csv") }
+    /// The bundled masked-diffusion model of the MOSES molecules.
+    static var bundledMoleculeModel: URL { repositoryRoot.appendingPathComponent("Examples/DesignSequences/Checkpoints/moses-masked") }
     /// The bundled masked-diffusion model of the dm3 windows.
     static var bundledDNAModel: URL { repositoryRoot.appendingPathComponent("Examples/DesignSequences/Checkpoints/dm3-masked") }
 
@@ -23,6 +27,16 @@ enum SequenceData {
             throw ValidationFailure("\(url.path): record '\(other.name)' has \(other.tokens.count) bases, the first has \(length); training needs one length")
         }
         return records.map(\.tokens)
+    }
+
+    /// The molecules of a SMILES file (invalid ones skipped and counted), their vocabulary, and
+    /// their tokens padded to the longest.
+    static func molecules(_ url: URL) throws -> (smiles: [String], encoded: [[Int]], vocabulary: SMILESVocabulary, length: Int, skipped: Int) {
+        let contents = try SMILESFile.read(url, invalid: .skip)
+        let vocabulary = SMILESVocabulary(fittedOn: contents.molecules.map(\.tokens))
+        let length = contents.molecules.map(\.tokens.count).max() ?? 1
+        let encoded = try contents.molecules.map { try vocabulary.encode($0.tokens, length: length) }
+        return (contents.molecules.map(\.smiles), encoded, vocabulary, length, contents.skipped)
     }
 
     /// The held-back split: every 10th sequence (index ≡ 9 mod 10) is held back, the rest train.

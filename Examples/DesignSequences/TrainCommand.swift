@@ -5,13 +5,19 @@ import DiffuseTensor
 import Foundation
 
 /// `design-sequences train`: trains a discrete-diffusion model of DNA on a FASTA file (the
-/// bundled dm3 promoters by default), holding back every 10th sequence, and saves it.
+/// bundled dm3 promoters by default, a dilated CNN) or of molecules on a SMILES file (the bundled
+/// MOSES molecules, a Transformer over SMILES tokens padded to the longest), holding back every
+/// 10th sequence, and saves it.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a masked (or uniform) diffusion model on a FASTA file of equal-length DNA sequences.")
+        abstract: "Train a masked (or uniform) diffusion model on DNA (FASTA, equal lengths) or molecules (SMILES, .smi or CSV).")
 
-    @Option(help: "FASTA file of equal-length sequences (default: the bundled dm3 promoter windows). Every 10th record is held back.")
+    enum Task: String, ExpressibleByArgument { case dna, molecules }
+    @Option(help: "dna (FASTA; dilated CNN) or molecules (SMILES; Transformer).")
+    var task: Task = .dna
+
+    @Option(help: "FASTA file of equal-length sequences, or SMILES file for molecules (default: the bundled dm3 windows or MOSES molecules). Every 10th record is held back.")
     var data: String?
     @Option(help: "Folder for the checkpoint (config.json, model.safetensors).")
     var out: String = "design-output/model"
@@ -23,10 +29,16 @@ struct TrainCommand: ParsableCommand {
     var batch = 64
     @Option(help: "Adam learning rate.")
     var learningRate = 1e-3
-    @Option(help: "Hidden channels of the dilated CNN.")
+    @Option(help: "Hidden channels of the dilated CNN (DNA).")
     var hidden = 64
-    @Option(help: "Repetitions of the dilation stack 1, 1, 4, 16, 64 (5 convolutions each).")
+    @Option(help: "Repetitions of the dilation stack 1, 1, 4, 16, 64 (5 convolutions each; DNA).")
     var stacks = 4
+    @Option(help: "Width of the Transformer (molecules).")
+    var modelSize = 128
+    @Option(help: "Transformer layers (molecules).")
+    var layers = 4
+    @Option(help: "Attention heads (molecules).")
+    var heads = 4
     @Option(help: "Every this many steps, print the negative ELBO of 256 held-back sequences (0: never).")
     var evaluateEvery = 1000
     @Option(help: "Seed of every draw.")
@@ -34,17 +46,33 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         setvbuf(stdout, nil, _IOLBF, 0)   // progress lines reach a log file as they are printed
-        let url = data.map { URL(fileURLWithPath: $0) } ?? SequenceData.bundledDNA
-        let (train, heldOut) = SequenceData.split(try SequenceData.dna(url))
         let configuration = try SequenceTrainingConfiguration(steps: steps, batchSize: batch, learningRate: learningRate, seed: seed).validated()
-        guard (1...4096).contains(hidden), (1...64).contains(stacks) else { throw ValidationFailure("--hidden must be in 1…4096 and --stacks in 1…64") }
-        let network = DilatedConvolutionNetwork(hidden: hidden, stacks: stacks)
-        print("Training a \(process.rawValue)-diffusion CNN (hidden \(hidden), \(5 * stacks) convolutions) on \(train.count) sequences of \(train[0].count) bases from \(url.lastPathComponent); \(heldOut.count) held back")
+        let train: [[Int]], heldOut: [[Int]], network: SequenceNetwork, vocabulary: SMILESVocabulary?, source: String
+        switch task {
+        case .dna:
+            let url = data.map { URL(fileURLWithPath: $0) } ?? SequenceData.bundledDNA
+            (train, heldOut) = SequenceData.split(try SequenceData.dna(url))
+            guard (1...4096).contains(hidden), (1...64).contains(stacks) else { throw ValidationFailure("--hidden must be in 1…4096 and --stacks in 1…64") }
+            network = .convolution(DilatedConvolutionNetwork(hidden: hidden, stacks: stacks))
+            vocabulary = nil
+            source = url.lastPathComponent
+        case .molecules:
+            let url = data.map { URL(fileURLWithPath: $0) } ?? SequenceData.bundledMolecules
+            let molecules = try SequenceData.molecules(url)
+            (train, heldOut) = SequenceData.split(molecules.encoded)
+            guard (1...1024).contains(modelSize), (1...64).contains(heads), modelSize % heads == 0, (1...64).contains(layers) else {
+                throw ValidationFailure("--model-size must be in 1…1024 and divisible by --heads (1…64); --layers in 1…64")
+            }
+            network = .transformer(SequenceTransformer(vocabularySize: molecules.vocabulary.size, length: molecules.length, modelSize: modelSize, heads: heads, layers: layers))
+            vocabulary = molecules.vocabulary
+            source = "\(url.lastPathComponent) (\(molecules.skipped) invalid SMILES skipped; \(molecules.vocabulary.size) tokens, padded to \(molecules.length))"
+        }
+        print("Training a \(process.rawValue)-diffusion \(network.summary) on \(train.count) sequences of \(train[0].count) tokens from \(source); \(heldOut.count) held back")
         var progress = ProgressLine(label: "step")
         var runningLoss = Double.nan
-        let probe = DNAVocabulary.batch(Array(heldOut.prefix(256)))
+        let probe = TokenBatch(tokens: heldOut.prefix(256).flatMap { $0 }, length: heldOut[0].count, vocabularySize: network.vocabularySize)
         let (model, _) = try MaskedDiffusionTrainer.train(
-            network: network, on: train, configuration: configuration, process: process,
+            network: network, on: train, configuration: configuration, process: process, vocabulary: vocabulary,
             progress: { step, loss in
                 runningLoss = runningLoss.isNaN ? loss : 0.98 * runningLoss + 0.02 * loss
                 progress.update(step + 1, of: configuration.steps, detail: "loss \(fixed(runningLoss, 4))")
@@ -53,7 +81,7 @@ struct TrainCommand: ParsableCommand {
             evaluate: { steps, model in
                 let nelbo = LikelihoodCommand.negativeELBO(model, probe, draws: 2)
                 FileHandle.standardError.write(Data("\n".utf8))
-                print("step \(steps): held-back NELBO \(fixed(nelbo.bitsPerToken, 4)) ± \(fixed(nelbo.standardError, 4)) bits/base (256 sequences, 2 draws)")
+                print("step \(steps): held-back NELBO \(fixed(nelbo.bitsPerToken, 4)) ± \(fixed(nelbo.standardError, 4)) bits/token (256 sequences, 2 draws)")
             })
         let folder = URL(fileURLWithPath: out)
         try model.save(to: folder)

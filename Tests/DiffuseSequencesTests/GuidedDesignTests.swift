@@ -19,7 +19,7 @@ final class GuidedDesignTests: XCTestCase {
             return x
         }
         let network = DilatedConvolutionNetwork(hidden: 16, kernelSize: 3, dilations: [1, 2, 4], stacks: 1)
-        let (model, _) = try MaskedDiffusionTrainer.train(network: network, on: train,
+        let (model, _) = try MaskedDiffusionTrainer.train(network: .convolution(network), on: train,
                                                           configuration: SequenceTrainingConfiguration(steps: 400, batchSize: 32, learningRate: 1e-2, emaDecay: 0.9))
         let pfm = PositionFrequencyMatrix(identifier: "SITE", name: "toy", counts: (0..<4).map { b in site.map { $0 == b ? 20.0 : 1.0 } })
         let reward = MotifReward(motifs: [PositionWeightMatrix(pfm)])

@@ -9,7 +9,7 @@ import DiffuseTensor
 /// linear map to the K logits of p(x₀ | x_t) per position. No time input (the MDLM/SVDD default),
 /// so samplers may cache its output. Defaults: hidden 128, kernel 9, dilations 1, 1, 4, 16, 64
 /// in 4 stacks (20 convolutions, about 2.95 M parameters).
-public struct DilatedConvolutionNetwork: Layer, Equatable {
+public struct DilatedConvolutionNetwork: TokenNetwork {
     public var vocabularySize: Int
     public var hidden: Int
     public var kernelSize: Int
@@ -58,33 +58,14 @@ public struct DilatedConvolutionNetwork: Layer, Equatable {
         }
         return output(finalNorm(h, parameters), parameters)
     }
-}
 
-/// A trained ``DilatedConvolutionNetwork`` as a ``TokenDenoiser``. With a `batchChunkSize` the
-/// batch is evaluated in chunks of that many sequences spread over the cores (the rows do not
-/// interact, so the logits are the same).
-public struct DilatedConvolutionDenoiser<S: TensorScalar>: TokenDenoiser {
-    public let network: DilatedConvolutionNetwork
-    public let parameters: ParameterSet<S>
-    public let batchChunkSize: Int?
-
-    public init(network: DilatedConvolutionNetwork, parameters: ParameterSet<S>, batchChunkSize: Int? = nil) {
-        self.network = network
-        self.parameters = parameters
-        self.batchChunkSize = batchChunkSize
-    }
-
-    public var vocabularySize: Int { network.vocabularySize }
-    public var usesTime: Bool { false }
-    /// Convolutions and per-position LayerNorm: a sequence's logits depend on it alone.
-    public var rowsAreIndependent: Bool { true }
-
-    public func logits(_ x: TokenBatch, at times: [Double], key: SampleKey, state: inout Void) -> Tensor<S> {
-        let constants = parameters.constants
-        guard let size = batchChunkSize, x.sampleCount > size else { return network(x, constants).value }
-        let parts = Parallel.map(Parallel.chunks(count: x.sampleCount, chunkSize: size)) { rows in
-            network(x.gatheringSamples(Array(rows)), constants).value
+    public func check(_ fail: (String, Any, String) -> Error) throws {
+        guard (1...4096).contains(vocabularySize) else { throw fail("network.vocabularySize", vocabularySize, "in 1…4096") }
+        guard (1...4096).contains(hidden) else { throw fail("network.hidden", hidden, "in 1…4096") }
+        guard (1...63).contains(kernelSize) && kernelSize % 2 == 1 else { throw fail("network.kernelSize", kernelSize, "odd, in 1…63") }
+        guard !dilations.isEmpty && dilations.count <= 64 && dilations.allSatisfy({ (1...4096).contains($0) }) else {
+            throw fail("network.dilations", dilations, "1 to 64 values in 1…4096")
         }
-        return Tensor.concatenate(parts, alongAxis: 0)
+        guard (1...64).contains(stacks) else { throw fail("network.stacks", stacks, "in 1…64") }
     }
 }

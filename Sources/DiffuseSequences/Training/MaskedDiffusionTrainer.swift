@@ -47,25 +47,30 @@ public struct TrainingConfigurationError: Error, CustomStringConvertible, Equata
 /// on, and its weights (the EMA average).
 public struct SequenceModel: Sendable {
     public struct Configuration: Codable, Equatable, Sendable {
-        public var network: DilatedConvolutionNetwork
+        public var network: SequenceNetwork
         public var length: Int
         public var training: SequenceTrainingConfiguration
         /// The process the network was trained for (files without the field are masked).
         public var process: DiscreteProcess
+        /// The SMILES tokens of a molecule model (nil for DNA).
+        public var vocabulary: SMILESVocabulary?
 
-        public init(network: DilatedConvolutionNetwork, length: Int, training: SequenceTrainingConfiguration, process: DiscreteProcess = .masked) {
+        public init(network: SequenceNetwork, length: Int, training: SequenceTrainingConfiguration, process: DiscreteProcess = .masked,
+                    vocabulary: SMILESVocabulary? = nil) {
             self.network = network
             self.length = length
             self.training = training
             self.process = process
+            self.vocabulary = vocabulary
         }
 
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            network = try c.decode(DilatedConvolutionNetwork.self, forKey: .network)
+            network = try c.decode(SequenceNetwork.self, forKey: .network)
             length = try c.decode(Int.self, forKey: .length)
             training = try c.decode(SequenceTrainingConfiguration.self, forKey: .training)
             process = try c.decodeIfPresent(DiscreteProcess.self, forKey: .process) ?? .masked
+            vocabulary = try c.decodeIfPresent(SMILESVocabulary.self, forKey: .vocabulary)
         }
     }
 
@@ -73,8 +78,8 @@ public struct SequenceModel: Sendable {
     public var parameters: ParameterSet<Float>
 
     /// The model as a ``TokenDenoiser`` (chunks of 8 sequences over the cores).
-    public var denoiser: DilatedConvolutionDenoiser<Float> {
-        DilatedConvolutionDenoiser(network: configuration.network, parameters: parameters, batchChunkSize: 8)
+    public var denoiser: TokenNetworkDenoiser<SequenceNetwork, Float> {
+        TokenNetworkDenoiser(network: configuration.network, parameters: parameters, batchChunkSize: 8)
     }
 
     /// Saves `config.json` and `model.safetensors` into `folder`, atomically.
@@ -114,22 +119,22 @@ public enum DiscreteProcess: String, Codable, CaseIterable, Sendable {
 public enum MaskedDiffusionTrainer {
     /// Trains `network`; every `evaluationInterval` steps (and after the last) `evaluate` gets
     /// the step count and the model so far (its EMA weights).
-    public static func train(network: DilatedConvolutionNetwork, on sequences: [[Int]], configuration: SequenceTrainingConfiguration,
-                             process: DiscreteProcess = .masked,
+    public static func train(network: SequenceNetwork, on sequences: [[Int]], configuration: SequenceTrainingConfiguration,
+                             process: DiscreteProcess = .masked, vocabulary: SMILESVocabulary? = nil,
                              progress: ((_ step: Int, _ loss: Double) -> Void)? = nil,
                              evaluationInterval: Int = 0, evaluate: ((_ steps: Int, _ model: SequenceModel) throws -> Void)? = nil) throws -> (model: SequenceModel, losses: [Double]) {
         switch process {
         case .masked:
-            return try train(network: network, on: sequences, configuration: configuration, objective: MaskedDiffusionObjective(), process: process,
+            return try train(network: network, on: sequences, configuration: configuration, objective: MaskedDiffusionObjective(), process: process, vocabulary: vocabulary,
                              progress: progress, evaluationInterval: evaluationInterval, evaluate: evaluate)
         case .uniform:
-            return try train(network: network, on: sequences, configuration: configuration, objective: UniformDiffusionObjective(), process: process,
+            return try train(network: network, on: sequences, configuration: configuration, objective: UniformDiffusionObjective(), process: process, vocabulary: vocabulary,
                              progress: progress, evaluationInterval: evaluationInterval, evaluate: evaluate)
         }
     }
 
-    static func train<O: DiscreteDiffusionObjective>(network: DilatedConvolutionNetwork, on sequences: [[Int]], configuration: SequenceTrainingConfiguration,
-                                                     objective: O, process: DiscreteProcess,
+    static func train<O: DiscreteDiffusionObjective>(network: SequenceNetwork, on sequences: [[Int]], configuration: SequenceTrainingConfiguration,
+                                                     objective: O, process: DiscreteProcess, vocabulary: SMILESVocabulary?,
                                                      progress: ((_ step: Int, _ loss: Double) -> Void)?,
                                                      evaluationInterval: Int, evaluate: ((_ steps: Int, _ model: SequenceModel) throws -> Void)?) throws -> (model: SequenceModel, losses: [Double]) {
         let configuration = try configuration.validated()
@@ -143,7 +148,10 @@ public enum MaskedDiffusionTrainer {
         let optimizer = Adam<Float>()
         var state = optimizer.makeState(for: parameters)
         let ema = ExponentialMovingAverage(decay: configuration.emaDecay, warmup: true)
-        let modelConfiguration = SequenceModel.Configuration(network: network, length: length, training: configuration, process: process)
+        if let vocabulary, vocabulary.size != network.vocabularySize {
+            throw TrainingConfigurationError(field: "vocabulary", value: "\(vocabulary.size) tokens", rule: "the network's \(network.vocabularySize)")
+        }
+        let modelConfiguration = SequenceModel.Configuration(network: network, length: length, training: configuration, process: process, vocabulary: vocabulary)
         var losses: [Double] = []
         for step in 0..<configuration.steps {
             let stepKey = key.folding(in: 1).folding(in: step)
@@ -177,15 +185,12 @@ extension SequenceModel.Configuration {
         func fail(_ field: String, _ value: Any, _ rule: String) -> SafeTensorsError {
             SafeTensorsError(path: folder.appendingPathComponent("config.json").path, reason: "\(field) = \(value) must be \(rule)")
         }
-        let n = network
-        guard (1...4096).contains(n.vocabularySize) else { throw fail("network.vocabularySize", n.vocabularySize, "in 1…4096") }
-        guard (1...4096).contains(n.hidden) else { throw fail("network.hidden", n.hidden, "in 1…4096") }
-        guard (1...63).contains(n.kernelSize) && n.kernelSize % 2 == 1 else { throw fail("network.kernelSize", n.kernelSize, "odd, in 1…63") }
-        guard !n.dilations.isEmpty && n.dilations.count <= 64 && n.dilations.allSatisfy({ (1...4096).contains($0) }) else {
-            throw fail("network.dilations", n.dilations, "1 to 64 values in 1…4096")
-        }
-        guard (1...64).contains(n.stacks) else { throw fail("network.stacks", n.stacks, "in 1…64") }
+        try network.check(fail)
         guard (1...100_000).contains(length) else { throw fail("length", length, "in 1…100 000") }
+        if let vocabulary, vocabulary.size != network.vocabularySize {
+            throw fail("vocabulary", "\(vocabulary.size) tokens", "the network's \(network.vocabularySize) tokens")
+        }
+        if case .transformer(let t) = network, length > t.length { throw fail("length", length, "at most the Transformer's \(t.length) positions") }
         do { _ = try training.validated() } catch { throw SafeTensorsError(path: folder.appendingPathComponent("config.json").path, reason: "\(error)") }
     }
 }
