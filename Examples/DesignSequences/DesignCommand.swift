@@ -5,13 +5,16 @@ import DiffuseSequences
 import DiffuseTensor
 import Foundation
 
-/// `design-sequences design` (the default): reward-guided design of DNA with a trained masked
-/// model, every method at the same number of model calls per returned sequence.
+/// `design-sequences design` (the default): reward-guided design of DNA or molecules with a
+/// trained masked model, every method at about the same number of model calls per returned
+/// sequence.
 ///
-/// Budget: SVDD-PM with M candidates evaluates, per step and sequence, M candidate rows and M
-/// clean estimates (2M rows); SMC and Feynman–Kac steering with M particles do the same (one
-/// propagation and one estimate per particle); best-of-N gets N = 2M candidates. The table
-/// reports the model and reward calls each method actually made.
+/// Budget: SVDD-PM with M candidates evaluates, per step and sequence, the M clean estimates of
+/// its candidates; its M copies of the particle are one row, already evaluated as the estimate of
+/// the chosen candidate (the network's rows are independent and the sampler caches row by row):
+/// about M·T rows. SMC and Feynman–Kac steering with M particles evaluate one row per particle and
+/// step (resampled particles are copies of estimated ones); best-of-N gets N = M candidates. The
+/// table reports the model and reward calls each method actually made.
 struct DesignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "design",
@@ -21,16 +24,17 @@ struct DesignCommand: ParsableCommand {
         case pretrained, bestOfN = "best-of-n", svddPM = "svdd-pm", smc, fkSteering = "fk-steering"
     }
     enum Reward: String, ExpressibleByArgument, CaseIterable {
-        case tata, gc
+        case tata, gc, qed
     }
+    enum Task: String, ExpressibleByArgument { case dna, molecules }
 
-    @Option(help: "Task: dna (molecules are not bundled yet).")
-    var task: String = "dna"
+    @Option(help: "dna (bundled dm3 model) or molecules (bundled MOSES model).")
+    var task: Task = .dna
     @Option(name: .customLong("method"), help: "Methods to run (repeatable): \(Method.allCases.map(\.rawValue).joined(separator: ", ")). Default: all.")
     var methods: [Method] = []
-    @Option(help: "Reward: tata (best TBP MA0108.3 log-odds score over both strands, bits) or gc (−|GC − 0.6|·100).")
-    var reward: Reward = .tata
-    @Option(help: "Candidates per step for SVDD-PM and particles per sequence for SMC and FK steering (M); best-of-N uses 2M.")
+    @Option(help: "Reward: tata (best TBP MA0108.3 log-odds score over both strands, bits) or gc (−|GC − 0.6|·100) for DNA; qed (the five-term QED of MolecularDescriptors, 0 for an invalid molecule) for molecules. Default: tata or qed.")
+    var reward: Reward?
+    @Option(help: "Candidates per step for SVDD-PM, particles per sequence for SMC and FK steering, candidates of best-of-N (M).")
     var particles = 8
     @Option(help: "Sequences designed per method.")
     var samples = 64
@@ -40,7 +44,7 @@ struct DesignCommand: ParsableCommand {
     var temperature = 0.5
     @Option(help: "Checkpoint folder (default: the bundled dm3 model).")
     var model: String?
-    @Option(help: "FASTA the model was trained on, for naturalness and 3-mer statistics (default: the bundled dm3 windows).")
+    @Option(help: "The data the model was trained on: FASTA for naturalness and 3-mer statistics, or SMILES for novelty (default: the bundled files).")
     var data: String?
     @Option(help: "Seed of every draw.")
     var seed: UInt64 = 0
@@ -55,23 +59,30 @@ struct DesignCommand: ParsableCommand {
         var rewardCallsPerSequence: Double
         var medianReward: Double
         var top10PercentReward: Double
-        /// Mean log₂-likelihood per base under the 6-mer Markov model of the training split.
-        var naturalness: Double
-        var threeMerCorrelation: Double
+        /// DNA: mean log₂-likelihood per base under the 6-mer Markov model of the training split.
+        var naturalness: Double?
+        var threeMerCorrelation: Double?
+        /// DNA: mean pairwise Hamming share; molecules: internal diversity (1 − mean Tanimoto).
         var diversity: Double
+        /// Molecules: validity, uniqueness and novelty (MoleculeMetrics).
+        var validity: Double?
+        var uniqueness: Double?
+        var novelty: Double?
         var seconds: Double
     }
 
+    var chosenReward: Reward { reward ?? (task == .dna ? .tata : .qed) }
+
     func validate() throws {
-        guard task == "dna" else { throw ValidationError("--task \(task): only dna has a bundled model and data so far") }
+        if let reward, (task == .dna) != (reward != .qed) { throw ValidationError("--reward \(reward.rawValue) does not apply to --task \(task.rawValue)") }
         guard (1...256).contains(particles) else { throw ValidationError("--particles must be in 1…256") }
         guard (1...100_000).contains(samples) else { throw ValidationError("--samples must be in 1…100 000") }
         guard (1...10_000).contains(steps) else { throw ValidationError("--steps must be in 1…10 000") }
         guard temperature > 0 && temperature.isFinite else { throw ValidationError("--temperature must be positive") }
     }
 
-    func rewardFunction() throws -> (TokenBatch) -> [Double] {
-        switch reward {
+    func rewardFunction(vocabulary: SMILESVocabulary?) throws -> (TokenBatch) -> [Double] {
+        switch chosenReward {
         case .tata:
             guard let tbp = try JASPARFile.read(SequenceData.bundledMotifs).first(where: { $0.identifier == "MA0108.3" }) else {
                 throw ValidationFailure("\(SequenceData.bundledMotifs.path): no MA0108.3 (TBP)")
@@ -80,25 +91,44 @@ struct DesignCommand: ParsableCommand {
             return { motif($0) }
         case .gc:
             return { batch in (0..<batch.sampleCount).map { -Swift.abs(gcContent(Array(batch[sample: $0])) - 0.6) * 100 } }
+        case .qed:
+            guard let vocabulary else { throw ValidationFailure("the qed reward needs a molecule model with a SMILES vocabulary") }
+            return { batch in
+                (0..<batch.sampleCount).map { i in
+                    (try? Molecule(smiles: vocabulary.decode(Array(batch[sample: i])))).map { MolecularDescriptors($0).quantitativeDrugLikeness } ?? 0
+                }
+            }
         }
     }
 
     func run() throws {
         let folder = URL(fileURLWithPath: out)
         try AtomicFile.createFolder(at: folder)
-        let trained = try SequenceModel.load(from: model.map { URL(fileURLWithPath: $0) } ?? SequenceData.bundledDNAModel)
+        let defaultModel = task == .dna ? SequenceData.bundledDNAModel : SequenceData.bundledMoleculeModel
+        let trained = try SequenceModel.load(from: model.map { URL(fileURLWithPath: $0) } ?? defaultModel)
         guard trained.configuration.process == .masked else { throw ValidationFailure("design needs a masked-diffusion model; this one is \(trained.configuration.process.rawValue)") }
-        let (train, heldOut) = SequenceData.split(try SequenceData.dna(data.map { URL(fileURLWithPath: $0) } ?? SequenceData.bundledDNA))
-        let markov = KmerMarkovModel(order: 6, fittedOn: train)
-        let score = try rewardFunction()
+        let vocabulary = trained.configuration.vocabulary
+        guard (task == .molecules) == (vocabulary != nil) else { throw ValidationFailure("--task \(task.rawValue) with a model \(vocabulary == nil ? "without" : "with") a SMILES vocabulary") }
+        let dataURL = data.map { URL(fileURLWithPath: $0) } ?? (task == .dna ? SequenceData.bundledDNA : SequenceData.bundledMolecules)
+        var dna: (train: [[Int]], heldOut: [[Int]], markov: KmerMarkovModel)? = nil
+        var trainingSMILES = Set<String>()
+        switch task {
+        case .dna:
+            let (train, heldOut) = SequenceData.split(try SequenceData.dna(dataURL))
+            dna = (train, heldOut, KmerMarkovModel(order: 6, fittedOn: train))
+        case .molecules:
+            let smiles = try SequenceData.molecules(dataURL).smiles
+            trainingSMILES = Set(smiles.enumerated().filter { $0.offset % 10 != 9 }.map(\.element))
+        }
+        let score = try rewardFunction(vocabulary: vocabulary)
         let length = trained.configuration.length
         let sampler = MaskedDiffusionSampler(model: trained.denoiser, schedule: LogLinearMasking(), steps: steps)
         let kernel = MaskedDiffusionKernel(sampler: sampler)
-        let start = TokenBatch.masked(count: samples, length: length, vocabularySize: DNAVocabulary.size)
+        let start = TokenBatch.masked(count: samples, length: length, vocabularySize: trained.configuration.network.vocabularySize)
         let key = RandomKey(seed: seed)
         let m = particles
         var rows: [Row] = []
-        var designs: [(Method, [[Int]], [Double], [Double])] = []
+        var designs: [(method: Method, rewards: [Double], naturalness: [Double])] = []
         for method in (methods.isEmpty ? Method.allCases : methods) {
             FileHandle.standardError.write(Data("\(method.rawValue)…\n".utf8))
             var progress = ProgressLine(label: "  step")
@@ -109,7 +139,7 @@ struct DesignCommand: ParsableCommand {
             case .pretrained:
                 result = DiffuseCore.sample(sampler, from: start, key: key, observer: observer)
             case .bestOfN:
-                result = ParticleGuidance.bestOfN(kernel, from: start, candidates: 2 * m, key: key, observer: observer, reward: score)
+                result = ParticleGuidance.bestOfN(kernel, from: start, candidates: m, key: key, observer: observer, reward: score)
             case .svddPM:
                 result = ParticleGuidance.svdd(kernel, from: start, candidates: m, key: key, observer: observer, reward: score)
             case .smc:
@@ -121,55 +151,84 @@ struct DesignCommand: ParsableCommand {
             let seconds = Date().timeIntervalSince(t0)
             let sequences = (0..<result.samples.sampleCount).map { Array(result.samples[sample: $0]) }
             let rewards = score(result.samples)
-            let naturalness = sequences.map { markov.logLikelihood($0) / Double(length) }
-            rows.append(Row(method: method.rawValue, modelCallsPerSequence: result.statistics.sampleEvaluations,
-                            rewardCallsPerSequence: result.statistics.rewardEvaluations,
-                            medianReward: SequenceMetrics.quantile(rewards, 0.5), top10PercentReward: SequenceMetrics.quantile(rewards, 0.9),
-                            naturalness: naturalness.reduce(0, +) / Double(naturalness.count),
-                            threeMerCorrelation: SequenceMetrics.threeMerCorrelation(sequences, heldOut),
-                            diversity: SequenceMetrics.meanPairwiseHamming(sequences), seconds: seconds))
-            designs.append((method, sequences, rewards, naturalness))
-            try FASTAFile.write(sequences.enumerated().map { FASTAFile.Record(name: "\(method.rawValue)_\($0.offset)_reward_\(fixed(rewards[$0.offset], 2))", tokens: $0.element) },
-                                to: folder.appendingPathComponent("\(method.rawValue).fa"))
+            var row = Row(method: method.rawValue, modelCallsPerSequence: result.statistics.sampleEvaluations,
+                          rewardCallsPerSequence: result.statistics.rewardEvaluations,
+                          medianReward: SequenceMetrics.quantile(rewards, 0.5), top10PercentReward: SequenceMetrics.quantile(rewards, 0.9),
+                          diversity: 0, seconds: seconds)
+            var naturalness: [Double] = []
+            if let dna {
+                naturalness = sequences.map { dna.markov.logLikelihood($0) / Double(length) }
+                row.naturalness = naturalness.reduce(0, +) / Double(naturalness.count)
+                row.threeMerCorrelation = SequenceMetrics.threeMerCorrelation(sequences, dna.heldOut)
+                row.diversity = SequenceMetrics.meanPairwiseHamming(sequences)
+                try FASTAFile.write(sequences.enumerated().map { FASTAFile.Record(name: "\(method.rawValue)_\($0.offset)_reward_\(fixed(rewards[$0.offset], 2))", tokens: $0.element) },
+                                    to: folder.appendingPathComponent("\(method.rawValue).fa"))
+            } else if let vocabulary {
+                let smiles = sequences.map { vocabulary.decode($0) }
+                let metrics = MoleculeMetrics(smiles, training: trainingSMILES)
+                row.validity = metrics.validity
+                row.uniqueness = metrics.uniqueness
+                row.novelty = metrics.novelty
+                row.diversity = metrics.internalDiversity
+                let lines = zip(smiles, rewards).map { "\($0.0.isEmpty ? "<empty>" : $0.0)\t\(fixed($0.1, 4))" }
+                try AtomicFile.write(lines.joined(separator: "\n") + "\n", to: folder.appendingPathComponent("\(method.rawValue).smi"))
+            }
+            rows.append(row)
+            designs.append((method, rewards, naturalness))
         }
-        let realRewards = score(DNAVocabulary.batch(heldOut))
-        let realNaturalness = heldOut.map { markov.logLikelihood($0) / Double(length) }
+        var realRewards: [Double] = [], realNaturalness: [Double] = []
+        if let dna {
+            realRewards = score(DNAVocabulary.batch(dna.heldOut))
+            realNaturalness = dna.heldOut.map { dna.markov.logLikelihood($0) / Double(length) }
+        }
         try writePlots(designs, realRewards: realRewards, realNaturalness: realNaturalness, to: folder)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let text = String(decoding: try encoder.encode(rows), as: UTF8.self)
         try AtomicFile.write(text, to: folder.appendingPathComponent("results.json"))
         if json { print(text); return }
-        print("\(samples) designs of \(length) bases per method, \(steps) steps, M = \(m), reward \(reward.rawValue); held-back real sequences: median reward \(fixed(SequenceMetrics.quantile(realRewards, 0.5), 2)), naturalness \(fixed(realNaturalness.reduce(0, +) / Double(realNaturalness.count), 4)) bits/base")
-        print("method        model calls  reward calls  median  top 10%  naturalness  3-mer r  diversity  seconds")
-        for r in rows {
-            print(r.method.padding(toLength: 13, withPad: " ", startingAt: 0)
-                  + String(format: " %11.0f  %12.0f  %6.2f  %7.2f  %11.4f  %7.3f  %9.3f  %7.1f", r.modelCallsPerSequence, r.rewardCallsPerSequence,
-                           r.medianReward, r.top10PercentReward, r.naturalness, r.threeMerCorrelation, r.diversity, r.seconds))
+        print("\(samples) designs of \(length) tokens per method, \(steps) steps, M = \(m), reward \(chosenReward.rawValue), seed \(seed)")
+        if dna != nil {
+            print("held-back real sequences: median reward \(fixed(SequenceMetrics.quantile(realRewards, 0.5), 2)), naturalness \(fixed(realNaturalness.reduce(0, +) / Double(realNaturalness.count), 4)) bits/base")
+            print("method        model calls  reward calls  median  top 10%  naturalness  3-mer r  diversity  seconds")
+            for r in rows {
+                print(r.method.padding(toLength: 13, withPad: " ", startingAt: 0)
+                      + String(format: " %11.0f  %12.0f  %6.2f  %7.2f  %11.4f  %7.3f  %9.3f  %7.1f", r.modelCallsPerSequence, r.rewardCallsPerSequence,
+                               r.medianReward, r.top10PercentReward, r.naturalness ?? .nan, r.threeMerCorrelation ?? .nan, r.diversity, r.seconds))
+            }
+        } else {
+            print("method        model calls  reward calls  median  top 10%  validity  uniqueness  novelty  diversity  seconds")
+            for r in rows {
+                print(r.method.padding(toLength: 13, withPad: " ", startingAt: 0)
+                      + String(format: " %11.0f  %12.0f  %6.3f  %7.3f  %8.3f  %10.3f  %7.3f  %9.3f  %7.1f", r.modelCallsPerSequence, r.rewardCallsPerSequence,
+                               r.medianReward, r.top10PercentReward, r.validity ?? .nan, r.uniqueness ?? .nan, r.novelty ?? .nan, r.diversity, r.seconds))
+            }
         }
-        print("Wrote \(folder.path): one FASTA per method, results.json, reward_distributions.svg, reward_vs_naturalness.svg")
+        print("Wrote \(folder.path): designs per method (\(dna != nil ? "FASTA" : "SMILES")), results.json, reward_distributions.svg\(dna != nil ? ", reward_vs_naturalness.svg" : "")")
     }
 
     static let colors = ["#7f7f7f", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
 
-    /// The empirical distribution of the rewards per method, and reward against naturalness.
-    func writePlots(_ designs: [(Method, [[Int]], [Double], [Double])], realRewards: [Double], realNaturalness: [Double], to folder: URL) throws {
-        var cdf = SVGPlot(title: "Reward distribution per method (\(reward.rawValue))", xLabel: "reward", yLabel: "fraction of designs ≤ reward")
+    /// The empirical distribution of the rewards per method, and (DNA) reward against naturalness.
+    func writePlots(_ designs: [(method: Method, rewards: [Double], naturalness: [Double])], realRewards: [Double], realNaturalness: [Double], to folder: URL) throws {
+        var cdf = SVGPlot(title: "Reward distribution per method (\(chosenReward.rawValue))", xLabel: "reward", yLabel: "fraction of designs ≤ reward")
         var scatter = SVGPlot(title: "Reward against naturalness (6-mer Markov log₂-likelihood per base)", xLabel: "naturalness (bits/base)", yLabel: "reward")
         func curve(_ values: [Double]) -> (x: [Double], y: [Double]) {
             let sorted = values.sorted()
             return (sorted, sorted.indices.map { Double($0 + 1) / Double(sorted.count) })
         }
-        let real = curve(realRewards)
-        cdf.line(x: real.x, y: real.y, color: "#000000", label: "held-back real", dashed: true)
-        scatter.scatter(x: realNaturalness, y: realRewards, color: "#bbbbbb", radius: 1, label: "held-back real")
-        for (i, (method, _, rewards, naturalness)) in designs.enumerated() {
+        if !realRewards.isEmpty {
+            let real = curve(realRewards)
+            cdf.line(x: real.x, y: real.y, color: "#000000", label: "held-back real", dashed: true)
+            scatter.scatter(x: realNaturalness, y: realRewards, color: "#bbbbbb", radius: 1, label: "held-back real")
+        }
+        for (i, design) in designs.enumerated() {
             let color = Self.colors[(i + 1) % Self.colors.count]
-            let c = curve(rewards)
-            cdf.line(x: c.x, y: c.y, color: color, label: method.rawValue)
-            scatter.scatter(x: naturalness, y: rewards, color: color, radius: 2, label: method.rawValue)
+            let c = curve(design.rewards)
+            cdf.line(x: c.x, y: c.y, color: color, label: design.method.rawValue)
+            if !design.naturalness.isEmpty { scatter.scatter(x: design.naturalness, y: design.rewards, color: color, radius: 2, label: design.method.rawValue) }
         }
         try AtomicFile.write(cdf.render(), to: folder.appendingPathComponent("reward_distributions.svg"))
-        try AtomicFile.write(scatter.render(), to: folder.appendingPathComponent("reward_vs_naturalness.svg"))
+        if !realNaturalness.isEmpty { try AtomicFile.write(scatter.render(), to: folder.appendingPathComponent("reward_vs_naturalness.svg")) }
     }
 }

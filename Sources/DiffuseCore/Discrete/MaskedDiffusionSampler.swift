@@ -18,8 +18,9 @@ import Foundation
 /// model calls; the whole batch must be unchanged, so large batches rarely hit). All draws are
 /// Float64 (``CategoricalDraw``); sample i draws from `key.folding(in: step).folding(in: offset + i)`,
 /// so results do not depend on the batch. A model whose rows are independent
-/// (``TokenDenoiser/rowsAreIndependent``) is run once per distinct row: the all-masked start,
-/// and the copies particle methods make, cost one row each.
+/// (``TokenDenoiser/rowsAreIndependent``) is run once per distinct row, and with the cache only
+/// on rows that differ from every row of its last evaluation: the all-masked start, the copies
+/// particle methods make and resampled particles cost one row each or nothing.
 public struct MaskedDiffusionSampler<M: TokenDenoiser>: SamplingChain {
     public typealias Value = TokenBatch
 
@@ -54,6 +55,8 @@ public struct MaskedDiffusionSampler<M: TokenDenoiser>: SamplingChain {
     public struct State {
         var input: TokenBatch? = nil
         var output: SUBSDistribution? = nil
+        /// The row of `input` holding each distinct sequence (models with independent rows).
+        var rowIndex: [ArraySlice<Int>: Int] = [:]
         /// Evaluations the cache saved.
         var cacheHits = 0
     }
@@ -64,24 +67,56 @@ public struct MaskedDiffusionSampler<M: TokenDenoiser>: SamplingChain {
     public func times(ofStep index: Int) -> (from: Double, to: Double) { (times[index], times[index + 1]) }
 
     /// p(x₀ | x_t) under SUBS, from the cache when it is exact.
+    ///
+    /// With a model whose rows are independent the cache works per row: a row equal to a row of
+    /// the last evaluation (a particle copied by resampling, a sequence no token of which changed)
+    /// is taken from it, equal rows are evaluated once, and only the rest reach the model (one call
+    /// for them, the rows spared counted in ``SamplingContext/rowsNotEvaluated``).
     func distribution(_ x: TokenBatch, at t: Double, context: inout SamplingContext<TokenBatch, M.State>, state: inout State) -> SUBSDistribution {
-        if usesCache && !model.usesTime && model.isDeterministic, let input = state.input, let output = state.output, input == x {
+        let reusable = usesCache && !model.usesTime && model.isDeterministic
+        if reusable, let input = state.input, let output = state.output, input == x {
             state.cacheHits += 1
             return output
         }
         let output: SUBSDistribution
-        if model.rowsAreIndependent && model.isDeterministic, case let (distinct, rowOf) = x.distinctSamples(), distinct.count < x.sampleCount {
-            let unique = x.gatheringSamples(distinct)
-            let logits = model.logits(unique, at: [Double](repeating: t, count: unique.sampleCount), key: context.modelKey, state: &context.modelState)
-            output = SUBSDistribution(gathering: rowOf, of: SUBSDistribution(logits: logits, state: unique), length: x.length)
-            context.rowsNotEvaluated += x.sampleCount - unique.sampleCount
+        if model.rowsAreIndependent && model.isDeterministic {
+            // Each row's source: the cached output's row, or a row of the fresh evaluation.
+            var sources: [(cached: Bool, row: Int)] = []
+            var missing: [Int] = [], missingIndex: [ArraySlice<Int>: Int] = [:]
+            for i in 0..<x.sampleCount {
+                let row = x[sample: i]
+                if reusable, state.output != nil, let j = state.rowIndex[row] {
+                    sources.append((true, j))
+                } else if let k = missingIndex[row] {
+                    sources.append((false, k))
+                } else {
+                    missingIndex[row] = missing.count
+                    sources.append((false, missing.count))
+                    missing.append(i)
+                }
+            }
+            var fresh: SUBSDistribution? = nil
+            if !missing.isEmpty {
+                let unique = x.gatheringSamples(missing)
+                let logits = model.logits(unique, at: [Double](repeating: t, count: unique.sampleCount), key: context.modelKey, state: &context.modelState)
+                fresh = SUBSDistribution(logits: logits, state: unique)
+                context.countEvaluations(1)
+                context.rowsNotEvaluated += x.sampleCount - missing.count
+            } else {
+                state.cacheHits += 1
+            }
+            output = SUBSDistribution(rows: sources.map { ($0.cached ? state.output! : fresh!, $0.row) }, length: x.length, vocabularySize: x.vocabularySize)
         } else {
             let logits = model.logits(x, at: [Double](repeating: t, count: x.sampleCount), key: context.modelKey, state: &context.modelState)
             output = SUBSDistribution(logits: logits, state: x)
+            context.countEvaluations(1)
         }
-        context.countEvaluations(1)
         state.input = x
         state.output = output
+        if reusable && model.rowsAreIndependent {
+            state.rowIndex = [:]
+            for i in 0..<x.sampleCount where state.rowIndex[x[sample: i]] == nil { state.rowIndex[x[sample: i]] = i }
+        }
         return output
     }
 
@@ -126,8 +161,10 @@ public struct MaskedDiffusionSampler<M: TokenDenoiser>: SamplingChain {
 /// The masked sampler's step as a particle kernel: `propagate` is the sampler's step; the clean
 /// estimate fills every masked position with its most probable token under p(x₀ | x_s) at the
 /// step's end time (SVDD's posterior-mean value for discrete states: one evaluation). The cache
-/// saves the next step's evaluation only when the population reaches it unchanged (Feynman–Kac
-/// steps without resampling); SVDD re-expands its chosen particles, so it pays both evaluations.
+/// saves the next step's evaluation when the population reaches it unchanged (Feynman–Kac steps
+/// without resampling), and, for a model with independent rows, row by row: resampled particles
+/// and SVDD's chosen candidate were all estimated already, so each step costs about one row per
+/// particle or candidate.
 public struct MaskedDiffusionKernel<M: TokenDenoiser>: ParticleKernel {
     public let sampler: MaskedDiffusionSampler<M>
 

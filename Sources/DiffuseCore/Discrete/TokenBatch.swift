@@ -32,20 +32,6 @@ public struct TokenBatch: ParticleBatch, Hashable, Sendable {
     /// The number of masked positions over the batch.
     public var maskedCount: Int { tokens.reduce(0) { $0 + ($1 == vocabularySize ? 1 : 0) } }
 
-    /// The first occurrence of each distinct sample (`distinct`, in order) and, for every sample,
-    /// the position in `distinct` of its equal (`rowOf`).
-    public func distinctSamples() -> (distinct: [Int], rowOf: [Int]) {
-        var first: [ArraySlice<Int>: Int] = [:]
-        var distinct: [Int] = [], rowOf: [Int] = []
-        for i in 0..<sampleCount {
-            if let j = first[self[sample: i]] { rowOf.append(j); continue }
-            first[self[sample: i]] = distinct.count
-            rowOf.append(distinct.count)
-            distinct.append(i)
-        }
-        return (distinct, rowOf)
-    }
-
     public func gatheringSamples(_ indices: [Int]) -> TokenBatch {
         var gathered: [Int] = []
         gathered.reserveCapacity(indices.count * length)

@@ -70,14 +70,18 @@ public struct SUBSDistribution: Sendable {
         vocabularySize = k
     }
 
-    /// The distribution of the rows `rows` of `source` (`length` positions each), in that order.
-    init(gathering rows: [Int], of source: SUBSDistribution, length: Int) {
-        let stride = length * source.vocabularySize
+    /// The distribution whose row i is row `rows[i].row` of `rows[i].source` (`length` positions
+    /// each).
+    init(rows: [(source: SUBSDistribution, row: Int)], length: Int, vocabularySize k: Int) {
+        let stride = length * k
         var out: [Double] = []
         out.reserveCapacity(rows.count * stride)
-        for r in rows { out += source.logProbabilities[(r * stride)..<((r + 1) * stride)] }
+        for (source, r) in rows {
+            precondition(source.vocabularySize == k, "rows over different vocabularies")
+            out += source.logProbabilities[(r * stride)..<((r + 1) * stride)]
+        }
         logProbabilities = out
-        vocabularySize = source.vocabularySize
+        vocabularySize = k
     }
 
     /// The probabilities of position p (sample i, position ℓ: p = i·L + ℓ).
