@@ -137,7 +137,7 @@ let package = Package(
         // Imports only the public API (no @testable): what a package of your own can write.
         .testTarget(
             name: "DiffusePublicAPITests",
-            dependencies: ["DiffuseCore", "DiffuseTensor"],
+            dependencies: ["DiffuseCore", "DiffuseTensor", "DiffuseSequences"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "DiffuseNNTests",

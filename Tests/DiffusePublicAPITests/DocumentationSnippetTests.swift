@@ -22,4 +22,22 @@ final class DocumentationSnippetTests: XCTestCase {
             XCTAssertTrue(normalisedSources.contains(code), "docs/Core.md snippet not found in Tests/DiffusePublicAPITests:\n\(code)")
         }
     }
+
+    /// Every Swift snippet of docs/Sequences.md is this target's code, verbatim.
+    func testSequenceSnippetsAreThisTargetsCode() throws {
+        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        let document = try String(contentsOf: here.appendingPathComponent("../../docs/Sequences.md"), encoding: .utf8)
+        let sources = try FileManager.default.contentsOfDirectory(at: here, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "swift" }
+            .map { try String(contentsOf: $0, encoding: .utf8) }
+            .joined(separator: "\n")
+        let normalisedSources = sources.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "\n")
+        let snippets = document.components(separatedBy: "```swift\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
+        XCTAssertGreaterThanOrEqual(snippets.count, 1)
+        for snippet in snippets {
+            let code = snippet.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                .joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+            XCTAssertTrue(normalisedSources.contains(code), "docs/Sequences.md snippet not found in Tests/DiffusePublicAPITests:\n\(code)")
+        }
+    }
 }
