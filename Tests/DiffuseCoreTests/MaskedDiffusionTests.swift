@@ -233,6 +233,32 @@ final class MaskedDiffusionTests: XCTestCase {
         XCTAssertGreaterThan(guided.rewards.reduce(0, +) / 400, reward(base).reduce(0, +) / 400 + 0.3)
     }
 
+    /// Every token sampler and particle method gives sample i the same sequence in any batch:
+    /// samples 3…5 of a batch of 9 equal a batch of 3 started at offset 3.
+    func testEverySamplerAndParticleMethodIsBatchIndependent() {
+        let reward: (TokenBatch) -> [Double] = { x in (0..<x.sampleCount).map { i in Double(x[sample: i].filter { $0 == 1 }.count) } }
+        let masked = MaskedDiffusionSampler(model: ExactToyDenoiser(), schedule: LogLinearMasking(), steps: 12)
+        let kernel = MaskedDiffusionKernel(sampler: masked)
+        let methods: [(String, (Int, Int) -> TokenBatch)] = [
+            ("ancestral", { n, o in DiffuseCore.sample(masked, from: .masked(count: n, length: 3, vocabularySize: 3), key: RandomKey(seed: 21), sampleOffset: o).samples }),
+            ("two tokens per step", { n, o in
+                DiffuseCore.sample(MaskedDiffusionSampler(model: ExactToyDenoiser(), schedule: CosineMasking(), steps: 4, unmasking: .tokensPerStep(2)),
+                                   from: .masked(count: n, length: 3, vocabularySize: 3), key: RandomKey(seed: 22), sampleOffset: o).samples }),
+            ("uniform", { n, o in
+                let sampler = UniformDiffusionSampler(model: UniformDiffusionTests.ExactUniformDenoiser(schedule: LogLinearMasking()), schedule: LogLinearMasking(), steps: 8)
+                return DiffuseCore.sample(sampler, from: sampler.prior(count: n, length: 3, key: RandomKey(seed: 23), sampleOffset: o), key: RandomKey(seed: 23), sampleOffset: o).samples }),
+            ("best-of-N", { n, o in ParticleGuidance.bestOfN(kernel, from: .masked(count: n, length: 3, vocabularySize: 3), candidates: 3, key: RandomKey(seed: 24), sampleOffset: o, reward: reward).samples }),
+            ("SVDD softmax", { n, o in ParticleGuidance.svdd(kernel, from: .masked(count: n, length: 3, vocabularySize: 3), candidates: 3, temperature: 0.5, key: RandomKey(seed: 25), sampleOffset: o, reward: reward).samples }),
+            ("SMC", { n, o in ParticleGuidance.smc(kernel, from: .masked(count: n, length: 3, vocabularySize: 3), particles: 3, temperature: 0.5, key: RandomKey(seed: 26), sampleOffset: o, reward: reward).samples }),
+            ("FK max, systematic", { n, o in
+                ParticleGuidance.feynmanKac(kernel, from: .masked(count: n, length: 3, vocabularySize: 3), particles: 3, temperature: 0.5, potential: .max,
+                                            resampling: .systematic, trigger: .every(2), key: RandomKey(seed: 27), sampleOffset: o, reward: reward).samples }),
+        ]
+        for (name, run) in methods {
+            XCTAssertEqual(Array(run(3, 3).tokens), Array(run(9, 0).tokens[9..<18]), name)
+        }
+    }
+
     /// Feynman–Kac steering over the masked kernel gives the same particles with and without the
     /// cache, and the cache saves evaluations when the population reaches a step unchanged.
     func testFeynmanKacOverTheMaskedKernelWithAndWithoutCache() {
