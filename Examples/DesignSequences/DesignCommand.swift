@@ -13,15 +13,16 @@ import Foundation
 /// its candidates; its M copies of the particle are one row, already evaluated as the estimate of
 /// the chosen candidate (the network's rows are independent and the sampler caches row by row):
 /// about M·T rows. SMC and Feynman–Kac steering with M particles evaluate one row per particle and
-/// step (resampled particles are copies of estimated ones); best-of-N gets N = M candidates. The
-/// table reports the model and reward calls each method actually made.
+/// step (resampled particles are copies of estimated ones); best-of-N gets N = M candidates; beam
+/// search keeps 2 beams of M/2 expansions each. The table reports the model and reward calls each
+/// method actually made.
 struct DesignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "design",
         abstract: "Design DNA with a motif reward: every guidance method at equal model calls, with rewards, naturalness and diversity.")
 
     enum Method: String, ExpressibleByArgument, CaseIterable {
-        case pretrained, bestOfN = "best-of-n", svddPM = "svdd-pm", smc, fkSteering = "fk-steering"
+        case pretrained, bestOfN = "best-of-n", svddPM = "svdd-pm", smc, fkSteering = "fk-steering", beamSearch = "beam-search"
     }
     enum Reward: String, ExpressibleByArgument, CaseIterable {
         case tata, gc, qed
@@ -147,6 +148,8 @@ struct DesignCommand: ParsableCommand {
             case .fkSteering:
                 result = ParticleGuidance.feynmanKac(kernel, from: start, particles: m, temperature: temperature, potential: .max,
                                                      trigger: .every(max(1, steps / 16)), key: key, observer: observer, reward: score)
+            case .beamSearch:
+                result = ParticleGuidance.beamSearch(kernel, from: start, beams: 2, expansions: max(1, m / 2), key: key, observer: observer, reward: score)
             }
             let seconds = Date().timeIntervalSince(t0)
             let sequences = (0..<result.samples.sampleCount).map { Array(result.samples[sample: $0]) }

@@ -253,10 +253,27 @@ final class MaskedDiffusionTests: XCTestCase {
             ("FK max, systematic", { n, o in
                 ParticleGuidance.feynmanKac(kernel, from: .masked(count: n, length: 3, vocabularySize: 3), particles: 3, temperature: 0.5, potential: .max,
                                             resampling: .systematic, trigger: .every(2), key: RandomKey(seed: 27), sampleOffset: o, reward: reward).samples }),
+            ("beam search", { n, o in ParticleGuidance.beamSearch(kernel, from: .masked(count: n, length: 3, vocabularySize: 3), beams: 2, expansions: 2, key: RandomKey(seed: 28), sampleOffset: o, reward: reward).samples }),
         ]
         for (name, run) in methods {
             XCTAssertEqual(Array(run(3, 3).tokens), Array(run(9, 0).tokens[9..<18]), name)
         }
+    }
+
+    /// Beam search with one beam is SVDD-PM with argmax selection; more beams reach a higher mean
+    /// reward at the same expansions per beam.
+    func testBeamSearch() {
+        let reward: (TokenBatch) -> [Double] = { x in (0..<x.sampleCount).map { i in Double(x[sample: i].filter { $0 == 1 }.count) } }
+        let kernel = MaskedDiffusionKernel(sampler: MaskedDiffusionSampler(model: ExactToyDenoiser(), schedule: LogLinearMasking(), steps: 6))
+        let start = TokenBatch.masked(count: 200, length: 3, vocabularySize: 3)
+        let one = ParticleGuidance.beamSearch(kernel, from: start, beams: 1, expansions: 3, key: RandomKey(seed: 30), reward: reward)
+        let svdd = ParticleGuidance.svdd(kernel, from: start, candidates: 3, key: RandomKey(seed: 30), reward: reward)
+        XCTAssertEqual(one.samples, svdd.samples)
+        XCTAssertEqual(one.rewards, svdd.rewards)
+        let four = ParticleGuidance.beamSearch(kernel, from: start, beams: 4, expansions: 3, key: RandomKey(seed: 30), reward: reward)
+        XCTAssertEqual(four.rewards, reward(four.samples))
+        XCTAssertGreaterThan(four.rewards.reduce(0, +), one.rewards.reduce(0, +))
+        XCTAssertGreaterThan(four.statistics.sampleEvaluations, one.statistics.sampleEvaluations)
     }
 
     /// Feynman–Kac steering over the masked kernel gives the same particles with and without the
