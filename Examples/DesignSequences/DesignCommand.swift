@@ -22,7 +22,7 @@ struct DesignCommand: ParsableCommand {
         abstract: "Design DNA with a motif reward: every guidance method at equal model calls, with rewards, naturalness and diversity.")
 
     enum Method: String, ExpressibleByArgument, CaseIterable {
-        case pretrained, bestOfN = "best-of-n", svddPM = "svdd-pm", smc, fkSteering = "fk-steering", beamSearch = "beam-search"
+        case pretrained, bestOfN = "best-of-n", svddPM = "svdd-pm", smc, fkSteering = "fk-steering", beamSearch = "beam-search", svddMC = "svdd-mc"
     }
     enum Reward: String, ExpressibleByArgument, CaseIterable {
         case tata, gc, qed
@@ -41,6 +41,8 @@ struct DesignCommand: ParsableCommand {
     var samples = 64
     @Option(help: "Sampling steps.")
     var steps = 64
+    @Option(help: "Rollouts of the pretrained model on which SVDD-MC's value network is fitted.")
+    var valueRollouts = 256
     @Option(help: "Temperature α of SMC and FK steering (their target is p(x)·exp(r/α)).")
     var temperature = 0.5
     @Option(help: "Checkpoint folder (default: the bundled dm3 model).")
@@ -80,6 +82,7 @@ struct DesignCommand: ParsableCommand {
         guard (1...100_000).contains(samples) else { throw ValidationError("--samples must be in 1…100 000") }
         guard (1...10_000).contains(steps) else { throw ValidationError("--steps must be in 1…10 000") }
         guard temperature > 0 && temperature.isFinite else { throw ValidationError("--temperature must be positive") }
+        guard (2...100_000).contains(valueRollouts) else { throw ValidationError("--value-rollouts must be in 2…100 000") }
     }
 
     func rewardFunction(vocabulary: SMILESVocabulary?) throws -> (TokenBatch) -> [Double] {
@@ -130,6 +133,7 @@ struct DesignCommand: ParsableCommand {
         let m = particles
         var rows: [Row] = []
         var designs: [(method: Method, rewards: [Double], naturalness: [Double])] = []
+        var valueNote: String? = nil
         for method in (methods.isEmpty ? Method.allCases : methods) {
             FileHandle.standardError.write(Data("\(method.rawValue)…\n".utf8))
             var progress = ProgressLine(label: "  step")
@@ -148,6 +152,14 @@ struct DesignCommand: ParsableCommand {
             case .fkSteering:
                 result = ParticleGuidance.feynmanKac(kernel, from: start, particles: m, temperature: temperature, potential: .max,
                                                      trigger: .every(max(1, steps / 16)), key: key, observer: observer, reward: score)
+            case .svddMC:
+                // The value network is fitted once on rollouts of the pretrained model (their
+                // cost is printed, not added to the per-sequence calls).
+                FileHandle.standardError.write(Data("  fitting the value network on \(valueRollouts) rollouts…\n".utf8))
+                let fitted = ValueNetwork(vocabularySize: trained.configuration.network.vocabularySize)
+                    .fit(sampler: sampler, length: length, reward: score, rollouts: valueRollouts, key: key.folding(in: 99))
+                valueNote = "svdd-mc: value network fitted on \(fitted.rolloutCount) rollouts (\(fitted.rolloutCalls) network calls on their batch), final standardised squared error \(fixed(fitted.finalLoss, 3))"
+                result = ParticleGuidance.svdd(kernel, from: start, candidates: m, value: fitted.value, key: key, observer: observer, reward: score)
             case .beamSearch:
                 result = ParticleGuidance.beamSearch(kernel, from: start, beams: 2, expansions: max(1, m / 2), key: key, observer: observer, reward: score)
             }
@@ -207,6 +219,7 @@ struct DesignCommand: ParsableCommand {
                                r.medianReward, r.top10PercentReward, r.validity ?? .nan, r.uniqueness ?? .nan, r.novelty ?? .nan, r.diversity, r.seconds))
             }
         }
+        if let valueNote { print(valueNote) }
         print("Wrote \(folder.path): designs per method (\(dna != nil ? "FASTA" : "SMILES")), results.json, reward_distributions.svg\(dna != nil ? ", reward_vs_naturalness.svg" : "")")
     }
 
