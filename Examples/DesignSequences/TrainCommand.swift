@@ -1,5 +1,6 @@
 import ArgumentParser
 import DiffuseCore
+import DiffuseNN
 import DiffuseSequences
 import DiffuseTensor
 import Foundation
@@ -43,6 +44,8 @@ struct TrainCommand: ParsableCommand {
     var evaluateEvery = 1000
     @Option(help: "Seed of every draw.")
     var seed: UInt64 = 0
+    @Option(help: "Continue training this checkpoint (same task, data and network; Adam's moments restart; pass a new --seed).")
+    var resume: String?
 
     func run() throws {
         setvbuf(stdout, nil, _IOLBF, 0)   // progress lines reach a log file as they are printed
@@ -67,12 +70,21 @@ struct TrainCommand: ParsableCommand {
             vocabulary = molecules.vocabulary
             source = "\(url.lastPathComponent) (\(molecules.skipped) invalid SMILES skipped; \(molecules.vocabulary.size) tokens, padded to \(molecules.length))"
         }
+        var initial: ParameterSet<Float>? = nil
+        if let resume {
+            let previous = try SequenceModel.load(from: URL(fileURLWithPath: resume))
+            guard previous.configuration.network == network, previous.configuration.process == process, previous.configuration.vocabulary == vocabulary else {
+                throw ValidationFailure("\(resume): its network, process or vocabulary differs from this run's (\(previous.configuration.network.summary), \(previous.configuration.process.rawValue))")
+            }
+            initial = previous.parameters
+            print("Continuing \(resume) (trained \(previous.configuration.training.steps) steps with seed \(previous.configuration.training.seed))")
+        }
         print("Training a \(process.rawValue)-diffusion \(network.summary) on \(train.count) sequences of \(train[0].count) tokens from \(source); \(heldOut.count) held back")
         var progress = ProgressLine(label: "step")
         var runningLoss = Double.nan
         let probe = TokenBatch(tokens: heldOut.prefix(256).flatMap { $0 }, length: heldOut[0].count, vocabularySize: network.vocabularySize)
         let (model, _) = try MaskedDiffusionTrainer.train(
-            network: network, on: train, configuration: configuration, process: process, vocabulary: vocabulary,
+            network: network, on: train, configuration: configuration, process: process, vocabulary: vocabulary, startingFrom: initial,
             progress: { step, loss in
                 runningLoss = runningLoss.isNaN ? loss : 0.98 * runningLoss + 0.02 * loss
                 progress.update(step + 1, of: configuration.steps, detail: "loss \(fixed(runningLoss, 4))")

@@ -118,23 +118,25 @@ public enum DiscreteProcess: String, Codable, CaseIterable, Sendable {
 /// or uniform-noise D3PM's bound), takes an Adam step on the clipped gradient and updates the EMA.
 public enum MaskedDiffusionTrainer {
     /// Trains `network`; every `evaluationInterval` steps (and after the last) `evaluate` gets
-    /// the step count and the model so far (its EMA weights).
+    /// the step count and the model so far (its EMA weights). With `startingFrom`, training
+    /// continues from those weights (a saved model's EMA weights; the optimizer's moments start
+    /// afresh, and the seed should differ from the first run's so batches are new).
     public static func train(network: SequenceNetwork, on sequences: [[Int]], configuration: SequenceTrainingConfiguration,
-                             process: DiscreteProcess = .masked, vocabulary: SMILESVocabulary? = nil,
+                             process: DiscreteProcess = .masked, vocabulary: SMILESVocabulary? = nil, startingFrom initial: ParameterSet<Float>? = nil,
                              progress: ((_ step: Int, _ loss: Double) -> Void)? = nil,
                              evaluationInterval: Int = 0, evaluate: ((_ steps: Int, _ model: SequenceModel) throws -> Void)? = nil) throws -> (model: SequenceModel, losses: [Double]) {
         switch process {
         case .masked:
-            return try train(network: network, on: sequences, configuration: configuration, objective: MaskedDiffusionObjective(), process: process, vocabulary: vocabulary,
+            return try train(network: network, on: sequences, configuration: configuration, objective: MaskedDiffusionObjective(), process: process, vocabulary: vocabulary, initial: initial,
                              progress: progress, evaluationInterval: evaluationInterval, evaluate: evaluate)
         case .uniform:
-            return try train(network: network, on: sequences, configuration: configuration, objective: UniformDiffusionObjective(), process: process, vocabulary: vocabulary,
+            return try train(network: network, on: sequences, configuration: configuration, objective: UniformDiffusionObjective(), process: process, vocabulary: vocabulary, initial: initial,
                              progress: progress, evaluationInterval: evaluationInterval, evaluate: evaluate)
         }
     }
 
     static func train<O: DiscreteDiffusionObjective>(network: SequenceNetwork, on sequences: [[Int]], configuration: SequenceTrainingConfiguration,
-                                                     objective: O, process: DiscreteProcess, vocabulary: SMILESVocabulary?,
+                                                     objective: O, process: DiscreteProcess, vocabulary: SMILESVocabulary?, initial: ParameterSet<Float>?,
                                                      progress: ((_ step: Int, _ loss: Double) -> Void)?,
                                                      evaluationInterval: Int, evaluate: ((_ steps: Int, _ model: SequenceModel) throws -> Void)?) throws -> (model: SequenceModel, losses: [Double]) {
         let configuration = try configuration.validated()
@@ -144,6 +146,12 @@ public enum MaskedDiffusionTrainer {
         }
         let key = RandomKey(seed: configuration.seed)
         var parameters = network.makeParameters(as: Float.self, key: key.folding(in: 0))
+        if let initial {
+            if let mismatch = initial.firstMismatch(against: parameters) {
+                throw TrainingConfigurationError(field: "startingFrom", value: "\(mismatch)", rule: "the weights of the configured network")
+            }
+            parameters = initial
+        }
         var average = parameters
         let optimizer = Adam<Float>()
         var state = optimizer.makeState(for: parameters)
