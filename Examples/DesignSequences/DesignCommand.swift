@@ -83,6 +83,9 @@ struct DesignCommand: ParsableCommand {
         guard (1...10_000).contains(steps) else { throw ValidationError("--steps must be in 1…10 000") }
         guard temperature > 0 && temperature.isFinite else { throw ValidationError("--temperature must be positive") }
         guard (2...100_000).contains(valueRollouts) else { throw ValidationError("--value-rollouts must be in 2…100 000") }
+        if methods.isEmpty || methods.contains(.beamSearch) {
+            guard particles % 2 == 0 else { throw ValidationError("--particles must be even for beam-search (2 beams of M/2 expansions)") }
+        }
     }
 
     func rewardFunction(vocabulary: SMILESVocabulary?) throws -> (TokenBatch) -> [Double] {
@@ -99,7 +102,7 @@ struct DesignCommand: ParsableCommand {
             guard let vocabulary else { throw ValidationFailure("the qed reward needs a molecule model with a SMILES vocabulary") }
             return { batch in
                 (0..<batch.sampleCount).map { i in
-                    (try? Molecule(smiles: vocabulary.decode(Array(batch[sample: i])))).map { MolecularDescriptors($0).quantitativeDrugLikeness } ?? 0
+                    vocabulary.decode(Array(batch[sample: i])).flatMap { try? Molecule(smiles: $0) }.map { MolecularDescriptors($0).quantitativeDrugLikeness } ?? 0
                 }
             }
         }
@@ -118,7 +121,7 @@ struct DesignCommand: ParsableCommand {
         var trainingSMILES = Set<String>()
         switch task {
         case .dna:
-            let (train, heldOut) = SequenceData.split(try SequenceData.dna(dataURL))
+            let (train, heldOut) = try SequenceData.split(try SequenceData.dna(dataURL))
             dna = (train, heldOut, KmerMarkovModel(order: 6, fittedOn: train))
         case .molecules:
             let smiles = try SequenceData.molecules(dataURL).smiles
@@ -179,7 +182,8 @@ struct DesignCommand: ParsableCommand {
                 try FASTAFile.write(sequences.enumerated().map { FASTAFile.Record(name: "\(method.rawValue)_\($0.offset)_reward_\(fixed(rewards[$0.offset], 2))", tokens: $0.element) },
                                     to: folder.appendingPathComponent("\(method.rawValue).fa"))
             } else if let vocabulary {
-                let smiles = sequences.map { vocabulary.decode($0) }
+                // A sequence with tokens after padding is no molecule ("" is invalid).
+                let smiles = sequences.map { vocabulary.decode($0) ?? "" }
                 let metrics = MoleculeMetrics(smiles, training: trainingSMILES)
                 row.validity = metrics.validity
                 row.uniqueness = metrics.uniqueness

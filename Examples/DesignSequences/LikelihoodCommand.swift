@@ -43,7 +43,7 @@ struct LikelihoodCommand: ParsableCommand {
     func run() throws {
         guard (1...1000).contains(draws) else { throw ValidationFailure("--draws must be in 1…1000") }
         let url = data.map { URL(fileURLWithPath: $0) } ?? SequenceData.bundledDNA
-        let (train, heldOut) = SequenceData.split(try SequenceData.dna(url))
+        let (train, heldOut) = try SequenceData.split(try SequenceData.dna(url))
         var rows: [Row] = []
         for k in 1...6 {
             rows.append(Row(model: "Markov k = \(k)", bitsPerBase: KmerMarkovModel(order: k, fittedOn: train).bitsPerBase(heldOut)))
@@ -51,6 +51,10 @@ struct LikelihoodCommand: ParsableCommand {
         let batch = DNAVocabulary.batch(heldOut)
         for path in (models.isEmpty ? [SequenceData.bundledDNAModel.path] : models) {
             let model = try SequenceModel.load(from: URL(fileURLWithPath: path))
+            guard model.configuration.vocabulary == nil, model.configuration.network.vocabularySize == DNAVocabulary.size,
+                  model.configuration.length == heldOut[0].count else {
+                throw ValidationFailure("\(path): not a DNA model of \(heldOut[0].count)-base sequences")
+            }
             let nelbo = Self.negativeELBO(model, batch, draws: draws, seed: seed)
             rows.append(Row(model: "\(model.configuration.process.rawValue) diffusion, \(model.configuration.network.summary) (\(URL(fileURLWithPath: path).lastPathComponent))",
                             bitsPerBase: nelbo.bitsPerToken, standardError: nelbo.standardError))

@@ -18,11 +18,10 @@ struct MoleculesCommand: ParsableCommand {
     var diversitySample = 2000
 
     func run() throws {
-        let text = try String(contentsOf: URL(fileURLWithPath: file), encoding: .utf8)
-        let csv = file.lowercased().hasSuffix(".csv")
-        var lines = text.split(separator: "\n").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        if csv { lines.removeFirst() }
-        let smiles = lines.map { csv ? String($0.split(separator: ",", omittingEmptySubsequences: false).first ?? "") : String($0.split(separator: " ").first ?? "") }
+        guard diversitySample >= 2 else { throw ValidationFailure("--diversity-sample must be at least 2") }
+        let url = URL(fileURLWithPath: file)
+        let smiles = try SMILESFile.fields(SequenceFileError.text(of: url), file: url.path, csv: url.pathExtension.lowercased() == "csv").map(\.smiles)
+        guard !smiles.isEmpty else { throw ValidationFailure("\(file): no SMILES") }
         let trainingSet = try training.map { Set(try SMILESFile.read(URL(fileURLWithPath: $0), invalid: .skip).molecules.map(\.smiles)) } ?? []
         var failures: [String: Int] = [:]
         var descriptors: [MolecularDescriptors] = []

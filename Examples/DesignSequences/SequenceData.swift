@@ -40,7 +40,8 @@ enum SequenceData {
     }
 
     /// The held-back split: every 10th sequence (index ≡ 9 mod 10) is held back, the rest train.
-    static func split(_ sequences: [[Int]]) -> (train: [[Int]], heldOut: [[Int]]) {
+    static func split(_ sequences: [[Int]]) throws -> (train: [[Int]], heldOut: [[Int]]) {
+        guard sequences.count >= 10 else { throw ValidationFailure("the data have \(sequences.count) usable records; at least 10 are needed (every 10th is held back)") }
         var train: [[Int]] = [], heldOut: [[Int]] = []
         for (i, x) in sequences.enumerated() { if i % 10 == 9 { heldOut.append(x) } else { train.append(x) } }
         return (train, heldOut)

@@ -54,7 +54,7 @@ struct TrainCommand: ParsableCommand {
         switch task {
         case .dna:
             let url = data.map { URL(fileURLWithPath: $0) } ?? SequenceData.bundledDNA
-            (train, heldOut) = SequenceData.split(try SequenceData.dna(url))
+            (train, heldOut) = try SequenceData.split(try SequenceData.dna(url))
             guard (1...4096).contains(hidden), (1...64).contains(stacks) else { throw ValidationFailure("--hidden must be in 1…4096 and --stacks in 1…64") }
             network = .convolution(DilatedConvolutionNetwork(hidden: hidden, stacks: stacks))
             vocabulary = nil
@@ -62,7 +62,7 @@ struct TrainCommand: ParsableCommand {
         case .molecules:
             let url = data.map { URL(fileURLWithPath: $0) } ?? SequenceData.bundledMolecules
             let molecules = try SequenceData.molecules(url)
-            (train, heldOut) = SequenceData.split(molecules.encoded)
+            (train, heldOut) = try SequenceData.split(molecules.encoded)
             guard (1...1024).contains(modelSize), (1...64).contains(heads), modelSize % heads == 0, (1...64).contains(layers) else {
                 throw ValidationFailure("--model-size must be in 1…1024 and divisible by --heads (1…64); --layers in 1…64")
             }

@@ -10,7 +10,7 @@ final class MoleculeTests: XCTestCase {
             "c1ccccc1c1ccccc1", "C[N+](C)(C)C", "[O-][n+]1ccccc1", "CS(=O)(=O)N", "c1ccsc1", "c1ccoc1", "C1CC1", "N#CC", "[Na+].[Cl-]",
             "C%10CC%10", "OC(=O)C", "c1cc2cc3ccccc3cc2cc1", "Cc1nc2ccccc2[nH]1", "O=C1NC(=O)c2ccccc21", "C[C@@H](N)C(=O)O",
             "[2H]C", "C=1CC1", "c1ccc(cc1)S(=O)(=O)N", "[cH-]1cccc1", "C[S+](C)C", "CC(C)(C)OC(=O)N1CCC[C@H]1C(=O)O",
-            "Cc1ccc(-n2nc(C(F)(F)F)cc2-c2ccc(S(N)(=O)=O)cc2)cc1",
+            "Cc1ccc(-n2nc(C(F)(F)F)cc2-c2ccc(S(N)(=O)=O)cc2)cc1", "C[C@TH1H](F)Cl", "[OH-]",
         ]
         for smiles in valid {
             XCTAssertNoThrow(try Molecule(smiles: smiles), smiles)
@@ -30,7 +30,8 @@ final class MoleculeTests: XCTestCase {
             ("C=1CC#1", "two different bond symbols"),
             ("[Xx]", "unknown"),
             ("C*C", "wildcard"),
-            ("C[N+](C)(C)(C)C", "valence"),     // N⁺ is tetravalent like C
+            ("C[N+](C)(C)(C)C", "valence"),
+            ("[C+99999999999999999999]", "out of range"),     // N⁺ is tetravalent like C
         ]
         for (smiles, reason) in invalid {
             XCTAssertThrowsError(try Molecule(smiles: smiles), smiles) { error in
@@ -54,6 +55,7 @@ final class MoleculeTests: XCTestCase {
         XCTAssertEqual(try descriptors("c1ccncc1").hydrogenBondAcceptors, 1)
         let pyrrole = try descriptors("c1cc[nH]c1")
         XCTAssertEqual([pyrrole.hydrogenBondDonors, pyrrole.hydrogenBondAcceptors], [1, 0])
+        XCTAssertEqual(try descriptors("O").hydrogenBondAcceptors, 0)            // water is no acceptor
         let acetamide = try descriptors("CC(N)=O")                           // the amide N is no acceptor
         XCTAssertEqual([acetamide.hydrogenBondDonors, acetamide.hydrogenBondAcceptors], [1, 1])
         let triethylamine = try descriptors("CCN(CC)CC")

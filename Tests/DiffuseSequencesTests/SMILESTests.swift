@@ -51,6 +51,8 @@ final class SMILESTests: XCTestCase {
         let encoded = try vocabulary.encode(["C", "C", "O"], length: 5)
         XCTAssertEqual(encoded, [2, 2, 3, 0, 0])
         XCTAssertEqual(vocabulary.decode(encoded), "CCO")
+        // A generated sequence with tokens after padding is no molecule.
+        XCTAssertNil(vocabulary.decode([encoded[0], 0, encoded[1]]))
         XCTAssertThrowsError(try vocabulary.encode(["N"], length: 5)) { XCTAssertTrue("\($0)".contains("'N' is not in the vocabulary")) }
         XCTAssertThrowsError(try vocabulary.encode(["C", "C"], length: 1))
     }

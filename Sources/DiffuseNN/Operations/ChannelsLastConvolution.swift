@@ -19,6 +19,7 @@ public func channelsLastConvolution1D<S: TensorScalar>(_ x: Variable<S>, weight:
     let cout = weight.shape[0], kernel = weight.shape[2]
     precondition(weight.shape[1] == cin, "channelsLastConvolution1D: weight expects \(weight.shape[1]) input channels, got \(cin)")
     precondition(dilation >= 1 && padding >= 0 && kernel >= 1, "channelsLastConvolution1D: invalid dilation, padding or kernel")
+    precondition(batch >= 1 && cin >= 1 && cout >= 1, "channelsLastConvolution1D: empty batch or channels (\(x.shape), \(weight.shape))")
     precondition(bias.map { $0.shape == [cout] } ?? true, "channelsLastConvolution1D: bias must be [\(cout)]")
     let span = dilation * (kernel - 1)
     let outLength = length + 2 * padding - span

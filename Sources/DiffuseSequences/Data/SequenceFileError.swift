@@ -29,7 +29,7 @@ public struct SequenceFileError: Error, CustomStringConvertible, Equatable {
     }
 
     /// The UTF-8 text of `url`, or an error naming it.
-    static func text(of url: URL) throws -> String {
+    public static func text(of url: URL) throws -> String {
         guard let text = String(data: try contents(of: url), encoding: .utf8) else {
             throw SequenceFileError(file: url.path, line: nil, column: nil, reason: "is not UTF-8 text")
         }

@@ -1,6 +1,7 @@
 /// The elements a SMILES string may name here: symbol, atomic number, standard atomic weight
 /// (IUPAC, abridged, g/mol) and the valences an uncharged atom may have (the default valences of
-/// common cheminformatics toolkits: C 4; N 3; O 2; P 3, 5; S 2, 4, 6; halogens 1; iodine 1, 3, 5).
+/// common cheminformatics toolkits: C 4; N 3; O 2; P and As 3, 5, 7; S 2, 4, 6; halogens 1;
+/// iodine 1, 3, 5).
 /// A charged atom takes the valences of the element whose atomic number is its own minus the
 /// charge (N⁺ as C, O⁻ as F, S⁺ as P), as isoelectronic atoms share their bonding.
 public struct ChemicalElement: Hashable, Sendable {

@@ -10,11 +10,13 @@ import Foundation
 /// - hydrogen-bond donors (Lipinski's as in RDKit's `NumHBD`): N with H at valence 3 (or N⁺ at
 ///   4), O with one H, S with one H, aromatic n with H, all uncharged except N⁺;
 /// - hydrogen-bond acceptors (the acceptor patterns of QED, Bickerton et al. 2012, per atom):
-///   aromatic o with two neighbours; uncharged O of valence 2 with at most two connections
-///   (hydroxyl, ether, carbonyl); O⁻ with one neighbour; uncharged S with no H at valence 2 and one
+///   aromatic o with two neighbours; uncharged O of valence 2 with at most one H and at most two
+///   connections (hydroxyl, ether, carbonyl; not water); O⁻ with one connection (hydrogens
+///   included); uncharged S with no H at valence 2 and one
 ///   or two connections; S⁻ with one neighbour; aromatic n with no H and two neighbours; uncharged
 ///   N with no H, one neighbour and valence 3 (nitrile); uncharged N with three connections at
-///   valence 3 not bonded to a C or S that carries a double-bonded O (amines, not amides);
+///   valence 3 not bonded to an aliphatic C or S that carries a double-bonded O (amines, not
+///   amides);
 /// - rotatable bonds: single bonds in no ring between two atoms that each have at least two heavy
 ///   neighbours, neither in a triple bond, leaving out amide C(=O)–N bonds.
 ///
@@ -50,7 +52,8 @@ public struct MolecularDescriptors: Sendable, Equatable {
                 if atom.charge == 0 && h == 0 && degree == 1 && v == 3 { acceptors += 1 }
                 if atom.charge == 0 && connections == 3 && v == 3 {
                     let amideLike = adjacency[a].contains { n in
-                        (isSymbol(n.atom, "C") || isSymbol(n.atom, "S")) && adjacency[n.atom].contains { m in isSymbol(m.atom, "O") && bonds[m.bond].order == 2 }
+                        (isSymbol(n.atom, "C") || isSymbol(n.atom, "S")) && !atoms[n.atom].isAromatic
+                            && adjacency[n.atom].contains { m in isSymbol(m.atom, "O") && bonds[m.bond].order == 2 }
                     }
                     if !amideLike { acceptors += 1 }
                 }
@@ -59,8 +62,8 @@ public struct MolecularDescriptors: Sendable, Equatable {
                 if atom.charge == 0 && h == 0 && degree == 2 { acceptors += 1 }
             case ("O", false):
                 if atom.charge == 0 && h == 1 { donors += 1 }
-                if atom.charge == 0 && v == 2 && connections <= 2 { acceptors += 1 }
-                if atom.charge == -1 && degree == 1 { acceptors += 1 }
+                if atom.charge == 0 && v == 2 && h <= 1 && connections <= 2 { acceptors += 1 }
+                if atom.charge == -1 && connections == 1 { acceptors += 1 }
             case ("O", true):
                 if atom.charge == 0 && h == 0 && degree == 2 { acceptors += 1 }
             case ("S", false):

@@ -5,15 +5,15 @@
 ///
 /// The rules (those of common toolkits, stated here so results can be checked):
 /// - grammar as ``SMILESTokenizer/checkSyntax(_:)``; bracket atoms `[isotope symbol chirality
-///   Hcount charge :class]` with a known element (``ChemicalElement``);
+///   Hcount charge :class]` with a known element (``ChemicalElement``), charges up to ±15;
 /// - bonds: `-` `/` `\` single, `=` double, `#` triple, `$` quadruple, `:` aromatic; an unwritten
 ///   bond is aromatic between two aromatic atoms and single otherwise; an aromatic bond that is in
 ///   no ring (biphenyl written `c1ccccc1c1ccccc1`) is single; a ring closure whose two ends give
 ///   different bond symbols is an error;
 /// - aromatic atoms (`b c n o p s`, `se`, `as` and bracket forms) must be in a ring. Each needs a
 ///   double bond inside the aromatic system when its allowed valence exceeds its bonds (aromatic
-///   ones counted once) plus explicit hydrogens — c always, pyridine-type n, [n+]; not [nH], o, s
-///   or n with three neighbours. Those atoms must be paired by aromatic bonds (a perfect matching);
+///   ones counted once) plus explicit hydrogens — c (unless it has an exocyclic double bond),
+///   pyridine-type n, [n+]; not [nH], o, s or n with three neighbours. Those atoms must be paired by aromatic bonds (a perfect matching);
 ///   otherwise the ring cannot be kekulised and the molecule is invalid;
 /// - valence: with the Kekulé bond orders, the bonds plus explicit hydrogens of an atom must not
 ///   exceed its largest allowed valence at its charge; an organic-subset atom gets implicit
@@ -148,7 +148,12 @@ public struct Molecule: Sendable, Equatable {
         guard let element = ChemicalElement.named(symbol) else { throw Failure(column: nil, reason: "\(token): unknown element \(symbol)") }
         if s.first == "@" {                                                          // chirality, ignored
             s.removeFirst()
-            if s.first == "@" { s.removeFirst() } else { while let c = s.first, c.isUppercase && c != "H" || c.isNumber { s.removeFirst() } }
+            if s.first == "@" {
+                s.removeFirst()
+            } else if let kind = ["TH", "AL", "SP", "TB", "OH"].first(where: { s.hasPrefix($0) }) {
+                s.removeFirst(kind.count)
+                while let c = s.first, c.isNumber { s.removeFirst() }
+            }
         }
         var hydrogens = 0
         if s.first == "H" {
@@ -162,8 +167,11 @@ public struct Molecule: Sendable, Equatable {
             s.removeFirst()
             if let d = s.first, d.isNumber {
                 var value = 0
-                while let d = s.first, d.isNumber { value = value * 10 + d.wholeNumberValue!; s.removeFirst() }
-                guard value <= 15 else { throw Failure(column: nil, reason: "\(token): charge \(value) is out of range") }
+                while let d = s.first, d.isNumber {
+                    value = value * 10 + (d.wholeNumberValue ?? 0)
+                    s.removeFirst()
+                    guard value <= 15 else { throw Failure(column: nil, reason: "\(token): the charge is out of range (at most 15)") }
+                }
                 charge = unit * value
             } else {
                 charge = unit
@@ -238,7 +246,9 @@ public struct Molecule: Sendable, Equatable {
             }
             needs[a] = allowed - used >= 1
         }
-        // Pair them by aromatic bonds: a perfect matching by backtracking, most constrained first.
+        // Pair them by aromatic bonds: a perfect matching by backtracking, most constrained first
+        // (recursion one level per pair, so the system's size is bounded first).
+        guard needs.filter({ $0 }).count <= 2_000 else { throw Failure(column: nil, reason: "the aromatic system is too large to kekulise (more than 2 000 atoms)") }
         var partner = [Int?](repeating: nil, count: atoms.count)
         var budget = 100_000
         func candidates(_ a: Int) -> [(atom: Int, bond: Int)] {

@@ -22,12 +22,17 @@ public enum SMILESFile {
         try parse(SequenceFileError.text(of: url), file: url.path, csv: url.pathExtension.lowercased() == "csv", invalid: policy)
     }
 
-    public static func parse(_ text: String, file: String, csv: Bool, invalid policy: InvalidSMILESPolicy = .refuse) throws -> Contents {
+    /// The SMILES field of every non-empty line with its 1-based line number, unchecked: for CSV
+    /// the `SMILES` column (a header is required), for `.smi` the first word (space or tab).
+    /// Structural problems (no header or column, too few fields, control bytes) are errors.
+    public static func fields(_ text: String, file: String, csv: Bool) throws -> [(line: Int, smiles: String)] {
         let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
         var column = 0
         var firstLine = 0
         if csv {
-            guard let header = lines.first else { throw SequenceFileError(file: file, line: 1, column: nil, reason: "no header") }
+            guard let header = lines.first, !header.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw SequenceFileError(file: file, line: 1, column: nil, reason: "no header")
+            }
             let names = header.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             guard let index = names.firstIndex(of: "smiles") else {
                 throw SequenceFileError(file: file, line: 1, column: nil, reason: "no SMILES column (columns: \(names.joined(separator: ", ")))")
@@ -35,29 +40,35 @@ public enum SMILESFile {
             column = index
             firstLine = 1
         }
-        var molecules: [(smiles: String, tokens: [String])] = []
-        var skipped = 0
+        var out: [(line: Int, smiles: String)] = []
         for (index, raw) in lines.enumerated() where index >= firstLine {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
             if line.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" }) {
                 throw SequenceFileError(file: file, line: index + 1, column: nil, reason: "control byte in the line")
             }
-            let field: String
             if csv {
                 let fields = line.split(separator: ",", omittingEmptySubsequences: false)
                 guard column < fields.count else { throw SequenceFileError(file: file, line: index + 1, column: nil, reason: "fewer than \(column + 1) fields") }
-                field = fields[column].trimmingCharacters(in: .whitespaces)
+                out.append((index + 1, fields[column].trimmingCharacters(in: .whitespaces)))
             } else {
-                field = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
+                out.append((index + 1, line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""))
             }
+        }
+        return out
+    }
+
+    public static func parse(_ text: String, file: String, csv: Bool, invalid policy: InvalidSMILESPolicy = .refuse) throws -> Contents {
+        var molecules: [(smiles: String, tokens: [String])] = []
+        var skipped = 0
+        for (line, field) in try fields(text, file: file, csv: csv) {
             do {
                 let tokens = try SMILESTokenizer.tokens(field)
                 _ = try Molecule(smiles: field)
                 molecules.append((field, tokens))
             } catch let failure as SMILESTokenizer.Failure {
                 guard policy == .skip else {
-                    throw SequenceFileError(file: file, line: index + 1, column: nil, reason: "'\(field)': \(failure)")
+                    throw SequenceFileError(file: file, line: line, column: nil, reason: "'\(field)': \(failure)")
                 }
                 skipped += 1
             }
@@ -102,8 +113,11 @@ public struct SMILESVocabulary: Codable, Equatable, Sendable {
         return out + [Int](repeating: 0, count: length - molecule.count)
     }
 
-    /// The SMILES of token indices (padding and mask tokens dropped).
-    public func decode(_ indices: [Int]) -> String {
-        indices.filter { $0 > 0 && $0 < tokens.count }.map { tokens[$0] }.joined()
+    /// The SMILES of token indices: the tokens before the first padding (or mask) token, or nil
+    /// when a token follows padding (a generated sequence with a gap is not a molecule).
+    public func decode(_ indices: [Int]) -> String? {
+        guard let end = indices.firstIndex(where: { $0 <= 0 || $0 >= tokens.count }) else { return indices.map { tokens[$0] }.joined() }
+        guard indices[end...].allSatisfy({ $0 == 0 }) else { return nil }
+        return indices[..<end].map { tokens[$0] }.joined()
     }
 }
