@@ -67,7 +67,7 @@ struct LikelihoodCommand: ParsableCommand {
         }
         print("\(heldOut.count) held-back sequences of \(url.lastPathComponent) (every 10th), \(train.count) for fitting; bits per base:")
         for row in rows {
-            print("  \(row.model.padding(toLength: 62, withPad: " ", startingAt: 0)) \(fixed(row.bitsPerBase, 4))" + (row.standardError.map { " ± \(fixed($0, 4))" } ?? ""))
+            print("  \(row.model.padding(toLength: 80, withPad: " ", startingAt: 0)) \(fixed(row.bitsPerBase, 4))" + (row.standardError.map { " ± \(fixed($0, 4))" } ?? ""))
         }
     }
 }
