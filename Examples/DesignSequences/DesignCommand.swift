@@ -25,7 +25,7 @@ struct DesignCommand: ParsableCommand {
         case pretrained, bestOfN = "best-of-n", svddPM = "svdd-pm", smc, fkSteering = "fk-steering", beamSearch = "beam-search", svddMC = "svdd-mc"
     }
     enum Reward: String, ExpressibleByArgument, CaseIterable {
-        case tata, gc, qed
+        case tata, tataSummed = "tata-summed", gc, qed
     }
     enum Task: String, ExpressibleByArgument { case dna, molecules }
 
@@ -33,7 +33,7 @@ struct DesignCommand: ParsableCommand {
     var task: Task = .dna
     @Option(name: .customLong("method"), help: "Methods to run (repeatable): \(Method.allCases.map(\.rawValue).joined(separator: ", ")). Default: all.")
     var methods: [Method] = []
-    @Option(help: "Reward: tata (best TBP MA0108.3 log-odds score over both strands, bits) or gc (−|GC − 0.6|·100) for DNA; qed (the five-term QED of MolecularDescriptors, 0 for an invalid molecule) for molecules. Default: tata or qed.")
+    @Option(help: "Reward: tata (best TBP MA0108.3 log-odds score over both strands, bits; at most 11.86), tata-summed (log₂ of the summed likelihood ratios of all windows on both strands) or gc (−|GC − 0.6|·100) for DNA; qed (the five-term QED of MolecularDescriptors, 0 for an invalid molecule) for molecules. Default: tata or qed.")
     var reward: Reward?
     @Option(help: "Candidates per step for SVDD-PM, particles per sequence for SMC and FK steering, candidates of best-of-N (M).")
     var particles = 8
@@ -90,11 +90,11 @@ struct DesignCommand: ParsableCommand {
 
     func rewardFunction(vocabulary: SMILESVocabulary?) throws -> (TokenBatch) -> [Double] {
         switch chosenReward {
-        case .tata:
+        case .tata, .tataSummed:
             guard let tbp = try JASPARFile.read(SequenceData.bundledMotifs).first(where: { $0.identifier == "MA0108.3" }) else {
                 throw ValidationFailure("\(SequenceData.bundledMotifs.path): no MA0108.3 (TBP)")
             }
-            let motif = MotifReward(motifs: [PositionWeightMatrix(tbp)])
+            let motif = MotifReward(motifs: [PositionWeightMatrix(tbp)], aggregate: chosenReward == .tata ? .best : .summed)
             return { motif($0) }
         case .gc:
             return { batch in (0..<batch.sampleCount).map { -Swift.abs(gcContent(Array(batch[sample: $0])) - 0.6) * 100 } }
