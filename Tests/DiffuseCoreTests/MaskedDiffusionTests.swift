@@ -80,6 +80,37 @@ final class MaskedDiffusionTests: XCTestCase {
         XCTAssertLessThanOrEqual(steered.statistics.sampleEvaluations, Double(4 * 8 + 4 + 4))
     }
 
+    /// A model that knows nothing: uniform over the tokens.
+    struct FlatDenoiser: TokenDenoiser {
+        var vocabularySize: Int { MaskedDiffusionTests.vocabulary }
+        var usesTime: Bool { false }
+        func logits(_ x: TokenBatch, at times: [Double], key: SampleKey, state: inout Void) -> Tensor<Double> {
+            Tensor(zeros: [x.sampleCount, x.length, x.vocabularySize])
+        }
+    }
+
+    /// Classifier-free guidance on logits: scale 1 is the conditional model, 0 the unconditional
+    /// one, and in general p ∝ p_c^γ·p_u^{1−γ} (with a flat unconditional model, p_c^γ
+    /// renormalised); the masked sampler runs on the guided model.
+    func testClassifierFreeGuidanceOnLogits() {
+        let x = TokenBatch(tokens: [3, 3, 3, 0, 3, 3, 3, 1, 2], length: 3, vocabularySize: 3)
+        var unit: Void = ()
+        let exact = SUBSDistribution(logits: ExactToyDenoiser().logits(x, at: [1, 1, 1], key: .fixed, state: &unit), state: x)
+        for scale in [0.0, 0.5, 1.0, 2.0] {
+            let guided = TokenClassifierFreeGuidance(conditional: ExactToyDenoiser(), unconditional: FlatDenoiser(), scale: scale)
+            var state = guided.makeState()
+            let p = SUBSDistribution(logits: guided.logits(x, at: [1, 1, 1], key: .fixed, state: &state), state: x)
+            for position in x.tokens.indices where x.tokens[position] == x.mask {
+                let tilted = exact.probabilities(at: position).map { Foundation.pow($0, scale) }
+                let total = tilted.reduce(0, +)
+                for (a, b) in zip(p.probabilities(at: position), tilted.map { $0 / total }) { XCTAssertEqual(a, b, accuracy: 1e-12, "scale \(scale)") }
+            }
+        }
+        let sampler = MaskedDiffusionSampler(model: TokenClassifierFreeGuidance(conditional: ExactToyDenoiser(), unconditional: FlatDenoiser(), scale: 3),
+                                             schedule: LogLinearMasking(), steps: 8)
+        XCTAssertEqual(sampler.sample(count: 4, length: 3, key: RandomKey(seed: 40)).samples.maskedCount, 0)
+    }
+
     func testScheduleIdentitiesAndLossWeights() {
         let schedules: [any MaskingSchedule] = [LogLinearMasking(), CosineMasking(), GeometricMasking()]
         for schedule in schedules {
