@@ -41,6 +41,8 @@ struct DesignCommand: ParsableCommand {
     var samples = 64
     @Option(help: "Sampling steps.")
     var steps = 64
+    @Option(help: "SVDD's selection temperature α: candidates drawn with probabilities softmax(v/α); 0 takes the best (the reference code's choice).")
+    var svddTemperature = 0.0
     @Option(help: "Rollouts of the pretrained model on which SVDD-MC's value network is fitted.")
     var valueRollouts = 256
     @Option(help: "Temperature α of SMC and FK steering (their target is p(x)·exp(r/α)).")
@@ -82,6 +84,7 @@ struct DesignCommand: ParsableCommand {
         guard (1...100_000).contains(samples) else { throw ValidationError("--samples must be in 1…100 000") }
         guard (1...10_000).contains(steps) else { throw ValidationError("--steps must be in 1…10 000") }
         guard temperature > 0 && temperature.isFinite else { throw ValidationError("--temperature must be positive") }
+        guard svddTemperature >= 0 && svddTemperature.isFinite else { throw ValidationError("--svdd-temperature must be finite and non-negative") }
         guard (2...100_000).contains(valueRollouts) else { throw ValidationError("--value-rollouts must be in 2…100 000") }
         if methods.isEmpty || methods.contains(.beamSearch) {
             guard particles % 2 == 0 else { throw ValidationError("--particles must be even for beam-search (2 beams of M/2 expansions)") }
@@ -149,7 +152,7 @@ struct DesignCommand: ParsableCommand {
             case .bestOfN:
                 result = ParticleGuidance.bestOfN(kernel, from: start, candidates: m, key: key, observer: observer, reward: score)
             case .svddPM:
-                result = ParticleGuidance.svdd(kernel, from: start, candidates: m, key: key, observer: observer, reward: score)
+                result = ParticleGuidance.svdd(kernel, from: start, candidates: m, temperature: svddTemperature, key: key, observer: observer, reward: score)
             case .smc:
                 result = ParticleGuidance.smc(kernel, from: start, particles: m, temperature: temperature, key: key, observer: observer, reward: score)
             case .fkSteering:
@@ -162,7 +165,7 @@ struct DesignCommand: ParsableCommand {
                 let fitted = ValueNetwork(vocabularySize: trained.configuration.network.vocabularySize)
                     .fit(sampler: sampler, length: length, reward: score, rollouts: valueRollouts, key: key.folding(in: 99))
                 valueNote = "svdd-mc: value network fitted on \(fitted.rolloutCount) rollouts (\(fitted.rolloutCalls) network calls on their batch), final standardised squared error \(fixed(fitted.finalLoss, 3))"
-                result = ParticleGuidance.svdd(kernel, from: start, candidates: m, value: fitted.value, key: key, observer: observer, reward: score)
+                result = ParticleGuidance.svdd(kernel, from: start, candidates: m, temperature: svddTemperature, value: fitted.value, key: key, observer: observer, reward: score)
             case .beamSearch:
                 result = ParticleGuidance.beamSearch(kernel, from: start, beams: 2, expansions: max(1, m / 2), key: key, observer: observer, reward: score)
             }
@@ -206,7 +209,7 @@ struct DesignCommand: ParsableCommand {
         let text = String(decoding: try encoder.encode(rows), as: UTF8.self)
         try AtomicFile.write(text, to: folder.appendingPathComponent("results.json"))
         if json { print(text); return }
-        print("\(samples) designs of \(length) tokens per method, \(steps) steps, M = \(m), reward \(chosenReward.rawValue), seed \(seed)")
+        print("\(samples) designs of \(length) tokens per method, \(steps) steps, M = \(m), reward \(chosenReward.rawValue), seed \(seed), SVDD α = \(svddTemperature)")
         if dna != nil {
             print("held-back real sequences: median reward \(fixed(SequenceMetrics.quantile(realRewards, 0.5), 2)), naturalness \(fixed(realNaturalness.reduce(0, +) / Double(realNaturalness.count), 4)) bits/base")
             print("method        model calls  reward calls  median  top 10%  naturalness  3-mer r  diversity  seconds")
