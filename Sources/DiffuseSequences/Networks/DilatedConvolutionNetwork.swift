@@ -27,36 +27,21 @@ public struct DilatedConvolutionNetwork: TokenNetwork {
         self.stacks = stacks
     }
 
-    var embedding: Embedding { Embedding(name: "embedding", count: vocabularySize + 1, size: hidden) }
     var blockDilations: [Int] { (0..<stacks).flatMap { _ in dilations } }
-    func convolution(_ i: Int) -> Convolution1D {
-        let d = blockDilations[i]
-        return Convolution1D(name: "blocks.\(i).conv", inputChannels: hidden, outputChannels: hidden, kernelSize: kernelSize,
-                             padding: (kernelSize - 1) / 2 * d, dilation: d)
+    var trunk: DilatedConvolutionTrunk {
+        DilatedConvolutionTrunk(vocabularySize: vocabularySize, hidden: hidden, kernelSize: kernelSize, dilations: blockDilations)
     }
-    func norm(_ i: Int) -> LayerNorm { LayerNorm(name: "blocks.\(i).norm", size: hidden) }
-    var finalNorm: LayerNorm { LayerNorm(name: "final_norm", size: hidden) }
     var output: Linear { Linear(name: "output", inputSize: hidden, outputSize: vocabularySize) }
 
     public func initialize<S: TensorScalar>(_ parameters: inout ParameterSet<S>, key: RandomKey) {
-        embedding.initialize(&parameters, key: key)
-        for i in blockDilations.indices {
-            norm(i).initialize(&parameters, key: key)
-            convolution(i).initialize(&parameters, key: key)
-        }
-        finalNorm.initialize(&parameters, key: key)
+        trunk.initialize(&parameters, key: key)
         output.initialize(&parameters, key: key)
     }
 
     /// The logits `[count, length, K]` of a token batch.
     public func callAsFunction<S: TensorScalar>(_ x: TokenBatch, _ parameters: BoundParameters<S>) -> Variable<S> {
         precondition(x.vocabularySize == vocabularySize, "a batch over \(x.vocabularySize) tokens for a network over \(vocabularySize)")
-        let n = x.sampleCount, l = x.length
-        var h = embedding(IndexTensor(shape: [n, l], indices: x.tokens), parameters)   // [n, l, hidden]
-        for i in blockDilations.indices {
-            h = h + convolution(i).channelsLast(norm(i)(h, parameters).relu(), parameters)
-        }
-        return output(finalNorm(h, parameters), parameters)
+        return output(trunk.features(x, parameters), parameters)
     }
 
     public func check(_ fail: (String, Any, String) -> Error) throws {

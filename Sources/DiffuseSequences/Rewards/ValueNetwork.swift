@@ -32,31 +32,20 @@ public struct ValueNetwork: Layer, Equatable {
         self.dilations = dilations
     }
 
-    var embedding: Embedding { Embedding(name: "embedding", count: vocabularySize + 1, size: hidden) }
-    func convolution(_ i: Int) -> Convolution1D {
-        Convolution1D(name: "blocks.\(i).conv", inputChannels: hidden, outputChannels: hidden, kernelSize: kernelSize,
-                      padding: (kernelSize - 1) / 2 * dilations[i], dilation: dilations[i])
+    var trunk: DilatedConvolutionTrunk {
+        DilatedConvolutionTrunk(vocabularySize: vocabularySize, hidden: hidden, kernelSize: kernelSize, dilations: dilations)
     }
-    func norm(_ i: Int) -> LayerNorm { LayerNorm(name: "blocks.\(i).norm", size: hidden) }
-    var finalNorm: LayerNorm { LayerNorm(name: "final_norm", size: hidden) }
     var output: Linear { Linear(name: "output", inputSize: hidden, outputSize: 1) }
 
     public func initialize<S: TensorScalar>(_ parameters: inout ParameterSet<S>, key: RandomKey) {
-        embedding.initialize(&parameters, key: key)
-        for i in dilations.indices {
-            norm(i).initialize(&parameters, key: key)
-            convolution(i).initialize(&parameters, key: key)
-        }
-        finalNorm.initialize(&parameters, key: key)
+        trunk.initialize(&parameters, key: key)
         output.initialize(&parameters, key: key)
     }
 
     /// The standardised values `[count]` of a batch.
     public func callAsFunction<S: TensorScalar>(_ x: TokenBatch, _ parameters: BoundParameters<S>) -> Variable<S> {
         precondition(x.vocabularySize == vocabularySize, "a batch over \(x.vocabularySize) tokens for a value network over \(vocabularySize)")
-        var h = embedding(IndexTensor(shape: [x.sampleCount, x.length], indices: x.tokens), parameters)
-        for i in dilations.indices { h = h + convolution(i).channelsLast(norm(i)(h, parameters).relu(), parameters) }
-        return output(finalNorm(h, parameters).mean(alongAxis: 1), parameters).reshaped([x.sampleCount])
+        return output(trunk.features(x, parameters).mean(alongAxis: 1), parameters).reshaped([x.sampleCount])
     }
 
     /// Values in reward units.
