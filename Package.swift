@@ -87,7 +87,22 @@ let package = Package(
             dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseCore"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
+        // MARK: Fuzzing (not API): the mutation engine and every reader as a target
+        .target(
+            name: "_DiffuseFuzzing",
+            dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseTimeSeries", "DiffuseSequences"],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+
         // MARK: Examples
+        .executableTarget(
+            name: "diffuse-fuzz",
+            dependencies: [
+                "DiffuseTensor", "DiffuseTimeSeries", "_DiffuseFuzzing",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/Fuzz",
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+
         .executableTarget(
             name: "diffuse-bench",
             dependencies: [
@@ -150,7 +165,7 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "DiffuseSequencesTests",
-            dependencies: ["DiffuseSequences", "_DiffuseTestSupport"],
+            dependencies: ["DiffuseSequences", "_DiffuseTestSupport", "_DiffuseFuzzing"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "DiffuseTheoryTests",

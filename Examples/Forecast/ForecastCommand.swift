@@ -152,27 +152,37 @@ struct ForecastCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard samples >= 1 else { throw ValidationError("--samples must be at least 1 (got \(samples))") }
-        guard msSamples >= 1 else { throw ValidationError("--ms-samples must be at least 1 (got \(msSamples))") }
-        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1 (got \(steps))") }
-        guard windows >= 1 else { throw ValidationError("--windows must be at least 1 (got \(windows))") }
-        if let trainSteps, trainSteps < 1 { throw ValidationError("--train-steps must be at least 1 (got \(trainSteps))") }
-        if let trainEpochs, trainEpochs < 1 { throw ValidationError("--train-epochs must be at least 1 (got \(trainEpochs))") }
-        guard batchesPerEpoch >= 1 else { throw ValidationError("--batches-per-epoch must be at least 1 (got \(batchesPerEpoch))") }
-        if let trainEpochs, trainEpochs.multipliedReportingOverflow(by: batchesPerEpoch).overflow {
-            throw ValidationError("--train-epochs × --batches-per-epoch is too large")
+        /// Each count has a documented range: beyond it a run would not fit in memory or time.
+        func check(_ option: String, _ value: Int?, _ range: ClosedRange<Int>) throws {
+            if let value, !range.contains(value) {
+                throw ValidationError("\(option) must be in \(range.lowerBound)…\(range.upperBound) (got \(value))")
+            }
         }
+        try check("--samples", samples, 1...10_000)
+        try check("--ms-samples", msSamples, 1...10_000)
+        try check("--steps", steps, 1...TSDiffConfiguration.limits.diffusionSteps)
+        try check("--windows", windows, 1...10_000)
+        try check("--train-steps", trainSteps, 1...10_000_000)
+        try check("--train-epochs", trainEpochs, 1...10_000_000)
+        try check("--batches-per-epoch", batchesPerEpoch, 1...10_000_000)
+        if let trainEpochs, trainEpochs * batchesPerEpoch > 10_000_000 {
+            throw ValidationError("--train-epochs × --batches-per-epoch must be at most 10000000 steps (got \(trainEpochs) × \(batchesPerEpoch))")
+        }
+        try check("--context", context, 1...TSDiffConfiguration.limits.length)
+        try check("--horizon", horizon, 1...TSDiffConfiguration.limits.length)
         if trainSteps != nil && trainEpochs != nil { throw ValidationError("give --train-steps or --train-epochs, not both") }
-        guard validationSamples >= 1 else { throw ValidationError("--validation-samples must be at least 1 (got \(validationSamples))") }
-        if let refineStep, refineStep < 0 { throw ValidationError("--refine-step must be a diffusion step ≥ 0 (got \(refineStep))") }
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
-        guard (scale ?? 0) >= 0, (msScale ?? 0) >= 0 else { throw ValidationError("guidance scales must be non-negative") }
-        if let frequency, Frequency(code: frequency) == nil { throw ValidationError("--frequency '\(frequency)' is not a frequency (H, D, W, 15min or seconds)") }
+        try check("--validation-samples", validationSamples, 1...10_000)
+        try check("--refine-step", refineStep, 0...TSDiffConfiguration.limits.diffusionSteps)
+        try check("--batch-size", batchSize, 1...65_536)
+        guard (scale ?? 0) >= 0, (msScale ?? 0) >= 0, (scale ?? 0).isFinite, (msScale ?? 0).isFinite else {
+            throw ValidationError("guidance scales must be finite and non-negative")
+        }
+        if let frequency, Frequency(code: frequency) == nil {
+            throw ValidationError("--frequency '\(frequency)' is not a frequency (H, D, W, 15min, 30T or a number of seconds; 1 s to 366 days)")
+        }
         if refineLoss == .both { throw ValidationError("--refine-loss must be quantile or mean-squared") }
-        if let synthesize, synthesize < 2 { throw ValidationError("--synthesize needs at least 2 windows (got \(synthesize))") }
+        try check("--synthesize", synthesize, 2...1_000_000)
         if let emaDecay, !(0..<1).contains(emaDecay) { throw ValidationError("--ema-decay must be in [0, 1) (got \(emaDecay))") }
-        if let context, context < 1 { throw ValidationError("--context must be positive") }
-        if let horizon, horizon < 1 { throw ValidationError("--horizon must be positive") }
         if let dropout, !(0..<1).contains(dropout) { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
         if dropout != nil && (!train || checkpoint != nil) {
             throw ValidationError("--dropout sets up a new model: use it with --train and without --checkpoint")

@@ -98,3 +98,51 @@ final class CheckpointTests: XCTestCase {
         XCTAssertTrue(SafeTensors.halfToFloat(0x7E00).isNaN)
     }
 }
+
+/// Checkpoints from outside: impossible shapes and non-finite weights are named errors.
+final class HostileCheckpointTests: XCTestCase {
+    /// A safetensors file with one entry of this JSON and these data bytes.
+    private func safetensors(_ entry: String, data: Int) -> Data {
+        var header = "{\"w\":\(entry)}"
+        header += String(repeating: " ", count: (8 - header.utf8.count % 8) % 8)
+        var bytes = Data()
+        withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: Array(header.utf8))
+        bytes.append(contentsOf: [UInt8](repeating: 0, count: data))
+        return bytes
+    }
+
+    func testShapesWhoseSizeOverflowsAreErrors() {
+        let huge = safetensors("{\"dtype\":\"F64\",\"shape\":[2147483647,2147483647],\"data_offsets\":[0,8]}", data: 8)
+        XCTAssertThrowsError(try SafeTensors.decode(huge, path: "huge.safetensors", as: Float.self)) {
+            XCTAssertEqual("\($0)", "huge.safetensors: entry 'w' has an unusable shape [2147483647, 2147483647]: the size in bytes (4611686014132420609 × 8) overflows a 64-bit integer")
+        }
+        let empty = safetensors("{\"dtype\":\"F32\",\"shape\":[0,2147483647,2147483647],\"data_offsets\":[0,0]}", data: 0)
+        XCTAssertThrowsError(try SafeTensors.decode(empty, path: "empty.safetensors", as: Float.self)) {
+            XCTAssertTrue("\($0)".contains("an empty array whose other dimensions multiply to more than"), "\($0)")
+        }
+    }
+
+    func testNonFiniteWeightsAreRefusedWithTheTensorsName() throws {
+        let model = MLP(name: "mlp", sizes: [2, 3, 1])
+        var p: ParameterSet<Float> = model.makeParameters(key: RandomKey(seed: 2))
+        let folder = try makeTemporaryFolder()
+        struct Configuration: Codable { var sizes: [Int] }
+        try Checkpoint.save(parameters: p, configuration: Configuration(sizes: [2, 3, 1]), to: folder)
+        XCTAssertNoThrow(try Checkpoint.load(from: folder, as: Float.self, configuration: Configuration.self))
+        let name = p.names[1]
+        var broken = p[name]!.scalars
+        broken[0] = .nan
+        p[name] = Tensor(shape: p[name]!.shape, scalars: broken)
+        try Checkpoint.save(parameters: p, configuration: Configuration(sizes: [2, 3, 1]), to: folder)
+        XCTAssertThrowsError(try Checkpoint.load(from: folder, as: Float.self, configuration: Configuration.self)) {
+            XCTAssertTrue("\($0)".contains("model.safetensors: tensor '\(name)' holds a NaN or infinite weight"), "\($0)")
+        }
+        // Finite in Double, too large for Float: refused when read as Float.
+        var large = ParameterSet<Double>()
+        large.insert(Tensor([1e300]), named: "big")
+        try Checkpoint.save(parameters: large, configuration: Configuration(sizes: []), to: folder)
+        XCTAssertNoThrow(try Checkpoint.load(from: folder, as: Double.self, configuration: Configuration.self))
+        XCTAssertThrowsError(try Checkpoint.load(from: folder, as: Float.self, configuration: Configuration.self))
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import _DiffuseTestSupport
+import _DiffuseFuzzing
 import DiffuseNN
 import DiffuseTensor
 @testable import DiffuseSequences

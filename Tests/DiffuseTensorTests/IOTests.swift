@@ -80,7 +80,7 @@ final class IOTests: XCTestCase {
         XCTAssertThrowsError(try CSVTable(text: "a,a\n1,2\n", source: "dup.csv")) { XCTAssertTrue("\($0)".contains("more than once")) }
         let table = try! CSVTable(text: "t,v\n1,2\n2,abc\n", source: "bad.csv")
         XCTAssertThrowsError(try table.numericColumn(named: "v")) { error in
-            XCTAssertEqual("\(error)", "bad.csv:3: column 'v': 'abc' is not a number")
+            XCTAssertEqual("\(error)", "bad.csv:3: column 'v': 'abc' is not a decimal number")
         }
         XCTAssertThrowsError(try table.numericColumn(named: "w")) { XCTAssertTrue("\($0)".contains("no such column")) }
     }

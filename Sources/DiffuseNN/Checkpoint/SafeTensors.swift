@@ -33,8 +33,9 @@ public enum SafeTensors {
     /// The tensors of a file, converted to `S`, in the order of their data offsets, and the metadata.
     public static func read<S: TensorScalar>(_ url: URL, as _: S.Type = S.self) throws -> (parameters: ParameterSet<S>, metadata: [String: String]) {
         let data: Data
-        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw SafeTensorsError(path: url.path, reason: "cannot read file: \(error.localizedDescription)")
+        switch InputFile.contents(of: url, mapped: true) {
+        case .success(let d): data = d
+        case .failure(let e): throw SafeTensorsError(path: url.path, reason: "cannot read file: \(e.reason)")
         }
         return try decode(data, path: url.path)
     }
@@ -86,14 +87,13 @@ public enum SafeTensors {
             case "F16", "BF16": itemSize = 2
             default: throw fail("entry '\(name)' has unsupported dtype \(dtype) (supported: F32, F64, F16, BF16)")
             }
-            var count = 1
-            for d in shape {
-                let (p, overflow) = count.multipliedReportingOverflow(by: d)
-                guard !overflow else { throw fail("entry '\(name)' has a shape whose size overflows") }
-                count = p
+            let bytes: Int
+            switch DeclaredShape.byteCount(of: shape, itemSize: itemSize) {
+            case .success(let n): bytes = n
+            case .failure(let error): throw fail("entry '\(name)' has an unusable \(error)")
             }
-            guard end - begin == count * itemSize else {
-                throw fail("entry '\(name)': shape \(shape) of \(dtype) needs \(count * itemSize) bytes, offsets give \(end - begin)")
+            guard end - begin == bytes else {
+                throw fail("entry '\(name)': shape \(shape) of \(dtype) needs \(bytes) bytes, offsets give \(end - begin)")
             }
             guard end <= dataSize else { throw fail("entry '\(name)': data_offsets end \(end) is past the data region (\(dataSize) bytes)") }
             entries.append(Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end))
@@ -200,6 +200,11 @@ public enum SafeTensors {
 /// A trained model on disk: `model.safetensors` (the weights) and `config.json` (the model's
 /// `Codable` configuration) in one folder, each written atomically.
 public enum Checkpoint {
+    /// The most weights a configuration read from a file may describe (2²⁸, 1 GiB of Float):
+    /// loaders check a configuration against it before building the model, so a hand-edited
+    /// `config.json` cannot make the program allocate without bound.
+    public static let maximumConfiguredWeights = 1 << 28
+
     /// Saves weights and configuration into `folder`.
     public static func save<S: TensorScalar, C: Encodable>(parameters: ParameterSet<S>, configuration: C, to folder: URL,
                                                            metadata: [String: String] = [:]) throws {
@@ -210,17 +215,26 @@ public enum Checkpoint {
     }
 
     /// Loads weights (converted to `S`) and configuration from `folder`.
+    ///
+    /// - Throws: ``SafeTensorsError`` naming the file: unreadable or malformed configuration or
+    ///   weights, or a tensor holding a non-finite value (named; training that diverged can save
+    ///   such weights, and a model using them would only produce NaN).
     public static func load<S: TensorScalar, C: Decodable>(from folder: URL, as _: S.Type = S.self, configuration _: C.Type) throws -> (parameters: ParameterSet<S>, configuration: C) {
         let configURL = folder.appendingPathComponent("config.json")
         let configData: Data
-        do { configData = try Data(contentsOf: configURL) } catch {
-            throw SafeTensorsError(path: configURL.path, reason: "cannot read configuration: \(error.localizedDescription)")
+        switch InputFile.contents(of: configURL) {
+        case .success(let d): configData = d
+        case .failure(let e): throw SafeTensorsError(path: configURL.path, reason: "cannot read configuration: \(e.reason)")
         }
         let configuration: C
         do { configuration = try JSONDecoder().decode(C.self, from: configData) } catch {
             throw SafeTensorsError(path: configURL.path, reason: "invalid configuration: \(error)")
         }
-        let (parameters, _) = try SafeTensors.read(folder.appendingPathComponent("model.safetensors"), as: S.self)
+        let weightsURL = folder.appendingPathComponent("model.safetensors")
+        let (parameters, _) = try SafeTensors.read(weightsURL, as: S.self)
+        if let name = parameters.firstNonFiniteName() {
+            throw SafeTensorsError(path: weightsURL.path, reason: "tensor '\(name)' holds a NaN or infinite weight (or one too large for \(S.self)); the checkpoint is unusable")
+        }
         return (parameters, configuration)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import DiffuseTensor
 
 /// A malformed sequence, motif or molecule file: the file, and where known the line and column.
 public struct SequenceFileError: Error, CustomStringConvertible, Equatable {
@@ -16,15 +17,9 @@ public struct SequenceFileError: Error, CustomStringConvertible, Equatable {
 
     /// The bytes of `url`, or an error naming it ("no such file", "it is a folder", …).
     static func contents(of url: URL) throws -> Data {
-        do { return try Data(contentsOf: url) } catch {
-            var folder: ObjCBool = false
-            let reason: String
-            if FileManager.default.fileExists(atPath: url.path, isDirectory: &folder) {
-                reason = folder.boolValue ? "it is a folder" : error.localizedDescription
-            } else {
-                reason = "no such file"
-            }
-            throw SequenceFileError(file: url.path, line: nil, column: nil, reason: "cannot be read (\(reason))")
+        switch InputFile.contents(of: url) {
+        case .success(let data): return data
+        case .failure(let e): throw SequenceFileError(file: url.path, line: nil, column: nil, reason: "cannot be read (\(e.reason))")
         }
     }
 

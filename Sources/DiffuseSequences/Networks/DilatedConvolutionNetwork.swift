@@ -52,5 +52,9 @@ public struct DilatedConvolutionNetwork: TokenNetwork {
             throw fail("network.dilations", dilations, "1 to 64 values in 1…4096")
         }
         guard (1...64).contains(stacks) else { throw fail("network.stacks", stacks, "in 1…64") }
+        let weights = stacks * dilations.count * kernelSize * hidden * hidden
+        guard weights <= Checkpoint.maximumConfiguredWeights else {
+            throw fail("network.hidden", hidden, "such that stacks × convolutions × kernel × hidden² (\(weights)) ≤ \(Checkpoint.maximumConfiguredWeights)")
+        }
     }
 }

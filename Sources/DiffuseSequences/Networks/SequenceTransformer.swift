@@ -57,5 +57,9 @@ public struct SequenceTransformer: TokenNetwork {
         guard (1...64).contains(heads) else { throw fail("network.heads", heads, "in 1…64") }
         guard (1...4096).contains(modelSize) && modelSize % heads == 0 else { throw fail("network.modelSize", modelSize, "in 1…4096 and divisible by the heads") }
         guard (1...64).contains(layers) else { throw fail("network.layers", layers, "in 1…64") }
+        let weights = layers * 12 * modelSize * modelSize
+        guard weights <= Checkpoint.maximumConfiguredWeights else {
+            throw fail("network.modelSize", modelSize, "such that 12 × layers × modelSize² (\(weights)) ≤ \(Checkpoint.maximumConfiguredWeights)")
+        }
     }
 }

@@ -77,6 +77,12 @@ public struct SequenceModel: Sendable {
     public var configuration: Configuration
     public var parameters: ParameterSet<Float>
 
+    /// A model from a configuration and weights (unchecked; ``load(from:)`` checks both).
+    public init(configuration: Configuration, parameters: ParameterSet<Float>) {
+        self.configuration = configuration
+        self.parameters = parameters
+    }
+
     /// The model as a ``TokenDenoiser`` (chunks of 8 sequences over the cores).
     public var denoiser: TokenNetworkDenoiser<SequenceNetwork, Float> {
         TokenNetworkDenoiser(network: configuration.network, parameters: parameters, batchChunkSize: 8)

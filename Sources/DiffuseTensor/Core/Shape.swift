@@ -2,10 +2,20 @@
 /// axis normalisation and NumPy broadcasting.
 public enum Shape {
     /// The number of elements of an array of this shape (1 for a scalar shape `[]`).
+    ///
+    /// Stops the program when a dimension is negative or the product overflows `Int`: a shape
+    /// built by the program must be valid. Shapes read from outside go through
+    /// ``DeclaredShape/byteCount(of:itemSize:)``, which throws instead.
     @inlinable
     public static func count(of shape: [Int]) -> Int {
         var n = 1
-        for d in shape { n &*= d }
+        var overflow = false
+        for d in shape {
+            let (p, o) = n.multipliedReportingOverflow(by: d)
+            n = p
+            overflow = overflow || o || d < 0
+        }
+        precondition(!overflow, "shape \(shape) has a negative dimension or more elements than Int can count")
         return n
     }
 

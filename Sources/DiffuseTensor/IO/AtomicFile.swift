@@ -3,23 +3,63 @@ import Foundation
 /// Writes files atomically: the data goes to a temporary file in the same folder, which is
 /// then renamed over the destination, so an interrupted run leaves either the old file or the
 /// new one, never a partial file.
+///
+/// A process killed during a write leaves its temporary file (`.NAME.PID.RANDOM.tmp`) behind;
+/// the next write to the same destination removes every such file whose process no longer runs.
 public enum AtomicFile {
+    /// Removes the temporary files that writers of `url` left when they were killed: files named
+    /// `.NAME.PID.RANDOM.tmp` beside it whose process `PID` no longer exists. Files of running
+    /// processes (a concurrent writer) are left alone.
+    static func removeAbandonedTemporaryFiles(of url: URL) {
+        let folder = url.deletingLastPathComponent()
+        let prefix = ".\(url.lastPathComponent)."
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return }
+        for name in names where name.hasPrefix(prefix) && name.hasSuffix(".tmp") {
+            let middle = name.dropFirst(prefix.count).dropLast(4).split(separator: ".")
+            guard middle.count == 2, let pid = Int32(middle[0]), pid > 0, UInt32(middle[1]) != nil else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+            }
+        }
+    }
+
     /// Writes `data` to `url` atomically, creating the parent folder if needed.
     ///
-    /// - Throws: ``OutputFolderError`` when the parent folder cannot be created, or the error
-    ///   of the write or rename.
+    /// - Throws: ``OutputFolderError`` when the parent folder cannot be created, or
+    ///   ``FileWriteError`` with the system's reason when the file cannot be written or renamed.
+    ///   The data is flushed to disk (`fsync`) before the rename.
     public static func write(_ data: Data, to url: URL) throws {
         let folder = url.deletingLastPathComponent()
         try createFolder(at: folder)
+        removeAbandonedTemporaryFiles(of: url)
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp")
+        func failure(_ what: String) -> FileWriteError {
+            FileWriteError(path: url.path, reason: "\(what) (\(String(cString: strerror(errno))))")
+        }
+        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw failure("cannot create a file in '\(folder.path)'") }
+        var closed = false
+        defer {
+            if !closed { close(descriptor) }
+        }
         do {
-            try data.write(to: temporary)
-            if rename(temporary.path, url.path) != 0 {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path,
-                                                                NSLocalizedDescriptionKey: "cannot rename \(temporary.path) to \(url.path): \(String(cString: strerror(errno)))"])
+            try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+                var offset = 0
+                while offset < raw.count {
+                    let n = Foundation.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw failure("cannot write")
+                    }
+                    offset += n
+                }
             }
+            guard fsync(descriptor) == 0 else { throw failure("cannot flush to disk") }
+            closed = true
+            guard close(descriptor) == 0 else { throw failure("cannot close") }
+            guard rename(temporary.path, url.path) == 0 else { throw failure("cannot rename the temporary file over it") }
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
+            unlink(temporary.path)
             throw error
         }
     }
@@ -51,7 +91,21 @@ public enum AtomicFile {
                 ancestor = parent
                 if isFolder(ancestor) != nil { break }
             }
-            let reason = isFolder(ancestor) == false ? "'\(ancestor.path)' is a file" : error.localizedDescription
+            let reason: String
+            if isFolder(ancestor) == false {
+                reason = "'\(ancestor.path)' is a file"
+            } else {
+                // The system's own words, from the first folder that cannot be made.
+                var missing: [URL] = []
+                var u = url
+                while isFolder(u) == nil, u.path != "/" { missing.append(u); u = u.deletingLastPathComponent().standardizedFileURL }
+                let first = missing.last ?? url
+                errno = 0
+                let made = mkdir(first.path, 0o755) == 0
+                let cause = made ? error.localizedDescription : String(cString: strerror(errno))
+                if made { rmdir(first.path) }
+                reason = "'\(first.deletingLastPathComponent().path)' does not accept a new folder '\(first.lastPathComponent)': \(cause)"
+            }
             throw OutputFolderError(path: url.path, reason: "cannot create it (\(reason))")
         }
     }
@@ -68,4 +122,13 @@ public struct OutputFolderError: Error, CustomStringConvertible, Equatable {
     public var reason: String
 
     public var description: String { "output folder '\(path)': \(reason)" }
+}
+
+/// A file that cannot be written, with the system's reason (permission denied, no space left,
+/// read-only file system, …).
+public struct FileWriteError: Error, CustomStringConvertible, Equatable {
+    public var path: String
+    public var reason: String
+
+    public var description: String { "cannot write '\(path)': \(reason)" }
 }

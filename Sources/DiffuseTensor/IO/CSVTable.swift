@@ -24,7 +24,7 @@ public struct CSVError: Error, CustomStringConvertible, Equatable {
 /// may contain delimiters and line breaks, lines end with LF or CRLF.
 ///
 /// Cells are kept as text; typed access converts a column and reports the first cell that does
-/// not convert with its line and column. Empty cells and `NaN`, `NA`, `N/A`, `null`, `None`
+/// not convert with its line and column. Control bytes are refused while reading. Empty cells and `NaN`, `NA`, `N/A`, `null`, `None`
 /// (any case) are *missing* values (`nil`), never zero.
 public struct CSVTable: Sendable {
     /// The column names from the first line.
@@ -42,8 +42,9 @@ public struct CSVTable: Sendable {
     /// Reads and parses a CSV file.
     public init(contentsOf url: URL, delimiter: UInt8 = UInt8(ascii: ",")) throws {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw CSVError(source: url.path, line: nil, column: nil, reason: "cannot read file: \(error.localizedDescription)")
+        switch InputFile.contents(of: url) {
+        case .success(let d): data = d
+        case .failure(let e): throw CSVError(source: url.path, line: nil, column: nil, reason: "cannot read file: \(e.reason)")
         }
         try self.init(data: data, source: url.path, delimiter: delimiter)
     }
@@ -53,9 +54,18 @@ public struct CSVTable: Sendable {
         try self.init(data: Data(text.utf8), source: source, delimiter: delimiter)
     }
 
-    /// Parses CSV bytes (UTF-8, an optional byte-order mark is skipped).
+    /// Parses CSV bytes (UTF-8, an optional byte-order mark is skipped). Control bytes (NUL and
+    /// the rest below 0x20, and DEL) are refused with their line and field, except a tab and, inside
+    /// quotes, line breaks.
     public init(data: Data, source: String, delimiter: UInt8 = UInt8(ascii: ",")) throws {
         self.source = source
+        func checkByte(_ b: UInt8, line: Int, field: Int, quoted: Bool) throws {
+            let allowed = b >= 0x20 && b != 0x7F || b == 0x09 || quoted && (b == 0x0A || b == 0x0D)
+            guard allowed else {
+                throw CSVError(source: source, line: line, column: nil,
+                               reason: "field \(field) contains the control byte 0x\(String(b, radix: 16, uppercase: true).count == 1 ? "0" : "")\(String(b, radix: 16, uppercase: true))")
+            }
+        }
         var records: [[String]] = []
         var starts: [Int] = []
         let bytes = [UInt8](data)
@@ -85,6 +95,7 @@ public struct CSVTable: Sendable {
                             break
                         }
                         if b == lf { line += 1 }
+                        try checkByte(b, line: line, field: fields.count + 1, quoted: true)
                         field.append(b)
                         i += 1
                     }
@@ -100,6 +111,7 @@ public struct CSVTable: Sendable {
                         if bytes[i] == quote {
                             throw CSVError(source: source, line: line, column: nil, reason: "quote inside unquoted field \(fields.count + 1)")
                         }
+                        try checkByte(bytes[i], line: line, field: fields.count + 1, quoted: false)
                         field.append(bytes[i])
                         i += 1
                     }
@@ -158,20 +170,19 @@ public struct CSVTable: Sendable {
         return rows.map { $0[k] }
     }
 
-    /// A column as numbers, with missing cells as `nil`. A cell that is neither a number nor a
-    /// missing marker is an error naming its line and column.
+    /// A column as numbers, with missing cells as `nil`. Numbers are decimal (``DecimalNumber``:
+    /// no hexadecimal, no infinities); a cell that is neither such a number nor a missing marker
+    /// is an error naming its line and column.
     public func numericColumn(named name: String) throws -> [Double?] {
         let k = try columnIndex(named: name)
         return try rows.enumerated().map { r, row in
             let cell = row[k].trimmingCharacters(in: .whitespaces)
             if Self.missingMarkers.contains(cell.lowercased()) { return nil }
-            guard let v = Double(cell) else {
-                throw CSVError(source: source, line: lineNumbers[r], column: name, reason: "'\(cell)' is not a number")
-            }
-            guard v.isFinite else {
+            if let v = DecimalNumber.parse(cell) { return v }
+            if DecimalNumber.isDecimal(cell.utf8) || ["inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"].contains(cell.lowercased()) {
                 throw CSVError(source: source, line: lineNumbers[r], column: name, reason: "'\(cell)' is not finite (leave the cell empty for a missing value)")
             }
-            return v
+            throw CSVError(source: source, line: lineNumbers[r], column: name, reason: "'\(cell)' is not a decimal number")
         }
     }
 

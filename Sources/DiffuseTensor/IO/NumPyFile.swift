@@ -49,8 +49,9 @@ public enum NumPyFile {
     /// Reads a `.npy` file.
     public static func read(_ url: URL) throws -> NumPyArray {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw NumPyFileError(path: url.path, reason: "cannot read file: \(error.localizedDescription)")
+        switch InputFile.contents(of: url) {
+        case .success(let d): data = d
+        case .failure(let e): throw NumPyFileError(path: url.path, reason: "cannot read file: \(e.reason)")
         }
         return try decode(data, path: url.path)
     }
@@ -85,15 +86,19 @@ public enum NumPyFile {
         }
         let fields = try parseHeader(header, fail: fail)
         guard fields.fortranOrder == false else { throw fail("Fortran-order arrays are not supported; save with numpy.ascontiguousarray") }
-        let count = Shape.count(of: fields.shape)
         let itemSize: Int
         switch fields.descr {
         case "<f4", "<i4": itemSize = 4
         case "<f8", "<i8": itemSize = 8
         default: throw fail("unsupported dtype '\(fields.descr)' (supported: <f4, <f8, <i4, <i8)")
         }
+        let expected: Int
+        switch DeclaredShape.byteCount(of: fields.shape, itemSize: itemSize) {
+        case .success(let n): expected = n
+        case .failure(let error): throw fail("unusable 'shape' field: \(error)")
+        }
+        let count = expected / itemSize
         let dataStart = headerStart + headerLength
-        let expected = count * itemSize
         guard bytes.count - dataStart >= expected else {
             throw fail("truncated data: shape \(fields.shape) needs \(expected) bytes, file has \(bytes.count - dataStart)")
         }
@@ -126,37 +131,93 @@ public enum NumPyFile {
     }
 
     /// Parses the Python dictionary literal of a header, e.g.
-    /// `{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }`.
+    /// `{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }`, strictly: exactly the
+    /// three keys, each once; string values in quotes; `True`/`False`; a tuple of decimal
+    /// integers (a trailing comma allowed, as in `(3,)`); spaces and a final newline around.
     static func parseHeader(_ text: String, fail: (String) -> NumPyFileError) throws -> Header {
-        let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard t.hasPrefix("{"), t.hasSuffix("}") else { throw fail("header is not a dictionary: \(t.prefix(80))") }
-        func value(of key: String) throws -> Substring {
-            guard let k = t.range(of: "'\(key)'") ?? t.range(of: "\"\(key)\"") else { throw fail("header has no '\(key)' field") }
-            var rest = t[k.upperBound...].drop { $0 == " " }
-            guard rest.first == ":" else { throw fail("malformed '\(key)' field") }
-            rest = rest.dropFirst().drop { $0 == " " }
-            return rest
+        let scalars = Array(text.unicodeScalars)
+        var i = 0
+        func skipSpaces() { while i < scalars.count, scalars[i] == " " || scalars[i] == "\n" || scalars[i] == "\t" || scalars[i] == "\r" { i += 1 } }
+        func expect(_ c: Unicode.Scalar, _ what: String) throws {
+            skipSpaces()
+            guard i < scalars.count, scalars[i] == c else { throw fail("malformed header: expected '\(c)' \(what) at character \(i)") }
+            i += 1
         }
-        let d = try value(of: "descr")
-        guard let quote = d.first, quote == "'" || quote == "\"", let end = d.dropFirst().firstIndex(of: quote) else {
-            throw fail("malformed 'descr' field")
+        func quoted() throws -> String {
+            skipSpaces()
+            guard i < scalars.count, scalars[i] == "'" || scalars[i] == "\"" else { throw fail("malformed header: expected a quoted string at character \(i)") }
+            let quote = scalars[i]
+            i += 1
+            var out = String.UnicodeScalarView()
+            while i < scalars.count, scalars[i] != quote {
+                guard scalars[i].value >= 0x20, scalars[i] != "\\" else { throw fail("malformed header: unexpected character in a string at character \(i)") }
+                out.append(scalars[i])
+                i += 1
+            }
+            guard i < scalars.count else { throw fail("malformed header: unterminated string") }
+            i += 1
+            return String(out)
         }
-        var descr = String(d[d.index(after: d.startIndex)..<end])
-        if descr.hasPrefix("|") || descr.hasPrefix("=") { descr = "<" + descr.dropFirst() }
-        let f = try value(of: "fortran_order")
-        let fortran: Bool
-        if f.hasPrefix("False") { fortran = false } else if f.hasPrefix("True") { fortran = true } else { throw fail("malformed 'fortran_order' field") }
-        let s = try value(of: "shape")
-        guard s.first == "(", let close = s.firstIndex(of: ")") else { throw fail("malformed 'shape' field") }
-        let inside = s[s.index(after: s.startIndex)..<close]
-        var shape: [Int] = []
-        for part in inside.split(separator: ",") {
-            let trimmed = part.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "L", with: "")
-            if trimmed.isEmpty { continue }
-            guard let n = Int(trimmed), n >= 0 else { throw fail("malformed dimension '\(trimmed)' in shape") }
-            shape.append(n)
+        func word() -> String {
+            skipSpaces()
+            var out = String.UnicodeScalarView()
+            while i < scalars.count, (scalars[i].properties.isAlphabetic || ("0"..."9").contains(scalars[i])) {
+                out.append(scalars[i])
+                i += 1
+            }
+            return String(out)
         }
-        return Header(descr: descr, fortranOrder: fortran, shape: shape)
+        var descr: String?
+        var fortran: Bool?
+        var shape: [Int]?
+        try expect("{", "to open the header dictionary")
+        skipSpaces()
+        while i < scalars.count, scalars[i] != "}" {
+            let key = try quoted()
+            try expect(":", "after '\(key)'")
+            switch key {
+            case "descr":
+                guard descr == nil else { throw fail("header has the 'descr' field twice") }
+                var d = try quoted()
+                if d.hasPrefix("|") || d.hasPrefix("=") { d = "<" + d.dropFirst() }
+                descr = d
+            case "fortran_order":
+                guard fortran == nil else { throw fail("header has the 'fortran_order' field twice") }
+                switch word() {
+                case "False": fortran = false
+                case "True": fortran = true
+                default: throw fail("malformed 'fortran_order' field (True or False)")
+                }
+            case "shape":
+                guard shape == nil else { throw fail("header has the 'shape' field twice") }
+                try expect("(", "to open 'shape'")
+                var dims: [Int] = []
+                skipSpaces()
+                while i < scalars.count, scalars[i] != ")" {
+                    let digits = word()
+                    guard !digits.isEmpty, digits.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) }), digits == "0" || !digits.hasPrefix("0") else {
+                        throw fail("malformed dimension '\(digits)' in 'shape' (decimal integers without leading zeros)")
+                    }
+                    guard let n = Int(digits) else { throw fail("dimension \(digits) in 'shape' does not fit a 64-bit integer") }
+                    dims.append(n)
+                    skipSpaces()
+                    if i < scalars.count, scalars[i] == "," { i += 1; skipSpaces() } else { break }
+                }
+                try expect(")", "to close 'shape'")
+                shape = dims
+            default:
+                throw fail("header has an unknown field '\(key)'")
+            }
+            skipSpaces()
+            if i < scalars.count, scalars[i] == "," { i += 1; skipSpaces() } else { break }
+        }
+        try expect("}", "to close the header dictionary")
+        skipSpaces()
+        guard i == scalars.count else { throw fail("malformed header: text after the dictionary") }
+        guard let d = descr else { throw fail("header has no 'descr' field") }
+        guard let f = fortran else { throw fail("header has no 'fortran_order' field") }
+        guard let s = shape else { throw fail("header has no 'shape' field") }
+        return Header(descr: d, fortranOrder: f, shape: s)
     }
 
     /// The bytes of a `.npy` file (version 1.0, header padded to 64 bytes) holding `tensor`.

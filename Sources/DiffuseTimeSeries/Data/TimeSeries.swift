@@ -10,10 +10,13 @@ public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
     /// Any fixed interval in seconds.
     case seconds(Int)
 
-    /// The interval in seconds.
+    /// The interval in seconds (saturating at `Int.max` for a number of minutes no frequency can
+    /// have, which ``isValid`` refuses).
     public var seconds: Int {
         switch self {
-        case .minutes(let m): return 60 * m
+        case .minutes(let m):
+            let (s, overflow) = m.multipliedReportingOverflow(by: 60)
+            return overflow ? (m < 0 ? Int.min : Int.max) : s
         case .hourly: return 3600
         case .daily: return 86_400
         case .weekly: return 604_800
@@ -21,18 +24,27 @@ public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The frequency with this interval (named when it is a common one).
+    /// The frequency with this interval (named when it is a common one). Intervals outside
+    /// 1 s … ``maximumSeconds`` give a frequency that is not ``isValid``.
     public init(seconds: Int) {
         switch seconds {
         case 3600: self = .hourly
         case 86_400: self = .daily
         case 604_800: self = .weekly
-        case let s where s % 60 == 0 && s < 3600: self = .minutes(s / 60)
+        case let s where s > 0 && s % 60 == 0 && s < 3600: self = .minutes(s / 60)
         default: self = .seconds(seconds)
         }
     }
 
-    /// Parses `H`, `D`, `W`, `15min`/`15T`, or a number of seconds.
+    /// The longest interval a series may have: 366 days, in seconds. Longer (or non-positive)
+    /// intervals are refused by ``init(code:)`` and by the loaders.
+    public static let maximumSeconds = 366 * 86_400
+
+    /// Whether the interval is between one second and ``maximumSeconds``.
+    public var isValid: Bool { (1...Self.maximumSeconds).contains(seconds) }
+
+    /// Parses `H`, `D`, `W`, `15min`/`15T`, or a number of seconds (decimal digits only), or
+    /// returns nil; the interval must be between 1 s and ``maximumSeconds``.
     public init?(code: String) {
         let c = code.trimmingCharacters(in: .whitespaces)
         switch c.uppercased() {
@@ -41,11 +53,17 @@ public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
         case "W", "1W", "WEEKLY": self = .weekly
         default:
             let lower = c.lowercased()
+            func count(_ text: Substring) -> Int? {
+                guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int(text), n > 0 else { return nil }
+                return n
+            }
             for suffix in ["min", "t"] where lower.hasSuffix(suffix) {
                 // Through seconds, so that 60min is hourly and 1440min daily.
-                if let m = Int(lower.dropLast(suffix.count)), m > 0 { self.init(seconds: m * 60); return }
+                guard let m = count(lower.dropLast(suffix.count)), m <= Self.maximumSeconds / 60 else { return nil }
+                self.init(seconds: m * 60)
+                return
             }
-            guard let s = Int(c), s > 0 else { return nil }
+            guard let s = count(Substring(c)), s <= Self.maximumSeconds else { return nil }
             self.init(seconds: s)
         }
     }
@@ -56,7 +74,7 @@ public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
         case .hourly: return 24
         case .daily: return 7
         case .weekly: return 52
-        case .minutes(let m): return Swift.max(1, 1440 / m)
+        case .minutes(let m): return Swift.max(1, 1440 / Swift.max(m, 1))
         case .seconds(let s): return Swift.max(1, 86_400 / Swift.max(s, 1))
         }
     }
@@ -128,6 +146,7 @@ public struct TimeSeries: Sendable, Equatable {
 /// A problem with time-series input, saying what and where.
 public enum TimeSeriesError: Error, CustomStringConvertible, Equatable {
     case unparsableTimestamp(source: String, line: Int, text: String)
+    case timestampOutOfRange(source: String, line: Int, text: String)
     case irregularSpacing(source: String, line: Int, expectedSeconds: Int, foundSeconds: Int64)
     case unsortedTimestamps(source: String, line: Int)
     case noSeries(source: String)
@@ -141,6 +160,8 @@ public enum TimeSeriesError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .unparsableTimestamp(source, line, text):
             return "\(source):\(line): cannot parse timestamp '\(text)' (expected e.g. 2024-01-31 13:00:00, 2024-01-31T13:00, 2024-01-31 or an integer)"
+        case let .timestampOutOfRange(source, line, text):
+            return "\(source):\(line): timestamp '\(text)' is outside the supported range \(Timestamp.format(Timestamp.range.lowerBound)) … \(Timestamp.format(Timestamp.range.upperBound)) (integers are seconds since 1970, or step indices)"
         case let .irregularSpacing(source, line, expected, found):
             return "\(source):\(line): irregular spacing: \(found) s since the previous row, the series advances by \(expected) s (fill gaps with empty cells to mark missing values)"
         case let .unsortedTimestamps(source, line):
@@ -162,13 +183,33 @@ public enum TimeSeriesError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Parses timestamps `YYYY-MM-DD[ T]hh:mm[:ss[.fff]][Z]`, `YYYY-MM-DD`, or plain integers, to
-/// seconds since the epoch (UTC). No time-zone conversion is done. The loaders read a column of
-/// consecutive integers as step indices (see ``TimeSeriesDataset/loadWide(_:timestampColumn:columns:frequency:)``),
-/// other integers as seconds (Unix time).
+/// seconds since the epoch (UTC). No time-zone conversion is done; fractions of a second are
+/// dropped. Dates are checked against the calendar (no 2018-02-30, no 24:00, no leap second 60:
+/// nothing rolls over into the next day or month). The loaders read a column of consecutive
+/// integers as step indices (see ``TimeSeriesDataset/loadWide(_:timestampColumn:columns:frequency:)``),
+/// other integers as seconds (Unix time), and refuse timestamps outside ``range``.
 public enum Timestamp {
+    /// The timestamps the loaders accept: 0001-01-01 00:00:00 to 9999-12-31 23:59:59 UTC, in
+    /// seconds since 1970 (so that differences and products with a frequency cannot overflow).
+    public static let range: ClosedRange<Int64> = -62_135_596_800...253_402_300_799
+
+    /// The number of days of a month in the proleptic Gregorian calendar.
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// The seconds since the epoch of `text`, or nil when it is not a timestamp of the forms
+    /// above (integers are decimal digits with an optional sign).
     public static func parse(_ text: String) -> Int64? {
         let s = text.trimmingCharacters(in: .whitespaces)
-        if let n = Int64(s) { return n }
+        if let first = s.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || (first >= 0x30 && first <= 0x39),
+           s.utf8.dropFirst().allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            return Int64(s)
+        }
         let chars = Array(s.utf8)
         func number(_ from: Int, _ length: Int) -> Int? {
             guard from + length <= chars.count else { return nil }
@@ -180,7 +221,8 @@ public enum Timestamp {
             return v
         }
         guard chars.count >= 10, let year = number(0, 4), chars[4] == UInt8(ascii: "-"), let month = number(5, 2),
-              chars[7] == UInt8(ascii: "-"), let day = number(8, 2), (1...12).contains(month), (1...31).contains(day) else { return nil }
+              chars[7] == UInt8(ascii: "-"), let day = number(8, 2), (1...12).contains(month),
+              (1...daysIn(month: month, year: year)).contains(day) else { return nil }
         var hour = 0, minute = 0, second = 0
         if chars.count > 10 {
             guard chars[10] == UInt8(ascii: " ") || chars[10] == UInt8(ascii: "T"), let h = number(11, 2), chars.count > 13, chars[13] == UInt8(ascii: ":"),
@@ -189,7 +231,7 @@ public enum Timestamp {
             minute = m
             var rest = 16
             if chars.count > 16 && chars[16] == UInt8(ascii: ":") {
-                guard let sec = number(17, 2), sec < 61 else { return nil }
+                guard let sec = number(17, 2), sec < 60 else { return nil }
                 second = sec
                 rest = 19
                 if chars.count > 19 && chars[19] == UInt8(ascii: ".") {
@@ -242,12 +284,34 @@ public struct TimeSeriesDataset: Sendable {
         self.source = source
     }
 
+    /// The timestamps of a column (rows `lines`), each parsed and checked against
+    /// ``Timestamp/range``, step indices resolved to seconds; a given frequency must be valid.
+    static func times(_ texts: [String], lines: [Int], frequency: Frequency?, source: String) throws -> [Int64] {
+        if let frequency, !frequency.isValid {
+            throw TimeSeriesError.invalidOption("\(source): frequency of \(frequency.seconds) s is outside 1 s … \(Frequency.maximumSeconds) s")
+        }
+        var times: [Int64] = []
+        times.reserveCapacity(texts.count)
+        for (r, text) in texts.enumerated() {
+            guard let t = Timestamp.parse(text) else { throw TimeSeriesError.unparsableTimestamp(source: source, line: lines[r], text: text) }
+            guard Timestamp.range.contains(t) else { throw TimeSeriesError.timestampOutOfRange(source: source, line: lines[r], text: text) }
+            times.append(t)
+        }
+        // In range, an index times at most 366 days of seconds stays below 2⁶³.
+        try resolveStepIndices(&times, texts: texts, frequency: frequency, source: source)
+        for (r, t) in times.enumerated() where !Timestamp.range.contains(t) {
+            throw TimeSeriesError.timestampOutOfRange(source: source, line: lines[r], text: texts[r] + " (step index)")
+        }
+        return times
+    }
+
     /// Consecutive integer timestamps (0, 1, 2, …) are step indices, not seconds: they take the
     /// given frequency (their seasonal period would otherwise be read as a day of seconds), and
     /// without one they are an error asking for it.
     static func resolveStepIndices(_ times: inout [Int64], texts: [String], frequency: Frequency?, source: String) throws {
         guard times.count >= 2,
               texts.allSatisfy({ Int64($0.trimmingCharacters(in: .whitespaces)) != nil }),
+              Int64(texts[0].trimmingCharacters(in: .whitespaces)) == times[0],
               zip(times.dropFirst(), times).contains(where: { $0 - $1 == 1 }) else { return }
         guard let frequency else {
             throw TimeSeriesError.invalidOption("\(source): the timestamps are consecutive integers (step indices); give the frequency they stand for (--frequency H, D, W, 15min or seconds)")
@@ -267,6 +331,9 @@ public struct TimeSeriesDataset: Sendable {
             steps[times[i] - times[i - 1], default: 0] += 1
         }
         let step = frequency.map { Int64($0.seconds) } ?? steps.max { $0.value < $1.value }!.key
+        guard step <= Int64(Frequency.maximumSeconds) else {
+            throw TimeSeriesError.invalidOption("\(source): the timestamps advance by \(step) s, more than the longest supported interval (\(Frequency.maximumSeconds) s)")
+        }
         for i in 1..<times.count where times[i] - times[i - 1] != step {
             throw TimeSeriesError.irregularSpacing(source: source, line: lines[i], expectedSeconds: Int(step), foundSeconds: times[i] - times[i - 1])
         }
@@ -286,12 +353,7 @@ public struct TimeSeriesDataset: Sendable {
         guard !table.header.isEmpty else { throw TimeSeriesError.noSeries(source: url.path) }
         let timeName = timestampColumn ?? table.header[0]
         let timeTexts = try table.textColumn(named: timeName)
-        var times: [Int64] = []
-        for (r, text) in timeTexts.enumerated() {
-            guard let t = Timestamp.parse(text) else { throw TimeSeriesError.unparsableTimestamp(source: url.path, line: table.lineNumbers[r], text: text) }
-            times.append(t)
-        }
-        try resolveStepIndices(&times, texts: timeTexts, frequency: frequency, source: url.path)
+        let times = try times(timeTexts, lines: table.lineNumbers, frequency: frequency, source: url.path)
         let (start, freq) = try checkTimes(times, lines: table.lineNumbers, frequency: frequency, source: url.path)
         let names = columns ?? table.header.filter { $0 != timeName }
         guard !names.isEmpty else { throw TimeSeriesError.noSeries(source: url.path) }
@@ -318,12 +380,7 @@ public struct TimeSeriesDataset: Sendable {
         // one row has none to infer from), then the file's order.
         for id in order.sorted(by: { rows[$0]!.count > rows[$1]!.count }) {
             let indices = rows[id]!
-            var times: [Int64] = []
-            for r in indices {
-                guard let t = Timestamp.parse(timeTexts[r]) else { throw TimeSeriesError.unparsableTimestamp(source: url.path, line: table.lineNumbers[r], text: timeTexts[r]) }
-                times.append(t)
-            }
-            try resolveStepIndices(&times, texts: indices.map { timeTexts[$0] }, frequency: commonFrequency, source: url.path)
+            let times = try times(indices.map { timeTexts[$0] }, lines: indices.map { table.lineNumbers[$0] }, frequency: commonFrequency, source: url.path)
             let (start, freq) = try checkTimes(times, lines: indices.map { table.lineNumbers[$0] }, frequency: commonFrequency, source: url.path)
             commonFrequency = freq
             loaded[id] = TimeSeries(name: id, start: start, frequency: freq, values: indices.map { values[$0] })

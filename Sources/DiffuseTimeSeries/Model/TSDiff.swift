@@ -25,19 +25,44 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
         self.frequency = frequency
     }
 
-    /// Throws ``TimeSeriesError/invalidOption(_:)`` for a configuration no model can have — what
-    /// a hand-edited `config.json` can hold although the initialisers rule it out.
+    /// The documented limits of a configuration's fields, checked by ``validate()`` when a
+    /// configuration is loaded (a hand-edited `config.json` must not make the program allocate
+    /// without bound): window lengths and lags up to 100 000 steps and 64 lags; hidden size,
+    /// state size (even) and step embedding (even) up to 4 096; up to 64 blocks; at most
+    /// ``Checkpoint/maximumConfiguredWeights`` weights in all; up to 100 000 diffusion steps.
+    public static let limits = (length: 100_000, lags: 64, width: 4096, blocks: 64, diffusionSteps: 100_000)
+
+    /// Throws ``TimeSeriesError/invalidOption(_:)`` naming the field and its value for a
+    /// configuration no model can have or one outside ``limits`` — what a hand-edited
+    /// `config.json` can hold although the initialisers rule it out.
     public func validate() throws {
-        func fail(_ text: String) -> TimeSeriesError { .invalidOption("model configuration: \(text)") }
-        guard layout.contextLength > 0, layout.predictionLength > 0 else { throw fail("context and prediction lengths must be positive") }
-        guard layout.lags.allSatisfy({ $0 > 0 }) else { throw fail("lags must be positive") }
-        guard backbone.channels == layout.channels else { throw fail("backbone channels \(backbone.channels) ≠ window channels \(layout.channels)") }
-        guard backbone.hidden > 0, backbone.blocks > 0, backbone.stepEmbedding > 0, backbone.stepEmbedding % 2 == 0, backbone.stateSize > 0 else {
-            throw fail("hidden size, blocks, state size and an even step embedding must be positive")
+        func check(_ field: String, _ value: Int, _ range: ClosedRange<Int>) throws {
+            guard range.contains(value) else {
+                throw TimeSeriesError.invalidOption("model configuration: field '\(field)' = \(value) must be in \(range.lowerBound)…\(range.upperBound)")
+            }
         }
-        guard (0..<1).contains(backbone.dropout) else { throw fail("dropout must be in [0, 1)") }
-        guard diffusionSteps > 0 else { throw fail("diffusion steps must be positive") }
-        guard betaStart > 0, betaStart <= betaEnd, betaEnd < 1 else { throw fail("need 0 < betaStart ≤ betaEnd < 1") }
+        func fail(_ text: String) -> TimeSeriesError { .invalidOption("model configuration: \(text)") }
+        let l = Self.limits
+        try check("layout.contextLength", layout.contextLength, 1...l.length)
+        try check("layout.predictionLength", layout.predictionLength, 1...l.length)
+        try check("layout.lags (count)", layout.lags.count, 0...l.lags)
+        for lag in layout.lags { try check("layout.lags", lag, 1...l.length) }
+        try check("backbone.channels", backbone.channels, layout.channels...layout.channels)
+        try check("backbone.hidden", backbone.hidden, 1...l.width)
+        try check("backbone.blocks", backbone.blocks, 1...l.blocks)
+        try check("backbone.stepEmbedding", backbone.stepEmbedding, 2...l.width)
+        guard backbone.stepEmbedding % 2 == 0 else { throw fail("field 'backbone.stepEmbedding' = \(backbone.stepEmbedding) must be even") }
+        try check("backbone.stateSize", backbone.stateSize, 2...l.width)
+        guard backbone.stateSize % 2 == 0 else { throw fail("field 'backbone.stateSize' = \(backbone.stateSize) must be even") }
+        // Each block holds about 4·hidden² + 4·hidden·stateSize weights; bound the whole before any allocation.
+        let weights = backbone.blocks * 4 * backbone.hidden * (backbone.hidden + backbone.stateSize)
+        guard weights <= Checkpoint.maximumConfiguredWeights else {
+            throw fail("fields 'backbone.blocks' = \(backbone.blocks), 'backbone.hidden' = \(backbone.hidden), 'backbone.stateSize' = \(backbone.stateSize) describe about \(weights) weights, more than \(Checkpoint.maximumConfiguredWeights)")
+        }
+        guard (0..<1).contains(backbone.dropout) else { throw fail("field 'backbone.dropout' = \(backbone.dropout) must be in [0, 1)") }
+        try check("diffusionSteps", diffusionSteps, 1...l.diffusionSteps)
+        guard betaStart > 0, betaStart <= betaEnd, betaEnd < 1 else { throw fail("fields 'betaStart' = \(betaStart), 'betaEnd' = \(betaEnd): need 0 < betaStart ≤ betaEnd < 1") }
+        try check("frequency (seconds)", frequency.seconds, 1...Frequency.maximumSeconds)
     }
 
     /// The paper's setting for a frequency: context 336 and horizon 24 for hourly data, TSDiff's
@@ -99,7 +124,9 @@ public struct TSDiff: Sendable {
     /// Loads a model saved by ``save(to:)``.
     public static func load(from folder: URL) throws -> TSDiff {
         let (parameters, configuration) = try Checkpoint.load(from: folder, as: Float.self, configuration: TSDiffConfiguration.self)
-        try configuration.validate()
+        do { try configuration.validate() } catch {
+            throw SafeTensorsError(path: folder.appendingPathComponent("config.json").path, reason: "\(error)")
+        }
         return try TSDiff(configuration: configuration, parameters: parameters)
     }
 }

@@ -1,0 +1,316 @@
+import DiffuseNN
+import DiffuseSequences
+import DiffuseTensor
+import DiffuseTimeSeries
+import Foundation
+
+/// Every reader of the package as a ``FuzzTarget``: seeds written by the library, and an oracle
+/// for accepted inputs that re-derives the values from the bytes by other means than the reader.
+extension FuzzTarget {
+    /// The targets, in a fixed order (``named(_:)`` finds one).
+    public static let all: [FuzzTarget] = [
+        numPy, safeTensors, csv, timeSeriesWide, timeSeriesLong, tsdiffCheckpoint, sequenceCheckpoint, fasta, jaspar, smiles, molecule,
+    ]
+
+    public static func named(_ name: String) -> FuzzTarget? { (all + [supervisorCheck]).first { $0.name == name } }
+
+    /// A folder for the readers that take files, private to this process; ``removeScratch()`` deletes it.
+    static let scratch: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-fuzz-\(ProcessInfo.processInfo.processIdentifier)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }()
+
+    /// Deletes this process's scratch folder.
+    public static func removeScratch() { try? FileManager.default.removeItem(at: scratch) }
+
+    /// The scratch folder of a process that ended (a crashed child), for its parent to delete.
+    public static func scratchFolder(ofProcess pid: Int32) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-fuzz-\(pid)")
+    }
+
+    static func write(_ data: Data, _ name: String) -> URL {
+        let url = scratch.appendingPathComponent(name)
+        try? data.write(to: url)
+        return url
+    }
+
+    // MARK: NumPy
+
+    static let numPy = FuzzTarget(
+        name: "numpy",
+        seeds: [
+            NumPyFile.encode(Tensor<Double>(rows: [[1, -2.5, 3], [4, 5e-300, 6]])),
+            NumPyFile.encode(Tensor<Float>([0.5, -1, 1e30, 7])),
+            NumPyFile.encode(Tensor<Double>(2.5)),
+            NumPyFile.encode(integers: [7, -1, 1 << 40], shape: [3]),
+            NumPyFile.encode(Tensor<Float>(zeros: [0, 3])),
+        ]) { data in
+            let array = try NumPyFile.decode(data, path: "fuzz.npy")
+            // Independently: the header's length field, its text without spaces, the payload.
+            let bytes = [UInt8](data)
+            let long = bytes[6] >= 2
+            let length = Int(bytes[8]) | Int(bytes[9]) << 8 | (long ? Int(bytes[10]) << 16 | Int(bytes[11]) << 24 : 0)
+            let start = (long ? 12 : 10) + length
+            let header = String(decoding: bytes[(long ? 12 : 10)..<start], as: UTF8.self).filter { !$0.isWhitespace }.replacingOccurrences(of: "\"", with: "'")
+            let dims = array.shape.map(String.init)
+            let forms = dims.count == 1 ? ["(\(dims[0]),)", "(\(dims[0]))"] : ["(" + dims.joined(separator: ",") + ")", "(" + dims.joined(separator: ",") + ",)"]
+            guard forms.contains(where: { header.contains("'shape':" + $0) }) else { return "shape \(array.shape) is not the header's: \(header)" }
+            let payload = Array(bytes[start...])
+            var expected: [UInt8] = []
+            let code: String
+            switch array {
+            case .float32(let t): code = "f4"; for v in t.scalars { withUnsafeBytes(of: v.bitPattern.littleEndian) { expected += $0 } }
+            case .float64(let t): code = "f8"; for v in t.scalars { withUnsafeBytes(of: v.bitPattern.littleEndian) { expected += $0 } }
+            case .int32(_, let v): code = "i4"; for x in v { withUnsafeBytes(of: x.littleEndian) { expected += $0 } }
+            case .int64(_, let v): code = "i8"; for x in v { withUnsafeBytes(of: x.littleEndian) { expected += $0 } }
+            }
+            guard ["<", "|", "="].contains(where: { header.contains("'descr':'\($0)\(code)'") }) else { return "type \(code) is not the header's: \(header)" }
+            guard Double(payload.count) == Double(array.shape.reduce(1, *)) * Double(code.last == "4" ? 4 : 8) else { return "payload of \(payload.count) bytes for shape \(array.shape)" }
+            return payload == expected ? nil : "values differ from the payload bytes"
+        }
+
+    // MARK: safetensors
+
+    static let safeTensors: FuzzTarget = {
+        var p = ParameterSet<Float>()
+        p.insert(Tensor(rows: [[1, 2, 3], [-4, 5.5, 1e-3]]), named: "layer.weight")
+        p.insert(Tensor([0.25, -0.5]), named: "layer.bias")
+        p.insert(Tensor(7), named: "scale")
+        var q = ParameterSet<Double>()
+        q.insert(Tensor([1e200, -3]), named: "w")
+        return FuzzTarget(name: "safetensors", seeds: [SafeTensors.encode(p, metadata: ["format": "pt"]), SafeTensors.encode(q)]) { data in
+            let (parameters, _) = try SafeTensors.decode(data, path: "fuzz.safetensors", as: Double.self)
+            let headerLength = Int(data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+            guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + headerLength))) as? [String: Any] else { return "header not re-readable" }
+            let bytes = [UInt8](data)
+            for (name, tensor) in parameters.entries {
+                guard let entry = header[name] as? [String: Any], let dtype = entry["dtype"] as? String,
+                      let offsets = entry["data_offsets"] as? [Int], let shape = entry["shape"] as? [Int] else { return "entry '\(name)' not in the header" }
+                guard shape == tensor.shape else { return "'\(name)': shape \(tensor.shape), header \(shape)" }
+                let base = 8 + headerLength + offsets[0]
+                let size = ["F64": 8, "F32": 4][dtype] ?? 2
+                for (i, v) in tensor.scalars.enumerated() {
+                    let at = base + size * i
+                    let raw = bytes[at..<(at + size)].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                    let expected: Double
+                    switch dtype {
+                    case "F64": expected = Double(bitPattern: raw)
+                    case "F32": expected = Double(Float(bitPattern: UInt32(raw)))
+                    case "BF16": expected = Double(Float(bitPattern: UInt32(raw) << 16))
+                    default: expected = Double(Float(Float16Bits(UInt16(raw))))
+                    }
+                    guard v.bitPattern == expected.bitPattern || (v.isNaN && expected.isNaN) else { return "'\(name)'[\(i)] = \(v), bytes say \(expected)" }
+                }
+            }
+            return nil
+        }
+    }()
+
+    /// IEEE half precision decoded by arithmetic (not by the reader's bit manipulation).
+    static func Float16Bits(_ h: UInt16) -> Double {
+        let sign: Double = h >> 15 == 1 ? -1 : 1
+        let exponent = Int(h >> 10 & 0x1F), mantissa = Double(h & 0x3FF)
+        if exponent == 0 { return sign * mantissa * pow(2, -24) }
+        if exponent == 31 { return mantissa == 0 ? sign * .infinity : .nan }
+        return sign * (1 + mantissa / 1024) * pow(2, Double(exponent - 15))
+    }
+
+    // MARK: CSV
+
+    static let csvSeeds: [Data] = {
+        let times = (0..<6).map { Timestamp.format(1_700_000_000 + 3600 * Int64($0)) }
+        let wide = "time,load,price\n" + times.enumerated().map { "\($1),\(Double($0) * 1.5 - 2),\($0 == 2 ? "" : "\(1e3 / Double($0 + 1))")" }.joined(separator: "\n") + "\n"
+        let quoted = "\"t\",\"x, y\"\n1700000000,\"1.5\"\n1700001800,NaN\n1700003600,-3e2\n"
+        return [Data(wide.utf8), Data(quoted.utf8)]
+    }()
+
+    /// Whether a cell's text is a decimal number with this value, by `strtod` on text that holds
+    /// only decimal characters (the reader uses its own grammar).
+    static func decimalCellHolds(_ text: String, _ value: Double) -> Bool {
+        let cell = text.trimmingCharacters(in: .whitespaces)
+        guard !cell.isEmpty, cell.unicodeScalars.allSatisfy({ "0123456789+-.eE".unicodeScalars.contains($0) }) else { return false }
+        return cell.withCString { p -> Bool in
+            var end: UnsafeMutablePointer<CChar>?
+            let v = strtod(p, &end)
+            return end.map { $0 - UnsafeMutablePointer(mutating: p) } == cell.utf8.count && v == value
+        }
+    }
+
+    static let csv = FuzzTarget(name: "csv", seeds: csvSeeds) { data in
+        let table = try CSVTable(data: data, source: "fuzz.csv")
+        // Every cell written back quoted and read again is the same cell.
+        let quote: (String) -> String = { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        let text = ([table.header] + table.rows).map { $0.map(quote).joined(separator: ",") }.joined(separator: "\n") + "\n"
+        let again = try CSVTable(text: text, source: "again.csv")
+        guard again.rows == table.rows else { return "cells change when written back" }
+        for row in table.rows {
+            for cell in row where cell.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" && $0 != "\n" && $0 != "\r" || $0.value == 0x7F }) {
+                return "control byte kept in cell '\(cell)'"
+            }
+        }
+        for name in table.header {
+            guard let values = try? table.numericColumn(named: name) else { continue }
+            for (r, v) in values.enumerated() {
+                let cell = table.rows[r][table.header.firstIndex(of: name)!]
+                if let v {
+                    guard decimalCellHolds(cell, v) else { return "line \(table.lineNumbers[r]): '\(cell)' read as \(v)" }
+                } else {
+                    guard CSVTable.missingMarkers.contains(cell.trimmingCharacters(in: .whitespaces).lowercased()) else { return "'\(cell)' read as missing" }
+                }
+            }
+        }
+        return nil
+    }
+
+    // MARK: Time series
+
+    /// The timestamp a cell states, by a second reading: a date's `YYYY-MM-DD hh:mm` (seconds
+    /// must then match too) or an integer.
+    static func timestampHolds(_ text: String, _ t: Int64, frequency: Frequency) -> Bool {
+        let cell = text.trimmingCharacters(in: .whitespaces)
+        if let n = Int64(cell) { return n == t || n.multipliedReportingOverflow(by: Int64(frequency.seconds)) == (t, false) }
+        var date = cell.replacingOccurrences(of: "T", with: " ")
+        if date.hasSuffix("Z") { date.removeLast() }
+        if date.count == 10 { date += " 00:00" }
+        guard date.count >= 16, Timestamp.format(t) == String(date.prefix(16)) else { return false }
+        let seconds = date.count >= 19 ? Int(date.dropFirst(17).prefix(2)) ?? -1 : 0
+        return Int64(seconds) == (t % 60 + 60) % 60
+    }
+
+    static let timeSeriesWide = FuzzTarget(name: "time-series-wide", seeds: csvSeeds) { data in
+        let url = write(data, "wide.csv")
+        let dataset = try TimeSeriesDataset.loadWide(url)
+        let table = try CSVTable(data: data, source: "again.csv")
+        for series in dataset.series {
+            guard series.count == table.rowCount, let k = table.header.firstIndex(of: series.name) else { return "series '\(series.name)' has \(series.count) values for \(table.rowCount) rows" }
+            for r in 0..<series.count {
+                guard timestampHolds(table.rows[r][0], series.timestamp(at: r), frequency: series.frequency) else {
+                    return "line \(table.lineNumbers[r]): '\(table.rows[r][0])' read as \(Timestamp.format(series.timestamp(at: r)))"
+                }
+                let cell = table.rows[r][k]
+                if series.observed[r] {
+                    guard decimalCellHolds(cell, series.values[r]) else { return "line \(table.lineNumbers[r]): '\(cell)' read as \(series.values[r])" }
+                } else if !CSVTable.missingMarkers.contains(cell.trimmingCharacters(in: .whitespaces).lowercased()) {
+                    return "'\(cell)' read as missing"
+                }
+            }
+        }
+        return nil
+    }
+
+    static let timeSeriesLong: FuzzTarget = {
+        let rows = (0..<5).flatMap { i in ["a", "b"].map { "\($0),\(Timestamp.format(86_400 * Int64(19_000 + i))),\(Double(i) - 0.5)" } }
+        let seeds = [Data(("id,date,value\n" + rows.joined(separator: "\n") + "\n").utf8), Data("id,date,value\ns,0,1\ns,1,2\ns,2,\n".utf8)]
+        return FuzzTarget(name: "time-series-long", seeds: seeds) { data in
+            let url = write(data, "long.csv")
+            let dataset = try TimeSeriesDataset.loadLong(url, idColumn: "id", timestampColumn: "date", valueColumn: "value", frequency: .daily)
+            let table = try CSVTable(data: data, source: "again.csv")
+            let (ids, dates, values) = (try table.textColumn(named: "id"), try table.textColumn(named: "date"), try table.textColumn(named: "value"))
+            for series in dataset.series {
+                let rows = ids.indices.filter { ids[$0] == series.name }
+                guard rows.count == series.count else { return "series '\(series.name)': \(series.count) values for \(rows.count) rows" }
+                for (i, r) in rows.enumerated() {
+                    guard timestampHolds(dates[r], series.timestamp(at: i), frequency: series.frequency) else { return "'\(dates[r])' read as \(Timestamp.format(series.timestamp(at: i)))" }
+                    if series.observed[i] {
+                        guard decimalCellHolds(values[r], series.values[i]) else { return "'\(values[r])' read as \(series.values[i])" }
+                    }
+                }
+            }
+            return nil
+        }
+    }()
+
+    // MARK: Checkpoints
+
+    /// A checkpoint folder written by `save`, whose config.json the input replaces; `load` reads
+    /// the folder and returns the loaded configuration; the oracle compares it with the file's
+    /// configuration decoded on its own.
+    static func checkpointTarget<C: Codable & Equatable>(name: String, save: (URL) throws -> Void, load: @escaping @Sendable (URL) throws -> C) -> FuzzTarget {
+        let seedFolder = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-fuzz-seed-\(ProcessInfo.processInfo.processIdentifier)-\(name)")
+        try? save(seedFolder)
+        let config = (try? Data(contentsOf: seedFolder.appendingPathComponent("config.json"))) ?? Data("{}".utf8)
+        let weights = (try? Data(contentsOf: seedFolder.appendingPathComponent("model.safetensors"))) ?? Data()
+        try? FileManager.default.removeItem(at: seedFolder)
+        return FuzzTarget(name: name, seeds: [config]) { data in
+            let folder = scratch.appendingPathComponent(name)
+            try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) {
+                try weights.write(to: folder.appendingPathComponent("model.safetensors"))
+            }
+            try data.write(to: folder.appendingPathComponent("config.json"))
+            let loaded = try load(folder)
+            return try loaded == JSONDecoder().decode(C.self, from: data) ? nil : "loaded configuration differs from the file's"
+        }
+    }
+
+    /// A small TSDiff model (weights checked finite by the loader).
+    static let tsdiffCheckpoint: FuzzTarget = {
+        let layout = WindowLayout(contextLength: 8, predictionLength: 4, lags: [1, 24])
+        let configuration = TSDiffConfiguration(layout: layout, backbone: TSDiffBackboneConfiguration(channels: layout.channels, hidden: 4, blocks: 1, stepEmbedding: 4, stateSize: 4),
+                                                diffusionSteps: 10, frequency: .hourly)
+        return checkpointTarget(name: "tsdiff-checkpoint", save: TSDiff(configuration: configuration, seed: 1).save(to:)) { try TSDiff.load(from: $0).configuration }
+    }()
+
+    /// A small sequence model.
+    static let sequenceCheckpoint: FuzzTarget = {
+        let network = DilatedConvolutionNetwork(hidden: 4, kernelSize: 3, dilations: [1, 2], stacks: 1)
+        let model = SequenceModel(configuration: .init(network: .convolution(network), length: 8, training: SequenceTrainingConfiguration()),
+                                  parameters: network.makeParameters(as: Float.self, key: RandomKey(seed: 5)))
+        return checkpointTarget(name: "sequence-checkpoint", save: model.save(to:)) { try SequenceModel.load(from: $0).configuration }
+    }()
+
+    // MARK: Sequences and molecules
+
+    static let fasta: FuzzTarget = {
+        let records = [FASTAFile.Record(name: "chr2L:100-140 promoter", tokens: (0..<40).map { $0 * 7 % 4 }), FASTAFile.Record(name: "b", tokens: [3, 2, 1, 0])]
+        let text = (try? FASTAFile.text(records)) ?? ">a\nACGT\n"
+        return FuzzTarget(name: "fasta", seeds: [Data(text.utf8), Data(">x\nac\ngt\n>y\nTTTT\n".utf8)]) { data in
+            let contents = try FASTAFile.parse(data, file: "fuzz.fa", ambiguousBases: .skipRecord)
+            guard contents.records.allSatisfy({ !$0.tokens.isEmpty && $0.tokens.allSatisfy { (0..<4).contains($0) } }) else { return "a record holds a token outside A, C, G, T" }
+            // The letters read, in order, are the file's sequence letters (upper-cased).
+            let letters = Array("ACGT")
+            let read = contents.records.map { String($0.tokens.map { letters[$0] }) }
+            let again = try FASTAFile.parse(Data((try FASTAFile.text(contents.records)).utf8), file: "again.fa")
+            guard again.records == contents.records else { return "records change when written back" }
+            let text = String(decoding: data, as: UTF8.self).uppercased()
+            // Line breaks, spaces and tabs inside a sequence are layout, not bases.
+            let joined = String(text.unicodeScalars.filter { !["\n", "\r", " ", "\t"].contains($0) }.map(Character.init))
+            return read.allSatisfy({ joined.contains($0) }) ? nil : "a sequence read is not in the file"
+        }
+    }()
+
+    static let jaspar: FuzzTarget = {
+        let motif = ">MA0108.3\tTBP\nA  [ 61 16 352 3 354 268 360 222 155 56 83 82 82 68 77 ]\nC  [ 145 46 0 10 0 0 3 2 44 135 147 127 118 107 101 ]\nG  [ 152 18 2 2 5 0 10 44 157 150 128 128 128 139 140 ]\nT  [ 31 309 35 374 30 121 6 121 33 48 31 52 61 75 71 ]\n"
+        return FuzzTarget(name: "jaspar", seeds: [Data(motif.utf8)]) { data in
+            guard let text = String(data: data, encoding: .utf8) else { throw CocoaError(.fileReadInapplicableStringEncoding) }
+            for pfm in try JASPARFile.parse(text, file: "fuzz.jaspar") {
+                guard pfm.counts.count == 4, pfm.width > 0, pfm.counts.allSatisfy({ $0.count == pfm.width && $0.allSatisfy { $0 >= 0 && $0.isFinite } }) else {
+                    return "motif \(pfm.identifier) has counts no file states"
+                }
+            }
+            return nil
+        }
+    }()
+
+    static let smilesSeeds = ["CC(C)(C)OC(=O)N1CCC[C@H]1C(=O)O", "Cc1ccc(-n2nc(C(F)(F)F)cc2-c2ccc(S(N)(=O)=O)cc2)cc1", "[O-][n+]1ccccc1", "C%12CC%12", "O=c1cc[nH]cc1", "Clc1ccc(Br)cc1"]
+
+    static let smiles = FuzzTarget(name: "smiles", seeds: [Data(("SMILES,name\n" + smilesSeeds.map { $0 + ",x" }.joined(separator: "\n")).utf8), Data(smilesSeeds.joined(separator: "\n").utf8)]) { data in
+        guard let text = String(data: data, encoding: .utf8) else { throw CocoaError(.fileReadInapplicableStringEncoding) }
+        let contents = try SMILESFile.parse(text, file: "fuzz.smi", csv: text.hasPrefix("SMILES"), invalid: .refuse)
+        for m in contents.molecules {
+            guard m.tokens.joined() == m.smiles, text.contains(m.smiles) else { return "'\(m.smiles)' is not the file's text or its tokens" }
+            _ = try Molecule(smiles: m.smiles)
+        }
+        return nil
+    }
+
+    static let molecule = FuzzTarget(name: "molecule", seeds: smilesSeeds.map { Data($0.utf8) }) { data in
+        guard let text = String(data: data, encoding: .utf8) else { throw CocoaError(.fileReadInapplicableStringEncoding) }
+        let molecule = try Molecule(smiles: text)
+        let descriptors = MolecularDescriptors(molecule)
+        guard descriptors.quantitativeDrugLikeness > 0 && descriptors.quantitativeDrugLikeness <= 1 else { return "QED \(descriptors.quantitativeDrugLikeness) outside (0, 1]" }
+        _ = PathFingerprint(molecule)
+        return nil
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import XCTest
+import _DiffuseTestSupport
+import _DiffuseFuzzing
+import DiffuseNN
+import DiffuseTensor
+import DiffuseTimeSeries
+
+/// The fuzzer over every reader (a short fixed-seed run; docs/Reliability.md has the long one),
+/// and the supervisor of `diffuse-fuzz`: crashes and hangs are recorded and the run goes on;
+/// interrupted checkpoint writes leave only checkpoints that load or are refused cleanly.
+final class FuzzCampaignTests: XCTestCase {
+    override class func tearDown() { FuzzTarget.removeScratch() }
+
+    /// Inputs per target in the suite (about 25 s on 2 cores in all).
+    static let inputsPerTarget = ["tsdiff-checkpoint": 1500, "sequence-checkpoint": 1500, "time-series-wide": 4000, "time-series-long": 4000]
+
+    func testEveryReaderReadsOrRefusesWithoutWrongValues() {
+        for target in FuzzTarget.all {
+            let count = Self.inputsPerTarget[target.name] ?? 6000
+            let tally = FuzzTally.run(target, seed: 7, range: 0..<count)
+            XCTAssertEqual(tally.wrongValues.count, 0, "\(target.name): \(tally.wrongValues.prefix(3))")
+            // The mutations reach both the checks and the decoding.
+            XCTAssertGreaterThan(tally.refused, count / 20, target.name)
+            XCTAssertGreaterThan(tally.accepted, 0, target.name)
+            // Every seed is accepted: the oracle agrees with the reader on valid files.
+            for (k, seed) in target.seeds.enumerated() {
+                XCTAssertNil(try target.check(seed), "\(target.name) seed \(k)")
+            }
+        }
+    }
+
+    /// The executables sit beside the test bundle in the build folder.
+    func executable(_ name: String) throws -> URL {
+        let bundle = Bundle(for: Self.self).bundleURL
+        for folder in [bundle, bundle.deletingLastPathComponent()] {
+            let url = folder.appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        struct NotBuilt: Error, CustomStringConvertible { var description: String }
+        throw NotBuilt(description: "\(name) is not built beside the tests (\(bundle.path)); the README's test command builds every product")
+    }
+
+    func testSupervisorRecordsCrashesAndHangsAndGoesOn() throws {
+        let folder = try makeTemporaryFolder()
+        let process = Process()
+        process.executableURL = try executable("diffuse-fuzz")
+        process.arguments = ["--targets", "supervisor-check", "--inputs", "40", "--timeout", "0.5", "--seconds", "60", "--out", folder.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 1, output)
+        struct Results: Decodable { struct Target: Decodable { var inputs: Int; var crashes: Int; var hangs: Int; var refused: Int }; var targets: [Target] }
+        let results = try JSONDecoder().decode(Results.self, from: Data(contentsOf: folder.appendingPathComponent("results.json")))
+        let t = try XCTUnwrap(results.targets.first)
+        // Input i's first byte is known, so the expected counts are too.
+        let fuzzer = Fuzzer(seeds: FuzzTarget.supervisorCheck.seeds, seed: 1)
+        let firsts = (0..<40).map { fuzzer.input($0).first }
+        XCTAssertEqual(t.inputs, 40, output)
+        XCTAssertEqual(t.crashes, firsts.filter { $0 == 0xFF }.count, output)
+        XCTAssertEqual(t.hangs, firsts.filter { $0 == 0xFE }.count, output)
+        XCTAssertGreaterThan(t.crashes, 0)
+        XCTAssertGreaterThan(t.hangs, 0)
+        let saved = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".bin") }
+        XCTAssertEqual(saved.count, t.crashes + t.hangs)
+    }
+
+    /// kill -9 at random moments while checkpoints are being written: every state left on disk
+    /// loads (with finite weights) or is refused with an error, and the next write removes the
+    /// temporary files the killed writers left.
+    func testKilledCheckpointWritesNeverLeaveACheckpointThatLoadsWrong() throws {
+        let writer = try executable("diffuse-fuzz")
+        let folder = try makeTemporaryFolder().appendingPathComponent("checkpoint")
+        var stream = RandomStream(key: RandomKey(seed: 11))
+        var loaded = 0, refused = 0, leftovers = 0
+        for round in 0..<12 {
+            let process = Process()
+            process.executableURL = writer
+            process.arguments = ["--checkpoint-writer", folder.path]
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            usleep(UInt32(100_000 + stream.integer(below: 400_000)))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationReason, .uncaughtSignal, "round \(round)")
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            leftovers += names.filter { $0.hasSuffix(".tmp") }.count
+            XCTAssertLessThanOrEqual(names.filter { $0.hasSuffix(".tmp") }.count, 1, "round \(round): \(names)")
+            do {
+                let model = try TSDiff.load(from: folder)
+                XCTAssertNil(model.parameters.firstNonFiniteName())
+                loaded += 1
+            } catch {
+                XCTAssertTrue("\(error)".contains(folder.path), "\(error)")
+                refused += 1
+            }
+        }
+        XCTAssertGreaterThan(loaded, 0)
+        print("killed writers: \(loaded) checkpoints loaded, \(refused) refused, \(leftovers) temporary files seen before the next write")
+    }
+}

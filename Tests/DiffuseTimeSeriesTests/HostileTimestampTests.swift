@@ -1,0 +1,57 @@
+import DiffuseTensor
+@testable import DiffuseTimeSeries
+import XCTest
+import _DiffuseTestSupport
+
+/// Timestamps and frequencies from outside: overflow, impossible dates and absurd ranges are
+/// errors naming the file and line, never a trap or a date other than the file's.
+final class HostileTimestampTests: XCTestCase {
+    private func load(_ text: String, frequency: Frequency? = nil) throws -> TimeSeriesDataset {
+        let folder = try makeTemporaryFolder()
+        let url = folder.appendingPathComponent("series.csv")
+        try Data(text.utf8).write(to: url)
+        return try TimeSeriesDataset.loadWide(url, frequency: frequency)
+    }
+
+    private func message(_ text: String, frequency: Frequency? = nil) -> String {
+        do { _ = try load(text, frequency: frequency); return "accepted" } catch { return "\(error)" }
+    }
+
+    func testTimestampsNearTheIntegerLimitsAreOutOfRange() {
+        // Their difference overflowed and crashed `forecast`.
+        XCTAssertTrue(message("t,x\n-9000000000000000000,1\n9000000000000000000,2\n").hasSuffix(
+            "series.csv:2: timestamp '-9000000000000000000' is outside the supported range 0001-01-01 00:00 … 9999-12-31 23:59 (integers are seconds since 1970, or step indices)"))
+        // Int64.max used to load as year 219 250 468.
+        XCTAssertTrue(message("t,x\n9223372036854775806,1\n9223372036854775807,2\n").contains("series.csv:2: timestamp '9223372036854775806' is outside"))
+        XCTAssertTrue(message("t,x\n99999999999999999999,1\n").contains("cannot parse timestamp '99999999999999999999'"))
+        // Step indices far out, times a frequency, leave the range too.
+        XCTAssertTrue(message("t,x\n253402300000,1\n253402300001,2\n", frequency: .daily).contains("is outside the supported range"))
+        // Inside the range the same arithmetic is exact.
+        XCTAssertEqual(try load("t,x\n0001-01-01,1\n0001-01-02,2\n").series[0].start, Timestamp.range.lowerBound)
+    }
+
+    func testDatesThatDoNotExistAreRefused() {
+        for bad in ["2018-02-30", "2018-02-29", "2019-04-31", "2018-13-01", "2018-00-10", "2018-01-01 24:00", "2016-12-31 23:59:60"] {
+            XCTAssertTrue(message("t,x\n\(bad),1\n").contains("cannot parse timestamp '\(bad)'"), bad)
+        }
+        XCTAssertEqual(Timestamp.parse("2016-02-29").map(Timestamp.format), "2016-02-29 00:00")
+        XCTAssertEqual(Timestamp.parse("2000-02-29 23:59:59").map(Timestamp.format), "2000-02-29 23:59")
+        XCTAssertNil(Timestamp.parse("1900-02-29"))
+        XCTAssertNil(Timestamp.parse("0x10"))
+        XCTAssertNil(Timestamp.parse("12abc"))
+    }
+
+    func testFrequenciesAreBounded() {
+        XCTAssertNil(Frequency(code: "999999999999999999min"))
+        XCTAssertNil(Frequency(code: "99999999999999999999"))
+        XCTAssertNil(Frequency(code: "0"))
+        XCTAssertNil(Frequency(code: "-5min"))
+        XCTAssertNil(Frequency(code: "+5min"))
+        XCTAssertNil(Frequency(code: "\(Frequency.maximumSeconds + 1)"))
+        XCTAssertEqual(Frequency(code: "30min"), .minutes(30))
+        XCTAssertEqual(Frequency(code: "1440min"), .daily)
+        XCTAssertEqual(Frequency(code: "\(Frequency.maximumSeconds)")?.seconds, Frequency.maximumSeconds)
+        XCTAssertTrue(message("t,x\n1,1\n2,2\n", frequency: .seconds(Int.max)).contains("frequency of \(Int.max) s is outside"))
+        XCTAssertTrue(message("t,x\n1970-01-01,1\n2070-01-01,2\n").contains("more than the longest supported interval"))
+    }
+}
