@@ -152,7 +152,7 @@ let package = Package(
         // Imports only the public API (no @testable): what a package of your own can write.
         .testTarget(
             name: "DiffusePublicAPITests",
-            dependencies: ["DiffuseCore", "DiffuseTensor", "DiffuseSequences"],
+            dependencies: ["Diffuse", "DiffuseCore", "DiffuseTensor", "DiffuseNN", "DiffuseSequences", "DiffuseTimeSeries", "DiffuseTheory"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "DiffuseNNTests",

@@ -307,8 +307,11 @@ struct ForecastCommand: ParsableCommand {
             do {
                 paths = try model.forecast(testWindows, options: forecastOptions)
             } catch let error as TimeSeriesError {
-                // A diverged guidance scale loses this row, not the others.
-                guard case .guidanceDiverged = error else { throw error }
+                // A diverged guidance scale or a model that produced no numbers loses this row, not the others.
+                switch error {
+                case .guidanceDiverged, .nonFiniteForecast: break
+                default: throw error
+                }
                 log("\(name): \(error) (option \(loss == .quantile ? "--scale" : "--ms-scale")); row left out")
                 continue
             }
@@ -360,12 +363,17 @@ struct ForecastCommand: ParsableCommand {
         try AtomicFile.write(Data(table.json().utf8), to: outURL.appendingPathComponent("results.json"))
         let forecasts = try ForecastTable(backtest: backtest, methods: results.map { ($0.name, $0.samples) })
         try AtomicFile.write(Data(forecasts.csv().utf8), to: outURL.appendingPathComponent("forecasts.csv"))
+        var written = ["results.json", "forecasts.csv (quantiles per method and step)"]
         if let guided = results.first(where: { $0.name.hasPrefix("tsdiff") }) {
             let charts = FanChart.render(backtest: backtest, samples: guided.samples, method: guided.name, historySteps: 7 * dataset.frequency.seasonality)
             for ((_, svg), file) in zip(charts, FanChart.fileNames(charts.map(\.0))) {
                 try AtomicFile.write(Data(svg.utf8), to: outURL.appendingPathComponent("\(file).svg"))
             }
+            written.insert("\(charts.count) fan charts", at: 0)
+        } else {
+            log("no TSDiff row: no fan charts written")
         }
+        if synthesize != nil { written.append("synthetic.svg") }
         if json {
             print(table.json())
         } else {
@@ -377,7 +385,7 @@ struct ForecastCommand: ParsableCommand {
                   + settings.joined()
                   + (missing.map { "; TSDiff's context \(String(format: "%g", missingFraction * 100))% hidden (\($0.rawValue)), baselines on the complete data" } ?? ""))
             print(table.text())
-            print("fan charts, results.json and forecasts.csv (quantiles per method and step) in \(outURL.path)")
+            print(written.joined(separator: ", ") + " in \(outURL.path)")
         }
     }
 }

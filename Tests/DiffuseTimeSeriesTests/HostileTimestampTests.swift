@@ -55,3 +55,31 @@ final class HostileTimestampTests: XCTestCase {
         XCTAssertTrue(message("t,x\n1970-01-01,1\n2070-01-01,2\n").contains("more than the longest supported interval"))
     }
 }
+
+/// Values and models that produce no numbers: named errors, not NaN tables.
+final class NonFiniteForecastTests: XCTestCase {
+    func testValuesBeyondTheArithmeticRangeAreRefused() throws {
+        let folder = try makeTemporaryFolder()
+        let url = folder.appendingPathComponent("big.csv")
+        try Data("t,x\n2020-01-01,1\n2020-01-02,1e308\n".utf8).write(to: url)
+        XCTAssertThrowsError(try TimeSeriesDataset.loadWide(url)) {
+            XCTAssertEqual("\($0)", "\(url.path):3: column 'x': 1e+308 is beyond ±1e+150, the largest magnitude the forecasting arithmetic handles (rescale the data)")
+        }
+    }
+
+    /// A model whose weights are NaN (built in memory; a checkpoint holding them is refused at
+    /// load) yields an error saying so, not "guidance diverged".
+    func testAModelProducingNaNIsNamedAsSuch() throws {
+        let layout = WindowLayout(contextLength: 8, predictionLength: 4, lags: [1])
+        let configuration = TSDiffConfiguration(layout: layout, backbone: TSDiffBackboneConfiguration(channels: layout.channels, hidden: 4, blocks: 1, stepEmbedding: 4, stateSize: 4),
+                                                diffusionSteps: 10, frequency: .hourly)
+        let healthy = TSDiff(configuration: configuration, seed: 1)
+        let broken = try TSDiff(configuration: configuration, parameters: healthy.parameters.mapValues { _, t in t * .nan })
+        let series = TimeSeries(name: "s", frequency: .hourly, values: (0..<40).map { Double($0 % 7) + 1 })
+        let windows = try layout.windows(for: [(series, [30])])
+        XCTAssertThrowsError(try broken.forecast(windows, options: ForecastOptions(samples: 2, sampler: .ddim(steps: 5)))) { error in
+            guard case TimeSeriesError.nonFiniteForecast(window: 0, step: _) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue("\(error)".contains("nothing was written for this method"))
+        }
+    }
+}

@@ -8,7 +8,7 @@ import Foundation
 /// q(x_t | x₀) = α_t·δ(x₀) + (1 − α_t)/K. Unlike masking, a token can change many times and is
 /// never known to be clean: no carry-over, no cache. The same ``MaskingSchedule`` gives α.
 ///
-/// The reverse posterior is written once, in ``reverseProbabilities(logits:state:from:to:)``: with
+/// The reverse posterior is written once, in ``reverseProbabilities(logits:state:from:to:schedule:)``: with
 /// a = α_t/α_s, A_j = a·[j = i] + (1 − a)/K for the current token i, Z_k = α_t·[k = i] + (1 − α_t)/K
 /// (= q(x_t = i | x₀ = k)) and the model's π = softmax(logits),
 /// p(x_s = j | x_t = i) = A_j·(α_s·π_j/Z_j + ((1 − α_s)/K)·Σ_k π_k/Z_k),

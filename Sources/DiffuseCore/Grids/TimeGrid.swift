@@ -87,8 +87,13 @@ public enum DiscreteSpacing: String, Codable, Sendable, CaseIterable {
 extension TimeGrid {
     /// A grid over a discrete schedule's timesteps, ending at the clean point.
     ///
-    /// - Parameter finalAlphaBar: ᾱ of the last point: 1 (clean, diffusers' `set_alpha_to_one` /
-    ///   `final_sigmas_type="zero"`), or nil to use ᾱ₀ as diffusers does with `set_alpha_to_one=False`.
+    /// - Parameters:
+    ///   - schedule: the discrete schedule whose timesteps the points are.
+    ///   - steps: the number of inference steps (timesteps before the final point).
+    ///   - spacing: how the timesteps are chosen among the schedule's training steps.
+    ///   - offset: added to the timesteps by the "leading" spacings (diffusers' `steps_offset`).
+    ///   - finalAlphaBar: ᾱ of the last point: 1 (clean, diffusers' `set_alpha_to_one` /
+    ///     `final_sigmas_type="zero"`), or nil to use ᾱ₀ as diffusers does with `set_alpha_to_one=False`.
     public static func discrete(_ schedule: DiscreteVPSchedule, steps: Int, spacing: DiscreteSpacing, offset: Int = 0,
                                 finalAlphaBar: Double? = 1) -> TimeGrid {
         let ts = spacing.timesteps(steps: steps, trainingSteps: schedule.trainingSteps, offset: offset)

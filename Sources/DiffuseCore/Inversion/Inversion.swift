@@ -55,8 +55,8 @@ public struct DDIMInversion<M: PredictionModel>: SamplingChain {
 /// like γ^−N (measured: 5·10⁻⁸ after 30 steps at γ = ½ in Double; below 10⁻¹⁰ at γ = 1).
 ///
 /// Both directions are chains on the pair (current, previous) and run through the common loop;
-/// ``sample(_:from:grid:observer:)`` and ``invert(_:final:previous:grid:observer:)`` return
-/// ``SampleResult``s of the pair.
+/// ``sample(_:from:grid:key:sampleOffset:observer:)`` and
+/// ``invert(_:final:previous:grid:key:sampleOffset:observer:)`` return ``SampleResult``s of the pair.
 public struct BDIA: Sendable {
     public var gamma: Double
 
@@ -135,8 +135,8 @@ public struct BDIA: Sendable {
                            observer: observer)
     }
 
-    /// Recovers the initial state from the final pair of ``sample(_:from:grid:observer:)``; the
-    /// result's `previous` is the initial state.
+    /// Recovers the initial state from the final pair of
+    /// ``sample(_:from:grid:key:sampleOffset:observer:)``; the result's `previous` is the initial state.
     public func invert<M: PredictionModel>(_ model: M, final: M.Value, previous: M.Value, grid: TimeGrid, key: RandomKey = RandomKey(seed: 0),
                                            sampleOffset: Int = 0, observer: SamplingObserver<Pair<M.Value>>? = nil) -> SampleResult<Pair<M.Value>> {
         DiffuseCore.sample(Backward(gamma: gamma, model: model, grid: grid), from: Pair(current: final, previous: previous), key: key,

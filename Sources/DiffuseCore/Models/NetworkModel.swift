@@ -2,7 +2,7 @@ import DiffuseNN
 import DiffuseTensor
 
 /// A network as a prediction model: `network(x, point)` returns the raw output of the given
-/// ``PredictionType`` as a ``Variable``, so the same closure serves sampling (evaluated on
+/// ``PredictionType`` as a `Variable`, so the same closure serves sampling (evaluated on
 /// constants, no tape) and gradient guidance (evaluated on a tape with x watched, its parameters
 /// captured as constants).
 ///

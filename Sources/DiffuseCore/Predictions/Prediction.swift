@@ -98,7 +98,8 @@ public struct Prediction<Value: VectorSpace> {
         return from(output, type: type, x: x, point: point, alphaDerivative: da, sigmaDerivative: ds)
     }
 
-    /// The estimate expressed as a raw output of the given type (the inverse of ``from``).
+    /// The estimate expressed as a raw output of the given type (the inverse of
+    /// ``from(_:type:x:point:alphaDerivative:sigmaDerivative:)``).
     public func output(as type: PredictionType, x: Value, point: TimePoint, alphaDerivative: Double = 0, sigmaDerivative: Double = 0) -> Value {
         let c = type.outputCoefficients(at: point, alphaDerivative: alphaDerivative, sigmaDerivative: sigmaDerivative)
         return Self.affine(c.denoised, denoised, c.noise, noise)

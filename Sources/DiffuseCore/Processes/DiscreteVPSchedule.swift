@@ -47,9 +47,12 @@ public struct DiscreteVPSchedule: NoiseSchedule, Codable, Hashable {
 
     /// A schedule of `trainingSteps` steps.
     ///
-    /// - Parameter rescaleToZeroTerminalSNR: rescale so that ᾱ_{N−1} = 0 while keeping ᾱ₀
-    ///   (Lin et al., "Common Diffusion Noise Schedules and Sample Steps are Flawed", 2024;
-    ///   diffusers' `rescale_betas_zero_snr`). The last step is then pure noise; its σ/α is ∞.
+    /// - Parameters:
+    ///   - trainingSteps: the number of steps N (default: 1000).
+    ///   - betaSchedule: how the βs are chosen (default: linear from 1e-4 to 0.02).
+    ///   - rescaleToZeroTerminalSNR: rescale so that ᾱ_{N−1} = 0 while keeping ᾱ₀
+    ///     (Lin et al., "Common Diffusion Noise Schedules and Sample Steps are Flawed", 2024;
+    ///     diffusers' `rescale_betas_zero_snr`). The last step is then pure noise; its σ/α is ∞.
     public init(trainingSteps: Int = 1000, betaSchedule: BetaSchedule = .linear(start: 1e-4, end: 0.02),
                 rescaleToZeroTerminalSNR: Bool = false) {
         var betas = betaSchedule.betas(count: trainingSteps)

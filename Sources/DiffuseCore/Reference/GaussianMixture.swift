@@ -181,7 +181,7 @@ public struct GaussianMixture: Sendable {
 /// tensors that needs no training — the reference "network" for tests and benchmarks.
 ///
 /// Isotropic mixtures are evaluated in the tensor's own precision: in Float (up to 128
-/// components) by the vectorised C kernel of ``IsotropicMixtureKernel``, otherwise with two
+/// components) by the vectorised C kernel of `IsotropicMixtureKernel`, otherwise with two
 /// matrix products per call (‖x − αμₖ‖² = ‖x‖² − 2α x·μₖ + α²‖μₖ‖²); other mixtures in Double
 /// through ``GaussianMixture/posteriorMean(_:alpha:sigma:)``.
 public struct ExactMixtureModel<S: TensorScalar>: DifferentiablePredictionModel {

@@ -49,6 +49,8 @@ extension SamplingChain where Value: VectorSpace {
 /// Runs a chain from `x`: the one run loop of every method.
 ///
 /// - Parameters:
+///   - chain: the chain to run.
+///   - x: the initial state.
 ///   - key: the root of all random draws (step i uses `key.folding(in: i)`).
 ///   - sampleOffset: the global index of the first sample in `x`.
 ///   - observer: called after every step.

@@ -4,7 +4,7 @@ import DiffuseTensor
 ///
 /// Operations on ``Variable``s that depend on a watched variable append a node to the tape:
 /// the indices of their inputs and a hand-written pullback that maps the gradient of the output
-/// to the gradients of the inputs. ``gradient(of:)`` walks the nodes in reverse creation order
+/// to the gradients of the inputs. ``gradient(of:seed:)`` walks the nodes in reverse creation order
 /// (a valid topological order) and accumulates.
 ///
 /// Why a tape we own instead of Swift's `_Differentiation`: measured on this toolchain, the
@@ -47,8 +47,10 @@ public final class Tape<Scalar: TensorScalar> {
 
     /// Gradients of `output` with respect to every watched variable.
     ///
-    /// - Parameter seed: the gradient of the final objective with respect to `output`
-    ///   (default: ones, i.e. the gradient of the sum of `output`'s elements).
+    /// - Parameters:
+    ///   - output: the variable to differentiate, recorded on this tape.
+    ///   - seed: the gradient of the final objective with respect to `output`
+    ///     (default: ones, i.e. the gradient of the sum of `output`'s elements).
     public func gradient(of output: Variable<Scalar>, seed: Tensor<Scalar>? = nil) -> Gradients<Scalar> {
         var grads = [Tensor<Scalar>?](repeating: nil, count: nodes.count)
         guard output.node >= 0 else { return Gradients(storage: grads) }

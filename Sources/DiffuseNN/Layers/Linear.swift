@@ -39,7 +39,11 @@ public struct MLP: UnaryLayer, Equatable {
     public var activation: Activation
     public var activateOutput: Bool
 
-    /// - Parameter sizes: input size, hidden sizes, output size.
+    /// - Parameters:
+    ///   - name: the prefix of the layers' parameter names.
+    ///   - sizes: input size, hidden sizes, output size.
+    ///   - activation: the activation between layers (default: ReLU).
+    ///   - activateOutput: whether the activation is also applied after the last layer.
     public init(name: String, sizes: [Int], activation: Activation = .relu, activateOutput: Bool = false) {
         precondition(sizes.count >= 2, "an MLP needs at least input and output sizes")
         self.name = name

@@ -8,9 +8,10 @@ import Foundation
 /// Each channel h runs the continuous system x′ = A x + B u, y = C x + D u with diagonal
 /// complex A (N/2 modes; the conjugate half is implicit), discretised by zero-order hold with a
 /// learned step Δ: Ā = exp(ΔA), B̄ = (exp(ΔA) − 1)/A·B. The layer is the convolution with the
-/// kernel K[l] = 2·Re Σₙ Cₙ B̄ₙ Āₙˡ (computed in closed form by ``vandermondeKernel``) applied
-/// by FFT (``circularConvolution``), plus the skip D·u, then GELU and a 1×1 output projection,
-/// as the S4 block of TSDiff uses it. B is absorbed into C (B = 1).
+/// kernel K[l] = 2·Re Σₙ Cₙ B̄ₙ Āₙˡ (computed in closed form by
+/// ``vandermondeKernel(coefficientsReal:coefficientsImaginary:nodesReal:nodesImaginary:length:)``)
+/// applied by FFT (``circularConvolution(_:kernel:alongAxis:)``), plus the skip D·u, then GELU
+/// and a 1×1 output projection, as the S4 block of TSDiff uses it. B is absorbed into C (B = 1).
 ///
 /// Bidirectional layers learn a second kernel applied to the future: the combined kernel of
 /// length 2L is [K₀, 0…] + [0…, reverse(K₁)], so y[t] = Σ_{s≤t} K₀[t−s]u[s] + Σ_{s>t} K₁[s−t−1]u[s].
@@ -109,6 +110,8 @@ public struct S4D: UnaryLayer, Equatable {
     /// The layer applied to `u` `[B, L, H]` (channels last): the FFT runs along the time axis in
     /// place and the projections are plain matrix products, with no transposes.
     ///
+    /// - Parameter u: the input `[B, L, H]`.
+    /// - Parameter p: the bound parameters holding this layer's weights.
     /// - Parameter combinedKernel: the result of ``circularKernel(length:_:)`` for these
     ///   parameters, when the caller keeps it across calls with unchanged parameters (sampling);
     ///   by default it is computed from the parameters (and differentiated, in training).
@@ -125,7 +128,7 @@ public struct S4D: UnaryLayer, Equatable {
         return linear(y.gelu(), weight: w, bias: p[outputProjection.biasName], adding: residual)
     }
 
-    /// The circular convolution kernel `[2L, H]` of ``channelsLast(_:_:combinedKernel:)``: the
+    /// The circular convolution kernel `[2L, H]` of ``channelsLast(_:_:combinedKernel:adding:)``: the
     /// forward kernel zero-padded to 2L, plus (bidirectional) the backward kernel reversed into the
     /// second half, so one circular convolution of the zero-padded input applies both.
     public func circularKernel<S: TensorScalar>(length: Int, _ p: BoundParameters<S>) -> Variable<S> {

@@ -117,7 +117,7 @@ private func realFFTCircularConvolution<S: TensorScalar>(_ signal: Variable<S>, 
 /// ``circularConvolution(_:kernel:alongAxis:)`` of a channels-last signal `[B, L, H]` with
 /// kernels `[N, H]` along axis 1, plus, with `skip` (weights `[H]`, S4's D), skip[h]·u[b, t, h].
 ///
-/// For an even channel count it runs by complex FFTs of channel pairs (``ChannelPairFFT``): the
+/// For an even channel count it runs by complex FFTs of channel pairs (`ChannelPairFFT`): the
 /// same values, without transposes or strided real transforms, the skip added in the same pass.
 /// The pullback reuses the paired spectra: ∂u by convolving the upstream gradient with the
 /// conjugated kernel spectra (plus skip·g), ∂k as the inverse real FFT of Σ_b G·conj(U), ∂skip as

@@ -11,6 +11,10 @@ public protocol Optimizer: Codable, Sendable {
     func makeState(for parameters: ParameterSet<Scalar>) -> State
 
     /// One step: updates `parameters` in place from `gradients`, advancing `state`.
-    /// - Parameter learningRate: the step size for this step (from a schedule).
+    /// - Parameters:
+    ///   - parameters: the parameters to update.
+    ///   - gradients: the gradients of the loss with respect to `parameters`, under the same names.
+    ///   - state: the optimizer state, from ``makeState(for:)`` or the previous step.
+    ///   - learningRate: the step size for this step (from a schedule).
     func update(_ parameters: inout ParameterSet<Scalar>, gradients: ParameterSet<Scalar>, state: inout State, learningRate: Double)
 }

@@ -15,7 +15,7 @@ public protocol TokenNetwork: Layer, Equatable {
     func check(_ fail: (_ field: String, _ value: Any, _ rule: String) -> Error) throws
 }
 
-/// A trained ``TokenNetwork`` as a ``TokenDenoiser``. With a `batchChunkSize` the batch is
+/// A trained ``TokenNetwork`` as a `TokenDenoiser`. With a `batchChunkSize` the batch is
 /// evaluated in chunks of that many sequences spread over the cores (the rows do not interact,
 /// so the logits are the same).
 public struct TokenNetworkDenoiser<Network: TokenNetwork, S: TensorScalar>: TokenDenoiser {

@@ -1,7 +1,7 @@
 import DiffuseCore
 
 /// A motif reward on DNA: for each sequence, the best (or summed) log-odds score over both strands
-/// of the best of the given PWMs. A function of a ``TokenBatch`` with no mask tokens (particle
+/// of the best of the given PWMs. A function of a `TokenBatch` with no mask tokens (particle
 /// methods score clean estimates and final samples), for every reward-guided method.
 public struct MotifReward: Sendable {
     public enum Aggregate: String, Sendable, Codable, CaseIterable {

@@ -83,7 +83,7 @@ public struct SequenceModel: Sendable {
         self.parameters = parameters
     }
 
-    /// The model as a ``TokenDenoiser`` (chunks of 8 sequences over the cores).
+    /// The model as a `TokenDenoiser` (chunks of 8 sequences over the cores).
     public var denoiser: TokenNetworkDenoiser<SequenceNetwork, Float> {
         TokenNetworkDenoiser(network: configuration.network, parameters: parameters, batchChunkSize: 8)
     }
@@ -112,9 +112,9 @@ public struct SequenceModel: Sendable {
 
 /// The discrete process a sequence model is trained for.
 public enum DiscreteProcess: String, Codable, CaseIterable, Sendable {
-    /// Masked (absorbing) diffusion, MDLM's objective (``MaskedDiffusionObjective``).
+    /// Masked (absorbing) diffusion, MDLM's objective (`MaskedDiffusionObjective`).
     case masked
-    /// Uniform-noise diffusion, D3PM's discrete-time bound (``UniformDiffusionObjective``).
+    /// Uniform-noise diffusion, D3PM's discrete-time bound (`UniformDiffusionObjective`).
     case uniform
 }
 

@@ -3,7 +3,7 @@ import RealModule
 
 /// Pointwise activation functions with their derivatives, each evaluated in one pass.
 ///
-/// The derivative kernels fuse the chain rule: ``Tensor/activationGradient(_:input:upstream:)``
+/// The derivative kernels fuse the chain rule: ``Tensor/activationGradient(_:upstream:)``
 /// returns `upstream · f′(input)` without temporaries, which is what a backward pass needs.
 public enum Activation: Codable, Hashable, Sendable {
     case identity

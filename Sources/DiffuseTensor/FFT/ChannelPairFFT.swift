@@ -183,10 +183,11 @@ public enum ChannelPairFFT {
         return ComplexTensor(interleaved: result)
     }
 
-    /// The spectra of real kernels `[N, H]` in the paired form ``convolve(spectra:with:outputLength:)``
-    /// uses: (K₂ⱼ + K₂ⱼ₊₁)/2 and (K₂ⱼ − K₂ⱼ₊₁)/2 at all N frequencies, each interleaved complex
-    /// `[N, H/2]`. Conjugated spectra give the circular correlation instead (the adjoint, for
-    /// gradients with respect to the signal).
+    /// The spectra of real kernels `[N, H]` in the paired form
+    /// ``ChannelPairFFT/convolve(spectra:with:outputLength:skip:)`` uses: (K₂ⱼ + K₂ⱼ₊₁)/2 and
+    /// (K₂ⱼ − K₂ⱼ₊₁)/2 at all N frequencies, each interleaved complex `[N, H/2]`. Conjugated
+    /// spectra give the circular correlation instead (the adjoint, for gradients with respect to
+    /// the signal).
     public struct Spectrum<S: TensorScalar> {
         let sum: Tensor<S>
         let difference: Tensor<S>

@@ -101,8 +101,11 @@ public enum FFT {
 
     /// The transform of real input along `axis`: the n/2 + 1 non-negative frequencies.
     ///
-    /// - Parameter length: the transform length n; the input is cut or zero-padded to it
-    ///   (default: the input's length along `axis`).
+    /// - Parameters:
+    ///   - x: the real input.
+    ///   - axis: the axis to transform; negative values count from the end (default: the last).
+    ///   - length: the transform length n; the input is cut or zero-padded to it
+    ///     (default: the input's length along `axis`).
     public static func realForward<S: TensorScalar>(_ x: Tensor<S>, alongAxis axis: Int = -1, length: Int? = nil) -> ComplexTensor<S> {
         let a = Shape.normalize(axis: axis, rank: x.rank)
         let n = length ?? x.shape[a]

@@ -66,7 +66,7 @@ public struct HallucinationCheck: TheoryCheck {
     /// noise below the mode spacing): at 4 000 steps of 512, 3.5% of samples lie beyond 6σ
     /// instead of 66%.
     public var timeSampling: TimeSampling = .uniformSteps
-    /// Where to save the trained network (a ``Checkpoint`` folder with a ``SavedNetwork``
+    /// Where to save the trained network (a `Checkpoint` folder with a ``SavedNetwork``
     /// configuration); nil saves nothing.
     public var modelFolder: URL? = nil
     /// A network saved by an earlier run of this check (``modelFolder``) to evaluate instead of

@@ -9,8 +9,8 @@ import Foundation
 /// mixture (sliced W₂ to exact samples).
 ///
 /// Claim: the global error of an order-p solver on a smooth ODE falls as h^p or faster (Butcher
-/// 2016); the declared orders are each sampler's own (``Sampler/order``, ``Sampler/asymptoticOrder``),
-/// and every deterministic fixed-grid sampler of ``SamplerRegistry`` is checked.
+/// 2016); the declared orders are each sampler's own (`Sampler.order`, `Sampler.asymptoticOrder`),
+/// and every deterministic fixed-grid sampler of `SamplerRegistry` is checked.
 public struct SolverOrderCheck: TheoryCheck {
     public let name = "solver-orders"
     public let summary = "convergence order of every deterministic solver on an exact Gaussian flow map; accuracy against NFE on a mixture"

@@ -16,7 +16,7 @@ public struct GaussianFlowMap: Sendable {
     /// Eigenvectors as columns `[d, d]`.
     public let eigenvectors: Tensor<Double>
 
-    /// - Throws: ``LinearAlgebraError`` when the eigendecomposition fails.
+    /// - Throws: `LinearAlgebraError` when the eigendecomposition fails.
     public init(mean: [Double], covariance: Tensor<Double>) throws {
         precondition(covariance.shape == [mean.count, mean.count], "covariance must be [\(mean.count), \(mean.count)]")
         let (values, vectors) = try covariance.symmetricEigendecomposition()

@@ -94,7 +94,7 @@ public struct LowRankGaussianMixture: Sendable {
         return logits.logSumExp(alongAxes: [1]) - norms / (2 * g * g) - n / 2 * Foundation.log(2 * Double.pi * g * g)
     }
 
-    /// The same distribution as a ``GaussianMixture`` with full covariances U_kU_kᵀ (for
+    /// The same distribution as a `GaussianMixture` with full covariances U_kU_kᵀ (for
     /// brute-force comparisons; its σ > 0 closed forms need no special low-rank handling).
     public var asGaussianMixture: GaussianMixture {
         GaussianMixture(components: bases.enumerated().map { k, u in

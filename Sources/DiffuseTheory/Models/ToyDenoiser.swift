@@ -39,7 +39,7 @@ public struct ToyDenoiser: Sendable {
         output = Linear(name: "output.linear", inputSize: width, outputSize: dimension)
     }
 
-    /// The network's shape, as saved next to its weights in a ``Checkpoint``.
+    /// The network's shape, as saved next to its weights in a `Checkpoint`.
     public struct Configuration: Codable, Equatable, Sendable {
         public var dimension: Int
         public var width: Int
@@ -92,7 +92,7 @@ public struct ToyDenoiser: Sendable {
     /// Trains with the ε-prediction loss and Adam at the rates of `learningRate` (the reference
     /// keeps 10⁻³ constant); returns the parameters and the mean loss of the last 100 steps.
     /// Training starts from `initialParameters` when given (with a fresh optimiser state; throws
-    /// ``TrainingError/incompatibleParameters(_:)`` unless they have this network's layout), else
+    /// `TrainingError.incompatibleParameters(_:)` unless they have this network's layout), else
     /// from a new initialisation. `progress`, when given,
     /// receives the number of steps done and that running loss after every step.
     public func train(on data: Tensor<Float>, schedule: DiscreteVPSchedule, steps: Int, batchSize: Int,

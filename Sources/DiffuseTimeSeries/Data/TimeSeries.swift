@@ -100,6 +100,22 @@ public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+extension TimeSeries {
+    /// The largest magnitude of a value the loaders accept (10¹⁵⁰): squares and sums of values
+    /// must stay finite in Double.
+    public static let maximumMagnitude = 1e150
+
+    /// Values of a CSV column for a series, refusing magnitudes beyond ``maximumMagnitude``.
+    static func checkedValues(_ values: [Double?], lines: [Int], column: String, source: String) throws -> [Double?] {
+        for (r, v) in values.enumerated() {
+            if let v, Swift.abs(v) > maximumMagnitude {
+                throw TimeSeriesError.valueTooLarge(source: source, line: lines[r], column: column, value: v)
+            }
+        }
+        return values
+    }
+}
+
 /// One series: values at a fixed frequency, with missing values marked (never dropped or
 /// zero-filled silently).
 public struct TimeSeries: Sendable, Equatable {
@@ -155,6 +171,8 @@ public enum TimeSeriesError: Error, CustomStringConvertible, Equatable {
     case allMissing(series: String)
     case invalidOption(String)
     case guidanceDiverged(loss: String, scale: Double, largest: Double)
+    case nonFiniteForecast(window: Int, step: Int)
+    case valueTooLarge(source: String, line: Int, column: String, value: Double)
 
     public var description: String {
         switch self {
@@ -176,6 +194,10 @@ public enum TimeSeriesError: Error, CustomStringConvertible, Equatable {
             return "series '\(series)' has no observed values in the required range"
         case let .invalidOption(text):
             return text
+        case let .nonFiniteForecast(window, step):
+            return "every sample path of window \(window) is NaN or infinite at step \(step + 1): the model produced no number (a checkpoint trained to NaN, or data beyond its range); nothing was written for this method"
+        case let .valueTooLarge(source, line, column, value):
+            return "\(source):\(line): column '\(column)': \(value) is beyond ±\(TimeSeries.maximumMagnitude), the largest magnitude the forecasting arithmetic handles (rescale the data)"
         case let .guidanceDiverged(loss, scale, largest):
             return "\(loss) guidance with scale \(scale) diverged (the median forecast reached \(largest) times the largest value of its context); use a smaller scale"
         }
@@ -344,6 +366,7 @@ public struct TimeSeriesDataset: Sendable {
     /// missing values).
     ///
     /// - Parameters:
+    ///   - url: the CSV file.
     ///   - timestampColumn: the time column (default: the first column).
     ///   - columns: the series columns (default: every other column).
     ///   - frequency: the sampling interval (default: inferred; every step must match). A
@@ -357,7 +380,10 @@ public struct TimeSeriesDataset: Sendable {
         let (start, freq) = try checkTimes(times, lines: table.lineNumbers, frequency: frequency, source: url.path)
         let names = columns ?? table.header.filter { $0 != timeName }
         guard !names.isEmpty else { throw TimeSeriesError.noSeries(source: url.path) }
-        let series = try names.map { name in TimeSeries(name: name, start: start, frequency: freq, values: try table.numericColumn(named: name)) }
+        let series = try names.map { name in
+            TimeSeries(name: name, start: start, frequency: freq,
+                       values: try TimeSeries.checkedValues(table.numericColumn(named: name), lines: table.lineNumbers, column: name, source: url.path))
+        }
         return TimeSeriesDataset(series: series, frequency: freq, source: url.path)
     }
 
@@ -366,7 +392,7 @@ public struct TimeSeriesDataset: Sendable {
         let table = try CSVTable(contentsOf: url)
         let ids = try table.textColumn(named: idColumn)
         let timeTexts = try table.textColumn(named: timestampColumn)
-        let values = try table.numericColumn(named: valueColumn)
+        let values = try TimeSeries.checkedValues(table.numericColumn(named: valueColumn), lines: table.lineNumbers, column: valueColumn, source: url.path)
         var order: [String] = []
         var rows: [String: [Int]] = [:]
         for (r, id) in ids.enumerated() {

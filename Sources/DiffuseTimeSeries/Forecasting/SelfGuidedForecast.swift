@@ -160,6 +160,9 @@ extension TSDiff {
                 // The median magnitude over the sample paths: single wild paths are the sampler's
                 // tails, a wild median is divergence.
                 let magnitudes = paths.map { $0[step].isFinite ? Swift.abs($0[step]) : .infinity }.sorted()
+                if paths.allSatisfy({ !$0[step].isFinite }) {
+                    throw TimeSeriesError.nonFiniteForecast(window: w, step: step)
+                }
                 largest = Swift.max(largest, magnitudes[magnitudes.count / 2] / scale)
             }
         }

@@ -41,7 +41,11 @@ extension TSDiff {
 public enum LinearPredictiveScore {
     /// - Parameters:
     ///   - windows: training windows of `contextLength + horizon` values (already scaled).
+    ///   - contextLength: the number of context values the regression predicts from.
+    ///   - horizon: the number of values it predicts.
     ///   - testSeries: series whose last `contextLength + horizon` steps are scored.
+    ///   - seasonality: the seasonal period of the naive forecast that scales MASE.
+    ///   - ridge: the ridge penalty α (default: 1).
     public static func evaluate(trainingWindows windows: [[Double]], contextLength: Int, horizon: Int, testSeries: [TimeSeries],
                                 seasonality: Int, ridge: Double = 1) throws -> ForecastMetrics {
         guard !windows.isEmpty else { throw TimeSeriesError.invalidOption("no training windows for the linear predictive score") }

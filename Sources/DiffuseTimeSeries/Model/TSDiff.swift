@@ -29,7 +29,7 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
     /// configuration is loaded (a hand-edited `config.json` must not make the program allocate
     /// without bound): window lengths and lags up to 100 000 steps and 64 lags; hidden size,
     /// state size (even) and step embedding (even) up to 4 096; up to 64 blocks; at most
-    /// ``Checkpoint/maximumConfiguredWeights`` weights in all; up to 100 000 diffusion steps.
+    /// `Checkpoint.maximumConfiguredWeights` weights in all; up to 100 000 diffusion steps.
     public static let limits = (length: 100_000, lags: 64, width: 4096, blocks: 64, diffusionSteps: 100_000)
 
     /// Throws ``TimeSeriesError/invalidOption(_:)`` naming the field and its value for a
@@ -100,11 +100,11 @@ public struct TSDiff: Sendable {
         self.parameters = parameters
     }
 
-    /// Windows per chunk when the noise model evaluates a batch (``NetworkModel/batchChunkSize``;
+    /// Windows per chunk when the noise model evaluates a batch (`NetworkModel.batchChunkSize`;
     /// 16 windows of 360 steps keep a chunk's activations within a few megabytes).
     public static let evaluationChunkSize = 16
 
-    /// The noise-prediction network as a ``NetworkModel`` (for samplers and gradient guidance).
+    /// The noise-prediction network as a `NetworkModel` (for samplers and gradient guidance).
     public func noiseModel(parameters p: ParameterSet<Float>? = nil) -> NetworkModel<Float> {
         let bound = (p ?? parameters).constants
         let backbone = self.backbone

@@ -38,7 +38,7 @@ public struct TSDiffBackboneConfiguration: Codable, Hashable, Sendable {
 ///   residual 1×1conv(g) + x, skip 1×1conv(g).
 /// - Head: Σ skips → Linear(H, H) → ReLU → Linear(H, C) (+ input with `initialSkip`).
 ///
-/// The S4 layer is the diagonal ``S4D`` (bidirectional, GELU and a 1×1 output projection, as the
+/// The S4 layer is the diagonal `S4D` (bidirectional, GELU and a 1×1 output projection, as the
 /// reference's `S4(postact=None)`), where the reference uses S4's NPLR (LegS) kernel.
 public struct TSDiffBackbone: Codable, Equatable, Sendable {
     public var configuration: TSDiffBackboneConfiguration
@@ -89,9 +89,15 @@ public struct TSDiffBackbone: Codable, Equatable, Sendable {
     /// transposes are needed. Parameter names and shapes follow the reference's channels-first
     /// modules.
     ///
-    /// - Parameter kernels: the S4 kernels from ``circularKernels(length:_:)`` for these
-    ///   parameters, kept by a caller that evaluates the network many times with fixed parameters
-    ///   (sampling, guidance, refinement); by default they are computed on every call.
+    /// - Parameters:
+    ///   - x: the windows `[B, L, C]`.
+    ///   - steps: the diffusion step of each window.
+    ///   - p: the bound parameters of the backbone.
+    ///   - dropoutKey: the key of the dropout masks; without it (or with zero dropout in the
+    ///     configuration) no dropout is applied.
+    ///   - kernels: the S4 kernels from ``circularKernels(length:_:)`` for these
+    ///     parameters, kept by a caller that evaluates the network many times with fixed parameters
+    ///     (sampling, guidance, refinement); by default they are computed on every call.
     public func callAsFunction<S: TensorScalar>(_ x: Variable<S>, steps: [Double], _ p: BoundParameters<S>, dropoutKey: RandomKey? = nil,
                                                 kernels: [Variable<S>]? = nil) -> Variable<S> {
         precondition(x.rank == 3 && x.shape[2] == configuration.channels, "TSDiff backbone expects [batch, length, \(configuration.channels)], got \(x.shape)")

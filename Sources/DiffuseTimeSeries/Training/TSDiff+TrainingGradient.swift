@@ -13,7 +13,7 @@ extension TSDiff {
     /// The batch is cut into chunks of ``trainingChunkSize`` windows, and each chunk's forward and
     /// backward pass runs on its own tape, the chunks spread over the cores (one parallel job per
     /// chunk, every operation inside it serial and its tensors in cache; see
-    /// ``NetworkModel/batchChunkSize``). The loss is linear in the windows, so the chunk losses,
+    /// `NetworkModel.batchChunkSize`). The loss is linear in the windows, so the chunk losses,
     /// weighted by their share of the batch, and their gradients add up to the batch's. The S4
     /// kernels depend on the parameters only: they are computed once, on a tape of their own,
     /// enter every chunk as watched inputs, and the chunks' kernel gradients, summed, are pulled

@@ -88,10 +88,13 @@ public struct TSDiffTrainer {
     /// (or the final/EMA parameters without validation) end up in `model`.
     ///
     /// - Parameters:
+    ///   - model: the model to train in place.
     ///   - series: the training series.
     ///   - trainingEnd: per series, the first index not used for training (default: all).
     ///   - validation: series and forecast starts evaluated with guided forecasts (a validation
     ///     whose guidance diverges scores CRPS +∞).
+    ///   - forecastOptions: the options of the validation forecasts (default: ``ForecastOptions``'s
+    ///     defaults), with the sample count replaced by the training options' `validationSamples`.
     ///   - progress: called after every step (for a progress display).
     ///   - onNewBest: called with the parameters whenever the validation CRPS improves (to save a
     ///     checkpoint, so an interrupted run keeps its best model).
