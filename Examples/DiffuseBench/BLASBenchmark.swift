@@ -50,6 +50,12 @@ struct BLASBenchmark: ParsableCommand {
         var ratioToReference: Double
     }
 
+    func validate() throws {
+        for n in sizes { try checkRange("--sizes", n, 1...16_384) }
+        for t in threads { try checkRange("--threads", t, 1...1024) }
+        guard !sizes.isEmpty, !threads.isEmpty else { throw ValidationError("--sizes and --threads need at least one value") }
+    }
+
     func run() throws {
         let diagnostics = BLAS.diagnostics
         var gemm: [GemmResult] = []

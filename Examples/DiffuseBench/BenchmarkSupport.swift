@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 
 /// Wall-clock seconds since an arbitrary origin (monotonic).
@@ -52,4 +53,12 @@ func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
 /// A number with a fixed number of decimals.
 func fixed(_ x: Double, _ decimals: Int = 1) -> String {
     String(format: "%.\(decimals)f", x)
+}
+
+/// Checks a command-line count against its documented range (beyond it a run would not fit in
+/// memory or time, or would index an empty list).
+func checkRange(_ option: String, _ value: Int?, _ range: ClosedRange<Int>) throws {
+    if let value, !range.contains(value) {
+        throw ValidationError("\(option) must be in \(range.lowerBound)…\(range.upperBound) (got \(value))")
+    }
 }

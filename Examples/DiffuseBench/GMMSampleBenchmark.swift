@@ -80,6 +80,14 @@ struct GMMSampleBenchmark: ParsableCommand {
         var scoreEvaluationSeconds: Double
     }
 
+    func validate() throws {
+        try checkRange("--count", count, 1...10_000_000)
+        try checkRange("--steps", steps, 1...1000)
+        try checkRange("--repeats", repeats, 1...1000)
+        try checkRange("--threads", threads, 1...1024)
+        guard std > 0, std.isFinite else { throw ValidationError("--std must be finite and positive (got \(std))") }
+    }
+
     func run() throws {
         let schedule = DiscreteVPSchedule(trainingSteps: 1000, betaSchedule: .linear(start: 1e-4, end: 0.02))
         guard let sampler = SamplerRegistry.sampler(named: solver, for: Tensor<Float>.self, schedule: schedule) else {

@@ -32,6 +32,14 @@ struct MDLMWorkload: ParsableArguments {
                           vocabularySize: DNAVocabulary.size)
     }
 
+    func validate() throws {
+        try checkRange("--batch", batch, 1...4096)
+        try checkRange("--length", length, 1...100_000)
+        try checkRange("--hidden", hidden, 1...4096)
+        try checkRange("--repeats", repeats, 1...1000)
+        guard batch * length <= 10_000_000 else { throw ValidationError("--batch × --length must be at most 10000000 tokens (got \(batch) × \(length))") }
+    }
+
     var description: String { "dilated CNN, hidden \(hidden), 20 convolutions of kernel 9, length \(length), batch \(batch), Float32" }
 }
 

@@ -44,6 +44,11 @@ struct TSDiffStepBenchmark: ParsableCommand {
         var parameters: Int
     }
 
+    func validate() throws {
+        try checkRange("--batch", batch, 1...65_536)
+        try checkRange("--repeats", repeats, 1...1000)
+    }
+
     func run() throws {
         let config = TSDiffConfiguration.standard(frequency: .hourly)
         var model = TSDiff(configuration: config)

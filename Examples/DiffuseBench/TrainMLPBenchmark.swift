@@ -41,6 +41,12 @@ struct TrainMLPBenchmark: ParsableCommand {
         var achievedGFLOPS: Double
     }
 
+    func validate() throws {
+        try checkRange("--steps", steps, 1...1_000_000)
+        try checkRange("--runs", runs, 1...1000)
+        try checkRange("--batch", batch, 1...65_536)
+    }
+
     func run() throws {
         let dimension = 32, embeddingSize = 128, hidden = 512, trainingSteps = 1000
         let model = MLP(name: "net", sizes: [dimension + embeddingSize, hidden, hidden, hidden, dimension], activation: .silu)

@@ -67,10 +67,14 @@ struct TheoryChecksCommand: ParsableCommand {
         }
         if model != nil && continueFrom != nil { throw ValidationError("give --model (evaluate a saved network) or --continue-from (train it further), not both") }
         if try modePositions().count < 2 { throw ValidationError("--modes needs at least two positions, got '\(modes)'") }
-        for (value, option) in [(solverDimension, "--solver-dimension"), (ambientDimension, "--ambient-dimension"), (intrinsicDimension, "--intrinsic-dimension"),
-                                (trials ?? 1, "--trials"), (trainingSamples ?? 1, "--training-samples"), (trainingSteps ?? 1, "--training-steps"), (trainingBatchSize ?? 1, "--training-batch-size"), (samples ?? 1, "--samples")]
-        where value < 1 {
-            throw ValidationError("\(option) must be positive, got \(value)")
+        // Each count has a documented range: beyond it a check would not fit in memory or time
+        // (the dimensions enter d² and d(d + 1) products).
+        for (value, option, limit) in [(solverDimension, "--solver-dimension", 4096), (ambientDimension, "--ambient-dimension", 4096),
+                                       (intrinsicDimension, "--intrinsic-dimension", 1024), (trials ?? 1, "--trials", 100_000),
+                                       (trainingSamples ?? 1, "--training-samples", 10_000_000), (trainingSteps ?? 1, "--training-steps", 10_000_000),
+                                       (trainingBatchSize ?? 1, "--training-batch-size", 65_536), (samples ?? 1, "--samples", 10_000_000)]
+        where !(1...limit).contains(value) {
+            throw ValidationError("\(option) must be in 1…\(limit), got \(value)")
         }
         for (value, option) in [(learningRate, "--learning-rate"), (timeExponent, "--time-exponent"), (modeStandardDeviation, "--mode-standard-deviation")] as [(Double?, String)]
         where value.map({ !($0 > 0) || !$0.isFinite }) ?? false {
@@ -80,8 +84,8 @@ struct TheoryChecksCommand: ParsableCommand {
 
     func modePositions() throws -> [Double] {
         try modes.split(separator: ",").map { text in
-            guard let x = Double(text.trimmingCharacters(in: .whitespaces)), x.isFinite else {
-                throw ValidationError("--modes: '\(text)' is not a number")
+            guard let x = DecimalNumber.parse(text.trimmingCharacters(in: .whitespaces)), Swift.abs(x) <= 1e6 else {
+                throw ValidationError("--modes: '\(text)' is not a decimal number within ±1e6")
             }
             return x
         }

@@ -83,3 +83,38 @@ final class NonFiniteForecastTests: XCTestCase {
         }
     }
 }
+
+/// Hand-edited checkpoint configurations: values beyond the documented limits are errors naming
+/// config.json and the field, before anything is allocated.
+final class HostileConfigurationTests: XCTestCase {
+    func testOversizedConfigurationsAreNamedErrors() throws {
+        let layout = WindowLayout(contextLength: 8, predictionLength: 4, lags: [1])
+        let configuration = TSDiffConfiguration(layout: layout, backbone: TSDiffBackboneConfiguration(channels: layout.channels, hidden: 4, blocks: 1, stepEmbedding: 4, stateSize: 4),
+                                                diffusionSteps: 10, frequency: .hourly)
+        let folder = try makeTemporaryFolder()
+        try TSDiff(configuration: configuration, seed: 1).save(to: folder)
+        let configURL = folder.appendingPathComponent("config.json")
+        let valid = try String(contentsOf: configURL, encoding: .utf8)
+        func message(replacing old: String, with new: String, and more: [(String, String)] = []) throws -> String {
+            var text = valid
+            for (a, b) in [(old, new)] + more {
+                XCTAssertTrue(text.contains(a), a)
+                text = text.replacingOccurrences(of: a, with: b)
+            }
+            try text.write(to: configURL, atomically: true, encoding: .utf8)
+            do { _ = try TSDiff.load(from: folder); return "loaded" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(try message(replacing: "\"diffusionSteps\" : 10", with: "\"diffusionSteps\" : 2000000000"),
+                       "\(configURL.path): model configuration: field 'diffusionSteps' = 2000000000 must be in 1…100000")
+        XCTAssertEqual(try message(replacing: "\"hidden\" : 4", with: "\"hidden\" : 1000000"),
+                       "\(configURL.path): model configuration: field 'backbone.hidden' = 1000000 must be in 1…4096")
+        XCTAssertTrue(try message(replacing: "\"hidden\" : 4", with: "\"hidden\" : 4096", and: [("\"blocks\" : 1", "\"blocks\" : 64")])
+            .contains("describe about 4299161600 weights, more than 268435456"))
+        XCTAssertEqual(try message(replacing: "\"stateSize\" : 4", with: "\"stateSize\" : 3"),
+                       "\(configURL.path): model configuration: field 'backbone.stateSize' = 3 must be even")
+        XCTAssertEqual(try message(replacing: "\"contextLength\" : 8", with: "\"contextLength\" : 9223372036854775000"),
+                       "\(configURL.path): model configuration: field 'layout.contextLength' = 9223372036854775000 must be in 1…100000")
+        XCTAssertTrue(try message(replacing: "\"hourly\" : {\n\n    }", with: "\"minutes\" : { \"_0\" : 200000000000000000 }").contains("field 'frequency (seconds)'"))
+        XCTAssertEqual(try message(replacing: "\"diffusionSteps\" : 10", with: "\"diffusionSteps\" : 10"), "loaded")
+    }
+}
