@@ -86,6 +86,8 @@ struct DesignCommand: ParsableCommand {
         guard temperature > 0 && temperature.isFinite else { throw ValidationError("--temperature must be positive") }
         guard svddTemperature >= 0 && svddTemperature.isFinite else { throw ValidationError("--svdd-temperature must be finite and non-negative") }
         guard (2...100_000).contains(valueRollouts) else { throw ValidationError("--value-rollouts must be in 2…100 000") }
+        // Particles of every design are in memory at once: bound their number, not only each factor.
+        guard samples * particles <= 1_000_000 else { throw ValidationError("--samples × --particles must be at most 1 000 000 (got \(samples) × \(particles))") }
         if methods.isEmpty || methods.contains(.beamSearch) {
             guard particles % 2 == 0 else { throw ValidationError("--particles must be even for beam-search (2 beams of M/2 expansions)") }
         }
