@@ -21,6 +21,8 @@ let package = Package(
         .library(name: "DiffusePlot", targets: ["DiffusePlot"]),
         .library(name: "DiffuseTheory", targets: ["DiffuseTheory"]),
         .library(name: "DiffuseSequences", targets: ["DiffuseSequences"]),
+        // Needs MPI (libopenmpi-dev); nothing else depends on it.
+        .library(name: "DiffuseDistributed", targets: ["DiffuseDistributed"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -34,6 +36,8 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE",
                        providers: [.apt(["liblapacke-dev", "libopenblas-dev"])]),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW",
                        providers: [.apt(["libfftw3-dev"])]),
 
@@ -74,6 +78,12 @@ let package = Package(
             dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffusePlot"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
+        // MPI collectives behind DiffuseNN's `Communicator` (data-parallel training, sharded sampling).
+        .target(
+            name: "DiffuseDistributed",
+            dependencies: ["CMPI", "DiffuseTensor", "DiffuseNN"],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+
         .target(
             name: "DiffusePlot",
             swiftSettings: [.swiftLanguageMode(.v5)]),
@@ -103,6 +113,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/Fuzz",
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+
+        // Run by the tests under `mpirun -np 2`: collectives, sharded sampling, data-parallel training.
+        .executableTarget(
+            name: "diffuse-mpi-check",
+            dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseTimeSeries", "DiffuseDistributed"],
+            path: "Examples/MPICheck",
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
         .executableTarget(
@@ -172,6 +189,10 @@ let package = Package(
         .testTarget(
             name: "DiffuseTheoryTests",
             dependencies: ["DiffuseTheory", "_DiffuseTestSupport"],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(
+            name: "DiffuseDistributedTests",
+            dependencies: ["DiffuseDistributed", "DiffuseNN"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "DiffuseTensorTests",

@@ -98,8 +98,19 @@ public struct TSDiffTrainer {
     ///   - progress: called after every step (for a progress display).
     ///   - onNewBest: called with the parameters whenever the validation CRPS improves (to save a
     ///     checkpoint, so an interrupted run keeps its best model).
+    ///   - communicator: the processes training together (data parallel; default: this one).
+    ///     Rank 0's parameters are broadcast first; every step, every process draws the same
+    ///     batch of windows and computes the loss and gradients of its share of the rows
+    ///     (``Communicator/shard(_:)``, with the noise and times of those rows, drawn by global
+    ///     row index), and the gradients and loss are averaged with one all-reduce, so that the
+    ///     processes take the same step as one process with the whole batch (up to the order of
+    ///     floating-point sums). The batch size must be divisible by the number of processes;
+    ///     dropout masks are drawn per process, so with dropout the runs are equivalent in
+    ///     distribution only. At each validation the processes' parameters are checked identical.
+    ///     Callbacks run on every process: write files from rank 0 only.
     public func train(_ model: inout TSDiff, series: [TimeSeries], trainingEnd: [Int]? = nil,
                       validation: [(series: TimeSeries, starts: [Int])] = [], forecastOptions: ForecastOptions? = nil,
+                      communicator: any Communicator = SingleProcess(),
                       progress: ((TrainingProgress) -> Void)? = nil,
                       onNewBest: ((_ parameters: ParameterSet<Float>, _ step: Int, _ crps: Double) throws -> Void)? = nil) throws -> TrainingReport {
         let layout = model.configuration.layout
@@ -111,6 +122,11 @@ public struct TSDiffTrainer {
         if options.validationInterval > 0 {
             for (s, starts) in validation { try layout.validate(s, forecastStarts: starts) }
         }
+        guard options.batchSize % communicator.size == 0 else {
+            throw TimeSeriesError.invalidOption("batch size \(options.batchSize) is not divisible by the \(communicator.size) processes")
+        }
+        try communicator.broadcast(&model.parameters, from: 0)
+        let rows = communicator.shard(options.batchSize)
         let objective = DenoisingObjective(schedule: model.schedule, prediction: .noise, timeSampling: .uniformSteps)
         let optimizer = Adam<Float>()
         var state = optimizer.makeState(for: model.parameters)
@@ -123,9 +139,15 @@ public struct TSDiffTrainer {
         let started = Date()
         for step in 0..<options.steps {
             let stepKey = key.folding(in: step)
-            let x0 = try Self.trainingBatch(series, trainingEnd: ends, layout: layout, count: options.batchSize, key: stepKey.folding(in: 0))
-            let example = objective.example(for: x0, key: stepKey.folding(in: 1))
+            let batch = try Self.trainingBatch(series, trainingEnd: ends, layout: layout, count: options.batchSize, key: stepKey.folding(in: 0))
+            let x0 = communicator.size == 1 ? batch : batch[rows]
+            let example = objective.example(for: x0, key: stepKey.folding(in: 1), sampleOffset: rows.lowerBound)
             var (loss, gradients) = model.trainingLossAndGradient(example, objective: objective, dropoutKey: stepKey.folding(in: 2))
+            if communicator.size > 1 {
+                var shared = [loss]
+                try communicator.allReduceMean(&gradients, extra: &shared)
+                loss = shared[0]
+            }
             try TrainingError.check(loss: loss, gradients: gradients, step: step)
             gradients.clipByGlobalNorm(Float(options.gradientClip))
             optimizer.update(&model.parameters, gradients: gradients, state: &state, learningRate: options.learningRate)
@@ -133,6 +155,7 @@ public struct TSDiffTrainer {
             losses.append(Double(loss))
             var crps: Double? = nil
             if options.validationInterval > 0 && !validation.isEmpty && ((step + 1) % options.validationInterval == 0 || step + 1 == options.steps) {
+                try communicator.checkIdentical(model.parameters)
                 var candidate = model
                 if let ema { candidate.parameters = ema }
                 var fo = forecastOptions ?? ForecastOptions()

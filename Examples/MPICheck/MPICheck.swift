@@ -1,0 +1,174 @@
+import DiffuseCore
+import DiffuseDistributed
+import DiffuseNN
+import DiffuseTensor
+import DiffuseTimeSeries
+import Foundation
+
+/// `diffuse-mpi-check SCENARIO`: the checks of DiffuseDistributed that need several processes,
+/// run by the test suite as `mpirun -np 2 diffuse-mpi-check SCENARIO`. Every process compares
+/// what the processes computed together with what one process computes alone (in-process, with
+/// `SingleProcess`), prints `PASS <what>` or `FAIL <what>: <why>` lines, and exits with status 1
+/// on any failure. Scenarios: collectives, sampling, training, timeout.
+@main
+struct MPICheck {
+    static var failures = 0
+
+    static func expect(_ condition: Bool, _ what: String, _ why: @autoclosure () -> String = "", rank: Int) {
+        if condition {
+            if rank == 0 { print("PASS \(what)") }
+        } else {
+            failures += 1
+            print("FAIL \(what) (rank \(rank)): \(why())")
+        }
+    }
+
+    static func main() {
+        let scenario = CommandLine.arguments.dropFirst().first ?? "collectives"
+        do {
+            let world = try MPICommunicator(timeout: scenario == "timeout" ? 2 : 120)
+            switch scenario {
+            case "collectives": try collectives(world)
+            case "sampling": try sampling(world)
+            case "training": try training(world)
+            case "timeout": try timeout(world)
+            default:
+                print("unknown scenario '\(scenario)' (collectives, sampling, training, timeout)")
+                exit(2)
+            }
+            fflush(stdout)
+            try world.barrier()
+        } catch {
+            print("FAIL \(scenario): \(error)")
+            fflush(stdout)
+            // A failed collective may leave requests pending: leave without MPI_Finalize.
+            _exit(1)
+        }
+        exit(failures == 0 ? 0 : 1)
+    }
+
+    static func collectives(_ world: MPICommunicator) throws {
+        let r = world.rank, n = world.size
+        expect(n >= 2, "at least two processes", "size \(n)", rank: r)
+        var sum: [Double] = [Double(r), 1, Double(r * r)]
+        try world.allReduceSum(&sum)
+        expect(sum == [Double(n * (n - 1) / 2), Double(n), Double((0..<n).map { $0 * $0 }.reduce(0, +))], "all-reduce sum", "\(sum)", rank: r)
+        var floats: [Float] = r == 0 ? [1.5, -2, 3] : [0, 0, 0]
+        try world.broadcast(&floats, from: 0)
+        expect(floats == [1.5, -2, 3], "broadcast from rank 0", "\(floats)", rank: r)
+        let gathered = try world.allGather((0...r).map(Double.init))
+        expect(gathered == (0..<n).map { k in (0...k).map(Double.init) }, "all-gather of different counts", "\(gathered)", rank: r)
+        let rows = Tensor<Float>(shape: [r + 1, 2], scalars: (0..<(2 * (r + 1))).map { Float(100 * r + $0) })
+        let all = try world.gatherRows(rows)
+        expect(all.shape == [(1...n).reduce(0, +), 2] && Array(all.scalars.prefix(2)) == [0, 1], "gather rows in rank order", "\(all.shape)", rank: r)
+        do {
+            _ = try world.gatherRows(Tensor<Float>(zeros: [1, r + 2]))
+            expect(false, "gather rows of different shapes is an error", "accepted", rank: r)
+        } catch let error as CollectiveError {
+            expect("\(error)".contains("shapes [[1, 2], [1, 3]"), "gather rows of different shapes is an error", "\(error)", rank: r)
+        }
+        var broadcastWrongCount: [Double] = r == 0 ? [1, 2] : [1]
+        do {
+            try world.broadcast(&broadcastWrongCount, from: 0)
+            expect(false, "broadcast of different counts is an error on every process", "accepted", rank: r)
+        } catch let error as CollectiveError {
+            let expected = r == 0 ? "rank 0 sends 2 values and \(n - 1) process(es) expect another count" : "rank 0 sends 2 values, rank \(r) expects 1"
+            expect("\(error)".contains(expected), "broadcast of different counts is an error on every process", "\(error)", rank: r)
+        }
+        var gradients = ParameterSet<Float>()
+        gradients.insert(Tensor(shape: [2], scalars: [Float(r), 2]), named: "w")
+        var loss: [Float] = [Float(r + 1)]
+        try world.allReduceMean(&gradients, extra: &loss)
+        expect(gradients["w"]!.scalars == [Float(n - 1) / 2, 2] && loss == [Float(n + 1) / 2], "all-reduce mean of a parameter set and a loss", "\(gradients["w"]!.scalars) \(loss)", rank: r)
+        try world.checkIdentical(gradients)
+        expect(true, "identical parameters pass the checksum", rank: r)
+        do {
+            var drifted = gradients
+            drifted["w"] = Tensor([Float(r), 0])
+            try world.checkIdentical(drifted)
+            expect(false, "drifted parameters fail the checksum", "accepted", rank: r)
+        } catch let error as CollectiveError {
+            expect("\(error)".contains("parameters differ"), "drifted parameters fail the checksum", "\(error)", rank: r)
+        }
+        let shards = try world.allGatherIntegers([world.shard(10).lowerBound, world.shard(10).upperBound])
+        expect(shards.first?.first == 0 && shards.last?.last == 10 && zip(shards, shards.dropFirst()).allSatisfy { $0[1] == $1[0] }, "shards tile 0..<10", "\(shards)", rank: r)
+    }
+
+    /// Sharded sampling gives one process's samples bit for bit: every sample's noise and every
+    /// random draw come from streams keyed by its global index.
+    static func sampling(_ world: MPICommunicator) throws {
+        let mixture = GaussianMixture(means: Tensor<Double>(rows: [[-2, 0], [2, 0], [0, 3]]), standardDeviation: 0.3)
+        let model = ExactMixtureModel<Float>(mixture: mixture)
+        let schedule = DiscreteVPSchedule(trainingSteps: 1000, betaSchedule: .scaledLinear(start: 0.00085, end: 0.012))
+        let grid = TimeGrid.diffusers(schedule, scheduler: .ddpm, steps: 25)
+        let count = 1001, noiseKey = RandomKey(seed: 3), key = RandomKey(seed: 4)
+        func check<S: Sampler>(_ name: String, _ sampler: S) throws where S.Value == Tensor<Float> {
+            // Together: each process its shard.
+            let rows = world.shard(count)
+            let noise = Tensor<Float>.randomNormal(shape: [rows.count, 2], key: noiseKey, sampleOffset: rows.lowerBound)
+            let part = sample(model, from: noise, grid: grid, using: sampler, key: key, sampleOffset: rows.lowerBound)
+            let together = try world.gatherRows(part.samples)
+            // Alone.
+            let alone = sample(model, from: Tensor<Float>.randomNormal(shape: [count, 2], key: noiseKey), grid: grid, using: sampler, key: key).samples
+            expect(together.shape == alone.shape && together.scalars.map(\.bitPattern) == alone.scalars.map(\.bitPattern),
+                   "sharded \(name) sampling equals one process bit for bit (\(count) samples over \(world.size) processes)",
+                   "max difference \(zip(together.scalars, alone.scalars).map { abs($0 - $1) }.max() ?? .nan)", rank: world.rank)
+        }
+        try check("DDPM (stochastic)", DDPMSampler<Tensor<Float>>())
+        try check("DPM-Solver++ 2M", DPMSolverPlusPlus<Tensor<Float>>(order: 2))
+    }
+
+    /// Data-parallel TSDiff training: 2 processes with 8 rows each equal 1 process with 16 rows.
+    static func training(_ world: MPICommunicator) throws {
+        func value(_ s: Int, _ t: Int) -> Double {
+            let daily: Double = 3 * sin(Double(t) * Double.pi / 12)
+            let wiggle: Double = Double((t * 7 + s) % 5) * 0.1
+            return 10 + Double(s) + daily + wiggle
+        }
+        let series = (0..<3).map { s in TimeSeries(name: "s\(s)", frequency: .hourly, values: (0..<400).map { t -> Double? in value(s, t) }) }
+        let layout = WindowLayout(contextLength: 48, predictionLength: 12, lags: [1, 24])
+        let configuration = TSDiffConfiguration(layout: layout, backbone: TSDiffBackboneConfiguration(channels: layout.channels, hidden: 16, blocks: 2, stepEmbedding: 16, stateSize: 8),
+                                                diffusionSteps: 50, frequency: .hourly)
+        let options = TSDiffTrainingOptions(steps: 6, batchSize: 16, learningRate: 1e-3, seed: 5)
+        // Rank 1 starts from other weights: the broadcast from rank 0 must replace them.
+        var together = TSDiff(configuration: configuration, seed: UInt64(1 + world.rank))
+        let report = try TSDiffTrainer(options: options).train(&together, series: series, communicator: world)
+        try world.checkIdentical(together.parameters)
+        expect(true, "parameters identical on every process after training", rank: world.rank)
+        var alone = TSDiff(configuration: configuration, seed: 1)
+        let reportAlone = try TSDiffTrainer(options: options).train(&alone, series: series)
+        // Tolerance: the processes sum gradients in another order than one process (two partial
+        // means instead of one), a relative difference of a few Float ulps per step. Adam divides
+        // each coordinate's first moment by the root of its second, so a coordinate whose gradient
+        // is at rounding level can move by up to the learning rate either way: the bound per
+        // coordinate is 2·lr·steps; typical differences are far below it.
+        let differences = zip(together.parameters.entries, alone.parameters.entries).flatMap { a, b in zip(a.tensor.scalars, b.tensor.scalars).map { Double(abs($0 - $1)) } }
+        let largest = differences.max() ?? .nan, mean = differences.reduce(0, +) / Double(differences.count)
+        let bound = 2 * options.learningRate * Double(options.steps)
+        expect(largest <= bound && mean <= 1e-6, "2 × 8 rows equal 1 × 16 rows after \(options.steps) Adam steps (largest parameter difference \(largest), mean \(mean); bound \(bound), 1e-6)",
+               "largest \(largest), mean \(mean)", rank: world.rank)
+        let lossDifference = zip(report.losses, reportAlone.losses).map { abs($0 - $1) / abs($1) }.max() ?? .nan
+        expect(lossDifference < 1e-5, "the averaged losses equal one process's (relative difference \(lossDifference))", "\(lossDifference)", rank: world.rank)
+    }
+
+    /// A collective that another process never joins ends with an error naming it.
+    static func timeout(_ world: MPICommunicator) throws {
+        if world.rank == 0 {
+            var values: [Double] = [1]
+            do {
+                try world.allReduceSum(&values)
+                expect(false, "a collective nobody joins times out", "completed", rank: 0)
+            } catch let error as DistributedError {
+                expect("\(error)".hasPrefix("MPI_Iallreduce did not complete within 2.0 s on rank 0 of"), "a collective nobody joins times out with a message", "\(error)", rank: 0)
+            }
+        }
+        else {
+            // Stay alive past rank 0's timeout, without joining.
+            sleep(4)
+        }
+        fflush(stdout)
+        // The pending collective cannot be finalised: both leave without MPI_Finalize (mpirun
+        // reports an abnormal termination, which is expected here).
+        _exit(failures == 0 ? 0 : 1)
+    }
+}
