@@ -145,7 +145,7 @@ let package = Package(
         .executableTarget(
             name: "forecast",
             dependencies: [
-                "DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseTimeSeries", "DiffusePlot",
+                "DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseTimeSeries", "DiffusePlot", "DiffuseDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/Forecast",
@@ -171,7 +171,7 @@ let package = Package(
         // Imports only the public API (no @testable): what a package of your own can write.
         .testTarget(
             name: "DiffusePublicAPITests",
-            dependencies: ["Diffuse", "DiffuseCore", "DiffuseTensor", "DiffuseNN", "DiffuseSequences", "DiffuseTimeSeries", "DiffuseTheory"],
+            dependencies: ["Diffuse", "DiffuseCore", "DiffuseTensor", "DiffuseNN", "DiffuseSequences", "DiffuseTimeSeries", "DiffuseTheory", "DiffuseDistributed"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "DiffuseNNTests",

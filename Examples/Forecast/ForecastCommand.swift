@@ -1,5 +1,6 @@
 import ArgumentParser
 import DiffuseCore
+import DiffuseDistributed
 import DiffuseNN
 import DiffusePlot
 import DiffuseTensor
@@ -225,6 +226,9 @@ struct ForecastCommand: ParsableCommand {
 
     func run() throws {
         let started = Date()
+        // Under mpirun the processes train together (data parallel); rank 0 writes and prints.
+        let communicator: any Communicator = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] != nil ? try MPICommunicator() : SingleProcess()
+        logging = communicator.isRoot
         let root = Self.repositoryRoot
         let dataURL = data.map { URL(fileURLWithPath: $0) } ?? root.appendingPathComponent("Datasets/timeseries/caiso_hourly_load_2018.csv")
         let freq = frequency.flatMap(Frequency.init(code:))
@@ -276,18 +280,27 @@ struct ForecastCommand: ParsableCommand {
             // 20 steps 0.028 on the validation weeks), so validation uses at least 20.
             var validationOptions = forecastOptions
             if case .ddim(let s) = forecastOptions.sampler { validationOptions.sampler = .ddim(steps: Swift.max(s, 20)) }
-            var display = ProgressDisplay(label: "training")
+            var display = ProgressDisplay(label: communicator.size > 1 ? "training on \(communicator.size) processes" : "training")
             let report = try trainer.train(&model, series: dataset.series, trainingEnd: backtest.trainingEnd, validation: validation,
-                                           forecastOptions: validationOptions,
-                                           progress: { display.update($0) },
+                                           forecastOptions: validationOptions, communicator: communicator,
+                                           progress: { if communicator.isRoot { display.update($0) } },
                                            onNewBest: { [configuration = model.configuration] parameters, _, _ in
-                                               try TSDiff(configuration: configuration, parameters: parameters).save(to: checkpointURL)
+                                               if communicator.isRoot { try TSDiff(configuration: configuration, parameters: parameters).save(to: checkpointURL) }
                                            })
+            guard communicator.isRoot else {
+                // The other processes' part ends with training; rank 0 evaluates and writes.
+                try communicator.barrier()
+                return
+            }
             display.finish()
             try model.save(to: checkpointURL)
             try TSDiff(configuration: model.configuration, parameters: report.lastParameters).save(to: outURL.appendingPathComponent("checkpoint-last"))
             try TrainingLog(report: report).write(to: outURL)
-            log("trained \(trainingSteps) steps in \(Duration.text(report.seconds)); best step \(report.bestStep); checkpoint: \(checkpointURL.path)")
+            log("trained \(trainingSteps) steps in \(Duration.text(report.seconds))\(communicator.size > 1 ? " on \(communicator.size) processes" : ""); best step \(report.bestStep); checkpoint: \(checkpointURL.path)")
+            if !report.validations.isEmpty {
+                log("validation CRPS by step: " + report.validations.map { "\($0.step): \(String(format: "%.5f", $0.crps))" }.joined(separator: ", "))
+            }
+            try communicator.barrier()
         }
 
         // Forecasts.
@@ -392,5 +405,8 @@ struct ForecastCommand: ParsableCommand {
 
 /// Writes to standard error (progress and notes stay out of the table on stdout).
 func log(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    if logging { FileHandle.standardError.write(Data((text + "\n").utf8)) }
 }
+
+/// Whether this process prints progress and notes (rank 0 of an MPI run, or the only process).
+nonisolated(unsafe) var logging = true

@@ -23,7 +23,7 @@ public enum DistributedError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// `MPI_COMM_WORLD` as a ``Communicator``: the processes `mpirun` started.
+/// `MPI_COMM_WORLD` as a DiffuseNN `Communicator`: the processes `mpirun` started.
 ///
 /// Collectives run as MPI's non-blocking calls (`MPI_Iallreduce`, `MPI_Ibcast`,
 /// `MPI_Iallgatherv`, `MPI_Ibarrier`) completed by polling, so that a collective another process

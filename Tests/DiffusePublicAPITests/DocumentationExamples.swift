@@ -1,4 +1,5 @@
 import DiffuseCore
+import DiffuseDistributed
 import DiffuseNN
 import DiffuseTensor
 import DiffuseTheory
@@ -74,4 +75,17 @@ func theoryFromSwift() throws {
     check.trials = 50
     let report = try check.run(effort: .full, seed: 1)
     for row in report.results { print(row.claim, row.measured, row.pass) }
+}
+
+/// docs/Distributed.md, sampling over processes (compiled only: it belongs under mpirun).
+func distributedSampling() throws {
+    let world = try MPICommunicator()
+    let model = ExactMixtureModel<Float>(mixture: GaussianMixture(means: Tensor<Double>(rows: [[-2, 0], [2, 0]]), standardDeviation: 0.3))
+    let schedule = DiscreteVPSchedule(trainingSteps: 1000, betaSchedule: .scaledLinear(start: 0.00085, end: 0.012))
+    let grid = TimeGrid.diffusers(schedule, scheduler: .dpmSolver, steps: 20)
+    let rows = world.shard(100_000)                          // this process's samples
+    let noise = Tensor<Float>.randomNormal(shape: [rows.count, 2], key: RandomKey(seed: 1), sampleOffset: rows.lowerBound)
+    let part = sample(model, from: noise, grid: grid, using: DPMSolverPlusPlus(order: 2), key: RandomKey(seed: 0), sampleOffset: rows.lowerBound)
+    let samples = try world.gatherRows(part.samples)         // every process's rows, in order
+    if world.isRoot { try NumPyFile.write(samples, to: URL(fileURLWithPath: "samples.npy")) }
 }

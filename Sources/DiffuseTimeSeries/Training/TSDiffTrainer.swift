@@ -101,7 +101,7 @@ public struct TSDiffTrainer {
     ///   - communicator: the processes training together (data parallel; default: this one).
     ///     Rank 0's parameters are broadcast first; every step, every process draws the same
     ///     batch of windows and computes the loss and gradients of its share of the rows
-    ///     (``Communicator/shard(_:)``, with the noise and times of those rows, drawn by global
+    ///     (`Communicator.shard(_:)`, with the noise and times of those rows, drawn by global
     ///     row index), and the gradients and loss are averaged with one all-reduce, so that the
     ///     processes take the same step as one process with the whole batch (up to the order of
     ///     floating-point sums). The batch size must be divisible by the number of processes;
