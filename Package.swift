@@ -118,7 +118,7 @@ let package = Package(
         // Run by the tests under `mpirun -np 2`: collectives, sharded sampling, data-parallel training.
         .executableTarget(
             name: "diffuse-mpi-check",
-            dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseTimeSeries", "DiffuseDistributed"],
+            dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseTimeSeries", "DiffuseSequences", "DiffuseDistributed"],
             path: "Examples/MPICheck",
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
@@ -135,7 +135,7 @@ let package = Package(
         .executableTarget(
             name: "design-sequences",
             dependencies: [
-                "DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseSequences", "DiffusePlot",
+                "DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseSequences", "DiffusePlot", "DiffuseDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/DesignSequences",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DiffuseDistributed
 import DiffuseCore
 import DiffuseNN
 import DiffuseSequences
@@ -79,22 +80,32 @@ struct TrainCommand: ParsableCommand {
             initial = previous.parameters
             print("Continuing \(resume) (trained \(previous.configuration.training.steps) steps with seed \(previous.configuration.training.seed))")
         }
-        print("Training a \(process.rawValue)-diffusion \(network.summary) on \(train.count) sequences of \(train[0].count) tokens from \(source); \(heldOut.count) held back")
+        // Under mpirun the processes train together (data parallel); rank 0 prints and saves.
+        let communicator: any Communicator = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] != nil ? try MPICommunicator() : SingleProcess()
+        let root = communicator.isRoot
+        if root {
+            print("Training a \(process.rawValue)-diffusion \(network.summary) on \(train.count) sequences of \(train[0].count) tokens from \(source); \(heldOut.count) held back"
+                  + (communicator.size > 1 ? " (\(communicator.size) processes, \(configuration.batchSize / Swift.max(communicator.size, 1)) rows each)" : ""))
+        }
         var progress = ProgressLine(label: "step")
         var runningLoss = Double.nan
         let probe = TokenBatch(tokens: heldOut.prefix(256).flatMap { $0 }, length: heldOut[0].count, vocabularySize: network.vocabularySize)
         let (model, _) = try MaskedDiffusionTrainer.train(
             network: network, on: train, configuration: configuration, process: process, vocabulary: vocabulary, startingFrom: initial,
+            communicator: communicator,
             progress: { step, loss in
+                guard root else { return }
                 runningLoss = runningLoss.isNaN ? loss : 0.98 * runningLoss + 0.02 * loss
                 progress.update(step + 1, of: configuration.steps, detail: "loss \(fixed(runningLoss, 4))")
             },
             evaluationInterval: evaluateEvery,
             evaluate: { steps, model in
+                guard root else { return }
                 let nelbo = LikelihoodCommand.negativeELBO(model, probe, draws: 2)
                 FileHandle.standardError.write(Data("\n".utf8))
                 print("step \(steps): held-back NELBO \(fixed(nelbo.bitsPerToken, 4)) ± \(fixed(nelbo.standardError, 4)) bits/token (256 sequences, 2 draws)")
             })
+        guard root else { return }
         let folder = URL(fileURLWithPath: out)
         try model.save(to: folder)
         print("Saved \(folder.path)")

@@ -1,6 +1,7 @@
 import DiffuseCore
 import DiffuseDistributed
 import DiffuseNN
+import DiffuseSequences
 import DiffuseTensor
 import DiffuseTimeSeries
 import Foundation
@@ -31,9 +32,10 @@ struct MPICheck {
             case "collectives": try collectives(world)
             case "sampling": try sampling(world)
             case "training": try training(world)
+            case "sequence-training": try sequenceTraining(world)
             case "timeout": try timeout(world)
             default:
-                print("unknown scenario '\(scenario)' (collectives, sampling, training, timeout)")
+                print("unknown scenario '\(scenario)' (collectives, sampling, training, sequence-training, timeout)")
                 exit(2)
             }
             fflush(stdout)
@@ -149,6 +151,27 @@ struct MPICheck {
                "largest \(largest), mean \(mean)", rank: world.rank)
         let lossDifference = zip(report.losses, reportAlone.losses).map { abs($0 - $1) / abs($1) }.max() ?? .nan
         expect(lossDifference < 1e-5, "the averaged losses equal one process's (relative difference \(lossDifference))", "\(lossDifference)", rank: world.rank)
+    }
+
+    /// Data-parallel masked-diffusion training (stratified times over the whole batch): 2
+    /// processes with 8 rows each equal 1 process with 16 rows.
+    static func sequenceTraining(_ world: MPICommunicator) throws {
+        var stream = RandomStream(key: RandomKey(seed: 9))
+        let sequences = (0..<64).map { _ in (0..<24).map { _ in stream.integer(below: 4) } }
+        let network = SequenceNetwork.convolution(DilatedConvolutionNetwork(hidden: 16, kernelSize: 5, dilations: [1, 2, 4], stacks: 1))
+        let configuration = SequenceTrainingConfiguration(steps: 6, batchSize: 16, learningRate: 1e-3, emaDecay: 0, seed: 3)
+        let together = try MaskedDiffusionTrainer.train(network: network, on: sequences, configuration: configuration, communicator: world)
+        try world.checkIdentical(together.model.parameters)
+        expect(true, "sequence model identical on every process after training", rank: world.rank)
+        let alone = try MaskedDiffusionTrainer.train(network: network, on: sequences, configuration: configuration)
+        let differences = zip(together.model.parameters.entries, alone.model.parameters.entries).flatMap { a, b in zip(a.tensor.scalars, b.tensor.scalars).map { Double(abs($0 - $1)) } }
+        let largest = differences.max() ?? .nan, mean = differences.reduce(0, +) / Double(differences.count)
+        // The same bound and reason as for TSDiff (Adam, lr 1e-3, 6 steps).
+        let bound = 2 * configuration.learningRate * Double(configuration.steps)
+        expect(largest <= bound && mean <= 1e-6, "masked diffusion: 2 × 8 rows equal 1 × 16 rows after \(configuration.steps) steps (largest difference \(largest), mean \(mean))",
+               "largest \(largest), mean \(mean)", rank: world.rank)
+        let lossDifference = zip(together.losses, alone.losses).map { abs($0 - $1) / abs($1) }.max() ?? .nan
+        expect(lossDifference < 1e-5, "masked diffusion: averaged losses equal one process's (relative difference \(lossDifference))", "\(lossDifference)", rank: world.rank)
     }
 
     /// A collective that another process never joins ends with an error naming it.

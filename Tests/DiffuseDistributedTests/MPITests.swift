@@ -68,6 +68,10 @@ final class MPITests: XCTestCase {
         try assertPasses("training", expecting: 3)
     }
 
+    func testDataParallelSequenceTrainingEqualsOneProcess() throws {
+        try assertPasses("sequence-training", expecting: 3)
+    }
+
     func testACollectiveNobodyJoinsTimesOutWithAMessage() throws {
         // mpirun reports the processes that left without MPI_Finalize: that status is expected.
         let (output, _) = try run("timeout")

@@ -10,6 +10,10 @@ public protocol DiscreteDiffusionObjective: Sendable {
     associatedtype Example
     /// Noises `x0`; sample i (global index `sampleOffset + i`) draws from its own stream.
     func example(for x0: TokenBatch, key: RandomKey, sampleOffset: Int) -> Example
+    /// Noises `x0`, rows `sampleOffset ..< sampleOffset + count` of a batch of `batchCount`
+    /// rows (a shard of a data-parallel batch): draws that depend on the whole batch
+    /// (stratified times) are those of the whole batch's rows. The default ignores `batchCount`.
+    func example(for x0: TokenBatch, key: RandomKey, sampleOffset: Int, batchCount: Int) -> Example
     /// What the model sees: the noised sequences and one time per sample.
     func input(of example: Example) -> (tokens: TokenBatch, times: [Double])
     /// Per sample, the bound's terms in nats per token, `[count]`, from logits `[count, length, K]`.
@@ -17,6 +21,10 @@ public protocol DiscreteDiffusionObjective: Sendable {
 }
 
 extension DiscreteDiffusionObjective {
+    public func example(for x0: TokenBatch, key: RandomKey, sampleOffset: Int, batchCount: Int) -> Example {
+        example(for: x0, key: key, sampleOffset: sampleOffset)
+    }
+
     /// The mean of ``perSampleLosses(logits:_:)`` (the training loss).
     public func loss<S: TensorScalar>(logits: Variable<S>, _ example: Example) -> Variable<S> {
         perSampleLosses(logits: logits, example).mean()

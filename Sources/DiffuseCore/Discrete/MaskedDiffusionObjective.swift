@@ -51,13 +51,25 @@ public struct MaskedDiffusionObjective: DiscreteDiffusionObjective {
 
     /// Masks `x0`: sample i (global index `sampleOffset + i`) draws its mask from its own stream.
     public func example(for x0: TokenBatch, key: RandomKey, sampleOffset: Int = 0) -> Example {
+        example(for: x0, key: key, sampleOffset: sampleOffset, stratum: 0, of: x0.sampleCount)
+    }
+
+    /// Rows `sampleOffset…` of a batch of `batchCount` rows: stratified times are stratified over
+    /// the whole batch, so the shards of a data-parallel batch get the whole batch's times.
+    public func example(for x0: TokenBatch, key: RandomKey, sampleOffset: Int, batchCount: Int) -> Example {
+        precondition(batchCount >= sampleOffset + x0.sampleCount, "rows \(sampleOffset)..<\(sampleOffset + x0.sampleCount) are not in a batch of \(batchCount)")
+        return example(for: x0, key: key, sampleOffset: sampleOffset, stratum: sampleOffset, of: batchCount)
+    }
+
+    /// Row i's stratified time is stratum `firstStratum + i` of `strata`.
+    private func example(for x0: TokenBatch, key: RandomKey, sampleOffset: Int, stratum firstStratum: Int, of strata: Int) -> Example {
         let n = x0.sampleCount
         let unit: [Double]
         switch timeDraws {
         case .stratified:
             var stream = RandomStream(key: key.folding(in: 0))
             let u = stream.uniformDouble()
-            unit = (0..<n).map { (u + Double($0) / Double(n)).truncatingRemainder(dividingBy: 1) }
+            unit = (0..<n).map { (u + Double(firstStratum + $0) / Double(strata)).truncatingRemainder(dividingBy: 1) }
         case .independent:
             unit = (0..<n).map { i in var stream = RandomStream(key: key.folding(in: 0).folding(in: sampleOffset + i)); return stream.uniformDouble() }
         }

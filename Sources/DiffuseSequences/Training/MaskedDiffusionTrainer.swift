@@ -127,22 +127,31 @@ public enum MaskedDiffusionTrainer {
     /// the step count and the model so far (its EMA weights). With `startingFrom`, training
     /// continues from those weights (a saved model's EMA weights; the optimizer's moments start
     /// afresh, and the seed should differ from the first run's so batches are new).
+    ///
+    /// With a `communicator` of several processes (data parallel), rank 0's weights are
+    /// broadcast first, each process draws and noises its shard of every batch (rows and noise
+    /// keyed by global row index, stratified times over the whole batch) and the gradients and
+    /// loss are averaged with one all-reduce per step, so the processes take one process's steps
+    /// up to the order of floating-point sums; the batch size must be divisible by the number of
+    /// processes. Callbacks run on every process: write files from rank 0 only.
     public static func train(network: SequenceNetwork, on sequences: [[Int]], configuration: SequenceTrainingConfiguration,
                              process: DiscreteProcess = .masked, vocabulary: SMILESVocabulary? = nil, startingFrom initial: ParameterSet<Float>? = nil,
+                             communicator: any Communicator = SingleProcess(),
                              progress: ((_ step: Int, _ loss: Double) -> Void)? = nil,
                              evaluationInterval: Int = 0, evaluate: ((_ steps: Int, _ model: SequenceModel) throws -> Void)? = nil) throws -> (model: SequenceModel, losses: [Double]) {
         switch process {
         case .masked:
             return try train(network: network, on: sequences, configuration: configuration, objective: MaskedDiffusionObjective(), process: process, vocabulary: vocabulary, initial: initial,
-                             progress: progress, evaluationInterval: evaluationInterval, evaluate: evaluate)
+                             communicator: communicator, progress: progress, evaluationInterval: evaluationInterval, evaluate: evaluate)
         case .uniform:
             return try train(network: network, on: sequences, configuration: configuration, objective: UniformDiffusionObjective(), process: process, vocabulary: vocabulary, initial: initial,
-                             progress: progress, evaluationInterval: evaluationInterval, evaluate: evaluate)
+                             communicator: communicator, progress: progress, evaluationInterval: evaluationInterval, evaluate: evaluate)
         }
     }
 
     static func train<O: DiscreteDiffusionObjective>(network: SequenceNetwork, on sequences: [[Int]], configuration: SequenceTrainingConfiguration,
                                                      objective: O, process: DiscreteProcess, vocabulary: SMILESVocabulary?, initial: ParameterSet<Float>?,
+                                                     communicator: any Communicator,
                                                      progress: ((_ step: Int, _ loss: Double) -> Void)?,
                                                      evaluationInterval: Int, evaluate: ((_ steps: Int, _ model: SequenceModel) throws -> Void)?) throws -> (model: SequenceModel, losses: [Double]) {
         let configuration = try configuration.validated()
@@ -158,6 +167,11 @@ public enum MaskedDiffusionTrainer {
             }
             parameters = initial
         }
+        guard configuration.batchSize % communicator.size == 0 else {
+            throw TrainingConfigurationError(field: "batchSize", value: "\(configuration.batchSize)", rule: "divisible by the \(communicator.size) processes")
+        }
+        try communicator.broadcast(&parameters, from: 0)
+        let shard = communicator.shard(configuration.batchSize)
         var average = parameters
         let optimizer = Adam<Float>()
         var state = optimizer.makeState(for: parameters)
@@ -169,23 +183,28 @@ public enum MaskedDiffusionTrainer {
         var losses: [Double] = []
         for step in 0..<configuration.steps {
             let stepKey = key.folding(in: 1).folding(in: step)
-            let rows = (0..<configuration.batchSize).map { i -> [Int] in
+            // Row i of every step's batch is drawn from its own stream; this process takes its shard.
+            let rows = shard.map { i -> [Int] in
                 var stream = RandomStream(key: stepKey.folding(in: i))
                 return sequences[stream.integer(below: sequences.count)]
             }
             let batch = TokenBatch(tokens: rows.flatMap { $0 }, length: length, vocabularySize: network.vocabularySize)
-            let example = objective.example(for: batch, key: stepKey.folding(in: -1), sampleOffset: 0)
+            let example = objective.example(for: batch, key: stepKey.folding(in: -1), sampleOffset: shard.lowerBound, batchCount: configuration.batchSize)
             let tape = Tape<Float>()
             let bound = parameters.bound(to: tape)
-            let loss = objective.loss(logits: network(objective.input(of: example).tokens, bound), example)
-            var gradients = bound.gradients(tape.gradient(of: loss))
-            try TrainingError.check(loss: loss.value.scalar, gradients: gradients, step: step)
+            let lossVariable = objective.loss(logits: network(objective.input(of: example).tokens, bound), example)
+            var gradients = bound.gradients(tape.gradient(of: lossVariable))
+            var shared = [lossVariable.value.scalar]
+            try communicator.allReduceMean(&gradients, extra: &shared)
+            let loss = shared[0]
+            try TrainingError.check(loss: loss, gradients: gradients, step: step)
             _ = gradients.clipByGlobalNorm(Float(configuration.gradientClip))
             optimizer.update(&parameters, gradients: gradients, state: &state, learningRate: configuration.learningRate)
             ema.update(&average, toward: parameters, step: step)
-            losses.append(Double(loss.value.scalar))
+            losses.append(Double(loss))
             progress?(step, losses.last!)
             if let evaluate, evaluationInterval > 0, (step + 1) % evaluationInterval == 0 || step + 1 == configuration.steps {
+                try communicator.checkIdentical(parameters)
                 try evaluate(step + 1, SequenceModel(configuration: modelConfiguration, parameters: average))
             }
         }
