@@ -287,15 +287,12 @@ struct ForecastCommand: ParsableCommand {
                                            onNewBest: { [configuration = model.configuration] parameters, _, _ in
                                                if communicator.isRoot { try TSDiff(configuration: configuration, parameters: parameters).save(to: checkpointURL) }
                                            })
-            guard communicator.isRoot else {
-                // The other processes' part ends with training; rank 0 evaluates and writes.
-                try communicator.barrier()
-                return
+            if communicator.isRoot { display.finish() }
+            if communicator.isRoot {
+                try model.save(to: checkpointURL)
+                try TSDiff(configuration: model.configuration, parameters: report.lastParameters).save(to: outURL.appendingPathComponent("checkpoint-last"))
+                try TrainingLog(report: report).write(to: outURL)
             }
-            display.finish()
-            try model.save(to: checkpointURL)
-            try TSDiff(configuration: model.configuration, parameters: report.lastParameters).save(to: outURL.appendingPathComponent("checkpoint-last"))
-            try TrainingLog(report: report).write(to: outURL)
             log("trained \(trainingSteps) steps in \(Duration.text(report.seconds))\(communicator.size > 1 ? " on \(communicator.size) processes" : ""); best step \(report.bestStep); checkpoint: \(checkpointURL.path)")
             if !report.validations.isEmpty {
                 log("validation CRPS by step: " + report.validations.map { "\($0.step): \(String(format: "%.5f", $0.crps))" }.joined(separator: ", "))
@@ -318,7 +315,7 @@ struct ForecastCommand: ParsableCommand {
             let name = loss == .quantile ? "tsdiff-q" : "tsdiff-ms"
             let paths: [[[Double]]]
             do {
-                paths = try model.forecast(testWindows, options: forecastOptions)
+                paths = try model.forecast(testWindows, options: forecastOptions, communicator: communicator)
             } catch let error as TimeSeriesError {
                 // A diverged guidance scale or a model that produced no numbers loses this row, not the others.
                 switch error {
@@ -332,6 +329,8 @@ struct ForecastCommand: ParsableCommand {
             log("\(name): \(backtest.series.count * windows) windows × \(forecastOptions.samples) samples (\(Self.describe(settings.sampler, diffusionSteps: diffusionSteps)), "
                 + "scale \(settings.scale)) in \(Duration.text(Date().timeIntervalSince(t0)))")
         }
+        // The other processes' part ends with the TSDiff forecasts; rank 0 scores and writes.
+        guard communicator.isRoot else { return }
         for (name, base) in [("seasonal-naive", BaseForecaster.seasonalNaive), ("bootstrap-seasonal-naive", .bootstrappedSeasonalNaive(seasons: 28))] {
             let paths = try backtest.forecast(base, samples: base == .seasonalNaive ? 1 : 100, key: key.folding(in: 7))
             results.append((name, backtest.score(paths), paths))

@@ -33,9 +33,10 @@ struct MPICheck {
             case "sampling": try sampling(world)
             case "training": try training(world)
             case "sequence-training": try sequenceTraining(world)
+            case "forecasting": try forecasting(world)
             case "timeout": try timeout(world)
             default:
-                print("unknown scenario '\(scenario)' (collectives, sampling, training, sequence-training, timeout)")
+                print("unknown scenario '\(scenario)' (collectives, sampling, training, sequence-training, forecasting, timeout)")
                 exit(2)
             }
             fflush(stdout)
@@ -151,6 +152,25 @@ struct MPICheck {
                "largest \(largest), mean \(mean)", rank: world.rank)
         let lossDifference = zip(report.losses, reportAlone.losses).map { abs($0 - $1) / abs($1) }.max() ?? .nan
         expect(lossDifference < 1e-5, "the averaged losses equal one process's (relative difference \(lossDifference))", "\(lossDifference)", rank: world.rank)
+    }
+
+    /// Self-guided forecasts with the windows shared among the processes equal one process's,
+    /// bit for bit (rows keyed by window · samples + sample; chunks straddle windows).
+    static func forecasting(_ world: MPICommunicator) throws {
+        let layout = WindowLayout(contextLength: 48, predictionLength: 12, lags: [1, 24])
+        let configuration = TSDiffConfiguration(layout: layout, backbone: TSDiffBackboneConfiguration(channels: layout.channels, hidden: 16, blocks: 2, stepEmbedding: 16, stateSize: 8),
+                                                diffusionSteps: 20, frequency: .hourly)
+        let model = TSDiff(configuration: configuration, seed: 1)
+        let series = (0..<2).map { s in TimeSeries(name: "s\(s)", frequency: .hourly, values: (0..<200).map { t -> Double? in 5 + Double((t * (3 + s)) % 11) }) }
+        let windows = try layout.windows(for: series.map { ($0, [120, 140, 160]) })
+        for (name, sampler) in [("DDPM", ForecastSampler.ddpm), ("DDIM 10", .ddim(steps: 10))] {
+            var options = ForecastOptions(samples: 3, loss: .quantile, scale: 1, sampler: sampler)
+            options.chunkSize = 4
+            let together = try model.forecast(windows, options: options, communicator: world)
+            let alone = try model.forecast(windows, options: options)
+            expect(together == alone, "\(name) forecasts of 6 windows shared among \(world.size) processes equal one process's bit for bit",
+                   "largest difference \(zip(together.flatMap { $0.flatMap { $0 } }, alone.flatMap { $0.flatMap { $0 } }).map { abs($0 - $1) }.max() ?? .nan)", rank: world.rank)
+        }
     }
 
     /// Data-parallel masked-diffusion training (stratified times over the whole batch): 2

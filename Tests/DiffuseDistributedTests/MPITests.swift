@@ -72,6 +72,10 @@ final class MPITests: XCTestCase {
         try assertPasses("sequence-training", expecting: 3)
     }
 
+    func testShardedForecastsEqualOneProcessBitForBit() throws {
+        try assertPasses("forecasting", expecting: 2)
+    }
+
     func testACollectiveNobodyJoinsTimesOutWithAMessage() throws {
         // mpirun reports the processes that left without MPI_Finalize: that status is expected.
         let (output, _) = try run("timeout")

@@ -114,16 +114,23 @@ extension TSDiff {
     /// makes the guided update unstable (measured: mean-squared guidance at the DDPM form's scale
     /// 0.5 on the solar data gave forecasts 500 times too large, at the DDIM form's 0.2 on
     /// electricity 40 times), and such samples are garbage.
-    public func forecast(_ windows: [WindowLayout.Window], options: ForecastOptions) throws -> [[[Double]]] {
+    ///
+    /// With a `communicator` of several processes, each forecasts its share of the chunks of
+    /// `chunkSize` rows (`Communicator.shard(_:)`; row w·samples + s is sample s of window w) and
+    /// the paths are gathered on every process. Every row draws from streams keyed by its global
+    /// index and the chunks are the same as one process's (a batch's arithmetic can depend on
+    /// its size, e.g. FFT plans), so the result is one process's result bit for bit.
+    public func forecast(_ windows: [WindowLayout.Window], options: ForecastOptions, communicator: any Communicator = SingleProcess()) throws -> [[[Double]]] {
         let layout = configuration.layout
         let l = layout.length, c = layout.channels, n = options.samples
         try options.validate(diffusionSteps: configuration.diffusionSteps)
-        let rows = windows.count * n
+        let chunks = communicator.shard((windows.count * n + options.chunkSize - 1) / options.chunkSize)
+        let rows = Swift.min(chunks.lowerBound * options.chunkSize, windows.count * n)..<Swift.min(chunks.upperBound * options.chunkSize, windows.count * n)
         let model = noiseModel()
         var result = [[[Double]]](repeating: [], count: windows.count)
         let key = RandomKey(seed: options.seed)
-        for start in stride(from: 0, to: rows, by: options.chunkSize) {
-            let end = Swift.min(start + options.chunkSize, rows)
+        for start in stride(from: rows.lowerBound, to: rows.upperBound, by: options.chunkSize) {
+            let end = Swift.min(start + options.chunkSize, rows.upperBound)
             let members = Array(start..<end)
             var observed: [Float] = [], mask: [Float] = []
             var levels: [Double] = []
@@ -153,6 +160,18 @@ extension TSDiff {
                 result[w].append(path)
             }
         }
+        if communicator.size > 1 {
+            // Every process's rows, in row order (the shards are contiguous and in rank order).
+            let horizon = layout.predictionLength
+            let parts = try communicator.allGather(result.flatMap { $0.flatMap { $0 } })
+            let all = parts.flatMap { $0 }
+            guard all.count == windows.count * n * horizon else {
+                throw CollectiveError(call: "forecast", reason: "gathered \(all.count / Swift.max(horizon, 1)) paths, expected \(windows.count * n)")
+            }
+            result = (0..<windows.count).map { w in
+                (0..<n).map { s in let r = w * n + s; return Array(all[(r * horizon)..<((r + 1) * horizon)]) }
+            }
+        }
         var largest = 0.0
         for (w, paths) in result.enumerated() where !paths.isEmpty {
             let scale = Swift.max(windows[w].context.lazy.filter(\.isFinite).map(Swift.abs).max() ?? 0, windows[w].scale, 1e-10)
@@ -173,11 +192,13 @@ extension TSDiff {
     }
 
     /// Forecasts and scores the windows starting at `starts` of each series, next to the
-    /// seasonal-naive baselines. Throws what ``forecast(_:options:)`` throws.
-    public func evaluate(_ targets: [(series: TimeSeries, starts: [Int])], options: ForecastOptions) throws -> Evaluation {
+    /// seasonal-naive baselines, the windows shared among the `communicator`'s processes. Throws
+    /// what ``forecast(_:options:communicator:)`` throws.
+    public func evaluate(_ targets: [(series: TimeSeries, starts: [Int])], options: ForecastOptions,
+                         communicator: any Communicator = SingleProcess()) throws -> Evaluation {
         let windows = try configuration.layout.windows(for: targets)
         let series = targets.flatMap { target in target.starts.map { target.series.slice(0..<$0) } }
-        let samples = try forecast(windows, options: options)
+        let samples = try forecast(windows, options: options, communicator: communicator)
         let truths = windows.map { ($0.future, $0.futureObserved) }
         let metrics = ForecastMetrics.score(samples: samples, truths: truths, histories: series, seasonality: configuration.frequency.seasonality)
         return Evaluation(tsdiff: metrics, samples: samples, windows: windows)

@@ -106,7 +106,8 @@ public struct TSDiffTrainer {
     ///     processes take the same step as one process with the whole batch (up to the order of
     ///     floating-point sums). The batch size must be divisible by the number of processes;
     ///     dropout masks are drawn per process, so with dropout the runs are equivalent in
-    ///     distribution only. At each validation the processes' parameters are checked identical.
+    ///     distribution only. At each validation the processes' parameters are checked identical
+    ///     and the validation windows are shared among the processes.
     ///     Callbacks run on every process: write files from rank 0 only.
     public func train(_ model: inout TSDiff, series: [TimeSeries], trainingEnd: [Int]? = nil,
                       validation: [(series: TimeSeries, starts: [Int])] = [], forecastOptions: ForecastOptions? = nil,
@@ -161,7 +162,7 @@ public struct TSDiffTrainer {
                 var fo = forecastOptions ?? ForecastOptions()
                 fo.samples = options.validationSamples
                 do {
-                    crps = try candidate.evaluate(validation, options: fo).tsdiff.crps
+                    crps = try candidate.evaluate(validation, options: fo, communicator: communicator).tsdiff.crps
                 } catch TimeSeriesError.guidanceDiverged {
                     // An unstable guided forecast scores as infinitely bad; training goes on.
                     crps = .infinity
