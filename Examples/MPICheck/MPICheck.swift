@@ -119,6 +119,21 @@ struct MPICheck {
         }
         try check("DDPM (stochastic)", DDPMSampler<Tensor<Float>>())
         try check("DPM-Solver++ 2M", DPMSolverPlusPlus<Tensor<Float>>(order: 2))
+
+        // Feynman–Kac steering resamples each returned sample's own particles, with streams keyed
+        // by the sample's global index: sharding the samples needs no communication of weights.
+        let kernel = ContinuousParticleKernel(model: model, sampler: DDPMSampler<Tensor<Float>>(), grid: grid)
+        let reward: (Tensor<Float>) -> [Double] = { t in stride(from: 0, to: t.count, by: 2).map { Double(t.scalars[$0]) } }
+        let steered = 301
+        let rows = world.shard(steered)
+        let start = Tensor<Float>.randomNormal(shape: [rows.count, 2], key: noiseKey, sampleOffset: rows.lowerBound)
+        let part = ParticleGuidance.feynmanKac(kernel, from: start, particles: 4, temperature: 1, key: key, sampleOffset: rows.lowerBound, reward: reward)
+        let together = try world.gatherRows(part.samples)
+        let alone = ParticleGuidance.feynmanKac(kernel, from: Tensor<Float>.randomNormal(shape: [steered, 2], key: noiseKey), particles: 4, temperature: 1,
+                                                key: key, reward: reward).samples
+        expect(together.scalars.map(\.bitPattern) == alone.scalars.map(\.bitPattern),
+               "sharded Feynman–Kac steering (4 particles per sample, resampling) equals one process bit for bit (\(steered) samples)",
+               "max difference \(zip(together.scalars, alone.scalars).map { abs($0 - $1) }.max() ?? .nan)", rank: world.rank)
     }
 
     /// Data-parallel TSDiff training: 2 processes with 8 rows each equal 1 process with 16 rows.
