@@ -118,7 +118,7 @@ let package = Package(
         // Run by the tests under `mpirun -np 2`: collectives, sharded sampling, data-parallel training.
         .executableTarget(
             name: "diffuse-mpi-check",
-            dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseTimeSeries", "DiffuseSequences", "DiffuseDistributed"],
+            dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseTimeSeries", "DiffuseSequences", "DiffuseTheory", "DiffuseDistributed"],
             path: "Examples/MPICheck",
             swiftSettings: [.swiftLanguageMode(.v5)]),
 

@@ -3,6 +3,7 @@ import DiffuseDistributed
 import DiffuseNN
 import DiffuseSequences
 import DiffuseTensor
+import DiffuseTheory
 import DiffuseTimeSeries
 import Foundation
 
@@ -34,9 +35,10 @@ struct MPICheck {
             case "training": try training(world)
             case "sequence-training": try sequenceTraining(world)
             case "forecasting": try forecasting(world)
+            case "toy-training": try toyTraining(world)
             case "timeout": try timeout(world)
             default:
-                print("unknown scenario '\(scenario)' (collectives, sampling, training, sequence-training, forecasting, timeout)")
+                print("unknown scenario '\(scenario)' (collectives, sampling, training, sequence-training, toy-training, forecasting, timeout)")
                 exit(2)
             }
             fflush(stdout)
@@ -167,6 +169,21 @@ struct MPICheck {
                "largest \(largest), mean \(mean)", rank: world.rank)
         let lossDifference = zip(report.losses, reportAlone.losses).map { abs($0 - $1) / abs($1) }.max() ?? .nan
         expect(lossDifference < 1e-5, "the averaged losses equal one process's (relative difference \(lossDifference))", "\(lossDifference)", rank: world.rank)
+    }
+
+    /// Data-parallel training of the theory checks' ε-MLP (stratified times over the whole batch).
+    static func toyTraining(_ world: MPICommunicator) throws {
+        let network = ToyDenoiser(dimension: 2, width: 32, depth: 2)
+        let data = Tensor<Float>.randomNormal(shape: [256, 2], key: RandomKey(seed: 12))
+        let schedule = DiscreteVPSchedule(trainingSteps: 1000)
+        for timeSampling in [TimeSampling.uniformSteps, .stratified] {
+            let (together, _) = try network.train(on: data, schedule: schedule, steps: 8, batchSize: 32, timeSampling: timeSampling, key: RandomKey(seed: 13), communicator: world)
+            let (alone, _) = try network.train(on: data, schedule: schedule, steps: 8, batchSize: 32, timeSampling: timeSampling, key: RandomKey(seed: 13))
+            let differences = zip(together.entries, alone.entries).flatMap { a, b in zip(a.tensor.scalars, b.tensor.scalars).map { Double(abs($0 - $1)) } }
+            let largest = differences.max() ?? .nan, mean = differences.reduce(0, +) / Double(differences.count)
+            expect(largest <= 2 * 1e-3 * 8 && mean <= 1e-6, "ε-MLP (\(timeSampling)): 2 × 16 rows equal 1 × 32 rows after 8 steps (largest difference \(largest), mean \(mean))",
+                   "largest \(largest), mean \(mean)", rank: world.rank)
+        }
     }
 
     /// Self-guided forecasts with the windows shared among the processes equal one process's,

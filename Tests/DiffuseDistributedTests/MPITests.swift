@@ -72,6 +72,10 @@ final class MPITests: XCTestCase {
         try assertPasses("sequence-training", expecting: 3)
     }
 
+    func testDataParallelToyDenoiserTrainingEqualsOneProcess() throws {
+        try assertPasses("toy-training", expecting: 2)
+    }
+
     func testShardedForecastsEqualOneProcessBitForBit() throws {
         try assertPasses("forecasting", expecting: 2)
     }

@@ -72,8 +72,11 @@ public struct DenoisingObjective: Sendable {
     }
 
     /// Draws times for `count` samples; sample i uses `key.folding(in: sampleOffset + i)`
-    /// (stratified sampling shares one offset per call).
-    public func sampleTimes(count: Int, key: RandomKey, sampleOffset: Int = 0) -> [Double] {
+    /// (stratified sampling shares one offset per call, over `count` strata, or over
+    /// `batchCount` strata for rows `sampleOffset…` of a larger batch — a data-parallel shard).
+    public func sampleTimes(count: Int, key: RandomKey, sampleOffset: Int = 0, batchCount: Int? = nil) -> [Double] {
+        precondition(batchCount.map { $0 >= sampleOffset + count } ?? true, "rows \(sampleOffset)..<\(sampleOffset + count) are not in a batch of \(batchCount ?? 0)")
+        let strata = batchCount ?? count, firstStratum = batchCount == nil ? 0 : sampleOffset
         let range = schedule.timeRange
         var sharedStream = RandomStream(key: key.folding(in: -1))
         let shared = sharedStream.uniformDouble()
@@ -90,7 +93,7 @@ public struct DenoisingObjective: Sendable {
                 let u = 1 / (1 + Foundation.exp(-(m + s * stream.normal(Double.self))))
                 return range.lowerBound + (range.upperBound - range.lowerBound) * u
             case .stratified:
-                let u = (Double(i) + shared) / Double(count)
+                let u = (Double(firstStratum + i) + shared) / Double(strata)
                 return range.lowerBound + (range.upperBound - range.lowerBound) * u
             case .powerSteps(let exponent):
                 precondition(exponent > 0 && exponent.isFinite, "TimeSampling.powerSteps needs a positive, finite exponent, got \(exponent)")
@@ -121,9 +124,9 @@ public struct DenoisingObjective: Sendable {
     }
 
     /// A training batch for clean data `x0` `[n, ...]`.
-    public func example<S: TensorScalar>(for x0: Tensor<S>, key: RandomKey, sampleOffset: Int = 0) -> Example<S> {
+    public func example<S: TensorScalar>(for x0: Tensor<S>, key: RandomKey, sampleOffset: Int = 0, batchCount: Int? = nil) -> Example<S> {
         let n = x0.shape[0]
-        let times = sampleTimes(count: n, key: key.folding(in: 1), sampleOffset: sampleOffset)
+        let times = sampleTimes(count: n, key: key.folding(in: 1), sampleOffset: sampleOffset, batchCount: batchCount)
         let points = times.map { schedule.point(at: $0) }
         let noise = Tensor<S>.randomNormal(shape: x0.shape, key: key.folding(in: 2), sampleOffset: sampleOffset)
         let a = x0.scaledPerSample(by: points.map(\.alpha)), s = noise.scaledPerSample(by: points.map(\.sigma))

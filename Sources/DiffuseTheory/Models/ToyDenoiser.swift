@@ -95,15 +95,28 @@ public struct ToyDenoiser: Sendable {
     /// `TrainingError.incompatibleParameters(_:)` unless they have this network's layout), else
     /// from a new initialisation. `progress`, when given,
     /// receives the number of steps done and that running loss after every step.
+    ///
+    /// With a `communicator` of several processes (data parallel), rank 0's parameters are
+    /// broadcast first, every process draws the same batch indices and computes the loss and
+    /// gradients of its shard of the rows (noise and times keyed by global row index, stratified
+    /// times over the whole batch), and one all-reduce per step averages them: one process's
+    /// steps up to the order of floating-point sums. The batch size must be divisible by the
+    /// number of processes.
     public func train(on data: Tensor<Float>, schedule: DiscreteVPSchedule, steps: Int, batchSize: Int,
                       learningRate: LearningRateSchedule = .constant(1e-3),
                       timeSampling: TimeSampling = .uniformSteps, key: RandomKey, from initialParameters: ParameterSet<Float>? = nil,
+                      communicator: any Communicator = SingleProcess(),
                       progress: ((_ stepsDone: Int, _ runningLoss: Double) -> Void)? = nil) throws -> (ParameterSet<Float>, Double) {
+        guard batchSize % communicator.size == 0 else {
+            throw CollectiveError(call: "ToyDenoiser.train", reason: "batch size \(batchSize) is not divisible by the \(communicator.size) processes")
+        }
         let fresh = makeParameters(key: key.folding(in: 0))
         if let initialParameters, let mismatch = initialParameters.firstMismatch(against: fresh) {
             throw TrainingError.incompatibleParameters(mismatch)
         }
         var parameters = initialParameters ?? fresh
+        try communicator.broadcast(&parameters, from: 0)
+        let shard = communicator.shard(batchSize)
         let optimizer = Adam<Float>()
         var state = optimizer.makeState(for: parameters)
         let objective = DenoisingObjective(schedule: schedule, prediction: .noise, timeSampling: timeSampling)
@@ -112,15 +125,18 @@ public struct ToyDenoiser: Sendable {
         for step in 0..<steps {
             var stream = RandomStream(key: key.folding(in: 1).folding(in: step))
             let rows = (0..<batchSize).map { _ in stream.integer(below: n) }
-            let x0 = data.indexSelect(alongAxis: 0, indices: rows)
-            let example = objective.example(for: x0, key: key.folding(in: 2).folding(in: step))
+            let x0 = data.indexSelect(alongAxis: 0, indices: Array(rows[shard]))
+            let example = objective.example(for: x0, key: key.folding(in: 2).folding(in: step), sampleOffset: shard.lowerBound, batchCount: batchSize)
             let tape = Tape<Float>()
             let bound = parameters.bound(to: tape)
-            let loss = objective.loss(self(Variable(example.noisy), steps: example.times, bound), example)
-            let gradients = bound.gradients(tape.gradient(of: loss))
-            try TrainingError.check(loss: loss.value.scalar, gradients: gradients, step: step)
+            let lossVariable = objective.loss(self(Variable(example.noisy), steps: example.times, bound), example)
+            var gradients = bound.gradients(tape.gradient(of: lossVariable))
+            var shared = [lossVariable.value.scalar]
+            try communicator.allReduceMean(&gradients, extra: &shared)
+            let loss = shared[0]
+            try TrainingError.check(loss: loss, gradients: gradients, step: step)
             optimizer.update(&parameters, gradients: gradients, state: &state, learningRate: learningRate.rate(at: step))
-            recent.append(Double(loss.value.scalar))
+            recent.append(Double(loss))
             if recent.count > 100 { recent.removeFirst() }
             progress?(step + 1, recent.reduce(0, +) / Double(recent.count))
         }

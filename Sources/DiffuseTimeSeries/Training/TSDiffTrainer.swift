@@ -142,7 +142,7 @@ public struct TSDiffTrainer {
             let stepKey = key.folding(in: step)
             let batch = try Self.trainingBatch(series, trainingEnd: ends, layout: layout, count: options.batchSize, key: stepKey.folding(in: 0))
             let x0 = communicator.size == 1 ? batch : batch[rows]
-            let example = objective.example(for: x0, key: stepKey.folding(in: 1), sampleOffset: rows.lowerBound)
+            let example = objective.example(for: x0, key: stepKey.folding(in: 1), sampleOffset: rows.lowerBound, batchCount: options.batchSize)
             var (loss, gradients) = model.trainingLossAndGradient(example, objective: objective, dropoutKey: stepKey.folding(in: 2))
             if communicator.size > 1 {
                 var shared = [loss]
