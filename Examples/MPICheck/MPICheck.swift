@@ -72,6 +72,18 @@ struct MPICheck {
         } catch let error as CollectiveError {
             expect("\(error)".contains("shapes [[1, 2], [1, 3]"), "gather rows of different shapes is an error", "\(error)", rank: r)
         }
+        let summed = try world.allReduce(Tensor<Double>(shape: [2, 2], scalars: [Double(r), 1, 2, 3]), mean: true)
+        expect(summed.shape == [2, 2] && summed.scalars == [Double(n - 1) / 2, 1, 2, 3], "all-reduce mean of a tensor", "\(summed)", rank: r)
+        do {
+            _ = try world.allReduce(Tensor<Float>(zeros: [r + 1]))
+            expect(false, "all-reduce of different shapes is an error on every process", "accepted", rank: r)
+        } catch let error as CollectiveError {
+            expect("\(error)".contains("allReduce: the processes' tensors have shapes [[1], [2]"), "all-reduce of different shapes is an error on every process", "\(error)", rank: r)
+        }
+        let fromRoot = try world.broadcast(Tensor<Float>(shape: [3], scalars: [Float(r), 7, 8]))
+        expect(fromRoot.scalars == [0, 7, 8], "broadcast of a tensor from rank 0", "\(fromRoot)", rank: r)
+        let onRoot = try world.gatherRowsToRoot(Tensor<Float>(shape: [1, 1], scalars: [Float(r)]))
+        expect(r == 0 ? onRoot?.scalars == (0..<n).map(Float.init) : onRoot == nil, "gather rows to rank 0", "\(String(describing: onRoot))", rank: r)
         var broadcastWrongCount: [Double] = r == 0 ? [1, 2] : [1]
         do {
             try world.broadcast(&broadcastWrongCount, from: 0)

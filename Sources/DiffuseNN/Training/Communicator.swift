@@ -89,6 +89,38 @@ extension Communicator {
         return Tensor(shape: [shapes.reduce(0) { $0 + $1[0] }] + trailing, scalars: parts.flatMap { $0 })
     }
 
+    /// The element-wise sum (or, with `mean`, the mean) of every process's tensor, on every
+    /// process. The shapes must agree (an error names the ranks' shapes otherwise).
+    public func allReduce<S: TensorScalar>(_ tensor: Tensor<S>, mean: Bool = false) throws -> Tensor<S> {
+        try checkSameShape(tensor, call: "allReduce")
+        var values = tensor.scalars
+        try allReduceSum(&values)
+        if mean { values = values.map { $0 / S(size) } }
+        return Tensor(shape: tensor.shape, scalars: values)
+    }
+
+    /// Process `root`'s tensor on every process (the shapes must agree).
+    public func broadcast<S: TensorScalar>(_ tensor: Tensor<S>, from root: Int = 0) throws -> Tensor<S> {
+        try checkSameShape(tensor, call: "broadcast")
+        var values = tensor.scalars
+        try broadcast(&values, from: root)
+        return Tensor(shape: tensor.shape, scalars: values)
+    }
+
+    /// The rows of every process's tensor in rank order on rank 0 (nil on the other processes).
+    public func gatherRowsToRoot<S: TensorScalar>(_ tensor: Tensor<S>) throws -> Tensor<S>? {
+        let all = try gatherRows(tensor)
+        return isRoot ? all : nil
+    }
+
+    private func checkSameShape<S: TensorScalar>(_ tensor: Tensor<S>, call: String) throws {
+        guard size > 1 else { return }
+        let shapes = try allGatherIntegers(tensor.shape)
+        guard shapes.allSatisfy({ $0 == shapes[0] }) else {
+            throw CollectiveError(call: call, reason: "the processes' tensors have shapes \(shapes) (rank order); they must be equal")
+        }
+    }
+
     /// The mean over the processes of a parameter set (gradients), with one all-reduce of one
     /// flat buffer; `extra` values (a loss) travel in the same buffer and come back averaged.
     /// Every process must hold the same names and shapes.
