@@ -81,7 +81,18 @@ struct TrainCommand: ParsableCommand {
             print("Continuing \(resume) (trained \(previous.configuration.training.steps) steps with seed \(previous.configuration.training.seed))")
         }
         // Under mpirun the processes train together (data parallel); rank 0 prints and saves.
-        let communicator: any Communicator = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] != nil ? try MPICommunicator() : SingleProcess()
+        let communicator: any Communicator = MPICommunicator.isLaunched ? try MPICommunicator() : SingleProcess()
+        do {
+            try runTraining(network: network, train: train, heldOut: heldOut, vocabulary: vocabulary, source: source, initial: initial,
+                            configuration: configuration, communicator: communicator)
+        } catch where communicator.size > 1 {
+            FileHandle.standardError.write(Data("Error (rank \(communicator.rank)): \(error)\n".utf8))
+            communicator.abort(exitCode: 1)
+        }
+    }
+
+    func runTraining(network: SequenceNetwork, train: [[Int]], heldOut: [[Int]], vocabulary: SMILESVocabulary?, source: String, initial: ParameterSet<Float>?,
+                     configuration: SequenceTrainingConfiguration, communicator: any Communicator) throws {
         let root = communicator.isRoot
         if root {
             print("Training a \(process.rawValue)-diffusion \(network.summary) on \(train.count) sequences of \(train[0].count) tokens from \(source); \(heldOut.count) held back"

@@ -225,10 +225,20 @@ struct ForecastCommand: ParsableCommand {
     }
 
     func run() throws {
-        let started = Date()
-        // Under mpirun the processes train together (data parallel); rank 0 writes and prints.
-        let communicator: any Communicator = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] != nil ? try MPICommunicator() : SingleProcess()
+        // Under mpirun the processes train and forecast together; rank 0 writes and prints.
+        let communicator: any Communicator = MPICommunicator.isLaunched ? try MPICommunicator() : SingleProcess()
         logging = communicator.isRoot
+        do {
+            try run(communicator: communicator)
+        } catch where communicator.size > 1 {
+            // An error some processes meet and others do not: end them all now, with the message.
+            FileHandle.standardError.write(Data("Error (rank \(communicator.rank)): \(error)\n".utf8))
+            communicator.abort(exitCode: 1)
+        }
+    }
+
+    func run(communicator: any Communicator) throws {
+        let started = Date()
         let root = Self.repositoryRoot
         let dataURL = data.map { URL(fileURLWithPath: $0) } ?? root.appendingPathComponent("Datasets/timeseries/caiso_hourly_load_2018.csv")
         let freq = frequency.flatMap(Frequency.init(code:))

@@ -12,6 +12,37 @@ import Foundation
 /// what the processes computed together with what one process computes alone (in-process, with
 /// `SingleProcess`), prints `PASS <what>` or `FAIL <what>: <why>` lines, and exits with status 1
 /// on any failure. Scenarios: collectives, sampling, training, timeout.
+/// Forwards to MPI and records what the library sent: the number of all-reduces and all-gathers,
+/// and the last value of the first large all-reduce (a trainer's local loss, which travels at the
+/// end of the gradient buffer) — so a test can tell that a trainer sharded its batch and reduced,
+/// rather than computing the whole batch on every process.
+final class RecordingCommunicator: Communicator {
+    let base: MPICommunicator
+    var allReduces = 0, allGathers = 0
+    var firstLocalLoss: Double?
+    init(_ base: MPICommunicator) { self.base = base }
+    var rank: Int { base.rank }
+    var size: Int { base.size }
+    func barrier() throws { try base.barrier() }
+    func allReduceSum<S: TensorScalar>(_ values: inout [S]) throws {
+        allReduces += 1
+        if firstLocalLoss == nil && values.count > 100 { firstLocalLoss = Double(values.last!) }
+        try base.allReduceSum(&values)
+    }
+    func broadcast<S: TensorScalar>(_ values: inout [S], from root: Int) throws { try base.broadcast(&values, from: root) }
+    func allGather<S: TensorScalar>(_ values: [S]) throws -> [[S]] { allGathers += 1; return try base.allGather(values) }
+    func abort(exitCode: Int32) -> Never { base.abort(exitCode: exitCode) }
+
+    /// Checks that there were `steps` reductions at least and that the processes' first local
+    /// losses differ (each computed other rows).
+    func expectShardedTraining(steps: Int, _ what: String) throws {
+        let losses = try base.allGather([firstLocalLoss ?? .nan])
+        MPICheck.expect(allReduces >= steps && Set(losses.map { $0[0] }).count == size,
+                        "\(what): every step reduced (\(allReduces) all-reduces) and the processes computed different rows (local losses \(losses.map { $0[0] }))",
+                        "all-reduces \(allReduces), local losses \(losses)", rank: rank)
+    }
+}
+
 @main
 struct MPICheck {
     static var failures = 0
@@ -37,8 +68,15 @@ struct MPICheck {
             case "forecasting": try forecasting(world)
             case "toy-training": try toyTraining(world)
             case "timeout": try timeout(world)
+            case "error-on-one-rank":
+                // Rank 1 fails before a collective rank 0 is already waiting in; the commands'
+                // pattern (print, then abort every process) must end the run at once.
+                if world.rank == 1 { throw CollectiveError(call: "error-on-one-rank", reason: "deliberate failure on rank 1") }
+                var values: [Double] = [1]
+                try world.allReduceSum(&values)
+                print("FAIL rank 0 completed a collective rank 1 never joined")
             default:
-                print("unknown scenario '\(scenario)' (collectives, sampling, training, sequence-training, toy-training, forecasting, timeout)")
+                print("unknown scenario '\(scenario)' (collectives, sampling, training, sequence-training, toy-training, forecasting, timeout, error-on-one-rank)")
                 exit(2)
             }
             fflush(stdout)
@@ -46,7 +84,8 @@ struct MPICheck {
         } catch {
             print("FAIL \(scenario): \(error)")
             fflush(stdout)
-            // A failed collective may leave requests pending: leave without MPI_Finalize.
+            // As the commands do: an error on some processes ends every process.
+            if let world = try? MPICommunicator(), world.size > 1 { world.abort(exitCode: 1) }
             _exit(1)
         }
         exit(failures == 0 ? 0 : 1)
@@ -65,7 +104,8 @@ struct MPICheck {
         expect(gathered == (0..<n).map { k in (0...k).map(Double.init) }, "all-gather of different counts", "\(gathered)", rank: r)
         let rows = Tensor<Float>(shape: [r + 1, 2], scalars: (0..<(2 * (r + 1))).map { Float(100 * r + $0) })
         let all = try world.gatherRows(rows)
-        expect(all.shape == [(1...n).reduce(0, +), 2] && Array(all.scalars.prefix(2)) == [0, 1], "gather rows in rank order", "\(all.shape)", rank: r)
+        let expectedRows = (0..<n).flatMap { k in (0..<(2 * (k + 1))).map { Float(100 * k + $0) } }
+        expect(all.shape == [(1...n).reduce(0, +), 2] && all.scalars == expectedRows, "gather rows in rank order", "\(all.shape) \(all.scalars)", rank: r)
         do {
             _ = try world.gatherRows(Tensor<Float>(zeros: [1, r + 2]))
             expect(false, "gather rows of different shapes is an error", "accepted", rank: r)
@@ -164,7 +204,9 @@ struct MPICheck {
         let options = TSDiffTrainingOptions(steps: 6, batchSize: 16, learningRate: 1e-3, seed: 5)
         // Rank 1 starts from other weights: the broadcast from rank 0 must replace them.
         var together = TSDiff(configuration: configuration, seed: UInt64(1 + world.rank))
-        let report = try TSDiffTrainer(options: options).train(&together, series: series, communicator: world)
+        let recording = RecordingCommunicator(world)
+        let report = try TSDiffTrainer(options: options).train(&together, series: series, communicator: recording)
+        try recording.expectShardedTraining(steps: options.steps, "TSDiff")
         try world.checkIdentical(together.parameters)
         expect(true, "parameters identical on every process after training", rank: world.rank)
         var alone = TSDiff(configuration: configuration, seed: 1)
@@ -189,7 +231,9 @@ struct MPICheck {
         let data = Tensor<Float>.randomNormal(shape: [256, 2], key: RandomKey(seed: 12))
         let schedule = DiscreteVPSchedule(trainingSteps: 1000)
         for timeSampling in [TimeSampling.uniformSteps, .stratified] {
-            let (together, _) = try network.train(on: data, schedule: schedule, steps: 8, batchSize: 32, timeSampling: timeSampling, key: RandomKey(seed: 13), communicator: world)
+            let recording = RecordingCommunicator(world)
+            let (together, _) = try network.train(on: data, schedule: schedule, steps: 8, batchSize: 32, timeSampling: timeSampling, key: RandomKey(seed: 13), communicator: recording)
+            try recording.expectShardedTraining(steps: 8, "ε-MLP (\(timeSampling))")
             let (alone, _) = try network.train(on: data, schedule: schedule, steps: 8, batchSize: 32, timeSampling: timeSampling, key: RandomKey(seed: 13))
             let differences = zip(together.entries, alone.entries).flatMap { a, b in zip(a.tensor.scalars, b.tensor.scalars).map { Double(abs($0 - $1)) } }
             let largest = differences.max() ?? .nan, mean = differences.reduce(0, +) / Double(differences.count)
@@ -210,8 +254,10 @@ struct MPICheck {
         for (name, sampler) in [("DDPM", ForecastSampler.ddpm), ("DDIM 10", .ddim(steps: 10))] {
             var options = ForecastOptions(samples: 3, loss: .quantile, scale: 1, sampler: sampler)
             options.chunkSize = 4
-            let together = try model.forecast(windows, options: options, communicator: world)
+            let recording = RecordingCommunicator(world)
+            let together = try model.forecast(windows, options: options, communicator: recording)
             let alone = try model.forecast(windows, options: options)
+            expect(recording.allGathers >= 1, "\(name) forecasts gathered the processes' paths", "no all-gather", rank: world.rank)
             expect(together == alone, "\(name) forecasts of 6 windows shared among \(world.size) processes equal one process's bit for bit",
                    "largest difference \(zip(together.flatMap { $0.flatMap { $0 } }, alone.flatMap { $0.flatMap { $0 } }).map { abs($0 - $1) }.max() ?? .nan)", rank: world.rank)
         }
@@ -224,7 +270,9 @@ struct MPICheck {
         let sequences = (0..<64).map { _ in (0..<24).map { _ in stream.integer(below: 4) } }
         let network = SequenceNetwork.convolution(DilatedConvolutionNetwork(hidden: 16, kernelSize: 5, dilations: [1, 2, 4], stacks: 1))
         let configuration = SequenceTrainingConfiguration(steps: 6, batchSize: 16, learningRate: 1e-3, emaDecay: 0, seed: 3)
-        let together = try MaskedDiffusionTrainer.train(network: network, on: sequences, configuration: configuration, communicator: world)
+        let recording = RecordingCommunicator(world)
+        let together = try MaskedDiffusionTrainer.train(network: network, on: sequences, configuration: configuration, communicator: recording)
+        try recording.expectShardedTraining(steps: configuration.steps, "masked diffusion")
         try world.checkIdentical(together.model.parameters)
         expect(true, "sequence model identical on every process after training", rank: world.rank)
         let alone = try MaskedDiffusionTrainer.train(network: network, on: sequences, configuration: configuration)

@@ -43,8 +43,13 @@ final class MPITests: XCTestCase {
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
+        // A watchdog: a run that hangs (in MPI_Init or MPI_Finalize, say) is killed after 180 s.
+        let watchdog = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 180, execute: watchdog)
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        watchdog.cancel()
+        XCTAssertNotEqual(process.terminationReason == .uncaughtSignal ? process.terminationStatus : 0, SIGKILL, "mpirun \(scenario) hung and was killed:\n\(output)")
         return (output, process.terminationStatus)
     }
 
@@ -65,25 +70,36 @@ final class MPITests: XCTestCase {
     }
 
     func testDataParallelTrainingEqualsOneProcess() throws {
-        try assertPasses("training", expecting: 3)
+        try assertPasses("training", expecting: 4)
     }
 
     func testDataParallelSequenceTrainingEqualsOneProcess() throws {
-        try assertPasses("sequence-training", expecting: 3)
+        try assertPasses("sequence-training", expecting: 4)
     }
 
     func testDataParallelToyDenoiserTrainingEqualsOneProcess() throws {
-        try assertPasses("toy-training", expecting: 2)
+        try assertPasses("toy-training", expecting: 4)
     }
 
     func testShardedForecastsEqualOneProcessBitForBit() throws {
-        try assertPasses("forecasting", expecting: 2)
+        try assertPasses("forecasting", expecting: 4)
     }
 
     func testACollectiveNobodyJoinsTimesOutWithAMessage() throws {
         // mpirun reports the processes that left without MPI_Finalize: that status is expected.
         let (output, _) = try run("timeout")
         XCTAssertTrue(output.contains("PASS a collective nobody joins times out with a message"), output)
+    }
+
+    /// An error on one process ends every process at once (MPI_Abort), not after the
+    /// collective timeout (120 s in the helper).
+    func testAnErrorOnOneProcessEndsTheRunAtOnce() throws {
+        let started = Date()
+        let (output, status) = try run("error-on-one-rank")
+        XCTAssertNotEqual(status, 0, output)
+        XCTAssertTrue(output.contains("FAIL error-on-one-rank: error-on-one-rank: deliberate failure on rank 1"), output)
+        XCTAssertFalse(output.contains("completed a collective"), output)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 60, output)
     }
 
     /// One process: the communicator of a program started without mpirun.

@@ -13,8 +13,10 @@ public struct MaskedDiffusionObjective: DiscreteDiffusionObjective {
     /// How the times of a batch are drawn.
     public enum TimeDraws: Hashable, Sendable {
         /// Antithetic (stratified) times: sample i of n uses t = frac(u + i/n) with one u per
-        /// batch (MDLM's low-discrepancy draws; the batch's times depend on its size and not on
-        /// `sampleOffset`, so chunks of one batch get the same set of times).
+        /// batch (MDLM's low-discrepancy draws). With `example(for:key:sampleOffset:)` the strata
+        /// are those of the rows given, whatever `sampleOffset`; with
+        /// `example(for:key:sampleOffset:batchCount:)` rows `sampleOffset…` take their strata of
+        /// the whole batch (the shards of a data-parallel batch).
         case stratified
         /// One uniform time per sample from its own stream (batch-size independent).
         case independent

@@ -1,4 +1,5 @@
 import DiffuseTensor
+import Foundation
 
 /// The processes a computation is spread over, and the collective operations the trainers and
 /// samplers need: every process calls the same collectives in the same order.
@@ -21,6 +22,9 @@ public protocol Communicator {
     func broadcast<S: TensorScalar>(_ values: inout [S], from root: Int) throws
     /// Every process's values (their counts may differ), in rank order, on every process.
     func allGather<S: TensorScalar>(_ values: [S]) throws -> [[S]]
+    /// Ends every process of the run with `exitCode`: for an error that some processes meet and
+    /// others do not (which would otherwise leave the others waiting in their next collective).
+    func abort(exitCode: Int32) -> Never
 }
 
 /// One process: rank 0 of 1; every collective leaves its input as it is.
@@ -34,6 +38,7 @@ public struct SingleProcess: Communicator {
         precondition(root == 0, "broadcast from rank \(root) of a single process")
     }
     public func allGather<S: TensorScalar>(_ values: [S]) -> [[S]] { [values] }
+    public func abort(exitCode: Int32) -> Never { exit(exitCode) }
 }
 
 /// An error of a collective that is not MPI's own: the processes passed different shapes or

@@ -143,7 +143,9 @@ public struct TSDiffTrainer {
             let batch = try Self.trainingBatch(series, trainingEnd: ends, layout: layout, count: options.batchSize, key: stepKey.folding(in: 0))
             let x0 = communicator.size == 1 ? batch : batch[rows]
             let example = objective.example(for: x0, key: stepKey.folding(in: 1), sampleOffset: rows.lowerBound, batchCount: options.batchSize)
-            var (loss, gradients) = model.trainingLossAndGradient(example, objective: objective, dropoutKey: stepKey.folding(in: 2))
+            // Each process its own dropout masks (one process keeps the key it always had).
+            let dropoutKey = communicator.size == 1 ? stepKey.folding(in: 2) : stepKey.folding(in: 2).folding(in: -1 - communicator.rank)
+            var (loss, gradients) = model.trainingLossAndGradient(example, objective: objective, dropoutKey: dropoutKey)
             if communicator.size > 1 {
                 var shared = [loss]
                 try communicator.allReduceMean(&gradients, extra: &shared)
