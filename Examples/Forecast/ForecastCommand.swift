@@ -193,6 +193,12 @@ struct ForecastCommand: ParsableCommand {
         }
     }
 
+    /// The season after the main one, as a naive baseline's period: a week for hourly and
+    /// sub-hourly data (the main season is a day); none for daily data and longer.
+    static func longerSeason(of frequency: Frequency) -> (name: String, period: Int)? {
+        frequency.seconds <= 3600 && 604_800 % frequency.seconds == 0 ? ("weekly", 604_800 / frequency.seconds) : nil
+    }
+
     /// The sampler and guidance scale for `loss`, for a model with `diffusionSteps` steps.
     func samplerSettings(for loss: GuidanceLoss, diffusionSteps: Int) throws -> (sampler: ForecastSampler, scale: Double) {
         let choice = sampler ?? (loss == .quantile ? .ddpm : .ddim)
@@ -341,9 +347,21 @@ struct ForecastCommand: ParsableCommand {
         }
         // The other processes' part ends with the TSDiff forecasts; rank 0 scores and writes.
         guard communicator.isRoot else { return }
-        for (name, base) in [("seasonal-naive", BaseForecaster.seasonalNaive), ("bootstrap-seasonal-naive", .bootstrappedSeasonalNaive(seasons: 28))] {
-            let paths = try backtest.forecast(base, samples: base == .seasonalNaive ? 1 : 100, key: key.folding(in: 7))
-            results.append((name, backtest.score(paths), paths))
+        // Baselines: seasonal naive with the main season and, where the frequency has one, the
+        // next (a week of hourly or sub-hourly data), its bootstrapped version, and additive
+        // Holt–Winters on the main season.
+        var baselines: [(String, BaseForecaster, Int)] = [("seasonal-naive", .seasonalNaive, 1)]
+        if let weekly = Self.longerSeason(of: dataset.frequency) {
+            baselines.append(("seasonal-naive-\(weekly.name)", .periodicNaive(period: weekly.period), 1))
+        }
+        baselines += [("bootstrap-seasonal-naive", .bootstrappedSeasonalNaive(seasons: 28), 100), ("holt-winters", .holtWinters(seasons: 56), 100)]
+        for (name, base, count) in baselines {
+            do {
+                let paths = try backtest.forecast(base, samples: count, key: key.folding(in: 7))
+                results.append((name, backtest.score(paths), paths))
+            } catch let error as TimeSeriesError {
+                log("\(name): \(error); row left out")
+            }
         }
         if let refine {
             let t0 = Date()

@@ -12,6 +12,12 @@ public enum BaseForecaster: Codable, Hashable, Sendable {
     /// Ridge regression of the (mean-scaled) horizon on the (mean-scaled) context, fitted on
     /// windows of the history (a linear point forecaster).
     case linear(contextLength: Int, ridge: Double)
+    /// The seasonal-naive forecast with this period instead of the frequency's seasonality (a
+    /// week of hourly data: 168).
+    case periodicNaive(period: Int)
+    /// Additive Holt–Winters (``HoltWinters``, ETS(A,A,A)) with the frequency's seasonality,
+    /// fitted to the last `seasons` seasons of history; samples are simulated paths.
+    case holtWinters(seasons: Int)
 
     public func forecast(history: TimeSeries, horizon: Int, seasonality m: Int, samples: Int, key: RandomKey) throws -> [[Double]] {
         let n = history.count
@@ -35,6 +41,12 @@ public enum BaseForecaster: Codable, Hashable, Sendable {
                 var stream = RandomStream(key: key.folding(in: s))
                 return naive.map { $0 + errors[stream.integer(below: errors.count)] }
             }
+        case .periodicNaive(let period):
+            return try BaseForecaster.seasonalNaive.forecast(history: history, horizon: horizon, seasonality: period, samples: samples, key: key)
+        case .holtWinters(let seasons):
+            let recent = history.slice(Swift.max(0, n - seasons * m)..<n)
+            let model = try HoltWinters.fit(recent, period: m)
+            return model.samplePaths(horizon: horizon, samples: samples, key: key)
         case let .linear(context, ridge):
             let model = try RidgeForecaster.fit(series: [history], contextLength: context, horizon: horizon, ridge: ridge)
             return [[Double]](repeating: try model.predict(history: history), count: samples)
