@@ -38,7 +38,7 @@ struct ForecastCommand: ParsableCommand {
     var idColumn: String = "id"
     @Option(help: "Value column (long form).")
     var valueColumn: String = "value"
-    @Option(help: "Sampling frequency: H, D, W, 15min or seconds (default: inferred).")
+    @Option(help: "Sampling frequency: H, D, W, Nmin (30min, 15min), NT, or a number of seconds; 1 s to 366 days (default: inferred from the timestamps; needed for step-index timestamps 0, 1, 2, …).")
     var frequency: String?
 
     // MARK: Protocol
@@ -279,6 +279,8 @@ struct ForecastCommand: ParsableCommand {
             try checkCompatibility(model, dataset)
         }
         let layout = model.configuration.layout
+        log("\(dataset.series.count) series, \(dataset.frequency) (\(freq == nil ? "inferred from the timestamps" : "--frequency")); seasons \(dataset.frequency.seasons.map(String.init).joined(separator: ", ")) steps; "
+            + "context \(layout.contextLength), horizon \(layout.predictionLength), lags \(layout.lags.isEmpty ? "none" : layout.lags.map(String.init).joined(separator: ", "))")
         let backtest = try Backtest(series: dataset.series, predictionLength: layout.predictionLength, windows: windows,
                                     history: layout.history, seasonality: dataset.frequency.seasonality)
         let diffusionSteps = model.configuration.diffusionSteps

@@ -118,3 +118,27 @@ final class HostileConfigurationTests: XCTestCase {
         XCTAssertEqual(try message(replacing: "\"diffusionSteps\" : 10", with: "\"diffusionSteps\" : 10"), "loaded")
     }
 }
+
+/// Seasons, lags and default windows derived from the frequency.
+final class FrequencyDefaultsTests: XCTestCase {
+    func testSeasonsAndDefaultWindowsPerFrequency() {
+        XCTAssertEqual(Frequency.hourly.seasons, [24, 168])
+        XCTAssertEqual(Frequency.minutes(30).seasons, [48, 336])
+        XCTAssertEqual(Frequency.minutes(15).seasons, [96, 672])
+        XCTAssertEqual(Frequency.daily.seasons, [7, 365])
+        XCTAssertEqual(Frequency.weekly.seasons, [52])
+        XCTAssertEqual(Frequency.seconds(7).seasons, [])
+        XCTAssertEqual(Frequency.minutes(30).tsdiffLags, [1, 2, 3, 4, 5, 6, 7, 14, 21, 28].map { 48 * $0 })
+        XCTAssertEqual(Frequency.seconds(1).tsdiffLags, [])
+        // The paper's hourly setting is unchanged; half-hourly gets a day's horizon, 14 days of context.
+        let hourly = TSDiffConfiguration.standard(frequency: .hourly).layout
+        XCTAssertEqual([hourly.contextLength, hourly.predictionLength], [336, 24])
+        XCTAssertEqual(hourly.lags, Frequency.hourly.tsdiffLags)
+        let halfHourly = TSDiffConfiguration.standard(frequency: .minutes(30)).layout
+        XCTAssertEqual([halfHourly.contextLength, halfHourly.predictionLength], [672, 48])
+        let daily = TSDiffConfiguration.standard(frequency: .daily).layout
+        XCTAssertEqual([daily.contextLength, daily.predictionLength], [360, 30])
+        XCTAssertNoThrow(try TSDiffConfiguration.standard(frequency: .minutes(1)).validate())
+        XCTAssertNoThrow(try TSDiffConfiguration.standard(frequency: .seconds(1)).validate())
+    }
+}

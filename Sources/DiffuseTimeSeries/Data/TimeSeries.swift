@@ -79,13 +79,33 @@ public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The seasons of the frequency in steps, shortest first: a day and a week for intervals
+    /// that divide them (hourly: 24, 168; half-hourly: 48, 336; 15 minutes: 96, 672), a week
+    /// and a year for daily data (7, 365), a year for weekly data (52); none for an interval
+    /// that divides no day.
+    public var seasons: [Int] {
+        switch self {
+        case .daily: return [7, 365]
+        case .weekly: return [52]
+        default:
+            let s = seconds
+            guard s > 0, s < 86_400, 86_400 % s == 0 else { return [] }
+            return [86_400 / s, 604_800 / s]
+        }
+    }
+
     /// TSDiff's lag set for the frequency (`utils.get_lags_for_freq`): hourly 24·[1…7, 14, 21, 28],
-    /// daily 30·[1…12]; none otherwise.
+    /// daily 30·[1…12]; for other intervals of a minute or more that divide a day the same days
+    /// as hourly data, in steps (half-hourly 48·[1…7, 14, 21, 28]); none otherwise (weekly data,
+    /// odd or sub-minute intervals).
     public var tsdiffLags: [Int] {
         switch self {
         case .hourly: return [1, 2, 3, 4, 5, 6, 7, 14, 21, 28].map { 24 * $0 }
         case .daily: return (1...12).map { 30 * $0 }
-        default: return []
+        case .weekly: return []
+        default:
+            guard let day = seasons.first, seasons.count == 2, day <= 1440 else { return [] }
+            return [1, 2, 3, 4, 5, 6, 7, 14, 21, 28].map { day * $0 }
         }
     }
 
@@ -336,7 +356,7 @@ public struct TimeSeriesDataset: Sendable {
               Int64(texts[0].trimmingCharacters(in: .whitespaces)) == times[0],
               zip(times.dropFirst(), times).contains(where: { $0 - $1 == 1 }) else { return }
         guard let frequency else {
-            throw TimeSeriesError.invalidOption("\(source): the timestamps are consecutive integers (step indices); give the frequency they stand for (--frequency H, D, W, 15min or seconds)")
+            throw TimeSeriesError.invalidOption("\(source): the timestamps are consecutive integers (step indices); give the frequency they stand for (--frequency H, D, W, 30min, 15T or a number of seconds)")
         }
         times = times.map { $0 * Int64(frequency.seconds) }
     }

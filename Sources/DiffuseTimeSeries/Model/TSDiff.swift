@@ -66,10 +66,15 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
     }
 
     /// The paper's setting for a frequency: context 336 and horizon 24 for hourly data, TSDiff's
-    /// lags, hidden 64 × 3 S4 blocks, T = 100.
+    /// lags, hidden 64 × 3 S4 blocks, T = 100. Other intervals that divide a day get a day's
+    /// horizon and 14 days of context in their own steps (half-hourly: 48 and 672), with the
+    /// same days of lags; daily and weekly data horizon 30 and context 360 (TSDiff's daily
+    /// setting).
     public static func standard(frequency: Frequency, contextLength: Int? = nil, predictionLength: Int? = nil) -> TSDiffConfiguration {
-        let ctx = contextLength ?? (frequency == .hourly ? 336 : 360)
-        let pred = predictionLength ?? (frequency == .hourly ? 24 : 30)
+        // Intervals of a minute or more that divide a day (a day of at most 1 440 steps).
+        let day = frequency != .hourly && frequency.seconds < 86_400 && frequency.seasons.count == 2 && frequency.seasons[0] <= 1440 ? frequency.seasons[0] : nil
+        let ctx = contextLength ?? (frequency == .hourly ? 336 : day.map { 14 * $0 } ?? 360)
+        let pred = predictionLength ?? (frequency == .hourly ? 24 : day ?? 30)
         return TSDiffConfiguration(layout: WindowLayout(contextLength: ctx, predictionLength: pred, lags: frequency.tsdiffLags), frequency: frequency)
     }
 }
