@@ -323,6 +323,7 @@ struct ForecastCommand: ParsableCommand {
         let testWindows = try layout.windows(for: backtest.testTargets, missing: missingScenario, key: key.folding(in: 12))
         var results: [(name: String, metrics: ForecastMetrics, samples: [[[Double]]])] = []
         let losses: [GuidanceLoss] = guidance == .both ? [.quantile, .meanSquared] : guidance == .quantile ? [.quantile] : [.meanSquared]
+        var usedScales: [GuidanceLoss: Double] = [:]
         for loss in losses {
             let settings = loss == .quantile ? quantileSettings : meanSquaredSettings
             forecastOptions.loss = loss
@@ -333,9 +334,15 @@ struct ForecastCommand: ParsableCommand {
             let name = loss == .quantile ? "tsdiff-q" : "tsdiff-ms"
             let paths: [[[Double]]]
             do {
-                paths = try model.forecast(testWindows, options: forecastOptions, communicator: communicator)
+                // A diverging scale is halved (up to 3 times) rather than the row dropped.
+                let (drawn, scale) = try model.forecastHalvingScaleOnDivergence(testWindows, options: forecastOptions, communicator: communicator)
+                paths = drawn
+                if scale != settings.scale {
+                    log("\(name): guidance diverged at scale \(settings.scale); drawn at scale \(scale) (option \(loss == .quantile ? "--scale" : "--ms-scale"))")
+                    usedScales[loss] = scale
+                }
             } catch let error as TimeSeriesError {
-                // A diverged guidance scale or a model that produced no numbers loses this row, not the others.
+                // A scale that diverged after 3 halvings, or a model that produced no numbers, loses this row, not the others.
                 switch error {
                 case .guidanceDiverged, .nonFiniteForecast: break
                 default: throw error
@@ -345,7 +352,7 @@ struct ForecastCommand: ParsableCommand {
             }
             results.append((name, backtest.score(paths), paths))
             log("\(name): \(backtest.series.count * windows) windows × \(forecastOptions.samples) samples (\(Self.describe(settings.sampler, diffusionSteps: diffusionSteps)), "
-                + "scale \(settings.scale)) in \(Duration.text(Date().timeIntervalSince(t0)))")
+                + "scale \(usedScales[loss] ?? settings.scale)) in \(Duration.text(Date().timeIntervalSince(t0)))")
         }
         // The other processes' part ends with the TSDiff forecasts; rank 0 scores and writes.
         guard communicator.isRoot else { return }
@@ -421,7 +428,7 @@ struct ForecastCommand: ParsableCommand {
         } else {
             let settings = losses.map { loss in
                 let (name, chosen, count) = loss == .quantile ? ("TSDiff-Q", quantileSettings, samples) : ("TSDiff-MS", meanSquaredSettings, msSamples)
-                return "; \(name): \(count) samples, \(Self.describe(chosen.sampler, diffusionSteps: diffusionSteps)), scale \(chosen.scale)"
+                return "; \(name): \(count) samples, \(Self.describe(chosen.sampler, diffusionSteps: diffusionSteps)), scale \(usedScales[loss] ?? chosen.scale)"
             }
             print("\(dataset.series.count) series from \(dataURL.lastPathComponent), \(windows) windows × \(layout.predictionLength) steps"
                   + settings.joined()

@@ -142,3 +142,30 @@ final class FrequencyDefaultsTests: XCTestCase {
         XCTAssertNoThrow(try TSDiffConfiguration.standard(frequency: .seconds(1)).validate())
     }
 }
+
+/// A guidance scale that diverges is halved rather than the forecast dropped.
+final class DivergenceRetryTests: XCTestCase {
+    func testADivergingScaleIsHalvedUntilTheForecastHolds() throws {
+        let layout = WindowLayout(contextLength: 24, predictionLength: 6, lags: [1])
+        let configuration = TSDiffConfiguration(layout: layout, backbone: TSDiffBackboneConfiguration(channels: layout.channels, hidden: 8, blocks: 1, stepEmbedding: 8, stateSize: 4),
+                                                diffusionSteps: 20, frequency: .hourly)
+        let model = TSDiff(configuration: configuration, seed: 2)
+        let series = TimeSeries(name: "s", frequency: .hourly, values: (0..<80).map { 10 + 3 * sin(Double($0) * .pi / 12) })
+        let windows = try layout.windows(for: [(series, [60])])
+        var options = ForecastOptions(samples: 4, loss: .meanSquared, scale: 1e6, sampler: .ddim(steps: 10))
+        options.chunkSize = 4
+        XCTAssertThrowsError(try model.forecast(windows, options: options)) {
+            guard case TimeSeriesError.guidanceDiverged = $0 else { return XCTFail("\($0)") }
+        }
+        let (paths, scale) = try model.forecastHalvingScaleOnDivergence(windows, options: options, retries: 40)
+        XCTAssertLessThan(scale, 1e6)
+        // The scale returned is the first that held: exactly 1e6 / 2^k, and one halving less diverges.
+        let halvings = Foundation.log2(1e6 / scale)
+        XCTAssertEqual(halvings, halvings.rounded(), accuracy: 1e-9)
+        var previous = options
+        previous.scale = scale * 2
+        XCTAssertThrowsError(try model.forecast(windows, options: previous))
+        XCTAssertTrue(paths.allSatisfy { $0.allSatisfy { $0.allSatisfy(\.isFinite) } })
+        XCTAssertThrowsError(try model.forecastHalvingScaleOnDivergence(windows, options: options, retries: 0))
+    }
+}

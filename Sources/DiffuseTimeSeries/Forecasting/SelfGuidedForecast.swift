@@ -191,6 +191,24 @@ extension TSDiff {
         return result
     }
 
+    /// ``forecast(_:options:communicator:)``, drawn again at half the guidance scale whenever the
+    /// guidance diverges (``TimeSeriesError/guidanceDiverged(loss:scale:largest:)``), at most
+    /// `retries` times; returns the paths and the scale that gave them. Other errors, and a
+    /// divergence after the last retry, are thrown.
+    public func forecastHalvingScaleOnDivergence(_ windows: [WindowLayout.Window], options: ForecastOptions, retries: Int = 3,
+                                                 communicator: any Communicator = SingleProcess()) throws -> (paths: [[[Double]]], scale: Double) {
+        precondition(retries >= 0, "retries must be non-negative")
+        var attempt = options
+        for remaining in stride(from: retries, through: 0, by: -1) {
+            do {
+                return (try forecast(windows, options: attempt, communicator: communicator), attempt.scale)
+            } catch TimeSeriesError.guidanceDiverged where remaining > 0 {
+                attempt.scale /= 2
+            }
+        }
+        fatalError("unreachable: the last attempt returns or throws")
+    }
+
     /// Forecasts and scores the windows starting at `starts` of each series, next to the
     /// seasonal-naive baselines, the windows shared among the `communicator`'s processes. Throws
     /// what ``forecast(_:options:communicator:)`` throws.
