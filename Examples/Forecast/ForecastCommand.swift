@@ -32,6 +32,8 @@ struct ForecastCommand: ParsableCommand {
     var format: DataFormat = .wide
     @Option(help: "Timestamp column (wide default: the first column).")
     var timestampColumn: String?
+    @Flag(help: "The wide CSV has no timestamp column: every column is a series and row k is step k (needs --frequency).")
+    var noTimestamps = false
     @Option(help: "Comma-separated series columns (wide form; default: all but the timestamp).")
     var columns: String?
     @Option(help: "Series-id column (long form).")
@@ -182,6 +184,9 @@ struct ForecastCommand: ParsableCommand {
             throw ValidationError("--frequency '\(frequency)' is not a frequency (H, D, W, 15min, 30T or a number of seconds; 1 s to 366 days)")
         }
         if refineLoss == .both { throw ValidationError("--refine-loss must be quantile or mean-squared") }
+        if noTimestamps && (frequency == nil || format != .wide || timestampColumn != nil) {
+            throw ValidationError("--no-timestamps needs --frequency, the wide format and no --timestamp-column")
+        }
         try check("--synthesize", synthesize, 2...1_000_000)
         if let emaDecay, !(0..<1).contains(emaDecay) { throw ValidationError("--ema-decay must be in [0, 1) (got \(emaDecay))") }
         if let dropout, !(0..<1).contains(dropout) { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
@@ -250,6 +255,8 @@ struct ForecastCommand: ParsableCommand {
         let freq = frequency.flatMap(Frequency.init(code:))
         let dataset: TimeSeriesDataset
         switch format {
+        case .wide where noTimestamps:
+            dataset = try TimeSeriesDataset.loadWide(untimed: dataURL, columns: columns?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, frequency: freq!)
         case .wide:
             dataset = try TimeSeriesDataset.loadWide(dataURL, timestampColumn: timestampColumn,
                                                      columns: columns?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, frequency: freq)

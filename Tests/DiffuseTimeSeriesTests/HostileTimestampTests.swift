@@ -169,3 +169,18 @@ final class DivergenceRetryTests: XCTestCase {
         XCTAssertThrowsError(try model.forecastHalvingScaleOnDivergence(windows, options: options, retries: 0))
     }
 }
+
+/// A wide CSV without timestamps: rows are steps at the given frequency.
+final class UntimedDataTests: XCTestCase {
+    func testRowsAreStepsAtTheGivenFrequency() throws {
+        let folder = try makeTemporaryFolder()
+        let url = folder.appendingPathComponent("untimed.csv")
+        try Data("a,b\n1,2\n3,\n5,6\n".utf8).write(to: url)
+        let data = try TimeSeriesDataset.loadWide(untimed: url, frequency: .minutes(30))
+        XCTAssertEqual(data.series.map(\.name), ["a", "b"])
+        XCTAssertEqual(data.series[0].values, [1, 3, 5])
+        XCTAssertEqual(data.series[1].observed, [true, false, true])
+        XCTAssertEqual(data.series[1].timestamp(at: 2), 3600)
+        XCTAssertThrowsError(try TimeSeriesDataset.loadWide(untimed: url, frequency: .seconds(0)))
+    }
+}

@@ -407,6 +407,22 @@ public struct TimeSeriesDataset: Sendable {
         return TimeSeriesDataset(series: series, frequency: freq, source: url.path)
     }
 
+    /// Wide CSV without a timestamp column: every column (or `columns`) is a series, row k is
+    /// step k at `frequency` (the series start at 0, "1970-01-01 00:00" when formatted).
+    public static func loadWide(untimed url: URL, columns: [String]? = nil, frequency: Frequency) throws -> TimeSeriesDataset {
+        guard frequency.isValid else {
+            throw TimeSeriesError.invalidOption("\(url.path): frequency of \(frequency.seconds) s is outside 1 s … \(Frequency.maximumSeconds) s")
+        }
+        let table = try CSVTable(contentsOf: url)
+        let names = columns ?? table.header
+        guard !names.isEmpty, !(names.count == 1 && names[0].isEmpty) else { throw TimeSeriesError.noSeries(source: url.path) }
+        let series = try names.map { name in
+            TimeSeries(name: name, start: 0, frequency: frequency,
+                       values: try TimeSeries.checkedValues(table.numericColumn(named: name), lines: table.lineNumbers, column: name, source: url.path))
+        }
+        return TimeSeriesDataset(series: series, frequency: frequency, source: url.path)
+    }
+
     /// Long CSV: one row per (series id, timestamp, value); each series sorted by time.
     public static func loadLong(_ url: URL, idColumn: String, timestampColumn: String, valueColumn: String, frequency: Frequency? = nil) throws -> TimeSeriesDataset {
         let table = try CSVTable(contentsOf: url)
