@@ -239,10 +239,10 @@ struct FuzzCommand: ParsableCommand {
             t.crashes += r.crashes; t.hangs += r.hangs; t.wrongValues += r.wrongValues
         }
         let elapsed = Date().timeIntervalSince(began)
-        print("target               inputs   accepted  refused  crashes  hangs  wrong  inputs/s")
+        print("target                 inputs   accepted  refused  crashes  hangs  wrong  inputs/s")
         for r in results + [total] {
             let rate = r.target == "all" ? Double(r.inputs) / elapsed : Double(r.inputs) / Swift.max(r.seconds, 1e-9)
-            print(r.target.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: " %9d %9d %9d %7d %6d %6d %9.0f", r.inputs, r.accepted, r.refused, r.crashes, r.hangs, r.wrongValues, rate))
+            print(r.target.padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: " %9d %9d %9d %7d %6d %6d %9.0f", r.inputs, r.accepted, r.refused, r.crashes, r.hangs, r.wrongValues, rate))
         }
         print(String(format: "seed %llu, %.0f s, timeout %.1f s", seed, elapsed, timeout))
         for f in findings { print("\(f.kind): \(f.target) input \(f.index): \(f.detail) (reproduce: diffuse-fuzz --targets \(f.target) --seed \(seed) --write-input FILE --index \(f.index))") }

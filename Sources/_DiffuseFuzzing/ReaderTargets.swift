@@ -9,7 +9,7 @@ import Foundation
 extension FuzzTarget {
     /// The targets, in a fixed order (``named(_:)`` finds one).
     public static let all: [FuzzTarget] = [
-        numPy, safeTensors, csv, timeSeriesWide, timeSeriesLong, tsdiffCheckpoint, sequenceCheckpoint, fasta, jaspar, smiles, molecule,
+        numPy, safeTensors, csv, timeSeriesWide, timeSeriesUntimed, timeSeriesLong, tsdiffCheckpoint, sequenceCheckpoint, fasta, jaspar, smiles, molecule,
     ]
 
     public static func named(_ name: String) -> FuzzTarget? { (all + [supervisorCheck]).first { $0.name == name } }
@@ -191,6 +191,26 @@ extension FuzzTarget {
                 let cell = table.rows[r][k]
                 if series.observed[r] {
                     guard decimalCellHolds(cell, series.values[r]) else { return "line \(table.lineNumbers[r]): '\(cell)' read as \(series.values[r])" }
+                } else if !CSVTable.missingMarkers.contains(cell.trimmingCharacters(in: .whitespaces).lowercased()) {
+                    return "'\(cell)' read as missing"
+                }
+            }
+        }
+        return nil
+    }
+
+    /// A wide CSV without timestamps (`--no-timestamps`): every column a series, rows as steps.
+    static let timeSeriesUntimed = FuzzTarget(name: "time-series-untimed", seeds: [Data("a,b\n1,2\n3,\n-4.5,6e2\n".utf8), Data("x\n1\n2\nNaN\n".utf8)]) { data in
+        let url = write(data, "untimed.csv")
+        let dataset = try TimeSeriesDataset.loadWide(untimed: url, frequency: .minutes(30))
+        let table = try CSVTable(data: data, source: "again.csv")
+        for series in dataset.series {
+            guard let k = table.header.firstIndex(of: series.name), series.count == table.rowCount else { return "series '\(series.name)' is not a column of \(table.rowCount) rows" }
+            for r in 0..<series.count {
+                guard series.timestamp(at: r) == Int64(1800 * r) else { return "row \(r) at \(series.timestamp(at: r))" }
+                let cell = table.rows[r][k]
+                if series.observed[r] {
+                    guard decimalCellHolds(cell, series.values[r]) else { return "'\(cell)' read as \(series.values[r])" }
                 } else if !CSVTable.missingMarkers.contains(cell.trimmingCharacters(in: .whitespaces).lowercased()) {
                     return "'\(cell)' read as missing"
                 }
