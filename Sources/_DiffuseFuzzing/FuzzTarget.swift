@@ -19,6 +19,17 @@ public struct FuzzTarget: Sendable {
         self.seeds = seeds
         self.check = check
     }
+
+    /// A target whose reader (`read`: a throw is a refusal) and oracle (`oracle`: nil when the
+    /// decoded value is the file's, else the difference) are kept apart: an oracle that throws
+    /// on an accepted input is a finding too, never a refusal.
+    public init<Value>(name: String, seeds: [Data], read: @escaping @Sendable (Data) throws -> Value,
+                       oracle: @escaping @Sendable (Data, Value) throws -> String?) {
+        self.init(name: name, seeds: seeds) { data in
+            let value = try read(data)
+            do { return try oracle(data, value) } catch { return "accepted, but the oracle could not re-derive it: \(error)" }
+        }
+    }
 }
 
 /// What a run over a range of inputs of one target saw.

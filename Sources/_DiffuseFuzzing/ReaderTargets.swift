@@ -45,8 +45,7 @@ extension FuzzTarget {
             NumPyFile.encode(Tensor<Double>(2.5)),
             NumPyFile.encode(integers: [7, -1, 1 << 40], shape: [3]),
             NumPyFile.encode(Tensor<Float>(zeros: [0, 3])),
-        ]) { data in
-            let array = try NumPyFile.decode(data, path: "fuzz.npy")
+        ], read: { data in try NumPyFile.decode(data, path: "fuzz.npy") }) { data, array in
             // Independently: the header's length field, its text without spaces, the payload.
             let bytes = [UInt8](data)
             let long = bytes[6] >= 2
@@ -56,6 +55,7 @@ extension FuzzTarget {
             let dims = array.shape.map(String.init)
             let forms = dims.count == 1 ? ["(\(dims[0]),)", "(\(dims[0]))"] : ["(" + dims.joined(separator: ",") + ")", "(" + dims.joined(separator: ",") + ",)"]
             guard forms.contains(where: { header.contains("'shape':" + $0) }) else { return "shape \(array.shape) is not the header's: \(header)" }
+            guard header.contains("'fortran_order':False") else { return "a Fortran-order array was read as C order: \(header)" }
             let payload = Array(bytes[start...])
             var expected: [UInt8] = []
             let code: String
@@ -79,17 +79,20 @@ extension FuzzTarget {
         p.insert(Tensor(7), named: "scale")
         var q = ParameterSet<Double>()
         q.insert(Tensor([1e200, -3]), named: "w")
-        return FuzzTarget(name: "safetensors", seeds: [SafeTensors.encode(p, metadata: ["format": "pt"]), SafeTensors.encode(q)]) { data in
-            let (parameters, _) = try SafeTensors.decode(data, path: "fuzz.safetensors", as: Double.self)
+        return FuzzTarget(name: "safetensors", seeds: [SafeTensors.encode(p, metadata: ["format": "pt"]), SafeTensors.encode(q)],
+                          read: { data in try SafeTensors.decode(data, path: "fuzz.safetensors", as: Double.self).parameters }) { data, parameters in
             let headerLength = Int(data.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
             guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + headerLength))) as? [String: Any] else { return "header not re-readable" }
             let bytes = [UInt8](data)
+            guard parameters.count == header.keys.filter({ $0 != "__metadata__" }).count else {
+                return "\(parameters.count) tensors read, the header lists \(header.keys.filter { $0 != "__metadata__" }.count)"
+            }
             for (name, tensor) in parameters.entries {
                 guard let entry = header[name] as? [String: Any], let dtype = entry["dtype"] as? String,
                       let offsets = entry["data_offsets"] as? [Int], let shape = entry["shape"] as? [Int] else { return "entry '\(name)' not in the header" }
                 guard shape == tensor.shape else { return "'\(name)': shape \(tensor.shape), header \(shape)" }
                 let base = 8 + headerLength + offsets[0]
-                let size = ["F64": 8, "F32": 4][dtype] ?? 2
+                guard let size = ["F64": 8, "F32": 4, "F16": 2, "BF16": 2][dtype] else { return "'\(name)' read with dtype \(dtype)" }
                 for (i, v) in tensor.scalars.enumerated() {
                     let at = base + size * i
                     let raw = bytes[at..<(at + size)].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
@@ -137,8 +140,7 @@ extension FuzzTarget {
         }
     }
 
-    static let csv = FuzzTarget(name: "csv", seeds: csvSeeds) { data in
-        let table = try CSVTable(data: data, source: "fuzz.csv")
+    static let csv = FuzzTarget(name: "csv", seeds: csvSeeds, read: { data in try CSVTable(data: data, source: "fuzz.csv") }) { data, table in
         // Every cell written back quoted and read again is the same cell.
         let quote: (String) -> String = { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
         let text = ([table.header] + table.rows).map { $0.map(quote).joined(separator: ",") }.joined(separator: "\n") + "\n"
@@ -167,9 +169,9 @@ extension FuzzTarget {
 
     /// The timestamp a cell states, by a second reading: a date's `YYYY-MM-DD hh:mm` (seconds
     /// must then match too) or an integer.
-    static func timestampHolds(_ text: String, _ t: Int64, frequency: Frequency) -> Bool {
+    static func timestampHolds(_ text: String, _ t: Int64, frequency: Frequency, stepIndices: Bool) -> Bool {
         let cell = text.trimmingCharacters(in: .whitespaces)
-        if let n = Int64(cell) { return n == t || n.multipliedReportingOverflow(by: Int64(frequency.seconds)) == (t, false) }
+        if let n = Int64(cell) { return stepIndices ? n.multipliedReportingOverflow(by: Int64(frequency.seconds)) == (t, false) : n == t }
         var date = cell.replacingOccurrences(of: "T", with: " ")
         if date.hasSuffix("Z") { date.removeLast() }
         if date.count == 10 { date += " 00:00" }
@@ -178,14 +180,16 @@ extension FuzzTarget {
         return Int64(seconds) == (t % 60 + 60) % 60
     }
 
-    static let timeSeriesWide = FuzzTarget(name: "time-series-wide", seeds: csvSeeds) { data in
-        let url = write(data, "wide.csv")
-        let dataset = try TimeSeriesDataset.loadWide(url)
+    static let timeSeriesWide = FuzzTarget(name: "time-series-wide", seeds: csvSeeds,
+                                           read: { data in try TimeSeriesDataset.loadWide(write(data, "wide.csv")) }) { data, dataset in
         let table = try CSVTable(data: data, source: "again.csv")
+        let column = table.rows.map { $0[0].trimmingCharacters(in: .whitespaces) }
+        let integers = column.compactMap { Int64($0) }
+        let stepIndices = integers.count == column.count && column.count >= 2 && zip(integers.dropFirst(), integers).allSatisfy { $0 == $1 + 1 }
         for series in dataset.series {
             guard series.count == table.rowCount, let k = table.header.firstIndex(of: series.name) else { return "series '\(series.name)' has \(series.count) values for \(table.rowCount) rows" }
             for r in 0..<series.count {
-                guard timestampHolds(table.rows[r][0], series.timestamp(at: r), frequency: series.frequency) else {
+                guard timestampHolds(table.rows[r][0], series.timestamp(at: r), frequency: series.frequency, stepIndices: stepIndices) else {
                     return "line \(table.lineNumbers[r]): '\(table.rows[r][0])' read as \(Timestamp.format(series.timestamp(at: r)))"
                 }
                 let cell = table.rows[r][k]
@@ -200,9 +204,8 @@ extension FuzzTarget {
     }
 
     /// A wide CSV without timestamps (`--no-timestamps`): every column a series, rows as steps.
-    static let timeSeriesUntimed = FuzzTarget(name: "time-series-untimed", seeds: [Data("a,b\n1,2\n3,\n-4.5,6e2\n".utf8), Data("x\n1\n2\nNaN\n".utf8)]) { data in
-        let url = write(data, "untimed.csv")
-        let dataset = try TimeSeriesDataset.loadWide(untimed: url, frequency: .minutes(30))
+    static let timeSeriesUntimed = FuzzTarget(name: "time-series-untimed", seeds: [Data("a,b\n1,2\n3,\n-4.5,6e2\n".utf8), Data("x\n1\n2\nNaN\n".utf8)],
+                                             read: { data in try TimeSeriesDataset.loadWide(untimed: write(data, "untimed.csv"), frequency: .minutes(30)) }) { data, dataset in
         let table = try CSVTable(data: data, source: "again.csv")
         for series in dataset.series {
             guard let k = table.header.firstIndex(of: series.name), series.count == table.rowCount else { return "series '\(series.name)' is not a column of \(table.rowCount) rows" }
@@ -222,18 +225,24 @@ extension FuzzTarget {
     static let timeSeriesLong: FuzzTarget = {
         let rows = (0..<5).flatMap { i in ["a", "b"].map { "\($0),\(Timestamp.format(86_400 * Int64(19_000 + i))),\(Double(i) - 0.5)" } }
         let seeds = [Data(("id,date,value\n" + rows.joined(separator: "\n") + "\n").utf8), Data("id,date,value\ns,0,1\ns,1,2\ns,2,\n".utf8)]
-        return FuzzTarget(name: "time-series-long", seeds: seeds) { data in
-            let url = write(data, "long.csv")
-            let dataset = try TimeSeriesDataset.loadLong(url, idColumn: "id", timestampColumn: "date", valueColumn: "value", frequency: .daily)
+        return FuzzTarget(name: "time-series-long", seeds: seeds, read: { data in
+            try TimeSeriesDataset.loadLong(write(data, "long.csv"), idColumn: "id", timestampColumn: "date", valueColumn: "value", frequency: .daily)
+        }) { data, dataset in
             let table = try CSVTable(data: data, source: "again.csv")
             let (ids, dates, values) = (try table.textColumn(named: "id"), try table.textColumn(named: "date"), try table.textColumn(named: "value"))
+            // Step indices: every date an integer and each id's run consecutive (one rule for the file).
+            let groups = Dictionary(grouping: ids.indices, by: { ids[$0] }).values.map { $0.map { Int64(dates[$0].trimmingCharacters(in: .whitespaces)) } }
+            let stepIndices = groups.allSatisfy { $0.allSatisfy { $0 != nil } } && groups.contains { $0.count >= 2 }
+                && groups.allSatisfy { g in zip(g.dropFirst(), g).allSatisfy { $0! == $1! + 1 } }
             for series in dataset.series {
                 let rows = ids.indices.filter { ids[$0] == series.name }
                 guard rows.count == series.count else { return "series '\(series.name)': \(series.count) values for \(rows.count) rows" }
                 for (i, r) in rows.enumerated() {
-                    guard timestampHolds(dates[r], series.timestamp(at: i), frequency: series.frequency) else { return "'\(dates[r])' read as \(Timestamp.format(series.timestamp(at: i)))" }
+                    guard timestampHolds(dates[r], series.timestamp(at: i), frequency: series.frequency, stepIndices: stepIndices) else { return "'\(dates[r])' read as \(Timestamp.format(series.timestamp(at: i)))" }
                     if series.observed[i] {
                         guard decimalCellHolds(values[r], series.values[i]) else { return "'\(values[r])' read as \(series.values[i])" }
+                    } else if !CSVTable.missingMarkers.contains(values[r].trimmingCharacters(in: .whitespaces).lowercased()) {
+                        return "'\(values[r])' read as missing"
                     }
                 }
             }
@@ -250,17 +259,22 @@ extension FuzzTarget {
         let seedFolder = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-fuzz-seed-\(ProcessInfo.processInfo.processIdentifier)-\(name)")
         try? save(seedFolder)
         let config = (try? Data(contentsOf: seedFolder.appendingPathComponent("config.json"))) ?? Data("{}".utf8)
-        let weights = (try? Data(contentsOf: seedFolder.appendingPathComponent("model.safetensors"))) ?? Data()
+        // The weights without the configuration they were saved with, so that a mutated
+        // config.json reaches the configuration checks instead of the pair check.
+        let saved = try? SafeTensors.read(seedFolder.appendingPathComponent("model.safetensors"), as: Float.self)
+        let weights = saved.map { SafeTensors.encode($0.parameters) } ?? Data()
         try? FileManager.default.removeItem(at: seedFolder)
-        return FuzzTarget(name: name, seeds: [config]) { data in
+        precondition(!weights.isEmpty, "fuzz target '\(name)': the seed checkpoint could not be written")
+        return FuzzTarget(name: name, seeds: [config], read: { data in
             let folder = scratch.appendingPathComponent(name)
             try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             if !FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) {
                 try weights.write(to: folder.appendingPathComponent("model.safetensors"))
             }
             try data.write(to: folder.appendingPathComponent("config.json"))
-            let loaded = try load(folder)
-            return try loaded == JSONDecoder().decode(C.self, from: data) ? nil : "loaded configuration differs from the file's"
+            return try load(folder)
+        }) { data, loaded in
+            try loaded == JSONDecoder().decode(C.self, from: data) ? nil : "loaded configuration differs from the file's"
         }
     }
 
@@ -285,29 +299,60 @@ extension FuzzTarget {
     static let fasta: FuzzTarget = {
         let records = [FASTAFile.Record(name: "chr2L:100-140 promoter", tokens: (0..<40).map { $0 * 7 % 4 }), FASTAFile.Record(name: "b", tokens: [3, 2, 1, 0])]
         let text = (try? FASTAFile.text(records)) ?? ">a\nACGT\n"
-        return FuzzTarget(name: "fasta", seeds: [Data(text.utf8), Data(">x\nac\ngt\n>y\nTTTT\n".utf8)]) { data in
-            let contents = try FASTAFile.parse(data, file: "fuzz.fa", ambiguousBases: .skipRecord)
-            guard contents.records.allSatisfy({ !$0.tokens.isEmpty && $0.tokens.allSatisfy { (0..<4).contains($0) } }) else { return "a record holds a token outside A, C, G, T" }
-            // The letters read, in order, are the file's sequence letters (upper-cased).
+        return FuzzTarget(name: "fasta", seeds: [Data(text.utf8), Data(">x\nac\ngt\n>y\nTTTT\n".utf8)],
+                          read: { data in try FASTAFile.parse(data, file: "fuzz.fa", ambiguousBases: .skipRecord) }) { data, contents in
+            // Independently, from the text: records start at '>' lines (name: the first word);
+            // sequence lines lose spaces, tabs and a final CR, are upper-cased, and a record with
+            // a letter other than A, C, G, T is skipped (the reader's skipRecord policy).
             let letters = Array("ACGT")
-            let read = contents.records.map { String($0.tokens.map { letters[$0] }) }
-            let again = try FASTAFile.parse(Data((try FASTAFile.text(contents.records)).utf8), file: "again.fa")
-            guard again.records == contents.records else { return "records change when written back" }
-            let text = String(decoding: data, as: UTF8.self).uppercased()
-            // Line breaks, spaces and tabs inside a sequence are layout, not bases.
-            let joined = String(text.unicodeScalars.filter { !["\n", "\r", " ", "\t"].contains($0) }.map(Character.init))
-            return read.allSatisfy({ joined.contains($0) }) ? nil : "a sequence read is not in the file"
+            var expected: [(String, String)] = []
+            var current: (name: String, sequence: String)? = nil
+            func close() { if let c = current, c.sequence.allSatisfy({ letters.contains($0) }) { expected.append((c.name, c.sequence)) } }
+            for rawBytes in [UInt8](data).split(separator: 0x0A, omittingEmptySubsequences: false) {
+                let bytes = rawBytes.last == 0x0D ? rawBytes.dropLast() : rawBytes
+                let line = String(decoding: bytes, as: UTF8.self)
+                if line.hasPrefix(">") {
+                    close()
+                    current = (String(line.dropFirst().split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? ""), "")
+                } else if current != nil {
+                    current!.sequence += line.filter { $0 != " " && $0 != "\t" }.uppercased()
+                }
+            }
+            close()
+            let read = contents.records.map { ($0.name, String($0.tokens.map { letters[$0] })) }
+            guard read.count == expected.count, zip(read, expected).allSatisfy({ $0.0 == $1.0 && $0.1 == $1.1 }) else {
+                return "records read \(read.prefix(3)), the file's \(expected.prefix(3))"
+            }
+            return nil
         }
     }()
 
     static let jaspar: FuzzTarget = {
         let motif = ">MA0108.3\tTBP\nA  [ 61 16 352 3 354 268 360 222 155 56 83 82 82 68 77 ]\nC  [ 145 46 0 10 0 0 3 2 44 135 147 127 118 107 101 ]\nG  [ 152 18 2 2 5 0 10 44 157 150 128 128 128 139 140 ]\nT  [ 31 309 35 374 30 121 6 121 33 48 31 52 61 75 71 ]\n"
-        return FuzzTarget(name: "jaspar", seeds: [Data(motif.utf8)]) { data in
+        return FuzzTarget(name: "jaspar", seeds: [Data(motif.utf8)], read: { data -> [PositionFrequencyMatrix] in
             guard let text = String(data: data, encoding: .utf8) else { throw CocoaError(.fileReadInapplicableStringEncoding) }
-            for pfm in try JASPARFile.parse(text, file: "fuzz.jaspar") {
-                guard pfm.counts.count == 4, pfm.width > 0, pfm.counts.allSatisfy({ $0.count == pfm.width && $0.allSatisfy { $0 >= 0 && $0.isFinite } }) else {
-                    return "motif \(pfm.identifier) has counts no file states"
-                }
+            return try JASPARFile.parse(text, file: "fuzz.jaspar")
+        }) { data, motifs in
+            // Independently: after each header line, the four rows' numbers between brackets.
+            let lines = [UInt8](data).split(separator: 0x0A, omittingEmptySubsequences: false)
+                .map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+            var expected: [[[Double]]] = []
+            var i = 0
+            while i < lines.count {
+                if lines[i].hasPrefix(">") {
+                    let rows = lines[(i + 1)..<Swift.min(i + 5, lines.count)].map { line -> [Double] in
+                        // The letter, then the numbers (between the brackets when there are any).
+                        let rest = line.dropFirst()
+                        let inside = rest.contains("[") ? rest.drop { $0 != "[" }.dropFirst().prefix { $0 != "]" } : rest
+                        return inside.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Double($0) }
+                    }
+                    expected.append(rows)
+                    i += 5
+                } else { i += 1 }
+            }
+            guard expected.count == motifs.count else { return "\(motifs.count) motifs read, the file holds \(expected.count)" }
+            for (pfm, rows) in zip(motifs, expected) where pfm.counts != rows {
+                return "motif \(pfm.identifier): counts \(pfm.counts), the file states \(rows)"
             }
             return nil
         }
@@ -315,9 +360,18 @@ extension FuzzTarget {
 
     static let smilesSeeds = ["CC(C)(C)OC(=O)N1CCC[C@H]1C(=O)O", "Cc1ccc(-n2nc(C(F)(F)F)cc2-c2ccc(S(N)(=O)=O)cc2)cc1", "[O-][n+]1ccccc1", "C%12CC%12", "O=c1cc[nH]cc1", "Clc1ccc(Br)cc1"]
 
-    static let smiles = FuzzTarget(name: "smiles", seeds: [Data(("SMILES,name\n" + smilesSeeds.map { $0 + ",x" }.joined(separator: "\n")).utf8), Data(smilesSeeds.joined(separator: "\n").utf8)]) { data in
+    static let smiles = FuzzTarget(name: "smiles", seeds: [Data(("SMILES,name\n" + smilesSeeds.map { $0 + ",x" }.joined(separator: "\n")).utf8), Data(smilesSeeds.joined(separator: "\n").utf8)],
+                                   read: { data -> SMILESFile.Contents in
         guard let text = String(data: data, encoding: .utf8) else { throw CocoaError(.fileReadInapplicableStringEncoding) }
-        let contents = try SMILESFile.parse(text, file: "fuzz.smi", csv: text.hasPrefix("SMILES"), invalid: .refuse)
+        return try SMILESFile.parse(text, file: "fuzz.smi", csv: text.hasPrefix("SMILES"), invalid: .refuse)
+    }) { data, contents in
+        let text = String(decoding: data, as: UTF8.self)
+        // Independently: the first field of every non-empty line (after the header for CSV).
+        var lines = text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let csv = text.hasPrefix("SMILES")
+        if csv { lines.removeFirst() }
+        let fields = lines.map { line in String(line.split(whereSeparator: { csv ? $0 == "," : ($0 == " " || $0 == "\t") }).first ?? "").trimmingCharacters(in: .whitespaces) }
+        guard fields == contents.molecules.map(\.smiles) else { return "SMILES read \(contents.molecules.map(\.smiles)), the file's first fields are \(fields)" }
         for m in contents.molecules {
             guard m.tokens.joined() == m.smiles, text.contains(m.smiles) else { return "'\(m.smiles)' is not the file's text or its tokens" }
             _ = try Molecule(smiles: m.smiles)
@@ -325,9 +379,12 @@ extension FuzzTarget {
         return nil
     }
 
-    static let molecule = FuzzTarget(name: "molecule", seeds: smilesSeeds.map { Data($0.utf8) }) { data in
+    /// The molecule check: its oracle only bounds the descriptors (there is no second SMILES
+    /// parser to compare the atoms and bonds with).
+    static let molecule = FuzzTarget(name: "molecule", seeds: smilesSeeds.map { Data($0.utf8) }, read: { data -> Molecule in
         guard let text = String(data: data, encoding: .utf8) else { throw CocoaError(.fileReadInapplicableStringEncoding) }
-        let molecule = try Molecule(smiles: text)
+        return try Molecule(smiles: text)
+    }) { _, molecule in
         let descriptors = MolecularDescriptors(molecule)
         guard descriptors.quantitativeDrugLikeness > 0 && descriptors.quantitativeDrugLikeness <= 1 else { return "QED \(descriptors.quantitativeDrugLikeness) outside (0, 1]" }
         _ = PathFingerprint(molecule)

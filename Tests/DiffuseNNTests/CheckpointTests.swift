@@ -146,3 +146,26 @@ final class HostileCheckpointTests: XCTestCase {
         XCTAssertThrowsError(try Checkpoint.load(from: folder, as: Float.self, configuration: Configuration.self))
     }
 }
+
+/// A save interrupted between its two files leaves a pair that load refuses.
+final class CheckpointPairTests: XCTestCase {
+    func testWeightsAndConfigurationFromDifferentSavesAreRefused() throws {
+        struct Configuration: Codable { var steps: Int }
+        let folder = try makeTemporaryFolder()
+        var p = ParameterSet<Float>()
+        p.insert(Tensor([1, 2]), named: "w")
+        try Checkpoint.save(parameters: p, configuration: Configuration(steps: 10), to: folder)
+        XCTAssertEqual(try Checkpoint.load(from: folder, as: Float.self, configuration: Configuration.self).configuration.steps, 10)
+        // The new weights were written, then the process died before config.json.
+        let other = try makeTemporaryFolder()
+        try Checkpoint.save(parameters: p, configuration: Configuration(steps: 20), to: other)
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("model.safetensors"))
+        try FileManager.default.copyItem(at: other.appendingPathComponent("model.safetensors"), to: folder.appendingPathComponent("model.safetensors"))
+        XCTAssertThrowsError(try Checkpoint.load(from: folder, as: Float.self, configuration: Configuration.self)) {
+            XCTAssertTrue("\($0)".contains("config.json and model.safetensors come from different saves"), "\($0)")
+        }
+        // Weights without the configuration (other tools, earlier versions) still load.
+        try SafeTensors.write(p, to: folder.appendingPathComponent("model.safetensors"))
+        XCTAssertNoThrow(try Checkpoint.load(from: folder, as: Float.self, configuration: Configuration.self))
+    }
+}

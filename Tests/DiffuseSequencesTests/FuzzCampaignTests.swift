@@ -87,7 +87,11 @@ final class FuzzCampaignTests: XCTestCase {
             XCTAssertEqual(process.terminationReason, .uncaughtSignal, "round \(round)")
             let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
             leftovers += names.filter { $0.hasSuffix(".tmp") }.count
-            XCTAssertLessThanOrEqual(names.filter { $0.hasSuffix(".tmp") }.count, 1, "round \(round): \(names)")
+            // A killed writer leaves at most its own temporary file; the next writer of the same
+            // file removes it. Two files are written, so up to one of each may be present.
+            XCTAssertLessThanOrEqual(names.filter { $0.hasSuffix(".tmp") }.count, 2, "round \(round): \(names)")
+            XCTAssertLessThanOrEqual(names.filter { $0.hasPrefix(".config.json.") }.count, 1, "round \(round): \(names)")
+            XCTAssertLessThanOrEqual(names.filter { $0.hasPrefix(".model.safetensors.") }.count, 1, "round \(round): \(names)")
             do {
                 let model = try TSDiff.load(from: folder)
                 XCTAssertNil(model.parameters.firstNonFiniteName())

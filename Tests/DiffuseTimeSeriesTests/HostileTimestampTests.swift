@@ -184,3 +184,20 @@ final class UntimedDataTests: XCTestCase {
         XCTAssertThrowsError(try TimeSeriesDataset.loadWide(untimed: url, frequency: .seconds(0)))
     }
 }
+
+/// Integer timestamps are step indices or seconds for the whole file, never both.
+final class StepIndexRuleTests: XCTestCase {
+    func testOneRuleForTheWholeFile() throws {
+        let folder = try makeTemporaryFolder()
+        let long = folder.appendingPathComponent("long.csv")
+        try Data("id,t,v\na,0,1\na,1,2\na,2,3\nb,5,4\n".utf8).write(to: long)
+        let data = try TimeSeriesDataset.loadLong(long, idColumn: "id", timestampColumn: "t", valueColumn: "v", frequency: .daily)
+        // b's single row is a step index too: day 5, not 5 seconds.
+        XCTAssertEqual(data.series.first { $0.name == "b" }?.start, 5 * 86_400)
+        XCTAssertEqual(data.series.first { $0.name == "a" }?.start, 0)
+        // Not consecutive (0, 1, 5): seconds, so the spacing is irregular.
+        let wide = folder.appendingPathComponent("wide.csv")
+        try Data("t,x\n0,1\n1,2\n5,3\n".utf8).write(to: wide)
+        XCTAssertThrowsError(try TimeSeriesDataset.loadWide(wide, frequency: .hourly)) { XCTAssertTrue("\($0)".contains("irregular spacing"), "\($0)") }
+    }
+}

@@ -205,21 +205,34 @@ public enum Checkpoint {
     /// `config.json` cannot make the program allocate without bound.
     public static let maximumConfiguredWeights = 1 << 28
 
-    /// Saves weights and configuration into `folder`.
+    /// The metadata key of `model.safetensors` holding the text of the `config.json` saved with it.
+    public static let configurationKey = "diffuse.config.json"
+
+    /// Saves weights and configuration into `folder`: the weights first (with the
+    /// configuration's text in their metadata), then `config.json`, each atomically.
     public static func save<S: TensorScalar, C: Encodable>(parameters: ParameterSet<S>, configuration: C, to folder: URL,
                                                            metadata: [String: String] = [:]) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(configuration), to: folder.appendingPathComponent("config.json"))
-        try SafeTensors.write(parameters, to: folder.appendingPathComponent("model.safetensors"), metadata: metadata)
+        let config = try encoder.encode(configuration)
+        // The weights carry the configuration they were saved with, and are written first: a
+        // save interrupted between the two files leaves a pair that load refuses as mismatched.
+        var withConfig = metadata
+        withConfig[configurationKey] = String(decoding: config, as: UTF8.self)
+        try SafeTensors.write(parameters, to: folder.appendingPathComponent("model.safetensors"), metadata: withConfig)
+        try AtomicFile.write(config, to: folder.appendingPathComponent("config.json"))
     }
 
-    /// Loads weights (converted to `S`) and configuration from `folder`.
+    /// Loads weights (converted to `S`) and configuration from `folder`. `validate` checks the
+    /// decoded configuration (its fields' documented limits) before the weights are read.
     ///
     /// - Throws: ``SafeTensorsError`` naming the file: unreadable or malformed configuration or
-    ///   weights, or a tensor holding a non-finite value (named; training that diverged can save
-    ///   such weights, and a model using them would only produce NaN).
-    public static func load<S: TensorScalar, C: Decodable>(from folder: URL, as _: S.Type = S.self, configuration _: C.Type) throws -> (parameters: ParameterSet<S>, configuration: C) {
+    ///   weights, a configuration `validate` refuses (its error, with `config.json`'s path),
+    ///   weights saved with another configuration (an interrupted save, or files of two runs),
+    ///   or a tensor holding a non-finite value (named; training that diverged can save such
+    ///   weights, and a model using them would only produce NaN).
+    public static func load<S: TensorScalar, C: Decodable>(from folder: URL, as _: S.Type = S.self, configuration _: C.Type,
+                                                           validate: (C) throws -> Void = { _ in }) throws -> (parameters: ParameterSet<S>, configuration: C) {
         let configURL = folder.appendingPathComponent("config.json")
         let configData: Data
         switch InputFile.contents(of: configURL) {
@@ -230,8 +243,16 @@ public enum Checkpoint {
         do { configuration = try JSONDecoder().decode(C.self, from: configData) } catch {
             throw SafeTensorsError(path: configURL.path, reason: "invalid configuration: \(error)")
         }
+        do { try validate(configuration) } catch let error as SafeTensorsError { throw error } catch {
+            throw SafeTensorsError(path: configURL.path, reason: "\(error)")
+        }
         let weightsURL = folder.appendingPathComponent("model.safetensors")
-        let (parameters, _) = try SafeTensors.read(weightsURL, as: S.self)
+        let (parameters, weightsMetadata) = try SafeTensors.read(weightsURL, as: S.self)
+        // Files saved by this version carry their configuration: the pair must match (an
+        // interrupted save or a copy from another run would otherwise load silently).
+        if let saved = weightsMetadata[configurationKey], saved != String(decoding: configData, as: UTF8.self) {
+            throw SafeTensorsError(path: folder.path, reason: "config.json and model.safetensors come from different saves (an interrupted save, or files copied from two runs)")
+        }
         if let name = parameters.firstNonFiniteName() {
             throw SafeTensorsError(path: weightsURL.path, reason: "tensor '\(name)' holds a NaN or infinite weight (or one too large for \(S.self)); the checkpoint is unusable")
         }

@@ -1,3 +1,4 @@
+import DiffuseTensor
 import Foundation
 
 /// A position frequency matrix: counts of A, C, G, T at each position of a motif.
@@ -74,11 +75,18 @@ public enum JASPARFile {
             guard trimmed.first.map(String.init) == expected else {
                 throw SequenceFileError(file: file, line: number, column: 1, reason: "expected the \(expected) row of matrix \(h.identifier)")
             }
-            let body = trimmed.dropFirst().replacingOccurrences(of: "[", with: " ").replacingOccurrences(of: "]", with: " ")
+            // The counts, either all between one '[' and one closing ']' or without brackets.
+            var body = trimmed.dropFirst().trimmingCharacters(in: .whitespaces)
+            let opens = body.filter { $0 == "[" }.count, closes = body.filter { $0 == "]" }.count
+            if opens + closes > 0 {
+                guard opens == 1, closes == 1, body.first == "[", body.last == "]" else {
+                    throw SequenceFileError(file: file, line: number, column: nil, reason: "the \(expected) row must hold its counts between one '[' and one final ']'")
+                }
+                body = String(body.dropFirst().dropLast())
+            }
             var values: [Double] = []
             for field in body.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
-                guard field.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0 == "e" || $0 == "E" || $0 == "+" || $0 == "-") }),
-                      let value = Double(field), value.isFinite, value >= 0 else {
+                guard let value = DecimalNumber.parse(field), value >= 0 else {
                     throw SequenceFileError(file: file, line: number, column: nil, reason: "'\(field)' is not a non-negative count")
                 }
                 values.append(value)

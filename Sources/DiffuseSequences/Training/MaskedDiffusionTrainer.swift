@@ -97,8 +97,7 @@ public struct SequenceModel: Sendable {
     /// (errors name the folder and field), then the weights must be exactly the network's (names
     /// and shapes) and finite.
     public static func load(from folder: URL) throws -> SequenceModel {
-        let (parameters, configuration) = try Checkpoint.load(from: folder, as: Float.self, configuration: Configuration.self)
-        try configuration.check(folder: folder)
+        let (parameters, configuration) = try Checkpoint.load(from: folder, as: Float.self, configuration: Configuration.self) { try $0.check(folder: folder) }
         let expected = configuration.network.makeParameters(as: Float.self, key: RandomKey(seed: 0))
         if let mismatch = parameters.firstMismatch(against: expected) {
             throw SafeTensorsError(path: folder.path, reason: "weights do not match the configured network: \(mismatch)")

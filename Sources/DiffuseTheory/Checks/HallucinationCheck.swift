@@ -308,15 +308,16 @@ public struct HallucinationCheck: TheoryCheck {
     /// The network saved in `folder` by an earlier run of this check, its parameters checked
     /// against the network's layout; throws ``SafeTensorsError`` naming the folder otherwise.
     func savedNetwork(at folder: URL, dimension d: Int, key: RandomKey) throws -> (network: ToyDenoiser, parameters: ParameterSet<Float>, saved: SavedNetwork) {
-        let (parameters, saved) = try Checkpoint.load(from: folder, as: Float.self, configuration: SavedNetwork.self)
-        guard saved.check == name && saved.network.dimension == d else {
-            throw SafeTensorsError(path: folder.path, reason: "holds a network of '\(saved.check)' (dimension \(saved.network.dimension)), not of '\(name)' (dimension \(d))")
-        }
-        guard (2...4096).contains(saved.network.width), saved.network.width % 2 == 0 else {
-            throw SafeTensorsError(path: folder.appendingPathComponent("config.json").path, reason: "field 'network.width' = \(saved.network.width) must be even, in 2…4096")
-        }
-        guard (1...64).contains(saved.network.depth) else {
-            throw SafeTensorsError(path: folder.appendingPathComponent("config.json").path, reason: "field 'network.depth' = \(saved.network.depth) must be in 1…64")
+        let (parameters, saved) = try Checkpoint.load(from: folder, as: Float.self, configuration: SavedNetwork.self) { saved in
+            guard saved.check == name && saved.network.dimension == d else {
+                throw SafeTensorsError(path: folder.path, reason: "holds a network of '\(saved.check)' (dimension \(saved.network.dimension)), not of '\(name)' (dimension \(d))")
+            }
+            guard (2...4096).contains(saved.network.width), saved.network.width % 2 == 0 else {
+                throw SafeTensorsError(path: folder.appendingPathComponent("config.json").path, reason: "field 'network.width' = \(saved.network.width) must be even, in 2…4096")
+            }
+            guard (1...64).contains(saved.network.depth) else {
+                throw SafeTensorsError(path: folder.appendingPathComponent("config.json").path, reason: "field 'network.depth' = \(saved.network.depth) must be in 1…64")
+            }
         }
         let network = ToyDenoiser(saved.network)
         if let mismatch = parameters.firstMismatch(against: network.makeParameters(key: key)) {

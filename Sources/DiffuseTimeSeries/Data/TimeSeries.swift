@@ -328,7 +328,7 @@ public struct TimeSeriesDataset: Sendable {
 
     /// The timestamps of a column (rows `lines`), each parsed and checked against
     /// ``Timestamp/range``, step indices resolved to seconds; a given frequency must be valid.
-    static func times(_ texts: [String], lines: [Int], frequency: Frequency?, source: String) throws -> [Int64] {
+    static func times(_ texts: [String], lines: [Int], frequency: Frequency?, stepIndices: Bool, source: String) throws -> [Int64] {
         if let frequency, !frequency.isValid {
             throw TimeSeriesError.invalidOption("\(source): frequency of \(frequency.seconds) s is outside 1 s … \(Frequency.maximumSeconds) s")
         }
@@ -340,25 +340,37 @@ public struct TimeSeriesDataset: Sendable {
             times.append(t)
         }
         // In range, an index times at most 366 days of seconds stays below 2⁶³.
-        try resolveStepIndices(&times, texts: texts, frequency: frequency, source: source)
+        if stepIndices {
+            guard let frequency else {
+                throw TimeSeriesError.invalidOption("\(source): the timestamps are consecutive integers (step indices); give the frequency they stand for (--frequency H, D, W, 30min, 15T or a number of seconds)")
+            }
+            times = times.map { $0 * Int64(frequency.seconds) }
+        }
         for (r, t) in times.enumerated() where !Timestamp.range.contains(t) {
             throw TimeSeriesError.timestampOutOfRange(source: source, line: lines[r], text: texts[r] + " (step index)")
         }
         return times
     }
 
-    /// Consecutive integer timestamps (0, 1, 2, …) are step indices, not seconds: they take the
-    /// given frequency (their seasonal period would otherwise be read as a day of seconds), and
-    /// without one they are an error asking for it.
-    static func resolveStepIndices(_ times: inout [Int64], texts: [String], frequency: Frequency?, source: String) throws {
-        guard times.count >= 2,
-              texts.allSatisfy({ Int64($0.trimmingCharacters(in: .whitespaces)) != nil }),
-              Int64(texts[0].trimmingCharacters(in: .whitespaces)) == times[0],
-              zip(times.dropFirst(), times).contains(where: { $0 - $1 == 1 }) else { return }
-        guard let frequency else {
-            throw TimeSeriesError.invalidOption("\(source): the timestamps are consecutive integers (step indices); give the frequency they stand for (--frequency H, D, W, 30min, 15T or a number of seconds)")
+    /// Whether a file's timestamp columns (one per series) hold step indices: every text an
+    /// integer, and within every series of two rows or more each one exactly one more than the
+    /// one before (0, 1, 2, … or 17, 18, 19, …). The decision is the file's, so every series
+    /// of it reads its integers the same way (a series of one row included). Other integers
+    /// are seconds since 1970.
+    static func areStepIndices(_ groups: [[String]]) -> Bool {
+        var longest = 0
+        for texts in groups {
+            var previous: Int64?
+            for text in texts {
+                let t = text.trimmingCharacters(in: .whitespaces)
+                guard let first = t.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || (0x30...0x39).contains(first),
+                      t.utf8.dropFirst().allSatisfy({ (0x30...0x39).contains($0) }), let n = Int64(t) else { return false }
+                if let previous, previous.addingReportingOverflow(1) != (n, false) { return false }
+                previous = n
+            }
+            longest = Swift.max(longest, texts.count)
         }
-        times = times.map { $0 * Int64(frequency.seconds) }
+        return longest >= 2
     }
 
     /// Checks a sorted column of timestamps and returns the start and frequency (inferred from the
@@ -396,7 +408,7 @@ public struct TimeSeriesDataset: Sendable {
         guard !table.header.isEmpty else { throw TimeSeriesError.noSeries(source: url.path) }
         let timeName = timestampColumn ?? table.header[0]
         let timeTexts = try table.textColumn(named: timeName)
-        let times = try times(timeTexts, lines: table.lineNumbers, frequency: frequency, source: url.path)
+        let times = try times(timeTexts, lines: table.lineNumbers, frequency: frequency, stepIndices: areStepIndices([timeTexts]), source: url.path)
         let (start, freq) = try checkTimes(times, lines: table.lineNumbers, frequency: frequency, source: url.path)
         let names = columns ?? table.header.filter { $0 != timeName }
         guard !names.isEmpty else { throw TimeSeriesError.noSeries(source: url.path) }
@@ -440,9 +452,10 @@ public struct TimeSeriesDataset: Sendable {
         var commonFrequency = frequency
         // The longest series first, so the frequency is inferred from the most steps (a series of
         // one row has none to infer from), then the file's order.
+        let stepIndices = areStepIndices(order.map { id in rows[id]!.map { timeTexts[$0] } })
         for id in order.sorted(by: { rows[$0]!.count > rows[$1]!.count }) {
             let indices = rows[id]!
-            let times = try times(indices.map { timeTexts[$0] }, lines: indices.map { table.lineNumbers[$0] }, frequency: commonFrequency, source: url.path)
+            let times = try times(indices.map { timeTexts[$0] }, lines: indices.map { table.lineNumbers[$0] }, frequency: commonFrequency, stepIndices: stepIndices, source: url.path)
             let (start, freq) = try checkTimes(times, lines: indices.map { table.lineNumbers[$0] }, frequency: commonFrequency, source: url.path)
             commonFrequency = freq
             loaded[id] = TimeSeries(name: id, start: start, frequency: freq, values: indices.map { values[$0] })

@@ -128,10 +128,7 @@ public struct TSDiff: Sendable {
 
     /// Loads a model saved by ``save(to:)``.
     public static func load(from folder: URL) throws -> TSDiff {
-        let (parameters, configuration) = try Checkpoint.load(from: folder, as: Float.self, configuration: TSDiffConfiguration.self)
-        do { try configuration.validate() } catch {
-            throw SafeTensorsError(path: folder.appendingPathComponent("config.json").path, reason: "\(error)")
-        }
+        let (parameters, configuration) = try Checkpoint.load(from: folder, as: Float.self, configuration: TSDiffConfiguration.self) { try $0.validate() }
         return try TSDiff(configuration: configuration, parameters: parameters)
     }
 }
