@@ -143,7 +143,7 @@ struct ForecastCommand: ParsableCommand {
     /// it) and the requested context and horizon.
     func checkCompatibility(_ model: TSDiff, _ dataset: TimeSeriesDataset) throws {
         let c = model.configuration
-        if c.frequency != dataset.frequency {
+        if c.frequency.seconds != dataset.frequency.seconds {
             throw TimeSeriesError.invalidOption("the checkpoint was trained on \(c.frequency) data, the data are \(dataset.frequency); train a new model (--train without --checkpoint)")
         }
         if let context, context != c.layout.contextLength {

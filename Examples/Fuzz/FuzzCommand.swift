@@ -103,18 +103,26 @@ struct FuzzCommand: ParsableCommand {
         var next = start
         while next < end && Date().timeIntervalSince1970 < deadline {
             let stop = Swift.min(end, next + 64)
-            let part = FuzzTally.run(target, seed: seed, range: next..<stop) { i in
+            let part = FuzzTally.run(target, seed: seed, range: next..<stop, before: { i in
                 var value = Int64(i).littleEndian
                 _ = withUnsafeBytes(of: &value) { Foundation.write(1, $0.baseAddress, 8) }
-            }
+            }, found: { index, difference in
+                // Each finding goes to its own file at once, so a later crash of this child loses none.
+                guard let report, let line = try? JSONSerialization.data(withJSONObject: ["index": "\(index)", "difference": difference]) else { return }
+                let path = report + ".wrong"
+                if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+                guard let handle = FileHandle(forWritingAtPath: path) else { return }
+                handle.seekToEndOfFile()
+                handle.write(line + Data("\n".utf8))
+                try? handle.synchronize()
+                try? handle.close()
+            })
             tally.inputs += part.inputs
             tally.accepted += part.accepted
             tally.refused += part.refused
-            tally.wrongValues += part.wrongValues
             next = stop
         }
-        let wrong = tally.wrongValues.map { ["index": "\($0.index)", "difference": $0.difference] }
-        let object: [String: Any] = ["inputs": tally.inputs, "accepted": tally.accepted, "refused": tally.refused, "wrong": wrong]
+        let object: [String: Any] = ["inputs": tally.inputs, "accepted": tally.accepted, "refused": tally.refused]
         if let report { try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: report)) }
     }
 
@@ -167,6 +175,7 @@ struct FuzzCommand: ParsableCommand {
             var next = 0
             while Date().timeIntervalSince1970 < targetDeadline && (inputs.map { next < $0 } ?? true) {
                 try? FileManager.default.removeItem(at: reportURL)
+                try? FileManager.default.removeItem(atPath: reportURL.path + ".wrong")
                 let process = Process()
                 process.executableURL = executable
                 var arguments = ["--child", "--targets", target.name, "--seed", "\(seed)", "--start", "\(next)",
@@ -181,10 +190,13 @@ struct FuzzCommand: ParsableCommand {
                 var last = next - 1
                 var pending: [UInt8] = []
                 var hung = false
+                var started = false
                 var buffer = [UInt8](repeating: 0, count: 1 << 16)
                 while true {
                     var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-                    let ready = poll(&poller, 1, Int32(timeout * 1000))
+                    // The child sets up every target before its first input: the hang timeout
+                    // starts with the first index.
+                    let ready = poll(&poller, 1, Int32((started ? timeout : Swift.max(timeout, 120)) * 1000))
                     if ready == 0 { hung = true; break }
                     if ready < 0 { if errno == EINTR { continue }; break }
                     let n = read(descriptor, &buffer, buffer.count)
@@ -194,13 +206,36 @@ struct FuzzCommand: ParsableCommand {
                     if whole > 0 {
                         last = pending[(whole - 8)..<whole].withUnsafeBytes { Int(Int64(littleEndian: $0.loadUnaligned(as: Int64.self))) }
                         pending.removeFirst(whole)
+                        started = true
                     }
                 }
                 if hung { kill(process.processIdentifier, SIGKILL) }
                 process.waitUntilExit()
                 try? FileManager.default.removeItem(at: FuzzTarget.scratchFolder(ofProcess: process.processIdentifier))
+                // Wrong values the child found, whatever happened to it afterwards.
+                if let text = try? String(contentsOf: URL(fileURLWithPath: reportURL.path + ".wrong"), encoding: .utf8) {
+                    for line in text.split(separator: "\n") {
+                        guard let w = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String] else { continue }
+                        let index = Int(w["index"] ?? "") ?? -1
+                        findings.append(Finding(target: target.name, kind: "wrong value", index: index, detail: w["difference"] ?? ""))
+                        result.wrongValues += 1
+                        if let outURL {
+                            try AtomicFile.write(Fuzzer(seeds: target.seeds, seed: seed).input(index), to: outURL.appendingPathComponent("\(target.name)-wrong-\(index).bin"))
+                        }
+                    }
+                }
                 let signalled = process.terminationReason == .uncaughtSignal && !hung
-                if hung || signalled || process.terminationStatus != 0 {
+                if !started && (hung || signalled || process.terminationStatus != 0) {
+                    // No input ran: the child failed while starting; no input is to blame.
+                    findings.append(Finding(target: target.name, kind: "child failed to start", index: next, detail: hung ? "no first input within 120 s" : "status \(process.terminationStatus)"))
+                    break
+                }
+                if !hung && !signalled && process.terminationStatus != 0 {
+                    // An exit with an error status is the child's own failure, not an input's.
+                    findings.append(Finding(target: target.name, kind: "child error", index: Swift.max(last, next), detail: "exit status \(process.terminationStatus)"))
+                    break
+                }
+                if hung || signalled {
                     let kind = hung ? "hang" : "crash"
                     let detail = hung ? "no progress for \(timeout) s" : (signalled ? "signal \(process.terminationStatus)" : "exit status \(process.terminationStatus)")
                     findings.append(Finding(target: target.name, kind: kind, index: Swift.max(last, next), detail: detail))
@@ -219,14 +254,6 @@ struct FuzzCommand: ParsableCommand {
                 result.inputs += done
                 result.accepted += object["accepted"] as? Int ?? 0
                 result.refused += object["refused"] as? Int ?? 0
-                for w in object["wrong"] as? [[String: String]] ?? [] {
-                    let index = Int(w["index"] ?? "") ?? -1
-                    findings.append(Finding(target: target.name, kind: "wrong value", index: index, detail: w["difference"] ?? ""))
-                    result.wrongValues += 1
-                    if let outURL {
-                        try AtomicFile.write(Fuzzer(seeds: target.seeds, seed: seed).input(index), to: outURL.appendingPathComponent("\(target.name)-wrong-\(index).bin"))
-                    }
-                }
                 next += done
                 if done == 0 { break }
             }

@@ -48,8 +48,10 @@ public struct FuzzTally: Sendable, Equatable {
     }
 
     /// Runs `target` on inputs `range` of the fuzzer with `seed`, in this process; `before` is
-    /// called with each index before the input runs (the supervisor's progress signal).
-    public static func run(_ target: FuzzTarget, seed: UInt64, range: Range<Int>, before: (Int) -> Void = { _ in }) -> FuzzTally {
+    /// called with each index before the input runs (the supervisor's progress signal), `found`
+    /// with each wrong value as soon as it is found.
+    public static func run(_ target: FuzzTarget, seed: UInt64, range: Range<Int>, before: (Int) -> Void = { _ in },
+                           found: (Int, String) -> Void = { _, _ in }) -> FuzzTally {
         let fuzzer = Fuzzer(seeds: target.seeds, seed: seed)
         var tally = FuzzTally()
         for i in range {
@@ -59,6 +61,7 @@ public struct FuzzTally: Sendable, Equatable {
             do {
                 if let difference = try target.check(input) {
                     tally.wrongValues.append((i, difference))
+                    found(i, difference)
                 }
                 tally.accepted += 1
             } catch {
@@ -70,13 +73,15 @@ public struct FuzzTally: Sendable, Equatable {
 }
 
 extension FuzzTarget {
-    /// Not a reader: a target that traps on inputs starting with 0xFF and never returns on inputs
-    /// starting with 0xFE, so that a test can check that the supervisor records crashes and hangs
-    /// and goes on after them. Found by ``named(_:)``, not in ``all``.
-    public static let supervisorCheck = FuzzTarget(name: "supervisor-check", seeds: [Data([0xFF]), Data([0xFE]), Data("ok".utf8)]) { data in
+    /// Not a reader: a target that traps on inputs starting with 0xFF, never returns on inputs
+    /// starting with 0xFE and reports a wrong value for inputs starting with 0xFD, so that a test
+    /// can check that the supervisor records crashes, hangs and wrong values (also those found
+    /// before a crash of the same child) and goes on. Found by ``named(_:)``, not in ``all``.
+    public static let supervisorCheck = FuzzTarget(name: "supervisor-check", seeds: [Data([0xFF]), Data([0xFE]), Data([0xFD]), Data("ok".utf8)]) { data in
         switch data.first {
         case 0xFF: fatalError("supervisor check: deliberate crash")
         case 0xFE: while true { sleep(1) }
+        case 0xFD: return "deliberate wrong value"
         default: throw CocoaError(.fileReadCorruptFile)
         }
     }

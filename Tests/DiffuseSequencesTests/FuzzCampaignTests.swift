@@ -45,26 +45,28 @@ final class FuzzCampaignTests: XCTestCase {
         let folder = try makeTemporaryFolder()
         let process = Process()
         process.executableURL = try executable("diffuse-fuzz")
-        process.arguments = ["--targets", "supervisor-check", "--inputs", "40", "--timeout", "0.5", "--seconds", "60", "--out", folder.path]
+        process.arguments = ["--targets", "supervisor-check", "--inputs", "60", "--timeout", "0.5", "--seconds", "60", "--out", folder.path]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 1, output)
-        struct Results: Decodable { struct Target: Decodable { var inputs: Int; var crashes: Int; var hangs: Int; var refused: Int }; var targets: [Target] }
+        struct Results: Decodable { struct Target: Decodable { var inputs: Int; var crashes: Int; var hangs: Int; var refused: Int; var wrongValues: Int }; var targets: [Target] }
         let results = try JSONDecoder().decode(Results.self, from: Data(contentsOf: folder.appendingPathComponent("results.json")))
         let t = try XCTUnwrap(results.targets.first)
         // Input i's first byte is known, so the expected counts are too.
         let fuzzer = Fuzzer(seeds: FuzzTarget.supervisorCheck.seeds, seed: 1)
-        let firsts = (0..<40).map { fuzzer.input($0).first }
-        XCTAssertEqual(t.inputs, 40, output)
+        let firsts = (0..<60).map { fuzzer.input($0).first }
+        XCTAssertEqual(t.inputs, 60, output)
         XCTAssertEqual(t.crashes, firsts.filter { $0 == 0xFF }.count, output)
         XCTAssertEqual(t.hangs, firsts.filter { $0 == 0xFE }.count, output)
+        XCTAssertEqual(t.wrongValues, firsts.filter { $0 == 0xFD }.count, output)
         XCTAssertGreaterThan(t.crashes, 0)
         XCTAssertGreaterThan(t.hangs, 0)
+        XCTAssertGreaterThan(t.wrongValues, 0)
         let saved = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".bin") }
-        XCTAssertEqual(saved.count, t.crashes + t.hangs)
+        XCTAssertEqual(saved.count, t.crashes + t.hangs + t.wrongValues)
     }
 
     /// kill -9 at random moments while checkpoints are being written: every state left on disk

@@ -72,7 +72,7 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(error("t,x\n1,0x1p3\n"), "cells.csv:2: column 'x': '0x1p3' is not a decimal number")
         XCTAssertEqual(error("t,x\n1,1_000\n"), "cells.csv:2: column 'x': '1_000' is not a decimal number")
         XCTAssertEqual(error("t,x\n1,inf\n"), "cells.csv:2: column 'x': 'inf' is not finite (leave the cell empty for a missing value)")
-        XCTAssertEqual(error("t,x\n1,1e999\n"), "cells.csv:2: column 'x': '1e999' is not finite (leave the cell empty for a missing value)")
+        XCTAssertEqual(error("t,x\n1,1e999\n"), "cells.csv:2: column 'x': '1e999' is outside the range of a Double (magnitudes up to about 1.8e308 and down to 4.9e-324)")
         let table = try CSVTable(text: "t,x\n1,+1.5e3\n2,.5\n3,-7.\n4,NaN\n5, 2 \n6,\"3\"\n7,\t4\u{9}\n", source: "ok.csv")
         XCTAssertEqual(try table.numericColumn(named: "x").map { $0 ?? .nan }.description, [1500, 0.5, -7, .nan, 2, 3, 4].description)
         // Tabs and quoted line breaks are text, not control bytes.
@@ -114,5 +114,32 @@ final class HostileInputTests: XCTestCase {
         XCTAssertThrowsError(try AtomicFile.write("x", to: URL(fileURLWithPath: "/proc/results.json"))) {
             XCTAssertTrue($0 is FileWriteError && "\($0)".hasPrefix("cannot write '/proc/results.json': cannot create a file in '/proc'"), "\($0)")
         }
+    }
+}
+
+/// Review findings: one-column blank lines, underflow, Python's (3), fraction digits.
+final class StrictReadingTests: XCTestCase {
+    func testOneColumnBlankLinesAreMissingValues() throws {
+        let table = try CSVTable(text: "x\n1\n\n3\n", source: "one.csv")
+        XCTAssertEqual(try table.numericColumn(named: "x").map { $0 ?? -1 }, [1, -1, 3])
+        XCTAssertEqual(table.lineNumbers, [2, 3, 4])
+        // With two columns an empty line is still skipped.
+        XCTAssertEqual(try CSVTable(text: "a,b\n1,2\n\n3,4\n").rowCount, 2)
+    }
+
+    func testNumbersTooSmallForDoubleAreRefused() {
+        XCTAssertNil(DecimalNumber.parse("1e-400"))
+        XCTAssertEqual(DecimalNumber.parse("0e-400"), 0)
+        XCTAssertEqual(DecimalNumber.parse("5e-324"), 5e-324)
+        XCTAssertThrowsError(try CSVTable(text: "x\n1e-400\n", source: "tiny.csv").numericColumn(named: "x")) {
+            XCTAssertTrue("\($0)".contains("outside the range of a Double"), "\($0)")
+        }
+    }
+
+    func testAOneDimensionalShapeNeedsItsComma() {
+        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
+        let text = Array("{'descr':'<f4','fortran_order':False,'shape':(1)}\n".utf8)
+        bytes += [UInt8(text.count), 0] + text + [0, 0, 0, 0]
+        XCTAssertThrowsError(try NumPyFile.decode(Data(bytes), path: "p.npy")) { XCTAssertTrue("\($0)".contains("written (n,)"), "\($0)") }
     }
 }

@@ -201,3 +201,10 @@ final class StepIndexRuleTests: XCTestCase {
         XCTAssertThrowsError(try TimeSeriesDataset.loadWide(wide, frequency: .hourly)) { XCTAssertTrue("\($0)".contains("irregular spacing"), "\($0)") }
     }
 }
+
+final class FractionTests: XCTestCase {
+    func testAFractionNeedsItsDigits() {
+        XCTAssertNil(Timestamp.parse("2020-01-01 13:00:00."))
+        XCTAssertEqual(Timestamp.parse("2020-01-01 13:00:00.25"), Timestamp.parse("2020-01-01 13:00:00"))
+    }
+}

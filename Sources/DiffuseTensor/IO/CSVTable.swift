@@ -77,9 +77,18 @@ public struct CSVTable: Sendable {
             var fields: [String] = []
             var field: [UInt8] = []
             var endOfRecord = false
-            // Skip completely empty lines.
-            if bytes[i] == lf { line += 1; i += 1; continue }
-            if bytes[i] == cr, i + 1 < bytes.count, bytes[i + 1] == lf { line += 1; i += 2; continue }
+            // Skip completely empty lines, except in a one-column table, where an empty line is an
+            // empty cell (a missing value).
+            let emptyLine = bytes[i] == lf || (bytes[i] == cr && i + 1 < bytes.count && bytes[i + 1] == lf)
+            if emptyLine {
+                if records.first?.count == 1 {
+                    records.append([""])
+                    starts.append(line)
+                }
+                line += 1
+                i += bytes[i] == lf ? 1 : 2
+                continue
+            }
             while !endOfRecord {
                 field.removeAll(keepingCapacity: true)
                 if i < bytes.count && bytes[i] == quote {
@@ -179,7 +188,10 @@ public struct CSVTable: Sendable {
             let cell = row[k].trimmingCharacters(in: .whitespaces)
             if Self.missingMarkers.contains(cell.lowercased()) { return nil }
             if let v = DecimalNumber.parse(cell) { return v }
-            if DecimalNumber.isDecimal(cell.utf8) || ["inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"].contains(cell.lowercased()) {
+            if DecimalNumber.isDecimal(cell.utf8) {
+                throw CSVError(source: source, line: lineNumbers[r], column: name, reason: "'\(cell)' is outside the range of a Double (magnitudes up to about 1.8e308 and down to 4.9e-324)")
+            }
+            if ["inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"].contains(cell.lowercased()) {
                 throw CSVError(source: source, line: lineNumbers[r], column: name, reason: "'\(cell)' is not finite (leave the cell empty for a missing value)")
             }
             throw CSVError(source: source, line: lineNumbers[r], column: name, reason: "'\(cell)' is not a decimal number")

@@ -5,11 +5,17 @@
 /// and an optional exponent (`1e-3`, `2.5E+4`). Refused: hexadecimal (`0x10`, `0x1p3`),
 /// `inf`/`infinity`/`nan` (a missing value is an empty cell or a missing marker, see
 /// ``CSVTable/missingMarkers``), digit separators, surrounding text, and any control byte. A
-/// value too large for `Double` is refused rather than read as infinity.
+/// value too large for `Double` is refused rather than read as infinity, and a non-zero value
+/// too small for it rather than read as 0.
 public enum DecimalNumber {
     /// The value of `text` if it is a decimal number in the grammar above and finite as a `Double`.
     public static func parse(_ text: some StringProtocol) -> Double? {
         guard isDecimal(text.utf8), let value = Double(String(text)), value.isFinite else { return nil }
+        // A non-zero number below the smallest subnormal would read as 0: refused as well.
+        if value == 0 {
+            let mantissa = text.utf8.prefix { $0 != UInt8(ascii: "e") && $0 != UInt8(ascii: "E") }
+            guard !mantissa.contains(where: { $0 >= UInt8(ascii: "1") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        }
         return value
     }
 

@@ -192,6 +192,7 @@ public enum NumPyFile {
                 guard shape == nil else { throw fail("header has the 'shape' field twice") }
                 try expect("(", "to open 'shape'")
                 var dims: [Int] = []
+                var commas = 0
                 skipSpaces()
                 while i < scalars.count, scalars[i] != ")" {
                     let digits = word()
@@ -201,9 +202,11 @@ public enum NumPyFile {
                     guard let n = Int(digits) else { throw fail("dimension \(digits) in 'shape' does not fit a 64-bit integer") }
                     dims.append(n)
                     skipSpaces()
-                    if i < scalars.count, scalars[i] == "," { i += 1; skipSpaces() } else { break }
+                    if i < scalars.count, scalars[i] == "," { i += 1; commas += 1; skipSpaces() } else { break }
                 }
                 try expect(")", "to close 'shape'")
+                // Python's (3) is the number 3, not a tuple: one dimension needs its comma.
+                guard dims.count != 1 || commas == 1 else { throw fail("malformed 'shape' field: a one-dimensional shape is written (n,)") }
                 shape = dims
             default:
                 throw fail("header has an unknown field '\(key)'")

@@ -279,6 +279,7 @@ public enum Timestamp {
                 if chars.count > 19 && chars[19] == UInt8(ascii: ".") {
                     rest = 20
                     while rest < chars.count && chars[rest] >= 48 && chars[rest] <= 57 { rest += 1 }
+                    guard rest > 20 else { return nil }   // a fraction needs its digits
                 }
             }
             if rest < chars.count {
