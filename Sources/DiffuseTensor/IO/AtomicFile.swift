@@ -27,7 +27,7 @@ public enum AtomicFile {
     ///
     /// - Throws: ``OutputFolderError`` when the parent folder cannot be created, or
     ///   ``FileWriteError`` with the system's reason when the file cannot be written or renamed.
-    ///   The data is flushed to disk (`fsync`) before the rename.
+    ///   The data is flushed to disk (`fsync`) before the rename, and the folder after it.
     public static func write(_ data: Data, to url: URL) throws {
         let folder = url.deletingLastPathComponent()
         try createFolder(at: folder)
@@ -51,6 +51,10 @@ public enum AtomicFile {
                         if errno == EINTR { continue }
                         throw failure("cannot write")
                     }
+                    if n == 0 {
+                        errno = EIO
+                        throw failure("cannot write (no progress)")
+                    }
                     offset += n
                 }
             }
@@ -58,6 +62,12 @@ public enum AtomicFile {
             closed = true
             guard close(descriptor) == 0 else { throw failure("cannot close") }
             guard rename(temporary.path, url.path) == 0 else { throw failure("cannot rename the temporary file over it") }
+            // The rename itself reaches the disk when the folder is flushed.
+            let folderDescriptor = open(folder.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if folderDescriptor >= 0 {
+                fsync(folderDescriptor)
+                close(folderDescriptor)
+            }
         } catch {
             unlink(temporary.path)
             throw error
