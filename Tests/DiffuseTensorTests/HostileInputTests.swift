@@ -95,9 +95,16 @@ final class HostileInputTests: XCTestCase {
         let running = folder.appendingPathComponent(".config.json.\(ProcessInfo.processInfo.processIdentifier).7.tmp")
         let unrelated = folder.appendingPathComponent(".other.json.999999999.1.tmp")
         for url in [abandoned, running, unrelated] { try Data("partial".utf8).write(to: url) }
+        // A writer whose identifier means nothing here (another PID namespace) but that holds
+        // its lock: kept.
+        let locked = folder.appendingPathComponent(".config.json.999999998.5.tmp")
+        try Data("partial".utf8).write(to: locked)
+        let descriptor = open(locked.path, O_RDONLY)
+        XCTAssertEqual(flock(descriptor, LOCK_EX), 0)
+        defer { close(descriptor) }
         try AtomicFile.write("{}", to: target)
         let left = Set(try FileManager.default.contentsOfDirectory(atPath: folder.path))
-        XCTAssertEqual(left, ["config.json", running.lastPathComponent, unrelated.lastPathComponent])
+        XCTAssertEqual(left, ["config.json", running.lastPathComponent, unrelated.lastPathComponent, locked.lastPathComponent])
     }
 
     func testReadAndWriteErrorsSayWhy() throws {

@@ -8,8 +8,9 @@ import Foundation
 /// the next write to the same destination removes every such file whose process no longer runs.
 public enum AtomicFile {
     /// Removes the temporary files that writers of `url` left when they were killed: files named
-    /// `.NAME.PID.RANDOM.tmp` beside it whose process `PID` no longer exists. Files of running
-    /// processes (a concurrent writer) are left alone.
+    /// `.NAME.PID.RANDOM.tmp` beside it that no writer holds locked (`flock`) and whose process
+    /// `PID` no longer exists or that are older than ten seconds. A concurrent writer's file is
+    /// locked and left alone.
     static func removeAbandonedTemporaryFiles(of url: URL) {
         let folder = url.deletingLastPathComponent()
         let prefix = ".\(url.lastPathComponent)."
@@ -17,8 +18,19 @@ public enum AtomicFile {
         for name in names where name.hasPrefix(prefix) && name.hasSuffix(".tmp") {
             let middle = name.dropFirst(prefix.count).dropLast(4).split(separator: ".")
             guard middle.count == 2, let pid = Int32(middle[0]), pid > 0, UInt32(middle[1]) != nil else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH {
-                try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+            let path = folder.appendingPathComponent(name).path
+            // A writer holds an exclusive lock on its temporary file while it writes: a file
+            // nobody locks is abandoned when its process is gone, or (a reused identifier, a
+            // writer in another PID namespace) when it is older than ten seconds.
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            guard descriptor >= 0 else { continue }
+            defer { close(descriptor) }
+            guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { continue }
+            var info = stat()
+            let old = fstat(descriptor, &info) == 0 && Double(time(nil)) - Double(info.st_mtim.tv_sec) > 10
+            let gone = kill(pid, 0) != 0 && errno == ESRCH
+            if (gone || old) && (info.st_mode & S_IFMT) == S_IFREG {
+                unlink(path)
             }
         }
     }
@@ -38,6 +50,8 @@ public enum AtomicFile {
         }
         let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw failure("cannot create a file in '\(folder.path)'") }
+        // Held until the file is renamed and closed: the mark of a live writer.
+        flock(descriptor, LOCK_EX)
         var closed = false
         defer {
             if !closed { close(descriptor) }
