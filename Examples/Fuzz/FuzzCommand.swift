@@ -98,6 +98,10 @@ struct FuzzCommand: ParsableCommand {
     /// written to standard output first; the tally goes to `report`.
     func runChild(_ target: FuzzTarget) throws {
         defer { FuzzTarget.removeScratch() }
+        // Let an input that allocates without bound fail here (a crash the parent records)
+        // rather than exhaust the machine: 8 GiB of address space.
+        var limit = rlimit(rlim_cur: 8 << 30, rlim_max: 8 << 30)
+        _ = setrlimit(RLIMIT_AS_VALUE, &limit)
         let end = inputs.map { start + $0 } ?? Int.max
         var tally = FuzzTally()
         var next = start
@@ -283,3 +287,6 @@ struct FuzzCommand: ParsableCommand {
         if !findings.isEmpty { throw ExitCode(1) }
     }
 }
+
+/// `RLIMIT_AS` as the value `setrlimit` takes (Glibc imports it as an enum case).
+private let RLIMIT_AS_VALUE = __rlimit_resource_t(RLIMIT_AS.rawValue)
