@@ -310,12 +310,13 @@ extension FuzzTarget {
             func close() { if let c = current, c.sequence.allSatisfy({ letters.contains($0) }) { expected.append((c.name, c.sequence)) } }
             for rawBytes in [UInt8](data).split(separator: 0x0A, omittingEmptySubsequences: false) {
                 let bytes = rawBytes.last == 0x0D ? rawBytes.dropLast() : rawBytes
-                let line = String(decoding: bytes, as: UTF8.self)
-                if line.hasPrefix(">") {
+                // Bytes, not characters: a combining mark after '>' must not merge with it.
+                if bytes.first == UInt8(ascii: ">") {
                     close()
-                    current = (String(line.dropFirst().split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? ""), "")
+                    let first = bytes.dropFirst().split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }).first
+                    current = (first.map { String(decoding: $0, as: UTF8.self) } ?? "", "")
                 } else if current != nil {
-                    current!.sequence += line.filter { $0 != " " && $0 != "\t" }.uppercased()
+                    current!.sequence += String(decoding: bytes.filter { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }, as: UTF8.self).uppercased()
                 }
             }
             close()
@@ -379,12 +380,92 @@ extension FuzzTarget {
         return nil
     }
 
-    /// The molecule check: its oracle only bounds the descriptors (there is no second SMILES
-    /// parser to compare the atoms and bonds with).
+    /// The atoms a SMILES string writes, in order, read by a scanner of its own: (element symbol,
+    /// aromatic, charge, explicit hydrogens or nil outside brackets). Ring-bond digits, `%nn`,
+    /// bonds, branches and stereo marks are skipped; nil when a character is not understood.
+    static func writtenAtoms(_ smiles: String) -> [(symbol: String, aromatic: Bool, charge: Int, hydrogens: Int?)]? {
+        let c = Array(smiles.unicodeScalars)
+        var atoms: [(String, Bool, Int, Int?)] = []
+        var i = 0
+        func isLower(_ u: Unicode.Scalar) -> Bool { ("a"..."z").contains(u) }
+        func isUpper(_ u: Unicode.Scalar) -> Bool { ("A"..."Z").contains(u) }
+        func isDigit(_ u: Unicode.Scalar) -> Bool { ("0"..."9").contains(u) }
+        while i < c.count {
+            let u = c[i]
+            if u == "[" {
+                guard let close = c[i...].firstIndex(of: "]") else { return nil }
+                var j = i + 1
+                while j < close, isDigit(c[j]) { j += 1 }                       // isotope
+                guard j < close else { return nil }
+                var symbol: String, aromatic = false
+                if isUpper(c[j]) {
+                    symbol = String(c[j]); j += 1
+                    // A second lowercase letter belongs to the symbol when the pair is an element.
+                    if j < close, isLower(c[j]), ChemicalElement.named(symbol + String(c[j])) != nil { symbol += String(c[j]); j += 1 }
+                } else if isLower(c[j]) {
+                    aromatic = true
+                    if j + 1 < close, isLower(c[j + 1]), ["se", "as", "te"].contains(String(c[j]) + String(c[j + 1])) {
+                        symbol = String(c[j]).uppercased() + String(c[j + 1]); j += 2
+                    } else { symbol = String(c[j]).uppercased(); j += 1 }
+                } else { return nil }
+                // Chirality: @, @@, or @ and a two-letter class with its number (@TH1, @OH12).
+                if j < close, c[j] == "@" {
+                    j += 1
+                    if j < close, c[j] == "@" { j += 1 }
+                    else if j + 1 < close, ["TH", "AL", "SP", "TB", "OH"].contains(String(c[j]) + String(c[j + 1])) {
+                        j += 2
+                        while j < close, isDigit(c[j]) { j += 1 }
+                    }
+                }
+                var hydrogens = 0
+                if j < close, c[j] == "H" {
+                    j += 1; hydrogens = 1
+                    var digits = ""
+                    while j < close, isDigit(c[j]) { digits.unicodeScalars.append(c[j]); j += 1 }
+                    if !digits.isEmpty { hydrogens = Int(digits) ?? -1 }
+                }
+                var charge = 0
+                while j < close, c[j] == "+" || c[j] == "-" {
+                    let sign = c[j] == "+" ? 1 : -1
+                    j += 1
+                    var digits = ""
+                    while j < close, isDigit(c[j]) { digits.unicodeScalars.append(c[j]); j += 1 }
+                    charge += sign * (digits.isEmpty ? 1 : Int(digits) ?? 0)
+                }
+                atoms.append((symbol, aromatic, charge, hydrogens))
+                i = close + 1
+            } else if u == "C" || u == "B" {
+                let two = i + 1 < c.count && (u == "C" && c[i + 1] == "l" || u == "B" && c[i + 1] == "r")
+                atoms.append((two ? String(u) + String(c[i + 1]) : String(u), false, 0, nil))
+                i += two ? 2 : 1
+            } else if ["N", "O", "P", "S", "F", "I"].contains(u) {
+                atoms.append((String(u), false, 0, nil)); i += 1
+            } else if ["b", "c", "n", "o", "p", "s"].contains(u) {
+                atoms.append((String(u).uppercased(), true, 0, nil)); i += 1
+            } else if "-=#$:/\\().0123456789%".unicodeScalars.contains(u) {
+                i += 1
+            } else {
+                return nil
+            }
+        }
+        return atoms
+    }
+
+    /// The molecule check. Its oracle compares the atoms (element, aromaticity, charge, bracket
+    /// hydrogens) with those the string writes, read by a scanner of its own; bonds and implicit
+    /// hydrogens are checked only through the descriptors' bounds.
     static let molecule = FuzzTarget(name: "molecule", seeds: smilesSeeds.map { Data($0.utf8) }, read: { data -> Molecule in
         guard let text = String(data: data, encoding: .utf8) else { throw CocoaError(.fileReadInapplicableStringEncoding) }
         return try Molecule(smiles: text)
-    }) { _, molecule in
+    }) { data, molecule in
+        guard let written = writtenAtoms(String(decoding: data, as: UTF8.self)) else { return "the scanner does not understand an accepted string" }
+        let read = molecule.atoms
+        guard written.count == read.count else { return "\(read.count) atoms read, the string writes \(written.count)" }
+        for (k, (w, a)) in zip(written, read).enumerated() {
+            guard w.symbol == a.element.symbol, w.aromatic == a.isAromatic, w.charge == a.charge, w.hydrogens.map({ $0 == a.hydrogens }) ?? true else {
+                return "atom \(k): read \(a.element.symbol) aromatic \(a.isAromatic) charge \(a.charge) H\(a.hydrogens), the string writes \(w)"
+            }
+        }
         let descriptors = MolecularDescriptors(molecule)
         guard descriptors.quantitativeDrugLikeness > 0 && descriptors.quantitativeDrugLikeness <= 1 else { return "QED \(descriptors.quantitativeDrugLikeness) outside (0, 1]" }
         _ = PathFingerprint(molecule)

@@ -89,3 +89,11 @@ final class MoleculeTests: XCTestCase {
         XCTAssertGreaterThan(metrics.internalDiversity, 0)
     }
 }
+
+/// Found by the fuzzer's atom oracle: a chirality class without its number swallowed an H.
+final class ChiralityClassTests: XCTestCase {
+    func testAChiralityClassNeedsItsNumber() {
+        XCTAssertThrowsError(try Molecule(smiles: "C[C@OH]O")) { XCTAssertTrue("\($0)".contains("without its number"), "\($0)") }
+        XCTAssertNoThrow(try Molecule(smiles: "C[C@TH1H](F)Cl"))
+    }
+}

@@ -152,7 +152,10 @@ public struct Molecule: Sendable, Equatable {
                 s.removeFirst()
             } else if let kind = ["TH", "AL", "SP", "TB", "OH"].first(where: { s.hasPrefix($0) }) {
                 s.removeFirst(kind.count)
-                while let c = s.first, c.isNumber { s.removeFirst() }
+                // A chirality class needs its number (OpenSMILES: @TH1, @OH12): "@OH" alone is
+                // not a class, and reading it as one would swallow an H.
+                guard let c = s.first, c.isASCII, c.isNumber else { throw Failure(column: nil, reason: "\(token): chirality class @\(kind) without its number") }
+                while let c = s.first, c.isASCII, c.isNumber { s.removeFirst() }
             }
         }
         var hydrogens = 0
