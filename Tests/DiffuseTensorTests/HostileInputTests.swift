@@ -150,3 +150,12 @@ final class StrictReadingTests: XCTestCase {
         XCTAssertThrowsError(try NumPyFile.decode(Data(bytes), path: "p.npy")) { XCTAssertTrue("\($0)".contains("written (n,)"), "\($0)") }
     }
 }
+
+final class LineEndTests: XCTestCase {
+    /// A lone CR ends a line (old Mac files), an empty one included.
+    func testALoneCarriageReturnEndsALine() throws {
+        let table = try CSVTable(text: "\r\"t\",x\r1,2\r\r3,4\r", source: "mac.csv")
+        XCTAssertEqual(table.header, ["t", "x"])
+        XCTAssertEqual(table.rows, [["1", "2"], ["3", "4"]])
+    }
+}

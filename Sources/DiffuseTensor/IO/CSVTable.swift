@@ -79,14 +79,15 @@ public struct CSVTable: Sendable {
             var endOfRecord = false
             // Skip completely empty lines, except in a one-column table, where an empty line is an
             // empty cell (a missing value).
-            let emptyLine = bytes[i] == lf || (bytes[i] == cr && i + 1 < bytes.count && bytes[i + 1] == lf)
+            // Line ends are LF, CRLF or a lone CR (old Mac files), here as after a field.
+            let emptyLine = bytes[i] == lf || bytes[i] == cr
             if emptyLine {
                 if records.first?.count == 1 {
                     records.append([""])
                     starts.append(line)
                 }
                 line += 1
-                i += bytes[i] == lf ? 1 : 2
+                i += bytes[i] == cr && i + 1 < bytes.count && bytes[i + 1] == lf ? 2 : 1
                 continue
             }
             while !endOfRecord {
