@@ -208,3 +208,15 @@ final class FractionTests: XCTestCase {
         XCTAssertEqual(Timestamp.parse("2020-01-01 13:00:00.25"), Timestamp.parse("2020-01-01 13:00:00"))
     }
 }
+
+final class ActivationLimitTests: XCTestCase {
+    /// Weights within their cap, but a window so long and wide that forecasting would exhaust
+    /// memory: refused when the configuration is checked.
+    func testLongWideWindowsAreRefused() {
+        let layout = WindowLayout(contextLength: 100_000, predictionLength: 24, lags: [])
+        let configuration = TSDiffConfiguration(layout: layout, backbone: TSDiffBackboneConfiguration(channels: layout.channels, hidden: 64, blocks: 1, stepEmbedding: 16, stateSize: 16),
+                                                diffusionSteps: 10, frequency: .hourly)
+        XCTAssertThrowsError(try configuration.validate()) { XCTAssertTrue("\($0)".contains("activation memory per window"), "\($0)") }
+        XCTAssertNoThrow(try TSDiffConfiguration.standard(frequency: .minutes(30)).validate())
+    }
+}

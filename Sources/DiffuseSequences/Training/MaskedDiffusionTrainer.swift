@@ -219,6 +219,16 @@ extension SequenceModel.Configuration {
         }
         try network.check(fail)
         guard (1...100_000).contains(length) else { throw fail("length", length, "in 1…100 000") }
+        // Activations per sequence: length × channels per layer, and for the Transformer its
+        // attention maps, length² × heads (memory, checked before anything is allocated).
+        switch network {
+        case .convolution(let n):
+            guard length * n.hidden <= 1 << 20 else { throw fail("length", length, "such that length × hidden (\(length * n.hidden)) ≤ \(1 << 20)") }
+        case .transformer(let n):
+            guard length * n.modelSize <= 1 << 20, length * length * n.heads <= 1 << 26 else {
+                throw fail("length", length, "such that length × modelSize ≤ \(1 << 20) and length² × heads ≤ \(1 << 26)")
+            }
+        }
         if let vocabulary, vocabulary.size != network.vocabularySize {
             throw fail("vocabulary", "\(vocabulary.size) tokens", "the network's \(network.vocabularySize) tokens")
         }

@@ -29,7 +29,8 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
     /// configuration is loaded (a hand-edited `config.json` must not make the program allocate
     /// without bound): window lengths and lags up to 100 000 steps and 64 lags; hidden size,
     /// state size (even) and step embedding (even) up to 4 096; up to 64 blocks; at most
-    /// `Checkpoint.maximumConfiguredWeights` weights in all; up to 100 000 diffusion steps.
+    /// `Checkpoint.maximumConfiguredWeights` weights in all; window length × hidden at most 2²⁰
+    /// (activation memory); up to 100 000 diffusion steps.
     public static let limits = (length: 100_000, lags: 64, width: 4096, blocks: 64, diffusionSteps: 100_000)
 
     /// Throws ``TimeSeriesError/invalidOption(_:)`` naming the field and its value for a
@@ -59,6 +60,13 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
         guard weights <= Checkpoint.maximumConfiguredWeights else {
             throw fail("fields 'backbone.blocks' = \(backbone.blocks), 'backbone.hidden' = \(backbone.hidden), 'backbone.stateSize' = \(backbone.stateSize) describe about \(weights) weights, more than \(Checkpoint.maximumConfiguredWeights)")
         }
+        // Activations: each layer holds window length × hidden values per window, and a batch
+        // of windows is evaluated at once; 2²⁰ per window (4 MB per layer) keeps a batch of 256
+        // windows within a few GB.
+        let perWindow = layout.length * backbone.hidden
+        guard perWindow <= 1 << 20 else {
+            throw fail("fields 'layout' (window length \(layout.length)) and 'backbone.hidden' = \(backbone.hidden): length × hidden = \(perWindow) exceeds \(1 << 20) (activation memory per window)")
+        }
         guard (0..<1).contains(backbone.dropout) else { throw fail("field 'backbone.dropout' = \(backbone.dropout) must be in [0, 1)") }
         try check("diffusionSteps", diffusionSteps, 1...l.diffusionSteps)
         guard betaStart > 0, betaStart <= betaEnd, betaEnd < 1 else { throw fail("fields 'betaStart' = \(betaStart), 'betaEnd' = \(betaEnd): need 0 < betaStart ≤ betaEnd < 1") }
@@ -67,13 +75,15 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
 
     /// The paper's setting for a frequency: context 336 and horizon 24 for hourly data, TSDiff's
     /// lags, hidden 64 × 3 S4 blocks, T = 100. Other intervals that divide a day get a day's
-    /// horizon and 14 days of context in their own steps (half-hourly: 48 and 672), with the
+    /// horizon and 14 days of context in their own steps (half-hourly: 48 and 672; at most a
+    /// 16 384-step window, so 1-minute data gets 14 944), with the
     /// same days of lags; daily and weekly data horizon 30 and context 360 (TSDiff's daily
     /// setting).
     public static func standard(frequency: Frequency, contextLength: Int? = nil, predictionLength: Int? = nil) -> TSDiffConfiguration {
         // Intervals of a minute or more that divide a day (a day of at most 1 440 steps).
         let day = frequency != .hourly && frequency.seconds < 86_400 && frequency.seasons.count == 2 && frequency.seasons[0] <= 1440 ? frequency.seasons[0] : nil
-        let ctx = contextLength ?? (frequency == .hourly ? 336 : day.map { 14 * $0 } ?? 360)
+        // 14 days, within the activation limit for the default width (window ≤ 16 384 steps).
+        let ctx = contextLength ?? (frequency == .hourly ? 336 : day.map { Swift.min(14 * $0, (1 << 20) / 64 - $0) } ?? 360)
         let pred = predictionLength ?? (frequency == .hourly ? 24 : day ?? 30)
         return TSDiffConfiguration(layout: WindowLayout(contextLength: ctx, predictionLength: pred, lags: frequency.tsdiffLags), frequency: frequency)
     }
