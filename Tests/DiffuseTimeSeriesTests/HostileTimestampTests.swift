@@ -1,4 +1,5 @@
 import DiffuseTensor
+import DiffuseNN
 @testable import DiffuseTimeSeries
 import XCTest
 import _DiffuseTestSupport
@@ -93,6 +94,10 @@ final class HostileConfigurationTests: XCTestCase {
                                                 diffusionSteps: 10, frequency: .hourly)
         let folder = try makeTemporaryFolder()
         try TSDiff(configuration: configuration, seed: 1).save(to: folder)
+        // Weights without their saved configuration (an earlier version's checkpoint), so that
+        // the edits below reach the configuration checks rather than the pair check.
+        let weightsURL = folder.appendingPathComponent("model.safetensors")
+        try SafeTensors.write(try SafeTensors.read(weightsURL, as: Float.self).parameters, to: weightsURL)
         let configURL = folder.appendingPathComponent("config.json")
         let valid = try String(contentsOf: configURL, encoding: .utf8)
         func message(replacing old: String, with new: String, and more: [(String, String)] = []) throws -> String {
@@ -110,6 +115,10 @@ final class HostileConfigurationTests: XCTestCase {
                        "\(configURL.path): model configuration: field 'backbone.hidden' = 1000000 must be in 1…4096")
         XCTAssertTrue(try message(replacing: "\"hidden\" : 4", with: "\"hidden\" : 4096", and: [("\"blocks\" : 1", "\"blocks\" : 64")])
             .contains("describe about 4299161600 weights, more than 268435456"))
+        // Within the caps but far larger than the weights in the file (found by the fuzzer as a
+        // load that took seconds to build the model before comparing): refused at once.
+        let large = try message(replacing: "\"hidden\" : 4", with: "\"hidden\" : 4000")
+        XCTAssertTrue(large.contains("describes about 64064000 weights"), large)
         XCTAssertEqual(try message(replacing: "\"stateSize\" : 4", with: "\"stateSize\" : 3"),
                        "\(configURL.path): model configuration: field 'backbone.stateSize' = 3 must be even")
         XCTAssertEqual(try message(replacing: "\"contextLength\" : 8", with: "\"contextLength\" : 9223372036854775000"),

@@ -98,6 +98,16 @@ public struct SequenceModel: Sendable {
     /// and shapes) and finite.
     public static func load(from folder: URL) throws -> SequenceModel {
         let (parameters, configuration) = try Checkpoint.load(from: folder, as: Float.self, configuration: Configuration.self) { try $0.check(folder: folder) }
+        // The expected weights are allocated before the comparison: refuse at once a
+        // configuration far larger than the file.
+        let described: Int
+        switch configuration.network {
+        case .convolution(let n): described = n.stacks * n.dilations.count * n.kernelSize * n.hidden * n.hidden
+        case .transformer(let n): described = 12 * n.layers * n.modelSize * n.modelSize
+        }
+        guard described <= 4 * parameters.scalarCount + 65_536 else {
+            throw SafeTensorsError(path: folder.path, reason: "config.json describes about \(described) weights, model.safetensors holds \(parameters.scalarCount)")
+        }
         let expected = configuration.network.makeParameters(as: Float.self, key: RandomKey(seed: 0))
         if let mismatch = parameters.firstMismatch(against: expected) {
             throw SafeTensorsError(path: folder.path, reason: "weights do not match the configured network: \(mismatch)")

@@ -139,6 +139,12 @@ public struct TSDiff: Sendable {
     /// Loads a model saved by ``save(to:)``.
     public static func load(from folder: URL) throws -> TSDiff {
         let (parameters, configuration) = try Checkpoint.load(from: folder, as: Float.self, configuration: TSDiffConfiguration.self) { try $0.validate() }
+        // Building the configured model allocates and initialises its weights before they are
+        // compared with the file's: refuse at once a configuration far larger than the file.
+        let described = configuration.backbone.blocks * 4 * configuration.backbone.hidden * (configuration.backbone.hidden + configuration.backbone.stateSize)
+        guard described <= 4 * parameters.scalarCount + 65_536 else {
+            throw SafeTensorsError(path: folder.path, reason: "config.json describes about \(described) weights, model.safetensors holds \(parameters.scalarCount)")
+        }
         return try TSDiff(configuration: configuration, parameters: parameters)
     }
 }
