@@ -39,8 +39,17 @@ public struct CSVTable: Sendable {
     /// The cell texts that count as missing values (compared case-insensitively).
     public static let missingMarkers: Set<String> = ["", "nan", "na", "n/a", "null", "none", "-nan"]
 
-    /// Reads and parses a CSV file.
+    /// The largest CSV file read (1 GiB): cells are kept as strings, several times the file's
+    /// size in memory.
+    public static let maximumFileSize = 1 << 30
+
+    /// Reads and parses a CSV file (at most ``maximumFileSize`` bytes).
     public init(contentsOf url: URL, delimiter: UInt8 = UInt8(ascii: ",")) throws {
+        var info = stat()
+        if stat(url.path, &info) == 0, Int(info.st_size) > Self.maximumFileSize {
+            throw CSVError(source: url.path, line: nil, column: nil,
+                           reason: "the file is \(info.st_size) bytes, more than the \(Self.maximumFileSize) a CSV table is read from (its cells take several times that in memory); split it")
+        }
         let data: Data
         switch InputFile.contents(of: url) {
         case .success(let d): data = d
