@@ -192,7 +192,7 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "DiffuseDistributedTests",
-            dependencies: ["DiffuseDistributed", "DiffuseNN"],
+            dependencies: ["DiffuseDistributed", "DiffuseNN", "_DiffuseTestSupport"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "DiffuseTensorTests",

@@ -47,6 +47,12 @@ final class RecordingCommunicator: Communicator {
 struct MPICheck {
     static var failures = 0
 
+    /// The largest and the mean absolute difference between two parameter sets of one layout.
+    static func differences(_ a: ParameterSet<Float>, _ b: ParameterSet<Float>) -> (largest: Double, mean: Double) {
+        let d = zip(a.entries, b.entries).flatMap { x, y in zip(x.tensor.scalars, y.tensor.scalars).map { Double(abs($0 - $1)) } }
+        return (d.max() ?? .nan, d.reduce(0, +) / Double(Swift.max(d.count, 1)))
+    }
+
     static func expect(_ condition: Bool, _ what: String, _ why: @autoclosure () -> String = "", rank: Int) {
         if condition {
             if rank == 0 { print("PASS \(what)") }
@@ -216,8 +222,7 @@ struct MPICheck {
         // each coordinate's first moment by the root of its second, so a coordinate whose gradient
         // is at rounding level can move by up to the learning rate either way: the bound per
         // coordinate is 2·lr·steps; typical differences are far below it.
-        let differences = zip(together.parameters.entries, alone.parameters.entries).flatMap { a, b in zip(a.tensor.scalars, b.tensor.scalars).map { Double(abs($0 - $1)) } }
-        let largest = differences.max() ?? .nan, mean = differences.reduce(0, +) / Double(differences.count)
+        let (largest, mean) = differences(together.parameters, alone.parameters)
         let bound = 2 * options.learningRate * Double(options.steps)
         expect(largest <= bound && mean <= 1e-6, "2 × 8 rows equal 1 × 16 rows after \(options.steps) Adam steps (largest parameter difference \(largest), mean \(mean); bound \(bound), 1e-6)",
                "largest \(largest), mean \(mean)", rank: world.rank)
@@ -235,8 +240,7 @@ struct MPICheck {
             let (together, _) = try network.train(on: data, schedule: schedule, steps: 8, batchSize: 32, timeSampling: timeSampling, key: RandomKey(seed: 13), communicator: recording)
             try recording.expectShardedTraining(steps: 8, "ε-MLP (\(timeSampling))")
             let (alone, _) = try network.train(on: data, schedule: schedule, steps: 8, batchSize: 32, timeSampling: timeSampling, key: RandomKey(seed: 13))
-            let differences = zip(together.entries, alone.entries).flatMap { a, b in zip(a.tensor.scalars, b.tensor.scalars).map { Double(abs($0 - $1)) } }
-            let largest = differences.max() ?? .nan, mean = differences.reduce(0, +) / Double(differences.count)
+            let (largest, mean) = differences(together, alone)
             expect(largest <= 2 * 1e-3 * 8 && mean <= 1e-6, "ε-MLP (\(timeSampling)): 2 × 16 rows equal 1 × 32 rows after 8 steps (largest difference \(largest), mean \(mean))",
                    "largest \(largest), mean \(mean)", rank: world.rank)
         }
@@ -276,8 +280,7 @@ struct MPICheck {
         try world.checkIdentical(together.model.parameters)
         expect(true, "sequence model identical on every process after training", rank: world.rank)
         let alone = try MaskedDiffusionTrainer.train(network: network, on: sequences, configuration: configuration)
-        let differences = zip(together.model.parameters.entries, alone.model.parameters.entries).flatMap { a, b in zip(a.tensor.scalars, b.tensor.scalars).map { Double(abs($0 - $1)) } }
-        let largest = differences.max() ?? .nan, mean = differences.reduce(0, +) / Double(differences.count)
+        let (largest, mean) = differences(together.model.parameters, alone.model.parameters)
         // The same bound and reason as for TSDiff (Adam, lr 1e-3, 6 steps).
         let bound = 2 * configuration.learningRate * Double(configuration.steps)
         expect(largest <= bound && mean <= 1e-6, "masked diffusion: 2 × 8 rows equal 1 × 16 rows after \(configuration.steps) steps (largest difference \(largest), mean \(mean))",

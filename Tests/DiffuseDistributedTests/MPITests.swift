@@ -2,22 +2,12 @@ import DiffuseDistributed
 import DiffuseNN
 import Foundation
 import XCTest
+import _DiffuseTestSupport
 
 /// DiffuseDistributed over real processes: `mpirun -np 2 diffuse-mpi-check SCENARIO` (the helper
 /// executable compares what two processes compute together with what one computes alone, see
 /// Examples/MPICheck). Skipped, saying why, only where `mpirun` is not installed.
 final class MPITests: XCTestCase {
-    /// The helper beside the test bundle in the build folder.
-    func helper() throws -> URL {
-        let bundle = Bundle(for: Self.self).bundleURL
-        for folder in [bundle, bundle.deletingLastPathComponent()] {
-            let url = folder.appendingPathComponent("diffuse-mpi-check")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        struct NotBuilt: Error, CustomStringConvertible { var description: String }
-        throw NotBuilt(description: "diffuse-mpi-check is not built beside the tests (\(bundle.path)); the README's test command builds every product")
-    }
-
     func mpirun() throws -> URL {
         let candidates = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":").map { URL(fileURLWithPath: String($0)).appendingPathComponent("mpirun") }
         guard let url = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
@@ -32,7 +22,7 @@ final class MPITests: XCTestCase {
         process.executableURL = try mpirun()
         var arguments = ["-np", "2", "--oversubscribe"]
         if getuid() == 0 { arguments.append("--allow-run-as-root") }
-        process.arguments = arguments + [try helper().path, scenario]
+        process.arguments = arguments + [try builtProduct(named: "diffuse-mpi-check").path, scenario]
         var environment = ProcessInfo.processInfo.environment
         // Loopback only: no network interfaces are probed (and no firewall prompt).
         environment["OMPI_MCA_btl"] = "self,vader,tcp"

@@ -30,21 +30,10 @@ final class FuzzCampaignTests: XCTestCase {
         }
     }
 
-    /// The executables sit beside the test bundle in the build folder.
-    func executable(_ name: String) throws -> URL {
-        let bundle = Bundle(for: Self.self).bundleURL
-        for folder in [bundle, bundle.deletingLastPathComponent()] {
-            let url = folder.appendingPathComponent(name)
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        struct NotBuilt: Error, CustomStringConvertible { var description: String }
-        throw NotBuilt(description: "\(name) is not built beside the tests (\(bundle.path)); the README's test command builds every product")
-    }
-
     func testSupervisorRecordsCrashesAndHangsAndGoesOn() throws {
         let folder = try makeTemporaryFolder()
         let process = Process()
-        process.executableURL = try executable("diffuse-fuzz")
+        process.executableURL = try builtProduct(named: "diffuse-fuzz")
         process.arguments = ["--targets", "supervisor-check", "--inputs", "60", "--timeout", "0.5", "--seconds", "60", "--out", folder.path]
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -73,7 +62,7 @@ final class FuzzCampaignTests: XCTestCase {
     /// loads (with finite weights) or is refused with an error, and the next write removes the
     /// temporary files the killed writers left.
     func testKilledCheckpointWritesNeverLeaveACheckpointThatLoadsWrong() throws {
-        let writer = try executable("diffuse-fuzz")
+        let writer = try builtProduct(named: "diffuse-fuzz")
         let folder = try makeTemporaryFolder().appendingPathComponent("checkpoint")
         var stream = RandomStream(key: RandomKey(seed: 11))
         var loaded = 0, refused = 0, leftovers = 0
