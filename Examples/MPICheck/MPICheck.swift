@@ -47,10 +47,25 @@ final class RecordingCommunicator: Communicator {
 struct MPICheck {
     static var failures = 0
 
-    /// The largest and the mean absolute difference between two parameter sets of one layout.
-    static func differences(_ a: ParameterSet<Float>, _ b: ParameterSet<Float>) -> (largest: Double, mean: Double) {
-        let d = zip(a.entries, b.entries).flatMap { x, y in zip(x.tensor.scalars, y.tensor.scalars).map { Double(abs($0 - $1)) } }
-        return (d.max() ?? .nan, d.reduce(0, +) / Double(Swift.max(d.count, 1)))
+    /// Checks that data-parallel training (`together`) took one process's steps (`alone`), and,
+    /// given the two runs' losses, that the averaged losses are one process's (relative 10⁻⁵).
+    ///
+    /// Tolerance: the processes sum gradients in another order than one process (two partial
+    /// means instead of one), a relative difference of a few Float ulps per step. Adam divides
+    /// each coordinate's first moment by the root of its second, so a coordinate whose gradient
+    /// is at rounding level can move by up to the learning rate either way: the bound per
+    /// coordinate is 2·lr·steps, and the mean difference must stay below 10⁻⁶.
+    static func expectSameTraining(_ what: String, _ together: ParameterSet<Float>, _ alone: ParameterSet<Float>, learningRate: Double, steps: Int,
+                                   losses: (together: [Double], alone: [Double])? = nil, rank: Int) {
+        let d = zip(together.entries, alone.entries).flatMap { x, y in zip(x.tensor.scalars, y.tensor.scalars).map { Double(abs($0 - $1)) } }
+        let largest = d.max() ?? .nan, mean = d.reduce(0, +) / Double(Swift.max(d.count, 1))
+        let bound = 2 * learningRate * Double(steps)
+        expect(largest <= bound && mean <= 1e-6, "\(what) after \(steps) Adam steps (largest parameter difference \(largest), mean \(mean); bounds \(bound), 1e-6)",
+               "largest \(largest), mean \(mean)", rank: rank)
+        if let losses {
+            let relative = zip(losses.together, losses.alone).map { abs($0 - $1) / abs($1) }.max() ?? .nan
+            expect(relative < 1e-5, "\(what): the averaged losses equal one process's (relative difference \(relative))", "\(relative)", rank: rank)
+        }
     }
 
     static func expect(_ condition: Bool, _ what: String, _ why: @autoclosure () -> String = "", rank: Int) {
@@ -217,17 +232,8 @@ struct MPICheck {
         expect(true, "parameters identical on every process after training", rank: world.rank)
         var alone = TSDiff(configuration: configuration, seed: 1)
         let reportAlone = try TSDiffTrainer(options: options).train(&alone, series: series)
-        // Tolerance: the processes sum gradients in another order than one process (two partial
-        // means instead of one), a relative difference of a few Float ulps per step. Adam divides
-        // each coordinate's first moment by the root of its second, so a coordinate whose gradient
-        // is at rounding level can move by up to the learning rate either way: the bound per
-        // coordinate is 2·lr·steps; typical differences are far below it.
-        let (largest, mean) = differences(together.parameters, alone.parameters)
-        let bound = 2 * options.learningRate * Double(options.steps)
-        expect(largest <= bound && mean <= 1e-6, "2 × 8 rows equal 1 × 16 rows after \(options.steps) Adam steps (largest parameter difference \(largest), mean \(mean); bound \(bound), 1e-6)",
-               "largest \(largest), mean \(mean)", rank: world.rank)
-        let lossDifference = zip(report.losses, reportAlone.losses).map { abs($0 - $1) / abs($1) }.max() ?? .nan
-        expect(lossDifference < 1e-5, "the averaged losses equal one process's (relative difference \(lossDifference))", "\(lossDifference)", rank: world.rank)
+        expectSameTraining("TSDiff: 2 × 8 rows equal 1 × 16 rows", together.parameters, alone.parameters, learningRate: options.learningRate, steps: options.steps,
+                           losses: (report.losses, reportAlone.losses), rank: world.rank)
     }
 
     /// Data-parallel training of the theory checks' ε-MLP (stratified times over the whole batch).
@@ -240,9 +246,7 @@ struct MPICheck {
             let (together, _) = try network.train(on: data, schedule: schedule, steps: 8, batchSize: 32, timeSampling: timeSampling, key: RandomKey(seed: 13), communicator: recording)
             try recording.expectShardedTraining(steps: 8, "ε-MLP (\(timeSampling))")
             let (alone, _) = try network.train(on: data, schedule: schedule, steps: 8, batchSize: 32, timeSampling: timeSampling, key: RandomKey(seed: 13))
-            let (largest, mean) = differences(together, alone)
-            expect(largest <= 2 * 1e-3 * 8 && mean <= 1e-6, "ε-MLP (\(timeSampling)): 2 × 16 rows equal 1 × 32 rows after 8 steps (largest difference \(largest), mean \(mean))",
-                   "largest \(largest), mean \(mean)", rank: world.rank)
+            expectSameTraining("ε-MLP (\(timeSampling)): 2 × 16 rows equal 1 × 32 rows", together, alone, learningRate: 1e-3, steps: 8, rank: world.rank)
         }
     }
 
@@ -280,13 +284,8 @@ struct MPICheck {
         try world.checkIdentical(together.model.parameters)
         expect(true, "sequence model identical on every process after training", rank: world.rank)
         let alone = try MaskedDiffusionTrainer.train(network: network, on: sequences, configuration: configuration)
-        let (largest, mean) = differences(together.model.parameters, alone.model.parameters)
-        // The same bound and reason as for TSDiff (Adam, lr 1e-3, 6 steps).
-        let bound = 2 * configuration.learningRate * Double(configuration.steps)
-        expect(largest <= bound && mean <= 1e-6, "masked diffusion: 2 × 8 rows equal 1 × 16 rows after \(configuration.steps) steps (largest difference \(largest), mean \(mean))",
-               "largest \(largest), mean \(mean)", rank: world.rank)
-        let lossDifference = zip(together.losses, alone.losses).map { abs($0 - $1) / abs($1) }.max() ?? .nan
-        expect(lossDifference < 1e-5, "masked diffusion: averaged losses equal one process's (relative difference \(lossDifference))", "\(lossDifference)", rank: world.rank)
+        expectSameTraining("masked diffusion: 2 × 8 rows equal 1 × 16 rows", together.model.parameters, alone.model.parameters,
+                           learningRate: configuration.learningRate, steps: configuration.steps, losses: (together.losses, alone.losses), rank: world.rank)
     }
 
     /// A collective that another process never joins ends with an error naming it.

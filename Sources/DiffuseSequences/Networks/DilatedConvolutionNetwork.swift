@@ -44,6 +44,10 @@ public struct DilatedConvolutionNetwork: TokenNetwork {
         return output(trunk.features(x, parameters), parameters)
     }
 
+    /// About how many weights the network has (stacks × convolutions × kernel × hidden²), for
+    /// checking a configuration read from a file before anything is allocated.
+    public var estimatedWeights: Int { stacks * dilations.count * kernelSize * hidden * hidden }
+
     public func check(_ fail: (String, Any, String) -> Error) throws {
         guard (1...4096).contains(vocabularySize) else { throw fail("network.vocabularySize", vocabularySize, "in 1…4096") }
         guard (1...4096).contains(hidden) else { throw fail("network.hidden", hidden, "in 1…4096") }
@@ -52,7 +56,7 @@ public struct DilatedConvolutionNetwork: TokenNetwork {
             throw fail("network.dilations", dilations, "1 to 64 values in 1…4096")
         }
         guard (1...64).contains(stacks) else { throw fail("network.stacks", stacks, "in 1…64") }
-        let weights = stacks * dilations.count * kernelSize * hidden * hidden
+        let weights = estimatedWeights
         guard weights <= Checkpoint.maximumConfiguredWeights else {
             throw fail("network.hidden", hidden, "such that stacks × convolutions × kernel × hidden² (\(weights)) ≤ \(Checkpoint.maximumConfiguredWeights)")
         }

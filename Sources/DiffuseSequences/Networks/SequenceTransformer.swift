@@ -51,13 +51,17 @@ public struct SequenceTransformer: TokenNetwork {
         return output(finalNorm(h, parameters), parameters)
     }
 
+    /// About how many weights the network has (12 × layers × modelSize²), for checking a
+    /// configuration read from a file before anything is allocated.
+    public var estimatedWeights: Int { 12 * layers * modelSize * modelSize }
+
     public func check(_ fail: (String, Any, String) -> Error) throws {
         guard (1...4096).contains(vocabularySize) else { throw fail("network.vocabularySize", vocabularySize, "in 1…4096") }
         guard (1...4096).contains(length) else { throw fail("network.length", length, "in 1…4096") }
         guard (1...64).contains(heads) else { throw fail("network.heads", heads, "in 1…64") }
         guard (1...4096).contains(modelSize) && modelSize % heads == 0 else { throw fail("network.modelSize", modelSize, "in 1…4096 and divisible by the heads") }
         guard (1...64).contains(layers) else { throw fail("network.layers", layers, "in 1…64") }
-        let weights = layers * 12 * modelSize * modelSize
+        let weights = estimatedWeights
         guard weights <= Checkpoint.maximumConfiguredWeights else {
             throw fail("network.modelSize", modelSize, "such that 12 × layers × modelSize² (\(weights)) ≤ \(Checkpoint.maximumConfiguredWeights)")
         }

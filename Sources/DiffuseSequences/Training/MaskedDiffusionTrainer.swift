@@ -102,8 +102,8 @@ public struct SequenceModel: Sendable {
         // configuration far larger than the file.
         let described: Int
         switch configuration.network {
-        case .convolution(let n): described = n.stacks * n.dilations.count * n.kernelSize * n.hidden * n.hidden
-        case .transformer(let n): described = 12 * n.layers * n.modelSize * n.modelSize
+        case .convolution(let n): described = n.estimatedWeights
+        case .transformer(let n): described = n.estimatedWeights
         }
         guard described <= 4 * parameters.scalarCount + 65_536 else {
             throw SafeTensorsError(path: folder.path, reason: "config.json describes about \(described) weights, model.safetensors holds \(parameters.scalarCount)")

@@ -45,13 +45,8 @@ public struct CSVTable: Sendable {
 
     /// Reads and parses a CSV file (at most ``maximumFileSize`` bytes).
     public init(contentsOf url: URL, delimiter: UInt8 = UInt8(ascii: ",")) throws {
-        var info = stat()
-        if stat(url.path, &info) == 0, Int(info.st_size) > Self.maximumFileSize {
-            throw CSVError(source: url.path, line: nil, column: nil,
-                           reason: "the file is \(info.st_size) bytes, more than the \(Self.maximumFileSize) a CSV table is read from (its cells take several times that in memory); split it")
-        }
         let data: Data
-        switch InputFile.contents(of: url) {
+        switch InputFile.contents(of: url, maximumSize: Self.maximumFileSize) {
         case .success(let d): data = d
         case .failure(let e): throw CSVError(source: url.path, line: nil, column: nil, reason: "cannot read file: \(e.reason)")
         }

@@ -6,8 +6,9 @@ public enum InputFile {
     /// The largest file the readers load whole: 16 GiB.
     public static let maximumSize = 16 << 30
 
-    /// The bytes of `url`, or the reason it cannot be read.
-    public static func contents(of url: URL, mapped: Bool = false) -> Result<Data, FileReadError> {
+    /// The bytes of `url` (at most `maximumSize` bytes, ``maximumSize`` by default), or the
+    /// reason it cannot be read.
+    public static func contents(of url: URL, mapped: Bool = false, maximumSize limit: Int = maximumSize) -> Result<Data, FileReadError> {
         func failure(_ reason: String) -> Result<Data, FileReadError> { .failure(FileReadError(path: url.path, reason: reason)) }
         var info = stat()
         guard stat(url.path, &info) == 0 else {
@@ -18,7 +19,7 @@ public enum InputFile {
         case S_IFREG: break
         default: return failure("it is not a regular file")
         }
-        guard Int(info.st_size) <= maximumSize else { return failure("it is \(info.st_size) bytes, more than the limit of \(maximumSize)") }
+        guard Int(info.st_size) <= limit else { return failure("it is \(info.st_size) bytes, more than the limit of \(limit)") }
         do {
             return .success(try Data(contentsOf: url, options: mapped ? .mappedIfSafe : []))
         } catch {

@@ -56,7 +56,7 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
         try check("backbone.stateSize", backbone.stateSize, 2...l.width)
         guard backbone.stateSize % 2 == 0 else { throw fail("field 'backbone.stateSize' = \(backbone.stateSize) must be even") }
         // Each block holds about 4·hidden² + 4·hidden·stateSize weights; bound the whole before any allocation.
-        let weights = backbone.blocks * 4 * backbone.hidden * (backbone.hidden + backbone.stateSize)
+        let weights = backbone.estimatedWeights
         guard weights <= Checkpoint.maximumConfiguredWeights else {
             throw fail("fields 'backbone.blocks' = \(backbone.blocks), 'backbone.hidden' = \(backbone.hidden), 'backbone.stateSize' = \(backbone.stateSize) describe about \(weights) weights, more than \(Checkpoint.maximumConfiguredWeights)")
         }
@@ -141,7 +141,7 @@ public struct TSDiff: Sendable {
         let (parameters, configuration) = try Checkpoint.load(from: folder, as: Float.self, configuration: TSDiffConfiguration.self) { try $0.validate() }
         // Building the configured model allocates and initialises its weights before they are
         // compared with the file's: refuse at once a configuration far larger than the file.
-        let described = configuration.backbone.blocks * 4 * configuration.backbone.hidden * (configuration.backbone.hidden + configuration.backbone.stateSize)
+        let described = configuration.backbone.estimatedWeights
         guard described <= 4 * parameters.scalarCount + 65_536 else {
             throw SafeTensorsError(path: folder.path, reason: "config.json describes about \(described) weights, model.safetensors holds \(parameters.scalarCount)")
         }

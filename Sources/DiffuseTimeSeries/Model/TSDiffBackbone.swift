@@ -26,6 +26,10 @@ public struct TSDiffBackboneConfiguration: Codable, Hashable, Sendable {
         self.initialSkip = initialSkip
         self.dropout = dropout
     }
+
+    /// About how many weights the backbone has (each block 4·hidden² + 4·hidden·stateSize),
+    /// for checking a configuration read from a file before anything is allocated.
+    public var estimatedWeights: Int { blocks * 4 * hidden * (hidden + stateSize) }
 }
 
 /// TSDiff's backbone: input projection, N S4 blocks with a diffusion-step embedding, summed
