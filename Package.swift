@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "DiffusePlot", targets: ["DiffusePlot"]),
         .library(name: "DiffuseTheory", targets: ["DiffuseTheory"]),
         .library(name: "DiffuseSequences", targets: ["DiffuseSequences"]),
+        .library(name: "DiffuseMotion", targets: ["DiffuseMotion"]),
         // Needs MPI (libopenmpi-dev); nothing else depends on it.
         .library(name: "DiffuseDistributed", targets: ["DiffuseDistributed"]),
     ],
@@ -74,6 +75,11 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
         .target(
+            name: "DiffuseMotion",
+            dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffusePlot"],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+
+        .target(
             name: "DiffuseTheory",
             dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffusePlot"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
@@ -90,7 +96,7 @@ let package = Package(
 
         .target(
             name: "Diffuse",
-            dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseTimeSeries", "DiffuseSequences", "DiffuseTheory", "DiffusePlot"],
+            dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseTimeSeries", "DiffuseSequences", "DiffuseMotion", "DiffuseTheory", "DiffusePlot"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // MARK: Test support (not API)
@@ -102,7 +108,7 @@ let package = Package(
         // MARK: Fuzzing (not API): the mutation engine and every reader as a target
         .target(
             name: "_DiffuseFuzzing",
-            dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseTimeSeries", "DiffuseSequences"],
+            dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseTimeSeries", "DiffuseSequences", "DiffuseMotion"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
         // MARK: Examples
@@ -153,6 +159,15 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
         .executableTarget(
+            name: "motion",
+            dependencies: [
+                "DiffuseTensor", "DiffuseMotion",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/Motion",
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+
+        .executableTarget(
             name: "theory-checks",
             dependencies: [
                 "DiffuseTensor", "DiffuseTheory",
@@ -185,6 +200,10 @@ let package = Package(
         .testTarget(
             name: "DiffuseSequencesTests",
             dependencies: ["DiffuseSequences", "_DiffuseTestSupport", "_DiffuseFuzzing"],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+        .testTarget(
+            name: "DiffuseMotionTests",
+            dependencies: ["DiffuseMotion", "_DiffuseTestSupport", "_DiffuseFuzzing"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "DiffuseTheoryTests",

@@ -186,6 +186,11 @@ struct FuzzCommand: ParsableCommand {
                                  "--deadline", "\(targetDeadline)", "--report", reportURL.path]
                 if let inputs { arguments += ["--inputs", "\(inputs - next)"] }
                 process.arguments = arguments
+                // Swift's crash backtracer can take seconds to symbolicate a crashing child, which
+                // the hang timeout would count as a hang; crashes are recorded from the signal.
+                var environment = ProcessInfo.processInfo.environment
+                environment["SWIFT_BACKTRACE"] = "enable=no"
+                process.environment = environment
                 let pipe = Pipe()
                 process.standardOutput = pipe
                 process.standardError = FileHandle.nullDevice
@@ -214,7 +219,7 @@ struct FuzzCommand: ParsableCommand {
                     }
                 }
                 if hung { kill(process.processIdentifier, SIGKILL) }
-                process.waitUntilExit()
+                let exit = Self.reap(process)
                 try? FileManager.default.removeItem(at: FuzzTarget.scratchFolder(ofProcess: process.processIdentifier))
                 // Wrong values the child found, whatever happened to it afterwards.
                 if let text = try? String(contentsOf: URL(fileURLWithPath: reportURL.path + ".wrong"), encoding: .utf8) {
@@ -228,20 +233,20 @@ struct FuzzCommand: ParsableCommand {
                         }
                     }
                 }
-                let signalled = process.terminationReason == .uncaughtSignal && !hung
-                if !started && (hung || signalled || process.terminationStatus != 0) {
+                let signalled = exit.signalled && !hung
+                if !started && (hung || signalled || exit.status != 0) {
                     // No input ran: the child failed while starting; no input is to blame.
-                    findings.append(Finding(target: target.name, kind: "child failed to start", index: next, detail: hung ? "no first input within 120 s" : "status \(process.terminationStatus)"))
+                    findings.append(Finding(target: target.name, kind: "child failed to start", index: next, detail: hung ? "no first input within 120 s" : "status \(exit.status)"))
                     break
                 }
-                if !hung && !signalled && process.terminationStatus != 0 {
+                if !hung && !signalled && exit.status != 0 {
                     // An exit with an error status is the child's own failure, not an input's.
-                    findings.append(Finding(target: target.name, kind: "child error", index: Swift.max(last, next), detail: "exit status \(process.terminationStatus)"))
+                    findings.append(Finding(target: target.name, kind: "child error", index: Swift.max(last, next), detail: "exit status \(exit.status)"))
                     break
                 }
                 if hung || signalled {
                     let kind = hung ? "hang" : "crash"
-                    let detail = hung ? "no progress for \(timeout) s" : (signalled ? "signal \(process.terminationStatus)" : "exit status \(process.terminationStatus)")
+                    let detail = hung ? "no progress for \(timeout) s" : (signalled ? "signal \(exit.status)" : "exit status \(exit.status)")
                     findings.append(Finding(target: target.name, kind: kind, index: Swift.max(last, next), detail: detail))
                     if hung { result.hangs += 1 } else { result.crashes += 1 }
                     result.inputs += Swift.max(last, next) - next + 1
@@ -285,6 +290,28 @@ struct FuzzCommand: ParsableCommand {
                                  to: outURL.appendingPathComponent("results.json"))
         }
         if !findings.isEmpty { throw ExitCode(1) }
+    }
+
+    /// Waits for a child and returns how it ended. Foundation's `waitUntilExit` was seen to hang
+    /// on a child that had already exited (a zombie it never reaped, 2026-12-07), so the child is
+    /// reaped here with `waitpid`; if Foundation reaped it first, its own record is used.
+    static func reap(_ process: Process) -> (signalled: Bool, status: Int32) {
+        let pid = process.processIdentifier
+        var status: Int32 = 0
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid {
+                // WIFSIGNALED / WTERMSIG / WEXITSTATUS, written out (the C macros are not imported).
+                let signal = status & 0x7f
+                if signal != 0 && signal != 0x7f { return (true, signal) }
+                return (false, (status >> 8) & 0xff)
+            }
+            if r < 0 && errno != EINTR {
+                process.waitUntilExit()
+                return (process.terminationReason == .uncaughtSignal, process.terminationStatus)
+            }
+            usleep(2_000)
+        }
     }
 }
 

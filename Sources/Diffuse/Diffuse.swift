@@ -5,6 +5,7 @@
 //   DiffuseCore        processes, predictions, samplers, guidance, likelihoods, inversion
 //   DiffuseTimeSeries  TSDiff: forecasting, refinement, synthesis, metrics
 //   DiffuseSequences   DNA: FASTA and JASPAR readers, motif rewards, k-mer Markov models
+//   DiffuseMotion      skeletons, HumanML3D features, BVH, the procedural motion benchmark
 //   DiffuseTheory      closed forms, distances and theory checks
 //   DiffusePlot        SVG charts
 
@@ -15,3 +16,4 @@
 @_exported import DiffuseTheory
 @_exported import DiffuseTimeSeries
 @_exported import DiffuseSequences
+@_exported import DiffuseMotion

@@ -10,6 +10,7 @@ extension FuzzTarget {
     /// The targets, in a fixed order (``named(_:)`` finds one).
     public static let all: [FuzzTarget] = [
         numPy, safeTensors, csv, timeSeriesWide, timeSeriesUntimed, timeSeriesLong, tsdiffCheckpoint, sequenceCheckpoint, fasta, jaspar, smiles, molecule,
+        bvh, humanML3DFeatures, humanML3DCaptions,
     ]
 
     public static func named(_ name: String) -> FuzzTarget? { (all + [supervisorCheck]).first { $0.name == name } }
