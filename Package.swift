@@ -76,7 +76,7 @@ let package = Package(
 
         .target(
             name: "DiffuseMotion",
-            dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffusePlot"],
+            dependencies: ["DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseTheory", "DiffusePlot"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
         .target(
@@ -131,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "diffuse-bench",
             dependencies: [
-                "DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseTimeSeries", "DiffuseSequences",
+                "DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseTimeSeries", "DiffuseSequences", "DiffuseMotion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/DiffuseBench",
@@ -161,10 +161,11 @@ let package = Package(
         .executableTarget(
             name: "motion",
             dependencies: [
-                "DiffuseTensor", "DiffuseMotion",
+                "DiffuseTensor", "DiffuseNN", "DiffuseCore", "DiffuseMotion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/Motion",
+            exclude: ["Checkpoints"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
         .executableTarget(
@@ -186,7 +187,7 @@ let package = Package(
         // Imports only the public API (no @testable): what a package of your own can write.
         .testTarget(
             name: "DiffusePublicAPITests",
-            dependencies: ["Diffuse", "DiffuseCore", "DiffuseTensor", "DiffuseNN", "DiffuseSequences", "DiffuseTimeSeries", "DiffuseTheory", "DiffuseDistributed"],
+            dependencies: ["Diffuse", "DiffuseCore", "DiffuseTensor", "DiffuseNN", "DiffuseSequences", "DiffuseTimeSeries", "DiffuseTheory", "DiffuseMotion", "DiffuseDistributed"],
             swiftSettings: [.swiftLanguageMode(.v5)]),
         .testTarget(
             name: "DiffuseNNTests",

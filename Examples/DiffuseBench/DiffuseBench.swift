@@ -10,5 +10,5 @@ struct DiffuseBench: ParsableCommand {
         commandName: "diffuse-bench",
         abstract: "Measure Diffuse's speed (build with -c release).",
         subcommands: [BLASBenchmark.self, TrainMLPBenchmark.self, GMMSampleBenchmark.self, TSDiffStepBenchmark.self,
-                      MDLMTrainBenchmark.self, MDLMSampleBenchmark.self])
+                      MDLMTrainBenchmark.self, MDLMSampleBenchmark.self, EMDMTrainBenchmark.self, EMDMSampleBenchmark.self])
 }

@@ -5,7 +5,7 @@ import ArgumentParser
 struct Motion: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "motion",
-        abstract: "Motion data on the 22-joint HumanML3D skeleton: the procedural benchmark, BVH export, stick-figure plots.",
-        subcommands: [ShowCommand.self, MakeBenchmarkCommand.self],
-        defaultSubcommand: ShowCommand.self)
+        abstract: "EMDM few-step motion generation against many-step diffusion on the 22-joint HumanML3D skeleton: generate, train, evaluate; the procedural benchmark, BVH, stick figures.",
+        subcommands: [GenerateCommand.self, ShowCommand.self, TrainCommand.self, EvaluateCommand.self, MakeBenchmarkCommand.self],
+        defaultSubcommand: GenerateCommand.self)
 }

@@ -1,0 +1,117 @@
+import ArgumentParser
+import DiffuseCore
+import DiffuseMotion
+import DiffuseNN
+import DiffuseTensor
+import Foundation
+
+/// `motion evaluate`: samples EMDM and the baseline with every sampler for the test split's actions
+/// and prints the metric table against real data, with time per sequence.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "FID, diversity, multimodality, accuracy, foot skating and time for real data, EMDM and the baseline's samplers.")
+
+    @Option(help: "Evaluator checkpoint folder (motion train --model classifier).") var evaluator: String
+    @Option(help: "EMDM checkpoint folder.") var emdm: String
+    @Option(help: "Baseline checkpoint folder (motion train --model mdm).") var baseline: String
+    @Option(help: "Generated windows per method (1–5000).") var count: Int = 220
+    @Option(help: "Baseline samplers, comma-separated: ddpm-1000, ddpm-100, ddim-50, dpmpp-20, dpmpp-10.") var samplers: String = "ddpm-1000,ddpm-100,ddim-50,dpmpp-20,dpmpp-10"
+    @Option(help: "Classifier-free guidance scale (1: conditional model only, as EMDM's action-to-motion protocol).") var guidance: Double = 1
+    @Option(help: "Seed of every random draw.") var seed: UInt64 = 1
+    @Option(help: "Write the table as JSON to this file.") var json: String?
+
+    func validate() throws {
+        guard (1...5000).contains(count) else { throw ValidationError("--count must be 1 to 5000, got \(count)") }
+        guard guidance.isFinite, (0...20).contains(guidance) else { throw ValidationError("--guidance must be in 0…20") }
+        for s in samplers.split(separator: ",") where BaselineSampler(rawValue: String(s)) == nil {
+            throw ValidationError("unknown sampler '\(s)'; known: \(BaselineSampler.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    enum BaselineSampler: String, CaseIterable {
+        case ddpm1000 = "ddpm-1000", ddpm100 = "ddpm-100", ddim50 = "ddim-50", dpmpp20 = "dpmpp-20", dpmpp10 = "dpmpp-10"
+        func run(_ model: MotionDenoiserModel, schedule: DiscreteVPSchedule, labels: [Int], frames: Int, guidance: Double, key: RandomKey) -> Tensor<Float> {
+            switch self {
+            case .ddpm1000: return model.sample(labels: labels, frames: frames, grid: .diffusers(schedule, scheduler: .ddpm, steps: schedule.trainingSteps, spacing: .trailing), sampler: DDPMSampler<Tensor<Float>>(), guidance: guidance, key: key).samples
+            case .ddpm100: return model.sample(labels: labels, frames: frames, grid: .diffusers(schedule, scheduler: .ddpm, steps: 100, spacing: .trailing), sampler: DDPMSampler<Tensor<Float>>(), guidance: guidance, key: key).samples
+            case .ddim50: return model.sample(labels: labels, frames: frames, grid: .diffusers(schedule, scheduler: .ddim, steps: 50, spacing: .trailing), sampler: DDIMSampler<Tensor<Float>>(), guidance: guidance, key: key).samples
+            case .dpmpp20: return model.sample(labels: labels, frames: frames, grid: .diffusers(schedule, scheduler: .dpmSolver, steps: 20), sampler: DPMSolverPlusPlus<Tensor<Float>>(), guidance: guidance, key: key).samples
+            case .dpmpp10: return model.sample(labels: labels, frames: frames, grid: .diffusers(schedule, scheduler: .dpmSolver, steps: 10), sampler: DPMSolverPlusPlus<Tensor<Float>>(), guidance: guidance, key: key).samples
+            }
+        }
+    }
+
+    func run() throws {
+        let (classifierParameters, evaluatorConfiguration) = try EvaluatorCheckpoint.load(evaluator)
+        let (emdmParameters, emdmConfiguration) = try EMDMCheckpoint.load(emdm)
+        let (baselineParameters, baselineConfiguration) = try BaselineCheckpoint.load(baseline)
+        let frames = evaluatorConfiguration.frames
+        guard emdmConfiguration.configuration.generator.frames == frames, baselineConfiguration.configuration.network.frames == frames else {
+            throw ValidationError("the evaluator, EMDM and the baseline must use the same window length (\(frames) rows)")
+        }
+        let classifier = evaluatorConfiguration.classifier
+        let normalization = evaluatorConfiguration.normalization
+        let test = try MotionWindows.benchmark(frames: frames, test: true, normalization: normalization)
+        let train = try MotionWindows.benchmark(frames: frames, test: false, normalization: normalization)
+        let key = RandomKey(seed: seed)
+        // Labels: `count` draws over the test split's windows; the real reference set is windows of the test split.
+        let (realTest, realLabels) = test.batch(size: count, key: key.folding(in: 0))
+        let (realTrain, trainLabels) = train.batch(size: count, key: key.folding(in: 1))
+        let labels = realLabels
+
+        struct Row: Codable { var method: String; var steps: Int; var fid: Double; var accuracy: Double; var diversity: Double; var multimodality: Double; var footSkating: Double; var boneSpread: Double; var msPerSequence: Double; var msPerFrame: Double }
+        var rows = [Row]()
+        let (realEmbeddings, _) = classifier.evaluate(realTest, parameters: classifierParameters)
+        func measure(_ method: String, steps: Int, windows: Tensor<Float>, labels: [Int], seconds: Double) throws {
+            let (e, predictions) = classifier.evaluate(windows, parameters: classifierParameters)
+            let width = HumanML3DFeatures.width
+            let values = windows.scalars
+            var skating = 0.0, spread = 0.0
+            for i in 0..<windows.shape[0] {
+                let normalized = (0..<frames).map { t in values[((i * frames + t) * width)..<((i * frames + t + 1) * width)].map(Double.init) }
+                let positions = try HumanML3DFeatures.positions(normalization.denormalize(normalized))
+                skating += MotionMetrics.footSkatingRatio(positions)
+                spread += MotionMetrics.boneLengthSpread(positions)
+            }
+            let n = Double(windows.shape[0])
+            rows.append(Row(method: method, steps: steps, fid: try MotionEvaluation.frechetDistance(e, realEmbeddings),
+                            accuracy: MotionEvaluation.accuracy(predictions, labels),
+                            diversity: MotionEvaluation.diversity(e, key: key.folding(in: 2)),
+                            multimodality: MotionEvaluation.multimodality(e, labels: labels, key: key.folding(in: 3)),
+                            footSkating: skating / n, boneSpread: spread / n, msPerSequence: 1000 * seconds / n, msPerFrame: 1000 * seconds / n / Double(frames)))
+            let r = rows.last!
+            FileHandle.standardError.write(Data(String(format: "%@: FID %.3f, accuracy %.3f, %.1f ms per sequence\n", method, r.fid, r.accuracy, r.msPerSequence).utf8))
+        }
+        try measure("real (train-split windows)", steps: 0, windows: realTrain, labels: trainLabels, seconds: 0)
+
+        let emdmModel = MotionDenoiserModel(network: emdmConfiguration.configuration.generator, parameters: emdmParameters)
+        let emdmSchedule = emdmConfiguration.configuration.schedule
+        let t = emdmConfiguration.configuration.steps
+        var start = Date()
+        let emdmSamples = emdmModel.sample(labels: labels, frames: frames, grid: .discrete(emdmSchedule, steps: t, spacing: .linspace), sampler: DDPMSampler<Tensor<Float>>(),
+                                           guidance: guidance, key: key.folding(in: 10)).samples
+        try measure("EMDM (DDGAN posterior)", steps: t, windows: emdmSamples, labels: labels, seconds: Date().timeIntervalSince(start))
+
+        let baselineModel = MotionDenoiserModel(network: baselineConfiguration.configuration.network, parameters: baselineParameters)
+        let schedule = baselineConfiguration.configuration.schedule
+        for name in samplers.split(separator: ",") {
+            let sampler = BaselineSampler(rawValue: String(name))!
+            start = Date()
+            let samples = sampler.run(baselineModel, schedule: schedule, labels: labels, frames: frames, guidance: guidance, key: key.folding(in: 11))
+            try measure("baseline \(sampler.rawValue)", steps: Int(sampler.rawValue.split(separator: "-")[1])!, windows: samples, labels: labels, seconds: Date().timeIntervalSince(start))
+        }
+
+        print("| method | steps | FID ↓ | accuracy ↑ | diversity → | multimodality → | foot skating ↓ | bone spread (m) ↓ | ms / sequence | ms / frame |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for r in rows {
+            print(String(format: "| %@ | %d | %.3f | %.3f | %.3f | %.3f | %.4f | %.4f | %.1f | %.3f |", r.method, r.steps, r.fid, r.accuracy, r.diversity, r.multimodality, r.footSkating, r.boneSpread, r.msPerSequence, r.msPerFrame))
+        }
+        print("\(count) windows of \(frames) rows per method, guidance \(guidance), seed \(seed); FID and diversity in the evaluator's embedding against \(count) test-split windows")
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(try encoder.encode(rows), to: URL(fileURLWithPath: json))
+        }
+    }
+}
