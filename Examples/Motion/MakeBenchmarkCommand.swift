@@ -5,7 +5,7 @@ import Foundation
 
 /// `motion make-benchmark`: writes the procedural benchmark in HumanML3D's folder layout. The
 /// manifest (`clips.csv`, splits, action labels, `Mean.npy`/`Std.npy`) is what `Datasets/motion`
-/// ships; `--features` adds the per-clip `.npy` files and captions (about 80 MB, regenerated
+/// ships; `--features` adds the per-clip `.npy` files and captions (about 100 MB, regenerated
 /// rather than shipped).
 struct MakeBenchmarkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
