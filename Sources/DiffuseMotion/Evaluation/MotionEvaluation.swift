@@ -6,7 +6,7 @@ import Foundation
 /// EMDM's `metrics.py`) on embeddings of a ``MotionClassifier``:
 ///
 /// - **FID**: the Fréchet distance between Gaussian fits of two embedding sets (squared W₂,
-///   ``GaussianDistances/wasserstein2Squared(mean0:covariance0:mean1:covariance1:)``);
+///   `GaussianDistances.wasserstein2Squared` of DiffuseTheory);
 /// - **diversity**: mean distance between the embeddings of random pairs (300 in the protocol);
 /// - **multimodality**: mean distance between random pairs of generations *of the same action*
 ///   (20 pairs per action), averaged over actions;

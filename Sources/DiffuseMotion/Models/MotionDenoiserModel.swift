@@ -3,7 +3,7 @@ import DiffuseNN
 import DiffuseTensor
 
 /// A trained ``MotionTransformer`` as a conditional prediction model of the shared sampling engine:
-/// it predicts x̂₀ (``Prediction/init(denoised:x:at:)``) for a batch of normalised motion windows
+/// it predicts x̂₀ (`Prediction(denoised:x:at:)` of DiffuseCore) for a batch of normalised motion windows
 /// `[B, L, features]` given one action label per row (nil: unconditional), so every DiffuseCore
 /// sampler, grid and guidance rule applies to it.
 ///

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Positions follow from forward kinematics over *per-joint global rotations* as BVH defines them:
 /// a joint's rotation turns the rest offsets of all its children, `p[c] = p[j] + G[j]·offset[c]`,
-/// with `G[j] = G[parent(j)]·L[j]` for local rotations `L`. ``humanML3D`` is the 22-joint SMPL body
+/// with `G[j] = G[parent(j)]·L[j]` for local rotations `L`. ``humanML3D(boneLengths:)`` is the 22-joint SMPL body
 /// of HumanML3D (`paramUtil.t2m_raw_offsets`, `t2m_kinematic_chain`) with its rest directions; its
 /// bone lengths are a parameter, as HumanML3D sets them from a reference clip.
 public struct Skeleton: Equatable, Sendable {

@@ -65,7 +65,7 @@ public struct DenoisingGANConfiguration: Codable, Equatable, Sendable {
 /// Trains EMDM (Zhou et al. 2024, "EMDM: Efficient Motion Diffusion Model for Fast and High-Quality
 /// Motion Generation"), a denoising-diffusion GAN (Xiao et al. 2022) over motion: the generator
 /// G(x_k, k, z, y) predicts x̂₀ and the sample of the less noisy step is the DDPM posterior
-/// q(x_{k−1} | x_k, x̂₀) (``DDPMPosterior``); the discriminator D(x_{k−1}, x_k, k, y) tells real
+/// q(x_{k−1} | x_k, x̂₀) (DiffuseCore's `DDPMPosterior`); the discriminator D(x_{k−1}, x_k, k, y) tells real
 /// forward-process pairs from generated ones.
 ///
 /// - **Losses.** Non-saturating: D minimises softplus(−D(real)) + softplus(D(fake)); G minimises
