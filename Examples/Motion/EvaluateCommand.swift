@@ -60,7 +60,7 @@ struct EvaluateCommand: ParsableCommand {
         let (realTrain, trainLabels) = train.batch(size: count, key: key.folding(in: 1))
         let labels = realLabels
 
-        struct Row: Codable { var method: String; var steps: Int; var fid: Double; var accuracy: Double; var diversity: Double; var multimodality: Double; var footSkating: Double; var boneSpread: Double; var speedGap: Double; var msPerSequence: Double; var msPerFrame: Double }
+        struct Row: Codable { var method: String; var steps: Int; var fid: Double; var accuracy: Double; var diversity: Double; var multimodality: Double; var footSkating: Double; var footSkatingStandardError: Double; var boneSpread: Double; var speedGap: Double; var msPerSequence: Double; var msPerFrame: Double }
         var rows = [Row]()
         let (realEmbeddings, _) = classifier.evaluate(realTest, parameters: classifierParameters)
         var referenceSpeeds = [Int: Double]()
@@ -68,12 +68,14 @@ struct EvaluateCommand: ParsableCommand {
             let (e, predictions) = classifier.evaluate(windows, parameters: classifierParameters)
             let width = HumanML3DFeatures.width
             let values = windows.scalars
-            var skating = 0.0, spread = 0.0
+            var skating = 0.0, spread = 0.0, skatingSquares = 0.0
             var speeds = [Int: [Double]]()
             for i in 0..<windows.shape[0] {
                 let normalized = (0..<frames).map { t in values[((i * frames + t) * width)..<((i * frames + t + 1) * width)].map(Double.init) }
                 let positions = try HumanML3DFeatures.positions(normalization.denormalize(normalized))
-                skating += MotionMetrics.footSkatingRatio(positions)
+                let ratio = MotionMetrics.footSkatingRatio(positions)
+                skating += ratio
+                skatingSquares += ratio * ratio
                 spread += MotionMetrics.boneLengthSpread(positions)
                 speeds[labels[i], default: []].append(MotionMetrics.rootSpeed(positions))
             }
@@ -89,7 +91,7 @@ struct EvaluateCommand: ParsableCommand {
                             accuracy: MotionEvaluation.accuracy(predictions, labels),
                             diversity: MotionEvaluation.diversity(e, key: key.folding(in: 2)),
                             multimodality: MotionEvaluation.multimodality(e, labels: labels, key: key.folding(in: 3)),
-                            footSkating: skating / n, boneSpread: spread / n, speedGap: gaps.reduce(0, +) / Double(max(1, gaps.count)), msPerSequence: 1000 * seconds / n, msPerFrame: 1000 * seconds / n / Double(frames)))
+                            footSkating: skating / n, footSkatingStandardError: (max(0, skatingSquares / n - (skating / n) * (skating / n)) / max(1, n - 1)).squareRoot(), boneSpread: spread / n, speedGap: gaps.reduce(0, +) / Double(max(1, gaps.count)), msPerSequence: 1000 * seconds / n, msPerFrame: 1000 * seconds / n / Double(frames)))
             let r = rows.last!
             FileHandle.standardError.write(Data(String(format: "%@: FID %.3f, accuracy %.3f, %.1f ms per sequence\n", method, r.fid, r.accuracy, r.msPerSequence).utf8))
         }
@@ -114,10 +116,10 @@ struct EvaluateCommand: ParsableCommand {
             try measure("baseline \(sampler.rawValue)", steps: Int(sampler.rawValue.split(separator: "-")[1])!, windows: samples, labels: labels, seconds: Date().timeIntervalSince(start))
         }
 
-        print("| method | steps | FID ↓ | accuracy ↑ | diversity → | multimodality → | foot skating ↓ | bone spread (m) ↓ | speed gap ↓ | ms / sequence | ms / frame |")
+        print("| method | steps | FID ↓ | accuracy ↑ | diversity → | multimodality → | foot skating ↓ (± s.e.) | bone spread (m) ↓ | speed gap ↓ | ms / sequence | ms / frame |")
         print("|---|---|---|---|---|---|---|---|---|---|---|")
         for r in rows {
-            print(String(format: "| %@ | %d | %.3f | %.3f | %.3f | %.3f | %.4f | %.4f | %.3f | %.1f | %.3f |", r.method, r.steps, r.fid, r.accuracy, r.diversity, r.multimodality, r.footSkating, r.boneSpread, r.speedGap, r.msPerSequence, r.msPerFrame))
+            print(String(format: "| %@ | %d | %.3f | %.3f | %.3f | %.3f | %.4f ± %.4f | %.4f | %.3f | %.1f | %.3f |", r.method, r.steps, r.fid, r.accuracy, r.diversity, r.multimodality, r.footSkating, r.footSkatingStandardError, r.boneSpread, r.speedGap, r.msPerSequence, r.msPerFrame))
         }
         print("\(count) windows of \(frames) rows per method, guidance \(guidance), seed \(seed); FID and diversity in the evaluator's embedding against \(count) test-split windows; speed gap: per gait action, |mean root speed − the test windows' mean| / the test windows' mean, averaged")
         if let json {
