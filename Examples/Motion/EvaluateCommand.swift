@@ -31,14 +31,10 @@ struct EvaluateCommand: ParsableCommand {
 
     enum BaselineSampler: String, CaseIterable {
         case ddpm1000 = "ddpm-1000", ddpm100 = "ddpm-100", ddim50 = "ddim-50", dpmpp20 = "dpmpp-20", dpmpp10 = "dpmpp-10"
-        func run(_ model: MotionDenoiserModel, schedule: DiscreteVPSchedule, labels: [Int], frames: Int, guidance: Double, key: RandomKey) -> Tensor<Float> {
-            switch self {
-            case .ddpm1000: return model.sample(labels: labels, frames: frames, grid: .diffusers(schedule, scheduler: .ddpm, steps: schedule.trainingSteps, spacing: .trailing), sampler: DDPMSampler<Tensor<Float>>(), guidance: guidance, key: key).samples
-            case .ddpm100: return model.sample(labels: labels, frames: frames, grid: .diffusers(schedule, scheduler: .ddpm, steps: 100, spacing: .trailing), sampler: DDPMSampler<Tensor<Float>>(), guidance: guidance, key: key).samples
-            case .ddim50: return model.sample(labels: labels, frames: frames, grid: .diffusers(schedule, scheduler: .ddim, steps: 50, spacing: .trailing), sampler: DDIMSampler<Tensor<Float>>(), guidance: guidance, key: key).samples
-            case .dpmpp20: return model.sample(labels: labels, frames: frames, grid: .diffusers(schedule, scheduler: .dpmSolver, steps: 20), sampler: DPMSolverPlusPlus<Tensor<Float>>(), guidance: guidance, key: key).samples
-            case .dpmpp10: return model.sample(labels: labels, frames: frames, grid: .diffusers(schedule, scheduler: .dpmSolver, steps: 10), sampler: DPMSolverPlusPlus<Tensor<Float>>(), guidance: guidance, key: key).samples
-            }
+        /// The sampler and its steps.
+        var solver: (BaselineSolver, steps: Int) {
+            let parts = rawValue.split(separator: "-")
+            return (BaselineSolver(rawValue: String(parts[0]))!, Int(parts[1])!)
         }
     }
 
@@ -66,13 +62,10 @@ struct EvaluateCommand: ParsableCommand {
         var referenceSpeeds = [Int: Double]()
         func measure(_ method: String, steps: Int, windows: Tensor<Float>, labels: [Int], seconds: Double) throws {
             let (e, predictions) = classifier.evaluate(windows, parameters: classifierParameters)
-            let width = HumanML3DFeatures.width
-            let values = windows.scalars
             var skating = 0.0, spread = 0.0, skatingSquares = 0.0
             var speeds = [Int: [Double]]()
-            for i in 0..<windows.shape[0] {
-                let normalized = (0..<frames).map { t in values[((i * frames + t) * width)..<((i * frames + t + 1) * width)].map(Double.init) }
-                let positions = try HumanML3DFeatures.positions(normalization.denormalize(normalized))
+            for (i, rows) in normalization.denormalize(windows: windows).enumerated() {
+                let positions = try HumanML3DFeatures.positions(rows)
                 let ratio = MotionMetrics.footSkatingRatio(positions)
                 skating += ratio
                 skatingSquares += ratio * ratio
@@ -112,8 +105,9 @@ struct EvaluateCommand: ParsableCommand {
         for name in samplers.split(separator: ",") {
             let sampler = BaselineSampler(rawValue: String(name))!
             start = Date()
-            let samples = sampler.run(baselineModel, schedule: schedule, labels: labels, frames: frames, guidance: guidance, key: key.folding(in: 11))
-            try measure("baseline \(sampler.rawValue)", steps: Int(sampler.rawValue.split(separator: "-")[1])!, windows: samples, labels: labels, seconds: Date().timeIntervalSince(start))
+            let (solver, steps) = sampler.solver
+            let samples = solver.sample(baselineModel, schedule: schedule, steps: min(steps, schedule.trainingSteps), labels: labels, frames: frames, guidance: guidance, key: key.folding(in: 11))
+            try measure("baseline \(sampler.rawValue)", steps: steps, windows: samples, labels: labels, seconds: Date().timeIntervalSince(start))
         }
 
         print("| method | steps | FID ↓ | accuracy ↑ | diversity → | multimodality → | foot skating ↓ (± s.e.) | bone spread (m) ↓ | speed gap ↓ | ms / sequence | ms / frame |")

@@ -26,7 +26,7 @@ struct GenerateCommand: ParsableCommand {
     func validate() throws {
         guard MotionAction(rawValue: action) != nil else { throw ValidationError("--action '\(action)' is not one of \(MotionAction.allCases.map(\.rawValue).joined(separator: ", "))") }
         guard (1...256).contains(count) else { throw ValidationError("--count must be 1 to 256, got \(count)") }
-        guard ["emdm", "ddpm", "ddim", "dpmpp"].contains(sampler) else { throw ValidationError("--sampler must be emdm, ddpm, ddim or dpmpp, got '\(sampler)'") }
+        guard sampler == "emdm" || BaselineSolver(rawValue: sampler) != nil else { throw ValidationError("--sampler must be emdm, ddpm, ddim or dpmpp, got '\(sampler)'") }
         guard (1...1000).contains(steps) else { throw ValidationError("--steps must be 1 to 1000, got \(steps)") }
         guard guidance.isFinite, (0...20).contains(guidance) else { throw ValidationError("--guidance must be in 0…20") }
     }
@@ -48,26 +48,20 @@ struct GenerateCommand: ParsableCommand {
             let c = checkpoint.configuration
             (normalization, frames, actions) = (c.normalization, c.network.frames, checkpoint.actions)
             guard steps <= c.trainingTimesteps else { throw ValidationError("--steps must be at most the baseline's \(c.trainingTimesteps) timesteps") }
-            let model = MotionDenoiserModel(network: c.network, parameters: parameters)
-            switch sampler {
-            case "ddpm": samples = model.sample(labels: labels, frames: frames, grid: .diffusers(c.schedule, scheduler: .ddpm, steps: steps, spacing: .trailing), sampler: DDPMSampler<Tensor<Float>>(), guidance: guidance, key: key).samples
-            case "ddim": samples = model.sample(labels: labels, frames: frames, grid: .diffusers(c.schedule, scheduler: .ddim, steps: steps, spacing: .trailing), sampler: DDIMSampler<Tensor<Float>>(), guidance: guidance, key: key).samples
-            default: samples = model.sample(labels: labels, frames: frames, grid: .diffusers(c.schedule, scheduler: .dpmSolver, steps: steps), sampler: DPMSolverPlusPlus<Tensor<Float>>(), guidance: guidance, key: key).samples
-            }
+            samples = BaselineSolver(rawValue: sampler)!.sample(MotionDenoiserModel(network: c.network, parameters: parameters), schedule: c.schedule,
+                                                                 steps: steps, labels: labels, frames: frames, guidance: guidance, key: key)
         }
         let seconds = Date().timeIntervalSince(start)
         guard actions == MotionAction.allCases.map(\.rawValue) else { throw ValidationError("the checkpoint was trained on other actions (\(actions.joined(separator: ", ")))") }
         let folder = URL(fileURLWithPath: out)
         try AtomicFile.createFolder(at: folder)
-        let width = HumanML3DFeatures.width, values = samples.scalars
         let skeleton = try Skeleton.humanML3D()
         var records = [[String: Double]]()
-        for i in 0..<count {
-            let rows = normalization.denormalize((0..<frames).map { t in values[((i * frames + t) * width)..<((i * frames + t + 1) * width)].map(Double.init) })
+        for (i, rows) in normalization.denormalize(windows: samples).enumerated() {
             let positions = try HumanML3DFeatures.positions(rows)
             let name = "\(action.rawValue)_\(sampler)_\(i)"
             try BVHFile.write(positions, skeleton: skeleton.fitted(to: positions), to: folder.appendingPathComponent("\(name).bvh"))
-            try NumPyFile.write(Tensor<Float>(shape: [frames, width], scalars: rows.joined().map { Float($0) }), to: folder.appendingPathComponent("\(name).npy"))
+            try HumanML3DFolder.writeFeatures(rows, to: folder.appendingPathComponent("\(name).npy"))
             try AtomicFile.write(StickFigureStrip.svg(positions, count: 8, title: "\(action.rawValue), \(sampler), sample \(i)"), to: folder.appendingPathComponent("\(name)_strip.svg"))
             records.append(["sample": Double(i), "speed": MotionMetrics.rootSpeed(positions), "foot_skating": MotionMetrics.footSkatingRatio(positions), "bone_length_spread": MotionMetrics.boneLengthSpread(positions)])
         }

@@ -35,14 +35,13 @@ struct MakeBenchmarkCommand: ParsableCommand {
             guard clip.unreachedFrames == 0 else { throw ValidationError("\(entry.id): a leg could not reach its foot in \(clip.unreachedFrames) frames") }
             let rows = try HumanML3DFeatures.encode(clip.positions, skeleton: clip.skeleton)
             if !entry.isTest { trainRows.append(rows) }
-            let summary = try MotionBenchmark.summary(clip)
+            let summary = MotionBenchmark.summary(clip, features: rows)
             perAction[p.action, default: []].append([p.duration, p.speed, MotionMetrics.rootSpeed(clip.positions), summary[3], summary[4], MotionMetrics.footSkatingRatio(clip.positions)])
             let values = [p.duration, p.speed, p.stride, p.turnRate, p.amplitude, p.rate, p.bodyScale].map { String(format: "%.6f", $0) }
             csv += "\(entry.id),\(p.action.rawValue),\(entry.isTest ? "test" : "train"),\(p.seed),\(values.joined(separator: ",")),"
                 + summary.map { String(format: "%.6f", $0) }.joined(separator: ",") + "\n"
             if features {
-                try NumPyFile.write(Tensor<Float>(shape: [rows.count, HumanML3DFeatures.width], scalars: rows.joined().map { Float($0) }),
-                                    to: folder.appendingPathComponent("new_joint_vecs/\(entry.id).npy"))
+                try HumanML3DFolder.writeFeatures(rows, to: folder.appendingPathComponent("new_joint_vecs/\(entry.id).npy"))
                 try NumPyFile.write(Tensor<Float>(shape: [clip.positions.count, 22, 3], scalars: clip.positions.joined().flatMap { [Float($0.x), Float($0.y), Float($0.z)] }),
                                     to: folder.appendingPathComponent("new_joints/\(entry.id).npy"))
                 try AtomicFile.write(caption(p) + "\n", to: folder.appendingPathComponent("texts/\(entry.id).txt"))

@@ -1,5 +1,6 @@
 import DiffuseNN
 import DiffuseTensor
+import DiffuseCore
 import DiffuseMotion
 import Foundation
 
@@ -19,6 +20,20 @@ enum MotionData {
         let rows = labelled.map(\.features)
         return (try MotionWindows(clips: rows, labels: labelled.map { actions.firstIndex(of: $0.action!)! }, frames: frames,
                                   normalization: FeatureNormalization(clips: rows)), actions)
+    }
+}
+
+/// The baseline's samplers over the shared engine: DDPM and DDIM on diffusers' trailing grids,
+/// DPM-Solver++(2M) on its default grid.
+enum BaselineSolver: String, CaseIterable {
+    case ddpm, ddim, dpmpp
+
+    func sample(_ model: MotionDenoiserModel, schedule: DiscreteVPSchedule, steps: Int, labels: [Int], frames: Int, guidance: Double, key: RandomKey) -> Tensor<Float> {
+        switch self {
+        case .ddpm: return model.sample(labels: labels, frames: frames, grid: .diffusers(schedule, scheduler: .ddpm, steps: steps, spacing: .trailing), sampler: DDPMSampler<Tensor<Float>>(), guidance: guidance, key: key).samples
+        case .ddim: return model.sample(labels: labels, frames: frames, grid: .diffusers(schedule, scheduler: .ddim, steps: steps, spacing: .trailing), sampler: DDIMSampler<Tensor<Float>>(), guidance: guidance, key: key).samples
+        case .dpmpp: return model.sample(labels: labels, frames: frames, grid: .diffusers(schedule, scheduler: .dpmSolver, steps: steps), sampler: DPMSolverPlusPlus<Tensor<Float>>(), guidance: guidance, key: key).samples
+        }
     }
 }
 

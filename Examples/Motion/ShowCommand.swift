@@ -44,8 +44,7 @@ struct ShowCommand: ParsableCommand {
             let name = "\(action.rawValue)_\(seed + UInt64(i))"
             try BVHFile.write(clip.positions, skeleton: clip.skeleton, to: folder.appendingPathComponent("\(name).bvh"))
             let rows = try HumanML3DFeatures.encode(clip.positions, skeleton: clip.skeleton)
-            try NumPyFile.write(Tensor<Float>(shape: [rows.count, HumanML3DFeatures.width], scalars: rows.joined().map { Float($0) }),
-                                to: folder.appendingPathComponent("\(name).npy"))
+            try HumanML3DFolder.writeFeatures(rows, to: folder.appendingPathComponent("\(name).npy"))
             let title = String(format: "%@ — speed %.2f m/s, stride %.2f m, turn %.2f rad/s, amplitude %.2f, body %.2f",
                                action.rawValue, parameters.speed, parameters.stride, parameters.turnRate, parameters.amplitude, parameters.bodyScale)
             try AtomicFile.write(StickFigureStrip.svg(clip.positions, count: 10, title: title), to: folder.appendingPathComponent("\(name)_strip.svg"))

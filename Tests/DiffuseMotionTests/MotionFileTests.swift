@@ -98,8 +98,7 @@ final class MotionFileTests: XCTestCase {
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("texts"), withIntermediateDirectories: true)
         let clip = RepresentationTests.clips[0]
         let rows = try HumanML3DFeatures.encode(clip.positions, skeleton: clip.skeleton)
-        let tensor = Tensor<Float>(shape: [rows.count, 263], scalars: rows.joined().map { Float($0) })
-        try NumPyFile.write(tensor, to: folder.appendingPathComponent("new_joint_vecs/000001.npy"))
+        try HumanML3DFolder.writeFeatures(rows, to: folder.appendingPathComponent("new_joint_vecs/000001.npy"))
         try "a person walks forward.#a/DET person/NOUN walk/VERB forward/ADV#0.0#0.0\nsomeone strolls#someone/PRON stroll/VERB#1.5#3.0\n"
             .write(to: folder.appendingPathComponent("texts/000001.txt"), atomically: true, encoding: .utf8)
         try "000001\n".write(to: folder.appendingPathComponent("train.txt"), atomically: true, encoding: .utf8)

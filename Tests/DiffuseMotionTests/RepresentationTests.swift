@@ -1,5 +1,6 @@
 import DiffuseTensor
 @testable import DiffuseMotion
+import _DiffuseTestSupport
 import XCTest
 
 final class RepresentationTests: XCTestCase {
@@ -87,5 +88,37 @@ final class RepresentationTests: XCTestCase {
         }
         let back = n.denormalize(n.normalize(rows[0]))
         for (a, b) in zip(back, rows[0]) { for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-12) } }
+        // Windows [B, L, 263] denormalise row by row: window 1 of two is rows 3..<6 of the clip.
+        let normalized = n.normalize(Array(rows[0][0..<6]))
+        let windows = n.denormalize(windows: Tensor<Float>(shape: [2, 3, 263], scalars: normalized.joined().map { Float($0) }))
+        XCTAssertEqual(windows.count, 2)
+        for (a, b) in zip(windows[1], rows[0][3..<6]) { for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-4 * max(1, abs(y))) } }
+    }
+
+    /// HumanML3D's Mean.npy and Std.npy: read back what was written; wrong shapes, non-finite means
+    /// and non-positive deviations are refused with the file named.
+    func testNormalizationFiles() throws {
+        let folder = try makeTemporaryFolder()
+        let mean = folder.appendingPathComponent("Mean.npy"), std = folder.appendingPathComponent("Std.npy")
+        let values = (0..<263).map { Float($0) / 10 }
+        try NumPyFile.write(Tensor<Float>(values), to: mean)
+        try NumPyFile.write(Tensor<Float>(values.map { $0 + 1 }), to: std)
+        let n = try FeatureNormalization(meanFile: mean, standardDeviationFile: std)
+        XCTAssertEqual(n.mean, values.map(Double.init))
+        XCTAssertEqual(n.standardDeviation, values.map { Double($0 + 1) })
+        try NumPyFile.write(Tensor<Float>(values), to: std)   // entry 0 is 0
+        XCTAssertThrowsError(try FeatureNormalization(meanFile: mean, standardDeviationFile: std)) {
+            XCTAssertTrue("\($0)".contains("Std.npy") && "\($0)".contains("entry 0"), "\($0)")
+        }
+        try NumPyFile.write(Tensor<Float>(zeros: [262]), to: mean)
+        XCTAssertThrowsError(try FeatureNormalization(meanFile: mean, standardDeviationFile: std)) {
+            XCTAssertTrue("\($0)".contains("Mean.npy") && "\($0)".contains("[262]"), "\($0)")
+        }
+        var bad = values
+        bad[7] = .nan
+        try NumPyFile.write(Tensor<Float>(bad), to: mean)
+        XCTAssertThrowsError(try FeatureNormalization(meanFile: mean, standardDeviationFile: std)) {
+            XCTAssertTrue("\($0)".contains("entry 7"), "\($0)")
+        }
     }
 }

@@ -34,12 +34,14 @@ public enum MotionBenchmark {
     /// mean pelvis height (m), mean heading rate (rad/s, positive to the left) and the fraction of frames with the left
     /// foot in contact.
     public static func summary(_ clip: ProceduralMotion.Clip) throws -> [Double] {
+        summary(clip, features: try HumanML3DFeatures.encode(clip.positions, skeleton: clip.skeleton))
+    }
+
+    /// ``summary(_:)`` from the clip's already encoded feature rows.
+    public static func summary(_ clip: ProceduralMotion.Clip, features rows: [[Double]]) -> [Double] {
         let p = clip.positions
-        let path = zip(p, p.dropFirst()).reduce(0.0) { s, f in
-            s + Vector3(f.1[0].x - f.0[0].x, 0, f.1[0].z - f.0[0].z).length
-        }
+        let path = MotionMetrics.rootPathLength(p)
         let height = p.reduce(0.0) { $0 + $1[0].y } / Double(p.count)
-        let rows = try HumanML3DFeatures.encode(p, skeleton: clip.skeleton)
         // Column 0 is half the step of the rotation that faces the body to +Z: minus half the turn.
         let turn = -rows.reduce(0.0) { $0 + 2 * $1[0] } * ProceduralMotion.framesPerSecond / Double(rows.count)
         let contact = Double(rows.filter { $0[259] == 1 }.count) / Double(rows.count)

@@ -79,14 +79,7 @@ public enum BVHFile {
         guard frameTime.isFinite, frameTime > 0 else {
             throw MotionFileError(path: "<bvh>", reason: "frame time must be positive, got \(frameTime)")
         }
-        for (t, frame) in positions.enumerated() {
-            guard frame.count == skeleton.jointCount else {
-                throw MotionFileError(path: "<bvh>", reason: "frame \(t) has \(frame.count) joints; the skeleton has \(skeleton.jointCount)")
-            }
-            guard frame.allSatisfy({ $0.x.isFinite && $0.y.isFinite && $0.z.isFinite }) else {
-                throw MotionFileError(path: "<bvh>", reason: "frame \(t) has a non-finite joint position")
-            }
-        }
+        try skeleton.validate(positions, path: "<bvh>")
         func number(_ v: Double) -> String { String(format: "%.6f", v == 0 ? 0 : v) }
         func vector(_ v: Vector3) -> String { "\(number(v.x)) \(number(v.y)) \(number(v.z))" }
         let children = skeleton.children
@@ -187,9 +180,8 @@ public enum BVHFile {
                     guard !sawRoot, stack.isEmpty else { throw fail(l, "only one ROOT, at the top level, is supported") }
                     sawRoot = true
                 } else {
-                    guard let top = stack.last, let parent = top else { throw fail(l, "JOINT outside a joint block") }
+                    guard let top = stack.last, top != nil else { throw fail(l, "JOINT outside a joint block") }
                     guard !pendingOffset, !pendingChannels else { throw fail(l, "the parent joint lacks its OFFSET or CHANNELS") }
-                    _ = parent
                 }
                 guard names.count < maximumJoints else { throw fail(l, "more than \(maximumJoints) joints") }
                 guard !names.contains(String(w[1])) else { throw fail(l, "joint name '\(w[1])' is used twice") }

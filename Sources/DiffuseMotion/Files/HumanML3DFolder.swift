@@ -93,6 +93,12 @@ public struct HumanML3DFolder: Sendable {
         try decodeFeatures(NumPyFile.read(file), path: file.path)
     }
 
+    /// Writes one `new_joint_vecs` file: the rows as an F × 263 float32 array, atomically.
+    public static func writeFeatures(_ rows: [[Double]], to file: URL) throws {
+        try HumanML3DFeatures.validate(rows, path: file.path)
+        try NumPyFile.write(Tensor<Float>(shape: [rows.count, HumanML3DFeatures.width], scalars: rows.joined().map { Float($0) }), to: file)
+    }
+
     /// Checks and converts a decoded `.npy` array of features.
     public static func decodeFeatures(_ array: NumPyArray, path: String) throws -> [[Double]] {
         let shape = array.shape

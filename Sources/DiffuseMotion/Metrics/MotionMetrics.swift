@@ -23,13 +23,17 @@ public enum MotionMetrics {
         return Double(skating) / Double(positions.count - 1)
     }
 
+    /// Length of the root's horizontal path over the clip, m.
+    public static func rootPathLength(_ positions: [[Vector3]]) -> Double {
+        zip(positions, positions.dropFirst()).reduce(0.0) { s, f in
+            s + Vector3(f.1[0].x - f.0[0].x, 0, f.1[0].z - f.0[0].z).length
+        }
+    }
+
     /// Mean horizontal speed of the root over the clip (path length / duration), m/s.
     public static func rootSpeed(_ positions: [[Vector3]], framesPerSecond: Double = HumanML3DFeatures.framesPerSecond) -> Double {
         guard positions.count > 1 else { return 0 }
-        let path = zip(positions, positions.dropFirst()).reduce(0.0) { s, f in
-            s + Vector3(f.1[0].x - f.0[0].x, 0, f.1[0].z - f.0[0].z).length
-        }
-        return path * framesPerSecond / Double(positions.count - 1)
+        return rootPathLength(positions) * framesPerSecond / Double(positions.count - 1)
     }
 
     /// Mean over bones of the standard deviation of the bone's length across frames (m): zero for

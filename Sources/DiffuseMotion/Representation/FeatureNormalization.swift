@@ -59,6 +59,16 @@ public struct FeatureNormalization: Codable, Equatable, Sendable {
         rows.map { row in zip(row, zip(mean, standardDeviation)).map { ($0 - $1.0) / $1.1 } }
     }
 
+    /// Sampled windows `[B, L, features]` (normalised) as B clips of L denormalised rows.
+    public func denormalize(windows x: Tensor<Float>) -> [[[Double]]] {
+        precondition(x.rank == 3 && x.shape[2] == mean.count, "windows are [B, L, \(mean.count)], got \(x.shape)")
+        let (b, l, width) = (x.shape[0], x.shape[1], x.shape[2])
+        let values = x.scalars
+        return (0..<b).map { i in
+            denormalize((0..<l).map { t in values[((i * l + t) * width)..<((i * l + t + 1) * width)].map(Double.init) })
+        }
+    }
+
     /// `x · std + mean`, column by column.
     public func denormalize(_ rows: [[Double]]) -> [[Double]] {
         rows.map { row in zip(row, zip(mean, standardDeviation)).map { $0 * $1.1 + $1.0 } }

@@ -93,18 +93,8 @@ public enum HumanML3DFeatures {
         guard rawPositions.count >= 2 else {
             throw MotionFileError(path: "<features>", reason: "a clip needs at least 2 frames, got \(rawPositions.count)")
         }
-        for (t, frame) in rawPositions.enumerated() {
-            guard frame.count == jointCount else {
-                throw MotionFileError(path: "<features>", reason: "frame \(t) has \(frame.count) joints; HumanML3D has \(jointCount)")
-            }
-            guard frame.allSatisfy({ $0.x.isFinite && $0.y.isFinite && $0.z.isFinite }) else {
-                throw MotionFileError(path: "<features>", reason: "frame \(t) has a non-finite joint position")
-            }
-        }
-        let skeleton = try skeleton ?? Skeleton.humanML3D()
-        guard skeleton.parents == Skeleton.humanML3DParents else {
-            throw MotionFileError(path: "<features>", reason: "the skeleton is not the 22-joint HumanML3D tree")
-        }
+        let skeleton = try requireHumanML3D(skeleton ?? Skeleton.humanML3D())
+        try skeleton.validate(rawPositions, path: "<features>")
         let p = canonicalized(rawPositions)
         let heading = headings(p)
         var rows = [[Double]]()
@@ -176,9 +166,7 @@ public enum HumanML3DFeatures {
     /// `skeleton` (the bone lengths come from the skeleton, the directions from the rotations).
     public static func positionsFromRotations(_ rows: [[Double]], skeleton: Skeleton) throws -> [[Vector3]] {
         try validate(rows, path: "<features>")
-        guard skeleton.parents == Skeleton.humanML3DParents else {
-            throw MotionFileError(path: "<features>", reason: "the skeleton is not the 22-joint HumanML3D tree")
-        }
+        try requireHumanML3D(skeleton)
         let (headings, roots) = rootTrajectory(rows)
         return try rows.indices.map { t in
             var bones = [UnitQuaternion](repeating: .identity, count: jointCount)
@@ -191,6 +179,15 @@ public enum HumanML3DFeatures {
             }
             return skeleton.positions(root: roots[t], rootRotation: headings[t].inverse, boneRotations: bones)
         }
+    }
+
+    /// `skeleton`, when it is the 22-joint HumanML3D tree.
+    @discardableResult
+    static func requireHumanML3D(_ skeleton: Skeleton) throws -> Skeleton {
+        guard skeleton.parents == Skeleton.humanML3DParents else {
+            throw MotionFileError(path: "<features>", reason: "the skeleton is not the 22-joint HumanML3D tree")
+        }
+        return skeleton
     }
 
     /// Checks that every row has 263 finite numbers.

@@ -136,6 +136,18 @@ public struct Skeleton: Equatable, Sendable {
         return local
     }
 
+    /// Checks that every frame has one finite position per joint; errors name `path` and the frame.
+    public func validate(_ positions: [[Vector3]], path: String) throws {
+        for (t, frame) in positions.enumerated() {
+            guard frame.count == jointCount else {
+                throw MotionFileError(path: path, reason: "frame \(t) has \(frame.count) joints; the skeleton has \(jointCount)")
+            }
+            guard frame.allSatisfy({ $0.x.isFinite && $0.y.isFinite && $0.z.isFinite }) else {
+                throw MotionFileError(path: path, reason: "frame \(t) has a non-finite joint position")
+            }
+        }
+    }
+
     /// The skeleton with bone lengths measured from positions (mean over frames), keeping this
     /// skeleton's rest directions.
     public func fitted(to frames: [[Vector3]]) throws -> Skeleton {

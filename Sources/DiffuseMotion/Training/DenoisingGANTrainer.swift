@@ -122,8 +122,7 @@ public struct DenoisingGANTrainer {
         let e2 = Tensor<S>.randomNormal(shape: x0.shape, key: key.folding(in: 1))
         func column(_ f: (Int) -> Double) -> Tensor<S> { Tensor(shape: [b] + Array(repeating: 1, count: x0.rank - 1), scalars: k.map { S(f($0)) }) }
         let lessNoisy = x0 * column { $0 == 0 ? 1 : abar[$0 - 1].squareRoot() } + e1 * column { $0 == 0 ? 0 : (1 - abar[$0 - 1]).squareRoot() }
-        let beta = { (i: Int) -> Double in 1 - abar[i] / (i == 0 ? 1 : abar[i - 1]) }
-        let noisier = lessNoisy * column { (1 - beta($0)).squareRoot() } + e2 * column { beta($0).squareRoot() }
+        let noisier = lessNoisy * column { (1 - schedule.betas[$0]).squareRoot() } + e2 * column { schedule.betas[$0].squareRoot() }
         return (lessNoisy, noisier)
     }
 
@@ -141,6 +140,14 @@ public struct DenoisingGANTrainer {
         labels.enumerated().map { i, l in
             var r = RandomStream(key: key.folding(in: i))
             return r.uniformDouble() < probability ? nil : l
+        }
+    }
+
+    /// One step index per row, uniform in 0..<steps, row i from `key` and i.
+    static func steps(count: Int, below steps: Int, key: RandomKey) -> [Int] {
+        (0..<count).map { i in
+            var r = RandomStream(key: key.folding(in: i))
+            return r.integer(below: steps)
         }
     }
 
@@ -182,7 +189,7 @@ public struct DenoisingGANTrainer {
 
         // Discriminator.
         let (x0, labels) = data.batch(size: b, key: stepKey.folding(in: 0))
-        let k = (0..<b).map { i -> Int in var r = RandomStream(key: stepKey.folding(in: 1).folding(in: i)); return r.integer(below: c.steps) }
+        let k = Self.steps(count: b, below: c.steps, key: stepKey.folding(in: 1))
         let (realLess, realMore) = Self.realPairs(x0, steps: k, schedule: schedule, key: stepKey.folding(in: 2))
         let times = k.map(Double.init)
         let z: Tensor<Float>? = Self.latents(count: b, size: generator.latentSize, key: stepKey.folding(in: 3))
@@ -209,7 +216,7 @@ public struct DenoisingGANTrainer {
 
         // Generator.
         let (g0, gLabels) = data.batch(size: b, key: stepKey.folding(in: 7))
-        let gk = (0..<b).map { i -> Int in var r = RandomStream(key: stepKey.folding(in: 8).folding(in: i)); return r.integer(below: c.steps) }
+        let gk = Self.steps(count: b, below: c.steps, key: stepKey.folding(in: 8))
         let (_, gMore) = Self.realPairs(g0, steps: gk, schedule: schedule, key: stepKey.folding(in: 9))
         let gTimes = gk.map(Double.init)
         let gz: Tensor<Float>? = Self.latents(count: b, size: generator.latentSize, key: stepKey.folding(in: 10))

@@ -63,16 +63,4 @@ public struct MotionWindows: Sendable {
         }
         return (Tensor(shape: [size, frames, width], scalars: values), labels)
     }
-
-    /// Every window of every clip starting at multiples of `stride` rows (for evaluation).
-    public func allWindows(stride: Int) -> (x: [[[Float]]], labels: [Int]) {
-        var xs = [[[Float]]](), ls = [Int]()
-        for (clip, label) in zip(clips, labels) {
-            for start in Swift.stride(from: 0, through: clip.count - frames, by: max(1, stride)) {
-                xs.append(Array(clip[start..<(start + frames)]))
-                ls.append(label)
-            }
-        }
-        return (xs, ls)
-    }
 }
