@@ -20,6 +20,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Transformer width.") var modelSize: Int = 128
     @Option(help: "Transformer layers.") var layers: Int = 4
     @Option(help: "EMDM denoising steps T (1–10).") var denoisingSteps: Int = 10
+    @Option(help: "Weight of the world-frame foot-slide loss (MotionLossWeights.footSlide; 0: MDM's and EMDM's losses only).") var footSlide: Double = 0
     @Option(help: "Seed of every random draw.") var seed: UInt64 = 1
     @Option(help: "A HumanML3D folder (new_joint_vecs, train.txt, actions.txt) instead of the procedural benchmark.") var data: String?
     @Option(help: "Checkpoint folder.") var out: String
@@ -31,6 +32,7 @@ struct TrainCommand: ParsableCommand {
         guard (8...1024).contains(modelSize), modelSize % 4 == 0 else { throw ValidationError("--model-size must be 8 to 1024 and divisible by 4") }
         guard (1...24).contains(layers) else { throw ValidationError("--layers must be 1 to 24") }
         guard (1...10).contains(denoisingSteps) else { throw ValidationError("--denoising-steps must be 1 to 10") }
+        guard footSlide.isFinite, (0...1000).contains(footSlide) else { throw ValidationError("--foot-slide must be 0 to 1000, got \(footSlide)") }
     }
 
     func run() throws {
@@ -39,6 +41,7 @@ struct TrainCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: out)
         let start = Date()
         let progress = ProgressLine(total: steps)
+        let losses = MotionLossWeights(footSlide: footSlide)
         switch model {
         case .classifier:
             let classifier = MotionClassifier(actionCount: actions.count)
@@ -48,7 +51,8 @@ struct TrainCommand: ParsableCommand {
             try Checkpoint.save(parameters: parameters, configuration: EvaluatorCheckpoint(classifier: classifier, actions: actions, frames: frames, normalization: windows.normalization), to: folder)
         case .mdm:
             let network = MotionTransformer(frames: frames, actionCount: actions.count, modelSize: modelSize, layers: layers, feedForwardSize: 2 * modelSize)
-            var trainer = MotionDiffusionTrainer(configuration: MotionDiffusionConfiguration(network: network, batchSize: batchSize, trainingSteps: steps, normalization: windows.normalization), key: key)
+            var trainer = MotionDiffusionTrainer(configuration: MotionDiffusionConfiguration(network: network, batchSize: batchSize, trainingSteps: steps, losses: losses,
+                                                                                             normalization: windows.normalization), key: key)
             for step in 0..<steps {
                 let loss = try trainer.trainStep(windows)
                 progress.update(step + 1, "loss \(String(format: "%.4f", loss))")
@@ -58,7 +62,7 @@ struct TrainCommand: ParsableCommand {
             let generator = MotionTransformer(frames: frames, actionCount: actions.count, modelSize: modelSize, layers: layers, feedForwardSize: 2 * modelSize, latentSize: 32)
             let discriminator = MotionDiscriminator(frames: frames, actionCount: actions.count)
             var trainer = DenoisingGANTrainer(configuration: DenoisingGANConfiguration(generator: generator, discriminator: discriminator, steps: denoisingSteps,
-                                                                                      batchSize: batchSize, trainingSteps: steps, normalization: windows.normalization), key: key)
+                                                                                      batchSize: batchSize, trainingSteps: steps, losses: losses, normalization: windows.normalization), key: key)
             for step in 0..<steps {
                 let l = try trainer.trainStep(windows)
                 progress.update(step + 1, String(format: "D %.3f  G adv %.3f  rec %.4f", l.discriminator, l.generatorAdversarial, l.generatorReconstruction))

@@ -136,6 +136,12 @@ final class DenoisingGANTests: XCTestCase {
         let guided = model.sample(labels: [0, 1, 1, 0], frames: frames, grid: grid, sampler: DDPMSampler<Tensor<Float>>(), guidance: 2, key: key).samples
         let guidedTail = model.sample(labels: [1, 0], frames: frames, grid: grid, sampler: DDPMSampler<Tensor<Float>>(), guidance: 2, key: key, sampleOffset: 2).samples
         for (x, y) in zip(guided.slice(axis: 0, 2..<4).scalars, guidedTail.scalars) { XCTAssertEqual(x, y, accuracy: 1e-5) }
+        // Across the model's parallel row blocks: rows 15–17 of 18 (blocks 0..<16 and 16..<18) alone.
+        let many = (0..<18).map { $0 % 2 }
+        let batch = model.sample(labels: many, frames: frames, grid: grid, sampler: DDPMSampler<Tensor<Float>>(), key: key).samples
+        let rows = model.sample(labels: Array(many[15...]), frames: frames, grid: grid, sampler: DDPMSampler<Tensor<Float>>(), key: key, sampleOffset: 15).samples
+        XCTAssertGreaterThan(many.count, MotionDenoiserModel.rowsPerBlock)
+        for (x, y) in zip(batch.slice(axis: 0, 15..<18).scalars, rows.scalars) { XCTAssertEqual(x, y, accuracy: 1e-5) }
         // The grid visits all four steps and the model is evaluated four times.
         XCTAssertEqual(grid.points.count, 5)
     }
@@ -151,11 +157,35 @@ final class MotionLossAndEvaluationTests: XCTestCase {
         let target = Tensor<Double>(shape: [1, 4, 263], scalars: normalization.normalize(Array(rows[10..<14])).joined())
         XCTAssertGreaterThan(target.slice(axis: 2, 259..<263).scalars.filter { $0 > 0 }.count, 0, "some contact in the window")
         let predicted = target + Tensor<Double>.randomNormal(shape: target.shape, key: RandomKey(seed: 4)) * 0.3
-        let weights = MotionLossWeights(reconstruction: 1, positions: 2, velocity: 3, footContact: 4)
+        let weights = MotionLossWeights(reconstruction: 1, positions: 2, velocity: 3, footContact: 4, footSlide: 5)
         let result = checkGradients([predicted]) { v in weights.loss(v[0], target, normalization: normalization) }
         XCTAssertLessThan(result.worst, 1e-6, "\(result)")
         // Every term but the foot term is zero at the target (the foot term pushes contact velocities to zero).
         XCTAssertEqual(MotionLossWeights(footContact: 0).loss(Variable(target), target, normalization: normalization).value.scalar, 0, accuracy: 1e-12)
+    }
+
+    /// The foot-slide term's displacements are those of `recover_from_ric`'s positions
+    /// (`HumanML3DFeatures.positions`), frame to frame, on every action's clip; configurations
+    /// written before the term decode with weight 0.
+    func testFootStepsMatchRecoveredPositions() throws {
+        let normalization = try FeatureNormalization(clips: RepresentationTests.clips.map { try HumanML3DFeatures.encode($0.positions, skeleton: $0.skeleton) })
+        let feet = Skeleton.humanML3DFeet.left + Skeleton.humanML3DFeet.right
+        for clip in RepresentationTests.clips {
+            let rows = try HumanML3DFeatures.encode(clip.positions, skeleton: clip.skeleton)
+            let positions = try HumanML3DFeatures.positions(rows)
+            let l = rows.count
+            let features = Variable(Tensor<Double>(shape: [1, l, 263], scalars: normalization.normalize(rows).joined()))
+            let steps = MotionLossWeights.footSteps(features, normalization: normalization)
+            for (k, joint) in feet.enumerated() {
+                let x = steps[k].x.value.scalars, z = steps[k].z.value.scalars
+                for t in 0..<(l - 1) {
+                    XCTAssertEqual(x[t], positions[t + 1][joint].x - positions[t][joint].x, accuracy: 1e-9)
+                    XCTAssertEqual(z[t], positions[t + 1][joint].z - positions[t][joint].z, accuracy: 1e-9)
+                }
+            }
+        }
+        let old = #"{"reconstruction":1,"positions":1,"velocity":1,"footContact":1}"#
+        XCTAssertEqual(try JSONDecoder().decode(MotionLossWeights.self, from: Data(old.utf8)), MotionLossWeights())
     }
 
     func testFrechetDistanceAndDiversity() throws {

@@ -56,4 +56,32 @@ final class ParallelTests: XCTestCase {
         XCTAssertEqual(Parallel.map(items) { $0.uppercased() }, items.map { $0.uppercased() })
         XCTAssertEqual(Parallel.map([Int]()) { $0 }, [])
     }
+
+    /// `stackingRowBlocks` visits fixed blocks (the last one shorter), stacks them in order, runs
+    /// the blocks inside the pool (their own operations serially) and gives the same tensor on 1
+    /// and 2 threads.
+    func testRowBlocksStackInOrderAndDoNotDependOnTheThreadCount() {
+        let x = Tensor<Float>(shape: [37, 3], scalars: (0..<111).map { Float($0) * 0.25 })
+        func evaluate() -> (Tensor<Float>, [Range<Int>]) {
+            let lock = NSLock()
+            var seen = [Range<Int>]()
+            let y = Tensor.stackingRowBlocks(count: 37, blockSize: 8) { rows in
+                lock.lock(); seen.append(rows); lock.unlock()
+                return (x.slice(axis: 0, rows) * 2).softmax(alongAxis: 1)
+            }
+            return (y, seen.sorted { $0.lowerBound < $1.lowerBound })
+        }
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        Parallel.threadCount = 2
+        let (parallel, blocks) = evaluate()
+        Parallel.threadCount = 1
+        let (serial, _) = evaluate()
+        XCTAssertEqual(blocks, [0..<8, 8..<16, 16..<24, 24..<32, 32..<37])
+        XCTAssertEqual(parallel.shape, [37, 3])
+        XCTAssertEqual(parallel.scalars, serial.scalars)
+        XCTAssertEqual(parallel.scalars, (x * 2).softmax(alongAxis: 1).scalars)
+        // One block: the body sees all rows.
+        XCTAssertEqual(Tensor<Float>.stackingRowBlocks(count: 5, blockSize: 8) { Tensor(shape: [$0.count], repeating: 1) }.shape, [5])
+    }
 }

@@ -151,6 +151,35 @@ final class TensorBasicsTests: XCTestCase {
         XCTAssertTrue(Tensor<Double>([1, .nan, 3]).max().scalar.isNaN)
     }
 
+    /// The single-precision softmax and log-softmax along the last axis (one kernel per row)
+    /// against the composed formula exp(x − logsumexp x) in Double, on rows whose lengths cover
+    /// whole vectors and tails, with shifts up to ±80; and the edge rows as the formula treats them.
+    func testFusedSoftmaxMatchesTheFormula() {
+        var random = RandomStream(seed: 3)
+        for n in [1, 5, 8, 13, 43, 64] {
+            let rows = 7
+            let values = (0..<(rows * n)).map { i in Float(random.normal(Double.self) * 4 + Double(i / n) * 20 - 60) }
+            let x = Tensor<Float>(shape: [rows, n], scalars: values)
+            let reference = Tensor<Double>(shape: [rows, n], scalars: values.map(Double.init))
+            let expected = (reference - reference.logSumExp(alongAxes: [1], keepingDimensions: true))
+            for (a, b) in zip(x.logSoftmax().scalars, expected.scalars) { XCTAssertEqual(Double(a), b, accuracy: 2e-5 * (1 + abs(b)), "n \(n)") }
+            // Relative bound: the row sum of ≤ 64 positive terms in Float ((n − 1)·2⁻²⁴ ≈ 3.8·10⁻⁶), the
+            // exponential (3·10⁻⁷) and the final product.
+            for (a, b) in zip(x.softmax().scalars, expected.exp().scalars) { XCTAssertEqual(Double(a), b, accuracy: 1e-7 + 5e-6 * b, "n \(n)") }
+            // Not the last axis: the composed route, whose exp(x − lse) loses |x|·2⁻²⁴ relative (≤ 5·10⁻⁶ here).
+            for (a, b) in zip(x.transposed().softmax(alongAxis: 0).transposed().scalars, x.softmax().scalars) { XCTAssertEqual(a, b, accuracy: 1e-7 + 1e-5 * b) }
+        }
+        let inf = Float.infinity
+        let edge = Tensor<Float>(rows: [[-inf, -inf, -inf], [0, -inf, 1], [1, .nan, 2], [inf, 0, 1]])
+        let s = edge.softmax().scalars, l = edge.logSoftmax().scalars
+        XCTAssertTrue(s[0..<3].allSatisfy(\.isNaN) && l[0..<3].allSatisfy(\.isNaN), "all −∞: NaN")
+        XCTAssertEqual(s[4], 0)
+        XCTAssertEqual(l[4], -inf)
+        XCTAssertEqual(s[3] + s[5], 1, accuracy: 1e-6)
+        XCTAssertTrue(s[6..<9].allSatisfy(\.isNaN), "NaN spreads over its row")
+        XCTAssertTrue(s[9].isNaN && s[10] == 0 && s[11] == 0, "+∞ as exp(x − logsumexp x)")
+    }
+
     func testLongSumIsAccurateAndThreadIndependent() {
         let n = 1_000_003
         let x = Tensor<Float>(shape: [n], scalars: (0..<n).map { Float(($0 % 1000)) * 0.001 })

@@ -86,11 +86,11 @@ extension Tensor {
 
     /// Softmax along `axis`, exp(x − logsumexp(x)).
     public func softmax(alongAxis axis: Int = -1) -> Tensor {
-        (self - logSumExp(alongAxes: [axis], keepingDimensions: true)).exp()
+        Kernels.softmaxAlongLastAxis(self, axis: axis, logarithm: false) ?? (self - logSumExp(alongAxes: [axis], keepingDimensions: true)).exp()
     }
     /// Log-softmax along `axis`, x − logsumexp(x).
     public func logSoftmax(alongAxis axis: Int = -1) -> Tensor {
-        self - logSumExp(alongAxes: [axis], keepingDimensions: true)
+        Kernels.softmaxAlongLastAxis(self, axis: axis, logarithm: true) ?? self - logSumExp(alongAxes: [axis], keepingDimensions: true)
     }
 
     /// Index of the first maximum along `axis` (NaN counts as the maximum).

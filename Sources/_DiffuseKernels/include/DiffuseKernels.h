@@ -117,6 +117,11 @@ void diffuse_layer_norm_rows(const float *x, ptrdiff_t first_row, ptrdiff_t end_
 void diffuse_layer_norm_backward_rows(const float *g, const float *normalized, const double *rstd, const float *weight,
                                       ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t d, float *gx);
 
+/// Rows first_row..<end_row of [rows, n]: y = softmax(x) along each row, or log-softmax when
+/// `logarithm` is nonzero (y may equal x). Rows are shifted by their maximum, or by 0 when it is not
+/// finite (as `Tensor.logSumExp`): a row of −∞ gives NaN, a NaN anywhere gives a row of NaN.
+void diffuse_softmax_rows(const float *x, ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t n, int logarithm, float *y);
+
 /// out[k][c] += X_c,k·conj(U_c,k) for k ≤ n/2 and both real channels c of every pair, from one
 /// row of paired spectra x and u ([n][pairs][2] each; see `ChannelPairFFT.crossSpectrumSum`);
 /// `out` is interleaved complex [n/2 + 1][2·pairs]. Returns 0, or −1 when 2·pairs is not a
