@@ -80,7 +80,10 @@ final class DenoisingGANTests: XCTestCase {
         let p = d.makeParameters(as: Double.self, key: key.folding(in: 0))
         let less = Tensor<Double>.randomNormal(shape: [1, frames, features], key: key.folding(in: 1))
         let more = Tensor<Double>.randomNormal(shape: [1, frames, features], key: key.folding(in: 2))
-        let D = { (x: Variable<Double>) in d(lessNoisy: x, noisier: Variable(more), timesteps: [2], actions: [1], p.constants) }
+        let D = { (x: Variable<Double>) in   // the estimate evaluates D once on [x + εv; x − εv]
+            d(lessNoisy: x, noisier: Variable(Tensor.concatenate(Array(repeating: more, count: x.shape[0]), alongAxis: 0)),
+              timesteps: Array(repeating: 2, count: x.shape[0]), actions: Array(repeating: 1, count: x.shape[0]), p.constants)
+        }
         let tape = Tape<Double>()
         let x = tape.watch(less)
         let out = d(lessNoisy: x, noisier: Variable(more), timesteps: [2], actions: [1], p.bound(to: tape))

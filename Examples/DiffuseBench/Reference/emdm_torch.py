@@ -9,9 +9,10 @@ EMDM's model/mdm.py generator with a latent token and score_sde/models/discrimin
                  (4 heads, feed-forward 256, GELU, no dropout); LayerNorm; Linear(128 -> 263).
   discriminator: [x_{t-1} (40x263), x_t (40x263), sinusoidal(t, 128), one-hot action (11)] ->
                  512 -> 256 -> 64 -> 1 with SELU.
-  train:  mean milliseconds per step over a cycle of 15 steps: a D step (softplus losses; exact R1
-          by double backward, gamma 0.02, on the 15th step), a G step (non-saturating loss x 0.1 +
-          reconstruction, joint-position, velocity and foot-contact MSE), Adam(0.5, 0.9) on both,
+  train:  mean milliseconds per step over a cycle of 15 steps: a D step (real and fake pairs in one
+          batch of 64; softplus losses; exact R1 by double backward, gamma 0.02, on the 15th step),
+          a G step (non-saturating loss x 0.1 + reconstruction, joint-position, velocity and
+          foot-contact MSE), Adam(0.5, 0.9) on both,
           EMA of G; batch 32 of random windows (the timing does not depend on the data).
   sample: milliseconds to draw a batch of 32 with 10 DDGAN posterior steps.
 
@@ -139,8 +140,10 @@ def train():
         less.requires_grad_(i % 15 == 0)
         with torch.no_grad():
             fake = posterior(g(more, k, a, torch.randn(B, Z)), more, k)
-        real_logits = d(less, more, k, a)
-        loss = F.softplus(-real_logits).mean() + F.softplus(d(fake, more, k, a)).mean()
+        # real and fake pairs as one batch of 2B rows, as DenoisingGANTrainer does
+        logits = d(torch.cat([less, fake]), torch.cat([more, more]), torch.cat([k, k]), torch.cat([a, a]))
+        real_logits = logits[:B]
+        loss = F.softplus(-real_logits).mean() + F.softplus(logits[B:]).mean()
         if i % 15 == 0:
             grad, = torch.autograd.grad(real_logits.sum(), less, create_graph=True)
             loss = loss + 0.02 / 2 * grad.pow(2).flatten(1).sum(1).mean()

@@ -169,10 +169,13 @@ public struct DenoisingGANTrainer {
 
     /// The directional finite-difference estimate of ‖∇ₓD‖² per row: ((D(x + εv) − D(x − εv))/(2ε))²,
     /// v ~ N(0, I) from `key`. Unbiased for ‖∇ₓD‖² up to O(ε²), and differentiable in D's weights.
+    /// `d` maps B rows to B logits and is evaluated once, on the 2B rows [x + εv; x − εv].
     public static func r1Estimate<S: TensorScalar>(_ d: (Variable<S>) -> Variable<S>, at x: Tensor<S>, step epsilon: Double, key: RandomKey) -> Variable<S> {
+        let b = x.shape[0]
         let v = Tensor<S>.randomNormal(shape: x.shape, key: key)
         let shift = v * S(epsilon)
-        let difference = (d(Variable(x + shift)) - d(Variable(x - shift))) / S(2 * epsilon)
+        let both = d(Variable(Tensor.concatenate([x + shift, x - shift], alongAxis: 0)))
+        let difference = (both.slice(axis: 0, 0..<b) - both.slice(axis: 0, b..<(2 * b))) / S(2 * epsilon)
         return difference.squared()
     }
 
@@ -199,13 +202,16 @@ public struct DenoisingGANTrainer {
 
         let dTape = Tape<Float>()
         let dp = discriminatorParameters.bound(to: dTape)
-        let realLogits = discriminator(lessNoisy: Variable(realLess), noisier: Variable(realMore), timesteps: times, actions: labels, dp)
-        let fakeLogits = discriminator(lessNoisy: Variable(fakeLess), noisier: Variable(realMore), timesteps: times, actions: labels, dp)
-        var dLoss = Self.discriminatorLoss(real: realLogits, fake: fakeLogits)
+        // D sees the real and the fake pairs as one batch of 2B rows (one product per layer; its rows are independent).
+        func discriminate(_ less: Tensor<Float>, copies: Int) -> Variable<Float> {
+            discriminator(lessNoisy: Variable(less), noisier: Variable(Tensor.concatenate(Array(repeating: realMore, count: copies), alongAxis: 0)),
+                          timesteps: Array([[Double]](repeating: times, count: copies).joined()), actions: Array([[Int]](repeating: labels, count: copies).joined()), dp)
+        }
+        let logits = discriminate(Tensor.concatenate([realLess, fakeLess], alongAxis: 0), copies: 2)
+        var dLoss = Self.discriminatorLoss(real: logits.slice(axis: 0, 0..<b), fake: logits.slice(axis: 0, b..<(2 * b)))
         var r1: Double? = nil
         if c.r1Interval > 0, step % c.r1Interval == 0, c.r1Gamma > 0 {
-            let penalty = Self.r1Estimate({ discriminator(lessNoisy: $0, noisier: Variable(realMore), timesteps: times, actions: labels, dp) },
-                                          at: realLess, step: c.r1Step, key: stepKey.folding(in: 6)).mean()
+            let penalty = Self.r1Estimate({ discriminate($0.value, copies: 2) }, at: realLess, step: c.r1Step, key: stepKey.folding(in: 6)).mean()
             r1 = Double(penalty.value.scalar)
             dLoss = dLoss + penalty * Float(c.r1Gamma / 2)
         }
