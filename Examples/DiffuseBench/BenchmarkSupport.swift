@@ -1,4 +1,5 @@
 import ArgumentParser
+import DiffuseTensor
 import Foundation
 
 /// Wall-clock seconds since an arbitrary origin (monotonic).
@@ -19,6 +20,19 @@ func medianTime(repeats: Int = 5, warmup: Int = 1, _ body: () -> Void) -> Double
     }
     times.sort()
     return times[times.count / 2]
+}
+
+/// Runs `body` once with BLAS timing on: its wall seconds, and the seconds spent in BLAS products
+/// summed over threads and divided by the thread count (the wall time the products alone would
+/// take with the threads kept busy: the floor any implementation calling the same products has).
+func timeInProducts(_ body: () -> Void) -> (seconds: Double, productSeconds: Double) {
+    BLAS.resetTiming()
+    BLAS.isTimingEnabled = true
+    let t0 = monotonicSeconds()
+    body()
+    let elapsed = monotonicSeconds() - t0
+    BLAS.isTimingEnabled = false
+    return (elapsed, BLAS.timeInBLAS.seconds / Double(Parallel.threadCount))
 }
 
 /// Runs `body` enough times to take at least `minimumSeconds` and returns seconds per call

@@ -40,7 +40,11 @@ struct EMDMTrainBenchmark: ParsableCommand {
 
     @OptionGroup var workload: EMDMWorkload
 
-    struct Report: Codable { var workload: String; var generatorParameters: Int; var discriminatorParameters: Int; var millisecondsPerStep: Double }
+    struct Report: Codable {
+        var workload: String; var generatorParameters: Int; var discriminatorParameters: Int; var millisecondsPerStep: Double
+        /// Of one more cycle: milliseconds per step in BLAS products (thread time / threads).
+        var productMillisecondsPerStep: Double
+    }
 
     func run() throws {
         let data = try MotionWindows.benchmark(frames: workload.frames, test: false)
@@ -50,12 +54,15 @@ struct EMDMTrainBenchmark: ParsableCommand {
         let seconds = medianTime(repeats: workload.repeats, warmup: 1) {
             for _ in 0..<15 { do { try trainer.trainStep(data) } catch { failure = error } }
         } / 15
+        let products = timeInProducts { for _ in 0..<15 { do { try trainer.trainStep(data) } catch { failure = error } } }
         if let failure { throw failure }
         let report = Report(workload: workload.description, generatorParameters: trainer.generatorParameters.scalarCount,
-                            discriminatorParameters: trainer.discriminatorParameters.scalarCount, millisecondsPerStep: seconds * 1e3)
+                            discriminatorParameters: trainer.discriminatorParameters.scalarCount, millisecondsPerStep: seconds * 1e3,
+                            productMillisecondsPerStep: products.productSeconds * 1e3 / 15)
         if workload.json { print(jsonText(report)); return }
         print("Workload: \(report.workload); \(report.generatorParameters) + \(report.discriminatorParameters) parameters")
         print("Training: \(fixed(report.millisecondsPerStep, 1)) ms per step (mean of a 15-step cycle with one R1 step, median of \(workload.repeats) cycles)")
+        print("BLAS products: \(fixed(report.productMillisecondsPerStep, 1)) ms per step (thread time / threads, one more cycle)")
     }
 }
 
@@ -67,7 +74,11 @@ struct EMDMSampleBenchmark: ParsableCommand {
     @OptionGroup var workload: EMDMWorkload
     @Option(name: .long, help: "Denoising steps.") var steps = 10
 
-    struct Report: Codable { var workload: String; var steps: Int; var millisecondsPerBatch: Double; var millisecondsPerSequence: Double }
+    struct Report: Codable {
+        var workload: String; var steps: Int; var millisecondsPerBatch: Double; var millisecondsPerSequence: Double
+        /// Of one more batch: milliseconds in BLAS products (thread time / threads).
+        var productMillisecondsPerBatch: Double
+    }
 
     func validate() throws { try checkRange("--steps", steps, 1...1000) }
 
@@ -78,12 +89,14 @@ struct EMDMSampleBenchmark: ParsableCommand {
                                                       normalization: try FeatureNormalization(clips: [[[Double]](repeating: [Double](repeating: 0, count: 263), count: 2)]))
         let grid = TimeGrid.discrete(configuration.schedule, steps: steps, spacing: .linspace)
         let labels = (0..<workload.batch).map { $0 % MotionAction.allCases.count }
-        let seconds = medianTime(repeats: workload.repeats, warmup: 1) {
-            _ = model.sample(labels: labels, frames: workload.frames, grid: grid, sampler: DDPMSampler<Tensor<Float>>(), key: RandomKey(seed: 1))
-        }
-        let report = Report(workload: workload.description, steps: steps, millisecondsPerBatch: seconds * 1e3, millisecondsPerSequence: seconds * 1e3 / Double(workload.batch))
+        let draw = { _ = model.sample(labels: labels, frames: workload.frames, grid: grid, sampler: DDPMSampler<Tensor<Float>>(), key: RandomKey(seed: 1)) }
+        let seconds = medianTime(repeats: workload.repeats, warmup: 1, draw)
+        let products = timeInProducts(draw)
+        let report = Report(workload: workload.description, steps: steps, millisecondsPerBatch: seconds * 1e3, millisecondsPerSequence: seconds * 1e3 / Double(workload.batch),
+                            productMillisecondsPerBatch: products.productSeconds * 1e3)
         if workload.json { print(jsonText(report)); return }
         print("Workload: \(report.workload); \(steps) steps")
         print("Sampling: \(fixed(report.millisecondsPerBatch, 1)) ms per batch (\(fixed(report.millisecondsPerSequence, 2)) ms per sequence, median of \(workload.repeats))")
+        print("BLAS products: \(fixed(report.productMillisecondsPerBatch, 1)) ms per batch (thread time / threads, one more batch)")
     }
 }

@@ -39,9 +39,9 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (classifierParameters, evaluatorConfiguration) = try EvaluatorCheckpoint.load(evaluator)
-        let (emdmParameters, emdmConfiguration) = try EMDMCheckpoint.load(emdm)
-        let (baselineParameters, baselineConfiguration) = try BaselineCheckpoint.load(baseline)
+        let (classifierParameters, evaluatorConfiguration) = try EvaluatorCheckpoint.load(from: URL(fileURLWithPath: evaluator))
+        let (emdmParameters, emdmConfiguration) = try EMDMCheckpoint.load(from: URL(fileURLWithPath: emdm))
+        let (baselineParameters, baselineConfiguration) = try BaselineCheckpoint.load(from: URL(fileURLWithPath: baseline))
         let frames = evaluatorConfiguration.frames
         guard emdmConfiguration.configuration.generator.frames == frames, baselineConfiguration.configuration.network.frames == frames else {
             throw ValidationError("the evaluator, EMDM and the baseline must use the same window length (\(frames) rows)")

@@ -38,13 +38,13 @@ struct GenerateCommand: ParsableCommand {
         let start = Date()
         let samples: Tensor<Float>, normalization: FeatureNormalization, frames: Int, actions: [String]
         if sampler == "emdm" {
-            let (parameters, checkpoint) = try EMDMCheckpoint.load(emdm)
+            let (parameters, checkpoint) = try EMDMCheckpoint.load(from: URL(fileURLWithPath: emdm))
             let c = checkpoint.configuration
             (normalization, frames, actions) = (c.normalization, c.generator.frames, checkpoint.actions)
             samples = MotionDenoiserModel(network: c.generator, parameters: parameters)
                 .sample(labels: labels, frames: frames, grid: .discrete(c.schedule, steps: c.steps, spacing: .linspace), sampler: DDPMSampler<Tensor<Float>>(), guidance: guidance, key: key).samples
         } else {
-            let (parameters, checkpoint) = try BaselineCheckpoint.load(baseline)
+            let (parameters, checkpoint) = try BaselineCheckpoint.load(from: URL(fileURLWithPath: baseline))
             let c = checkpoint.configuration
             (normalization, frames, actions) = (c.normalization, c.network.frames, checkpoint.actions)
             guard steps <= c.trainingTimesteps else { throw ValidationError("--steps must be at most the baseline's \(c.trainingTimesteps) timesteps") }

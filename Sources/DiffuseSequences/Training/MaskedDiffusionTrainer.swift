@@ -35,14 +35,6 @@ public struct SequenceTrainingConfiguration: Codable, Equatable, Sendable {
     }
 }
 
-/// A training configuration value outside its documented range.
-public struct TrainingConfigurationError: Error, CustomStringConvertible, Equatable {
-    public var field: String
-    public var value: String
-    public var rule: String
-    public var description: String { "training configuration: \(field) = \(value) must be \(rule)" }
-}
-
 /// A trained sequence model: the network's configuration, the sequence length it was trained
 /// on, and its weights (the EMA average).
 public struct SequenceModel: Sendable {
