@@ -58,10 +58,11 @@ struct EvaluateCommand: ParsableCommand {
 
         struct Row: Codable { var method: String; var steps: Int; var fid: Double; var accuracy: Double; var diversity: Double; var multimodality: Double; var footSkating: Double; var footSkatingStandardError: Double; var boneSpread: Double; var speedGap: Double; var msPerSequence: Double; var msPerFrame: Double }
         var rows = [Row]()
-        let (realEmbeddings, _) = classifier.evaluate(realTest, parameters: classifierParameters)
+        let realEvaluation = classifier.evaluate(realTest, parameters: classifierParameters)
+        let realEmbeddings = realEvaluation.embeddings
         var referenceSpeeds = [Int: Double]()
-        func measure(_ method: String, steps: Int, windows: Tensor<Float>, labels: [Int], seconds: Double) throws {
-            let (e, predictions) = classifier.evaluate(windows, parameters: classifierParameters)
+        func measure(_ method: String, steps: Int, windows: Tensor<Float>, labels: [Int], seconds: Double, evaluated: (embeddings: [[Double]], predictions: [Int])? = nil) throws {
+            let (e, predictions) = evaluated ?? classifier.evaluate(windows, parameters: classifierParameters)
             var skating = 0.0, spread = 0.0, skatingSquares = 0.0
             var speeds = [Int: [Double]]()
             for (i, rows) in normalization.denormalize(windows: windows).enumerated() {
@@ -88,7 +89,7 @@ struct EvaluateCommand: ParsableCommand {
             let r = rows.last!
             FileHandle.standardError.write(Data(String(format: "%@: FID %.3f, accuracy %.3f, %.1f ms per sequence\n", method, r.fid, r.accuracy, r.msPerSequence).utf8))
         }
-        try measure("real (test-split windows)", steps: 0, windows: realTest, labels: labels, seconds: 0)   // sets the reference speeds
+        try measure("real (test-split windows)", steps: 0, windows: realTest, labels: labels, seconds: 0, evaluated: realEvaluation)   // sets the reference speeds
         rows.removeAll()
         try measure("real (train-split windows)", steps: 0, windows: realTrain, labels: trainLabels, seconds: 0)
 
