@@ -9,7 +9,7 @@ import Foundation
 extension FuzzTarget {
     /// The targets, in a fixed order (``named(_:)`` finds one).
     public static let all: [FuzzTarget] = [
-        numPy, safeTensors, csv, timeSeriesWide, timeSeriesUntimed, timeSeriesLong, tsdiffCheckpoint, sequenceCheckpoint, fasta, jaspar, smiles, molecule,
+        numPy, safeTensors, csv, timeSeriesWide, timeSeriesUntimed, timeSeriesLong, holidayCalendar, tsdiffCheckpoint, sequenceCheckpoint, fasta, jaspar, smiles, molecule,
         bvh, humanML3DFeatures, humanML3DCaptions,
     ]
 
@@ -265,6 +265,29 @@ extension FuzzTarget {
                 }
             }
         }
+        return nil
+    }
+
+    /// The holiday calendar; the oracle dates every accepted line again by counting days from
+    /// 0001-01-01 (365 a year plus the leap days before it) instead of Hinnant's eras.
+    static let holidayCalendar = FuzzTarget(name: "holiday-calendar", seeds: [Data("# holidays\n2024-01-01,New Year\n2024-02-29\r\n\n1969-12-31, eve\n".utf8), Data("0001-01-01\n9999-12-31\n".utf8)],
+                                            read: { data in try HolidayCalendar(text: String(decoding: data, as: UTF8.self), source: "fuzz.txt") }) { data, calendar in
+        func leap(_ y: Int) -> Bool { y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) }
+        func ordinal(_ y: Int, _ m: Int, _ d: Int) -> Int {
+            let before = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334][m - 1] + (m > 2 && leap(y) ? 1 : 0)
+            return 365 * (y - 1) + (y - 1) / 4 - (y - 1) / 100 + (y - 1) / 400 + before + d - 1
+        }
+        var expected = Set<Int64>()
+        for line in String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+            let text = line.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty || text.hasPrefix("#") { continue }
+            let fields = text.prefix(10).split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+            guard fields.count == 3, let y = fields[0], let m = fields[1], let d = fields[2], (1...9999).contains(y), (1...12).contains(m),
+                  d >= 1, d <= [31, leap(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1] else { return "accepted '\(text.prefix(20))'" }
+            expected.insert(Int64(ordinal(y, m, d) - ordinal(1970, 1, 1)))
+        }
+        guard expected == calendar.days else { return "days \(calendar.days.sorted().prefix(4)) against \(expected.sorted().prefix(4))" }
+        for day in calendar.days where !calendar.contains(day * 86_400 + 43_200) { return "day \(day) not contained at noon" }
         return nil
     }
 

@@ -286,31 +286,13 @@ public enum Timestamp {
                 guard rest == chars.count - 1 && chars[rest] == UInt8(ascii: "Z") else { return nil }
             }
         }
-        // Days from civil (Howard Hinnant's algorithm).
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = Int64(era * 146_097 + doe - 719_468)
-        return days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+        return days(year: year, month: month, day: day) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
     }
 
     /// `YYYY-MM-DD hh:mm` for a timestamp (UTC).
     public static func format(_ t: Int64) -> String {
-        let days = Int(t >= 0 ? t / 86_400 : (t - 86_399) / 86_400)
-        let secs = Int(t - Int64(days) * 86_400)
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        return String(format: "%04d-%02d-%02d %02d:%02d", y, m, d, secs / 3600, secs % 3600 / 60)
+        let c = civil(t)
+        return String(format: "%04d-%02d-%02d %02d:%02d", c.year, c.month, c.day, c.hour, c.minute)
     }
 }
 
