@@ -16,10 +16,13 @@ EMDM's model/mdm.py generator with a latent token and score_sde/models/discrimin
           EMA of G; batch 32 of random windows (the timing does not depend on the data).
   sample: milliseconds to draw a batch of 32 with 10 DDGAN posterior steps.
 
-Run: python3 emdm_torch.py train|sample [--repeats N] [--threads 2]   (not used by the build or the tests)
+Run: python3 emdm_torch.py train|sample [--repeats N] [--threads 2] [--json]   (not used by the build or the tests)
+`--json` prints the figure as one JSON object (the keys of `diffuse-bench emdm-train|emdm-sample
+--json`; `scripts/bench-peers` reads it) instead of the text.
 """
 import argparse
 import copy
+import json
 import math
 import statistics
 import time
@@ -34,6 +37,7 @@ arguments.add_argument("--repeats", type=int, default=3)
 arguments.add_argument("--batch", type=int, default=32)
 arguments.add_argument("--threads", type=int, default=2)
 arguments.add_argument("--steps", type=int, default=10)
+arguments.add_argument("--json", action="store_true", help="print the results as one JSON object")
 args = arguments.parse_args()
 torch.set_num_threads(args.threads)
 B, L, F_, D, A, Z, T = args.batch, 40, 263, 128, 11, 32, args.steps
@@ -172,6 +176,11 @@ def train():
         for i in range(15):
             step(i)
         times.append((time.perf_counter() - start) / 15)
+    if args.json:
+        print(json.dumps({"mode": "train", "millisecondsPerStep": statistics.median(times) * 1e3, "generatorParameters": sum(p.numel() for p in g.parameters()),
+                          "discriminatorParameters": sum(p.numel() for p in d.parameters()), "batch": B, "repeats": args.repeats,
+                          "torch": torch.__version__, "threads": torch.get_num_threads()}, indent=2))
+        return
     print(f"emdm-train (PyTorch {torch.__version__}, {args.threads} threads): {statistics.median(times) * 1e3:.1f} ms per step (mean of a 15-step cycle with one R1 step, median of {args.repeats})")
 
 
@@ -194,6 +203,10 @@ def sample():
         run()
         times.append(time.perf_counter() - start)
     m = statistics.median(times) * 1e3
+    if args.json:
+        print(json.dumps({"mode": "sample", "millisecondsPerBatch": m, "millisecondsPerSequence": m / B, "steps": T, "batch": B, "repeats": args.repeats,
+                          "torch": torch.__version__, "threads": torch.get_num_threads()}, indent=2))
+        return
     print(f"emdm-sample (PyTorch {torch.__version__}, {args.threads} threads): {m:.1f} ms per batch of {B} ({m / B:.2f} ms per sequence), {T} steps, median of {args.repeats}")
 
 

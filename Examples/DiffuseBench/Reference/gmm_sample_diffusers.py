@@ -8,13 +8,17 @@ sliced W2 against the same exact samples.
 
 Usage (needs torch and diffusers; not used by the build or the tests):
     python3 gmm_sample_diffusers.py --solver dpmpp-2m --steps 20 --means means.npy --out ref.npy
-Without --means, the means are those of `diffuse-bench gmm-sample` written with --means-out there.
+--means takes the means of `diffuse-bench gmm-sample` written with --means-out there. `--json`
+prints the figures as one JSON object (`seconds` as in `diffuse-bench gmm-sample --json`;
+`scripts/bench-peers` reads it) instead of the text.
 """
 import argparse
+import json
 import time
 
 import numpy as np
 import torch
+import diffusers
 from diffusers import DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, EulerDiscreteScheduler
 
 
@@ -41,6 +45,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out")
+    parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     means = torch.tensor(np.load(args.means), dtype=torch.float32)
@@ -80,9 +85,15 @@ def main():
     for _ in range(50):
         eps(x_eval, 500)
     score_ms = (time.perf_counter() - t0) / 50 * 1e3
-    print(f"{args.solver} {args.steps} steps: {np.median(times) * 1e3:.1f} ms (median of {args.repeats}), NFE {nfe}, one score evaluation {score_ms:.2f} ms")
     if args.out:
         np.save(args.out, x.numpy().astype(np.float32))
+    if args.json:
+        print(json.dumps({"solver": args.solver, "steps": args.steps, "count": args.count, "dimension": means.shape[1], "components": means.shape[0],
+                          "seconds": float(np.median(times)), "functionEvaluations": nfe, "scoreEvaluationSeconds": score_ms / 1e3,
+                          "repeats": args.repeats, "samples": args.out, "diffusers": diffusers.__version__, "torch": torch.__version__,
+                          "threads": torch.get_num_threads()}, indent=2))
+        return
+    print(f"{args.solver} {args.steps} steps: {np.median(times) * 1e3:.1f} ms (median of {args.repeats}), NFE {nfe}, one score evaluation {score_ms:.2f} ms")
 
 
 if __name__ == "__main__":

@@ -12,9 +12,12 @@ convolutions, LayerNorm over channels by transposes).
           log-linear schedule, Float64 categorical draws, MDLM's batch cache, final
           noise-removal pass), with and without the cache.
 
-Run: python3 mdlm_torch.py train|sample [--repeats N]   (not used by the build or the tests)
+Run: python3 mdlm_torch.py train|sample [--repeats N] [--json]   (not used by the build or the tests)
+`--json` prints the figures as one JSON object (the keys of `diffuse-bench mdlm-train|mdlm-sample
+--json`; `scripts/bench-peers` reads it) instead of the text.
 """
 import argparse
+import json
 import statistics
 import time
 
@@ -28,6 +31,7 @@ arguments.add_argument("--repeats", type=int, default=3)
 arguments.add_argument("--steps", type=int, default=128)
 arguments.add_argument("--batch", type=int, default=64)
 arguments.add_argument("--threads", type=int, default=2)
+arguments.add_argument("--json", action="store_true", help="print the results as one JSON object")
 args = arguments.parse_args()
 torch.set_num_threads(args.threads)
 K, MASK, H, L, B = 4, 4, 128, 200, args.batch
@@ -73,7 +77,10 @@ def median_seconds(body, repeats, warmup=1):
 
 torch.manual_seed(0)
 model = Network()
-print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads; {sum(p.numel() for p in model.parameters())} parameters")
+PARAMETERS = sum(p.numel() for p in model.parameters())
+COMMON = {"torch": torch.__version__, "threads": torch.get_num_threads(), "parameters": PARAMETERS, "batch": B, "length": L, "repeats": args.repeats}
+if not args.json:
+    print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads; {PARAMETERS} parameters")
 
 if args.mode == "train":
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-4)
@@ -93,7 +100,10 @@ if args.mode == "train":
         optimizer.step()
 
     seconds = median_seconds(step, args.repeats)
-    print(f"Training: {1 / seconds:.3f} steps/s ({seconds * 1e3:.1f} ms per step, median of {args.repeats})")
+    if args.json:
+        print(json.dumps({"mode": "train", "trainingStepsPerSecond": 1 / seconds, "millisecondsPerStep": seconds * 1e3, **COMMON}, indent=2))
+    else:
+        print(f"Training: {1 / seconds:.3f} steps/s ({seconds * 1e3:.1f} ms per step, median of {args.repeats})")
 else:
     model.eval()
     generator = torch.Generator().manual_seed(3)
@@ -122,7 +132,13 @@ else:
                 x = torch.where(x == MASK, final, x)
         return evaluations
 
+    report = {"mode": "sample", "steps": args.steps, **COMMON}
     for cache in (True, False):
         count = [0]
         seconds = median_seconds(lambda: count.__setitem__(0, sample(cache)), args.repeats, warmup=0)
-        print(f"{'Cached' if cache else 'Uncached'}: {seconds:.2f} s ({count[0]} network evaluations)")
+        name = "Cached" if cache else "Uncached"
+        report["seconds" + name], report["evaluations" + name] = seconds, count[0]
+        if not args.json:
+            print(f"{name}: {seconds:.2f} s ({count[0]} network evaluations)")
+    if args.json:
+        print(json.dumps(report, indent=2))

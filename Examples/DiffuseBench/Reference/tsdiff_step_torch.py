@@ -11,8 +11,12 @@ discretisation's generating function at the roots of unity, four Cauchy sums for
 products over a [channel, H, N, frequency] tensor (no pykeops), the rank-1 Woodbury correction,
 then an inverse real FFT. Its parameters are the trained ones of that paper (Λ, P, B, C̃, Δ per
 channel); the kernel's cost, not its initialisation, is what is measured.
+
+`--json` prints the figures as one JSON object instead (as `diffuse-bench tsdiff-step --json`;
+`scripts/bench-peers` reads it). Not used by the build or the tests.
 """
 import argparse
+import json
 import math
 import statistics
 import time
@@ -23,9 +27,14 @@ import torch.nn.functional as F
 
 arguments = argparse.ArgumentParser(description="PyTorch timing of the TSDiff backbone")
 arguments.add_argument("--kernel", choices=["s4d", "nplr"], default="s4d")
-KERNEL_NAME = arguments.parse_args().kernel
-torch.set_num_threads(2)
-H, BLOCKS, STATE, L, C, B, EMB = 64, 3, 128, 360, 11, 64, 128
+arguments.add_argument("--repeats", type=int, default=5, help="timed repetitions (the median is reported)")
+arguments.add_argument("--threads", type=int, default=2)
+arguments.add_argument("--batch", type=int, default=64)
+arguments.add_argument("--json", action="store_true", help="print the results as one JSON object")
+ARGS = arguments.parse_args()
+KERNEL_NAME = ARGS.kernel
+torch.set_num_threads(ARGS.threads)
+H, BLOCKS, STATE, L, C, B, EMB = 64, 3, 128, 360, 11, ARGS.batch, 128
 
 
 class S4D(nn.Module):
@@ -123,7 +132,7 @@ class Backbone(nn.Module):
         return self.head(skips)
 
 
-def median_time(body, repeats=5):
+def median_time(body, repeats=ARGS.repeats):
     body()
     times = []
     for _ in range(repeats):
@@ -154,6 +163,12 @@ def forward():
 
 train = median_time(training_step)
 fwd = median_time(forward)
-print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, {KERNEL_NAME.upper()} backbone, {sum(p.numel() * (2 if p.is_complex() else 1) for p in model.parameters())} real parameters, batch {B}, length {L}")
+real_parameters = sum(p.numel() * (2 if p.is_complex() else 1) for p in model.parameters())
+if ARGS.json:
+    print(json.dumps({"kernel": KERNEL_NAME, "trainingStepsPerSecond": 1 / train, "millisecondsPerStep": train * 1e3,
+                      "forwardSamplesPerSecond": B / fwd, "batch": B, "repeats": ARGS.repeats, "parameters": real_parameters,
+                      "torch": torch.__version__, "threads": torch.get_num_threads()}, indent=2))
+    raise SystemExit(0)
+print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, {KERNEL_NAME.upper()} backbone, {real_parameters} real parameters, batch {B}, length {L}")
 print(f"Training: {1 / train:.2f} steps/s ({train * 1e3:.1f} ms per step)")
 print(f"Forward: {B / fwd:.0f} samples/s")
