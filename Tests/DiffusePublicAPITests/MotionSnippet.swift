@@ -29,6 +29,19 @@ func motionLibraryUse(folder: URL) throws -> (error: Double, samples: Tensor<Flo
     return (error, samples)   // untrained weights here; `motion train --model emdm` trains them
 }
 
+/// A trained EMDM checkpoint: `count` motions of an action as joint positions (frames × 22 joints).
+func sampleMotions(checkpoint folder: URL, action: MotionAction, count: Int) throws -> [[[Vector3]]] {
+    // Sizes are checked before anything is built, the weights by name and shape.
+    let (weights, checkpoint) = try EMDMCheckpoint.load(from: folder)
+    let c = checkpoint.configuration
+    guard let label = checkpoint.actions.firstIndex(of: action.rawValue) else { return [] }
+    let model = MotionDenoiserModel(network: c.generator, parameters: weights)
+    let samples = model.sample(labels: Array(repeating: label, count: count), frames: c.generator.frames,
+                               grid: .discrete(c.schedule, steps: c.steps, spacing: .linspace),
+                               sampler: DDPMSampler<Tensor<Float>>(), key: RandomKey(seed: 1)).samples
+    return try c.normalization.denormalize(windows: samples).map(HumanML3DFeatures.positions)
+}
+
 final class MotionSnippetTests: XCTestCase {
     func testMotionLibraryUseRuns() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-motion-snippet-\(UUID().uuidString)")
@@ -39,5 +52,15 @@ final class MotionSnippetTests: XCTestCase {
         XCTAssertEqual(samples.shape, [3, 40, 263])
         XCTAssertTrue(samples.scalars.allSatisfy(\.isFinite))
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("walk.bvh").path))
+    }
+
+    func testSamplingTheBundledCheckpointRuns() throws {
+        let bundled = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Examples/Motion/Checkpoints/emdm")
+        let motions = try sampleMotions(checkpoint: bundled, action: .jump, count: 2)
+        XCTAssertEqual(motions.count, 2)
+        XCTAssertEqual(motions[0].count, 40)
+        XCTAssertEqual(motions[0][0].count, 22)
+        XCTAssertTrue(motions.joined().joined().allSatisfy { $0.x.isFinite && $0.y.isFinite && $0.z.isFinite })
     }
 }
