@@ -1,3 +1,4 @@
+import _DiffuseKernels
 import DiffuseTensor
 import Foundation
 
@@ -85,7 +86,8 @@ extension Adam {
         Parallel.forEachChunk(count: n, minimumChunk: 1 << 15) { r in
             let o = r.lowerBound
             if Scalar.self == Float.self {
-                adamLoop(rebound(p + o, Float.self), rebound(g + o, Float.self), rebound(m + o, Float.self), rebound(v + o, Float.self), r.count, c)
+                var k = c.singlePrecisionKernelConstants
+                diffuse_adam_step(rebound(p + o, Float.self), rebound(g + o, Float.self), rebound(m + o, Float.self), rebound(v + o, Float.self), r.count, &k)
             } else {
                 adamLoop(rebound(p + o, Double.self), rebound(g + o, Double.self), rebound(m + o, Double.self), rebound(v + o, Double.self), r.count, c)
             }
@@ -96,6 +98,16 @@ extension Adam {
 struct AdamCoefficients {
     var learningRate, beta1, beta2, epsilon, biasCorrection1, biasCorrection2, weightDecay: Double
     var decoupled: Bool
+
+    /// The constants of `adamLoop` in Float, for the C kernel (`diffuse_adam_step`), which
+    /// applies them in the same order.
+    var singlePrecisionKernelConstants: diffuse_adam_coefficients {
+        let lr = Float(learningRate), b1 = Float(beta1), b2 = Float(beta2)
+        return diffuse_adam_coefficients(beta1: b1, one_minus_beta1: 1 - b1, beta2: b2, one_minus_beta2: 1 - b2,
+                                         l2: decoupled ? 0 : Float(weightDecay), decay: decoupled ? 1 - Float(learningRate * weightDecay) : 1,
+                                         step_size: lr * Float(biasCorrection1), sqrt_bias_correction2: Float(biasCorrection2.squareRoot()),
+                                         epsilon: Float(epsilon))
+    }
 }
 
 @inline(__always)
@@ -109,7 +121,7 @@ func rebound<S, T>(_ p: UnsafePointer<S>, _: T.Type) -> UnsafePointer<T> {
 }
 
 @inline(__always)
-private func adamLoop<T: TensorScalar>(_ p: UnsafeMutablePointer<T>, _ g: UnsafePointer<T>, _ m: UnsafeMutablePointer<T>,
+func adamLoop<T: TensorScalar>(_ p: UnsafeMutablePointer<T>, _ g: UnsafePointer<T>, _ m: UnsafeMutablePointer<T>,
                                        _ v: UnsafeMutablePointer<T>, _ n: Int, _ c: AdamCoefficients) {
     let lr = T(c.learningRate), b1 = T(c.beta1), b2 = T(c.beta2), eps = T(c.epsilon)
     let a1 = 1 - b1, a2 = 1 - b2

@@ -117,6 +117,20 @@ void diffuse_layer_norm_rows(const float *x, ptrdiff_t first_row, ptrdiff_t end_
 void diffuse_layer_norm_backward_rows(const float *g, const float *normalized, const double *rstd, const float *weight,
                                       ptrdiff_t first_row, ptrdiff_t end_row, ptrdiff_t d, float *gx);
 
+/// Adam's constants for one update, in single precision (`Adam.fusedStep` computes them).
+typedef struct {
+    float beta1, one_minus_beta1, beta2, one_minus_beta2;
+    float l2;                        // coupled weight decay (L2 added to the gradient), or 0
+    float decay;                     // 1 − lr·weight decay for decoupled decay (AdamW), or 1
+    float step_size;                 // lr / (1 − β₁ᵗ)
+    float sqrt_bias_correction2;     // 1 / √(1 − β₂ᵗ)
+    float epsilon;
+} diffuse_adam_coefficients;
+
+/// One Adam step over n parameters p with gradient g and moments m, v (in place):
+/// ĝ = g + l2·p; m ← β₁m + (1 − β₁)ĝ; v ← β₂v + (1 − β₂)ĝ²; p ← decay·p − step·m/(√v·c₂ + ε).
+void diffuse_adam_step(float *p, const float *g, float *m, float *v, ptrdiff_t n, const diffuse_adam_coefficients *c);
+
 /// Rows first_row..<end_row of [rows, n]: y = softmax(x) along each row, or log-softmax when
 /// `logarithm` is nonzero (y may equal x). Rows are shifted by their maximum, or by 0 when it is not
 /// finite (as `Tensor.logSumExp`): a row of −∞ gives NaN, a NaN anywhere gives a row of NaN.
