@@ -92,6 +92,21 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// `valueAndGradients` gives the tape's value and gradients, and leaves the parameters'
+    /// storage to the parameter set alone (the optimizer's update then changes it in place).
+    func testValueAndGradientsMatchTheTape() {
+        let model = MLP(name: "net", sizes: [3, 8, 2], activation: .silu)
+        let parameters: ParameterSet<Double> = model.makeParameters(key: RandomKey(seed: 4))
+        let x = Tensor<Double>.randomNormal(shape: [5, 3], key: RandomKey(seed: 5))
+        let (value, gradients) = parameters.valueAndGradients { model(Variable(x), $0).squared().mean() }
+        let tape = Tape<Double>()
+        let bound = parameters.bound(to: tape)
+        let loss = model(Variable(x), bound).squared().mean()
+        let expected = bound.gradients(tape.gradient(of: loss))
+        XCTAssertEqual(value, loss.value.scalar)
+        for name in parameters.names { XCTAssertEqual(gradients[name]!.scalars, expected[name]!.scalars, name) }
+    }
+
     func testSGDWithMomentum() {
         var p = ParameterSet<Double>([("w", Tensor([1.0]))])
         let g = ParameterSet<Double>([("w", Tensor([1.0]))])

@@ -200,23 +200,21 @@ public struct DenoisingGANTrainer {
         let fakeDenoised = generator(Variable(realMore), timesteps: times, actions: dropped, latent: z.map { Variable($0) }, generatorParameters.constants)
         let fakeLess = Self.posteriorDraw(fakeDenoised, noisier: realMore, steps: k, schedule: schedule, key: stepKey.folding(in: 5)).value
 
-        let dTape = Tape<Float>()
-        let dp = discriminatorParameters.bound(to: dTape)
         // D sees the real and the fake pairs as one batch of 2B rows (one product per layer; its rows are independent).
-        func discriminate(_ less: Tensor<Float>, copies: Int) -> Variable<Float> {
-            discriminator(lessNoisy: Variable(less), noisier: Variable(Tensor.concatenate(Array(repeating: realMore, count: copies), alongAxis: 0)),
-                          timesteps: Array([[Double]](repeating: times, count: copies).joined()), actions: Array([[Int]](repeating: labels, count: copies).joined()), dp)
-        }
-        let logits = discriminate(Tensor.concatenate([realLess, fakeLess], alongAxis: 0), copies: 2)
-        var dLoss = Self.discriminatorLoss(real: logits.slice(axis: 0, 0..<b), fake: logits.slice(axis: 0, b..<(2 * b)))
         var r1: Double? = nil
-        if c.r1Interval > 0, step % c.r1Interval == 0, c.r1Gamma > 0 {
+        var (dLossValue, dGradients) = discriminatorParameters.valueAndGradients { dp in
+            func discriminate(_ less: Tensor<Float>, copies: Int) -> Variable<Float> {
+                discriminator(lessNoisy: Variable(less), noisier: Variable(Tensor.concatenate(Array(repeating: realMore, count: copies), alongAxis: 0)),
+                              timesteps: Array([[Double]](repeating: times, count: copies).joined()), actions: Array([[Int]](repeating: labels, count: copies).joined()), dp)
+            }
+            let logits = discriminate(Tensor.concatenate([realLess, fakeLess], alongAxis: 0), copies: 2)
+            let dLoss = Self.discriminatorLoss(real: logits.slice(axis: 0, 0..<b), fake: logits.slice(axis: 0, b..<(2 * b)))
+            guard c.r1Interval > 0, step % c.r1Interval == 0, c.r1Gamma > 0 else { return dLoss }
             let penalty = Self.r1Estimate({ discriminate($0.value, copies: 2) }, at: realLess, step: c.r1Step, key: stepKey.folding(in: 6)).mean()
             r1 = Double(penalty.value.scalar)
-            dLoss = dLoss + penalty * Float(c.r1Gamma / 2)
+            return dLoss + penalty * Float(c.r1Gamma / 2)
         }
-        var dGradients = dp.gradients(dTape.gradient(of: dLoss))
-        try TrainingError.check(loss: dLoss.value.scalar, gradients: dGradients, step: step)
+        try TrainingError.check(loss: dLossValue, gradients: dGradients, step: step)
         dGradients.clipByGlobalNorm(10)
         discriminatorOptimizer.update(&discriminatorParameters, gradients: dGradients, state: &discriminatorState, learningRate: c.discriminatorLearningRate)
 
@@ -227,20 +225,23 @@ public struct DenoisingGANTrainer {
         let gTimes = gk.map(Double.init)
         let gz: Tensor<Float>? = Self.latents(count: b, size: generator.latentSize, key: stepKey.folding(in: 10))
         let gDropped = Self.dropLabels(gLabels, probability: c.conditionDropProbability, key: stepKey.folding(in: 11))
-        let gTape = Tape<Float>()
-        let gp = generatorParameters.bound(to: gTape)
-        let denoised = generator(Variable(gMore), timesteps: gTimes, actions: gDropped, latent: gz.map { Variable($0) }, gp)
-        let less = Self.posteriorDraw(denoised, noisier: gMore, steps: gk, schedule: schedule, key: stepKey.folding(in: 12))
-        let adversarial = Self.generatorAdversarialLoss(fake: discriminator(lessNoisy: less, noisier: Variable(gMore), timesteps: gTimes, actions: gLabels, discriminatorParameters.constants))
-        let reconstruction = c.losses.loss(denoised, g0, normalization: c.normalization)
-        let gLoss = adversarial * Float(c.adversarialWeight) + reconstruction
-        var gGradients = gp.gradients(gTape.gradient(of: gLoss))
-        try TrainingError.check(loss: gLoss.value.scalar, gradients: gGradients, step: step)
+        var adversarialValue: Float = 0, reconstructionValue: Float = 0
+        var (gLossValue, gGradients) = generatorParameters.valueAndGradients { gp in
+            let denoised = generator(Variable(gMore), timesteps: gTimes, actions: gDropped, latent: gz.map { Variable($0) }, gp)
+            let less = Self.posteriorDraw(denoised, noisier: gMore, steps: gk, schedule: schedule, key: stepKey.folding(in: 12))
+            let adversarial = Self.generatorAdversarialLoss(fake: discriminator(lessNoisy: less, noisier: Variable(gMore), timesteps: gTimes, actions: gLabels,
+                                                                             discriminatorParameters.constants))
+            let reconstruction = c.losses.loss(denoised, g0, normalization: c.normalization)
+            adversarialValue = adversarial.value.scalar
+            reconstructionValue = reconstruction.value.scalar
+            return adversarial * Float(c.adversarialWeight) + reconstruction
+        }
+        try TrainingError.check(loss: gLossValue, gradients: gGradients, step: step)
         gGradients.clipByGlobalNorm(1)
         generatorOptimizer.update(&generatorParameters, gradients: gGradients, state: &generatorState, learningRate: c.generatorLearningRate)
         ExponentialMovingAverage(decay: c.emaDecay, warmup: true).update(&averageParameters, toward: generatorParameters, step: step)
         step += 1
-        return StepLosses(discriminator: Double(dLoss.value.scalar), generatorAdversarial: Double(adversarial.value.scalar),
-                          generatorReconstruction: Double(reconstruction.value.scalar), r1: r1)
+        return StepLosses(discriminator: Double(dLossValue), generatorAdversarial: Double(adversarialValue),
+                          generatorReconstruction: Double(reconstructionValue), r1: r1)
     }
 }

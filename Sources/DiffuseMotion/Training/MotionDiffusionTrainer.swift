@@ -66,16 +66,14 @@ public struct MotionDiffusionTrainer {
         let objective = DenoisingObjective(schedule: c.schedule, prediction: .data, timeSampling: .uniformSteps)
         let example = objective.example(for: x0, key: stepKey.folding(in: 1))
         let dropped = DenoisingGANTrainer.dropLabels(labels, probability: c.conditionDropProbability, key: stepKey.folding(in: 2))
-        let tape = Tape<Float>()
-        let p = parameters.bound(to: tape)
-        let denoised = c.network(Variable(example.noisy), timesteps: example.times, actions: dropped, latent: nil, p)
-        let loss = c.losses.loss(denoised, x0, normalization: c.normalization)
-        var gradients = p.gradients(tape.gradient(of: loss))
-        try TrainingError.check(loss: loss.value.scalar, gradients: gradients, step: step)
+        var (loss, gradients) = parameters.valueAndGradients { p in
+            c.losses.loss(c.network(Variable(example.noisy), timesteps: example.times, actions: dropped, latent: nil, p), x0, normalization: c.normalization)
+        }
+        try TrainingError.check(loss: loss, gradients: gradients, step: step)
         gradients.clipByGlobalNorm(1)
         optimizer.update(&parameters, gradients: gradients, state: &state, learningRate: c.learningRate)
         ExponentialMovingAverage(decay: c.emaDecay, warmup: true).update(&averageParameters, toward: parameters, step: step)
         step += 1
-        return Double(loss.value.scalar)
+        return Double(loss)
     }
 }

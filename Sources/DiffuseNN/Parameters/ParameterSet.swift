@@ -112,6 +112,17 @@ public struct ParameterSet<Scalar: TensorScalar>: Sendable, Equatable {
 
     /// Variables for use in a forward pass: watched on `tape` (so their gradients are
     /// computed), or constants when `tape` is nil.
+    /// The value of `loss` at these parameters and its gradient with respect to each of them,
+    /// from a tape made and released inside. Once this returns nothing else holds the parameters'
+    /// storage, so an optimizer's update runs in place; with a tape still alive at the update
+    /// (made in the caller's scope), every parameter tensor is copied before it is changed.
+    public func valueAndGradients(of loss: (BoundParameters<Scalar>) throws -> Variable<Scalar>) rethrows -> (value: Scalar, gradients: ParameterSet<Scalar>) {
+        let tape = Tape<Scalar>()
+        let bound = self.bound(to: tape)
+        let value = try loss(bound)
+        return (value.value.scalar, bound.gradients(tape.gradient(of: value)))
+    }
+
     public func bound(to tape: Tape<Scalar>?) -> BoundParameters<Scalar> {
         var variables: [String: Variable<Scalar>] = [:]
         for name in names { variables[name] = tape?.watch(tensors[name]!) ?? Variable(tensors[name]!) }

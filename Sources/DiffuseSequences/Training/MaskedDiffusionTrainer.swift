@@ -191,11 +191,10 @@ public enum MaskedDiffusionTrainer {
             }
             let batch = TokenBatch(tokens: rows.flatMap { $0 }, length: length, vocabularySize: network.vocabularySize)
             let example = objective.example(for: batch, key: stepKey.folding(in: -1), sampleOffset: shard.lowerBound, batchCount: configuration.batchSize)
-            let tape = Tape<Float>()
-            let bound = parameters.bound(to: tape)
-            let lossVariable = objective.loss(logits: network(objective.input(of: example).tokens, bound), example)
-            var gradients = bound.gradients(tape.gradient(of: lossVariable))
-            var shared = [lossVariable.value.scalar]
+            var (lossValue, gradients) = parameters.valueAndGradients { bound in
+                objective.loss(logits: network(objective.input(of: example).tokens, bound), example)
+            }
+            var shared = [lossValue]
             try communicator.allReduceMean(&gradients, extra: &shared)
             let loss = shared[0]
             try TrainingError.check(loss: loss, gradients: gradients, step: step)
