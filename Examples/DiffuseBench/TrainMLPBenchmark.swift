@@ -76,12 +76,9 @@ struct TrainMLPBenchmark: ParsableCommand {
             let noiseScale = Tensor<Float>(shape: [batch, 1], scalars: times.map { Float((1 - alphaBar[$0]).squareRoot()) })
             let xt = x0 * signal + noise * noiseScale
             let input = Tensor.concatenate([xt, embeddingTable.indexSelect(alongAxis: 0, indices: times)], alongAxis: 1)
-            let tape = Tape<Float>()
-            let bound = parameters.bound(to: tape)
-            let loss = Loss.meanSquaredError(model(Variable(input), bound), noise)
-            let gradients = bound.gradients(tape.gradient(of: loss))
+            let (loss, gradients) = parameters.valueAndGradients { Loss.meanSquaredError(model(Variable(input), $0), noise) }
             optimizer.update(&parameters, gradients: gradients, state: &state, learningRate: 1e-3)
-            lastLoss = loss.value.scalar
+            lastLoss = loss
             step += 1
         }
 
