@@ -172,7 +172,7 @@ final class MotionLossAndEvaluationTests: XCTestCase {
     /// written before the term decode with weight 0.
     func testFootStepsMatchRecoveredPositions() throws {
         let normalization = try FeatureNormalization(clips: RepresentationTests.clips.map { try HumanML3DFeatures.encode($0.positions, skeleton: $0.skeleton) })
-        let feet = Skeleton.humanML3DFeet.left + Skeleton.humanML3DFeet.right
+        let feet = Skeleton.humanML3DFootJoints
         for clip in RepresentationTests.clips {
             let rows = try HumanML3DFeatures.encode(clip.positions, skeleton: clip.skeleton)
             let positions = try HumanML3DFeatures.positions(rows)

@@ -10,7 +10,7 @@ public enum MotionMetrics {
     public static func footSkatingRatio(_ positions: [[Vector3]], height: Double = 0.05, step: Double = 0.025) -> Double {
         guard positions.count > 1 else { return 0 }
         let floor = positions.lazy.flatMap { $0 }.map(\.y).min() ?? 0
-        let feet = Skeleton.humanML3DFeet.left + Skeleton.humanML3DFeet.right
+        let feet = Skeleton.humanML3DFootJoints
         var skating = 0
         for t in 1..<positions.count {
             let slides = feet.contains { j in

@@ -64,6 +64,9 @@ public struct Skeleton: Equatable, Sendable {
     ]
     /// The feet as HumanML3D's contact labels use them: left (ankle, foot), right (ankle, foot).
     public static let humanML3DFeet = (left: [7, 10], right: [8, 11])
+    /// The four foot joints in the order of HumanML3D's contact columns: left ankle, left foot,
+    /// right ankle, right foot.
+    public static let humanML3DFootJoints = humanML3DFeet.left + humanML3DFeet.right
     /// The joints whose positions define facing: right hip, left hip, right and left shoulder.
     public static let humanML3DFacingJoints = (rightHip: 2, leftHip: 1, rightShoulder: 17, leftShoulder: 16)
 

@@ -56,10 +56,9 @@ public struct MotionLossWeights: Codable, Equatable, Sendable {
             let tv = t.slice(axis: 1, 1..<l) - t.slice(axis: 1, 0..<(l - 1))
             total = total + Loss.meanSquaredError(pv, tv) * S(velocity)
         }
+        let feet = Skeleton.humanML3DFootJoints
+        let velocities = HumanML3DFeatures.Group.jointVelocities.columns.lowerBound
         if footContact != 0 {
-            let contacts = HumanML3DFeatures.Group.footContacts.columns.lowerBound
-            let velocities = HumanML3DFeatures.Group.jointVelocities.columns.lowerBound
-            let feet = Skeleton.humanML3DFeet.left + Skeleton.humanML3DFeet.right
             var sum: Variable<S>? = nil
             for (k, joint) in feet.enumerated() {
                 let columns = (velocities + 3 * joint)..<(velocities + 3 * joint + 3)
@@ -67,9 +66,8 @@ public struct MotionLossWeights: Codable, Equatable, Sendable {
                 let std = Tensor<S>(shape: [3], scalars: columns.map { S(normalization.standardDeviation[$0]) })
                 // The raw velocity over its scale: (x̂·σ + μ)/σ = x̂ + μ/σ.
                 let raw = predicted.slice(axis: 2, columns) + mean / std
-                let c = contacts + k
-                let inContact = target.slice(axis: 2, c..<(c + 1)) * S(normalization.standardDeviation[c]) + S(normalization.mean[c])
-                let mask = Tensor<S>(shape: inContact.shape, scalars: inContact.scalars.map { $0 > S(0.5) ? S(1) : S(0) })
+                let mask = Tensor<S>(shape: [predicted.shape[0], predicted.shape[1], 1],
+                                     scalars: Self.contacts(target, foot: k, normalization: normalization).map { $0 ? 1 : 0 })
                 let term = (raw * mask).squared().mean()
                 sum = sum.map { $0 + term } ?? term
             }
@@ -77,13 +75,9 @@ public struct MotionLossWeights: Codable, Equatable, Sendable {
         }
         if footSlide != 0, predicted.shape[1] > 1 {
             let l = predicted.shape[1]
-            let contacts = HumanML3DFeatures.Group.footContacts.columns.lowerBound
-            let velocities = HumanML3DFeatures.Group.jointVelocities.columns.lowerBound
-            let feet = Skeleton.humanML3DFeet.left + Skeleton.humanML3DFeet.right
             var sum: Variable<S>? = nil
             for (k, step) in Self.footSteps(predicted, normalization: normalization).enumerated() {
-                let c = contacts + k
-                let inContact = (target.slice(axis: 2, c..<(c + 1)) * S(normalization.standardDeviation[c]) + S(normalization.mean[c])).scalars.map { $0 > S(0.5) }
+                let inContact = Self.contacts(target, foot: k, normalization: normalization)
                 let both = (0..<(predicted.shape[0] * (l - 1))).map { i -> S in
                     let (b, t) = i.quotientAndRemainder(dividingBy: l - 1)
                     return inContact[b * l + t] && inContact[b * l + t + 1] ? 1 : 0
@@ -100,8 +94,16 @@ public struct MotionLossWeights: Codable, Equatable, Sendable {
         return total
     }
 
+    /// Whether the ground truth `target` ([B, L, 263], normalised) has foot joint k of
+    /// `Skeleton.humanML3DFootJoints` in contact (its contact column, denormalised, above ½), for
+    /// every row in the order b·L + t.
+    static func contacts<S: TensorScalar>(_ target: Tensor<S>, foot k: Int, normalization: FeatureNormalization) -> [Bool] {
+        let c = HumanML3DFeatures.Group.footContacts.columns.lowerBound + k
+        return (target.slice(axis: 2, c..<(c + 1)) * S(normalization.standardDeviation[c]) + S(normalization.mean[c])).scalars.map { $0 > S(0.5) }
+    }
+
     /// The horizontal world-frame displacements (metres) of the foot joints
-    /// (`Skeleton.humanML3DFeet`, left then right) from frame t to t + 1 of normalised features
+    /// (`Skeleton.humanML3DFootJoints`) from frame t to t + 1 of normalised features
     /// [B, L, 263]: `x` and `z`, each [B, L − 1], in the order of the feet.
     ///
     /// With the heading angle a_t = Σ_{s<t} ṙ_s (root rotation velocities, column 0), R_t the
@@ -124,7 +126,7 @@ public struct MotionLossWeights: Codable, Equatable, Sendable {
             return (c * x + s * z, c * z - s * x)
         }
         let vx = raw(1).slice(axis: 1, now), vz = raw(2).slice(axis: 1, now)
-        return (Skeleton.humanML3DFeet.left + Skeleton.humanML3DFeet.right).map { joint in
+        return Skeleton.humanML3DFootJoints.map { joint in
             let column = HumanML3DFeatures.Group.jointPositions.columns.lowerBound + 3 * (joint - 1)
             let px = raw(column), pz = raw(column + 2)
             let later = rotated(px.slice(axis: 1, next) + vx, pz.slice(axis: 1, next) + vz, next)
