@@ -245,6 +245,57 @@ final class MaskedDiffusionTests: XCTestCase {
         XCTAssertEqual(toZero.samples.maskedCount, 0)
     }
 
+    /// A denoiser certain of position 2 (token 1) and undecided between the tokens elsewhere.
+    struct CertainOfLastPosition: TokenDenoiser {
+        var vocabularySize: Int { 3 }
+        var usesTime: Bool { false }
+        func logits(_ x: TokenBatch, at times: [Double], key: SampleKey, state: inout Void) -> Tensor<Double> {
+            var out: [Double] = []
+            for _ in 0..<x.sampleCount {
+                out += [0, 0, 0, 0, 0.5, 0.2, -60, 0, -60]
+            }
+            return Tensor(shape: [x.sampleCount, 3, 3], scalars: out)
+        }
+    }
+
+    /// Confident unmasking commits the most probable positions first; with very large Gumbel
+    /// noise the order is uniform again and the exact model's samples follow p as the ancestral
+    /// sampler's do. A token temperature τ draws from p^{1/τ}, checked by a chi-square test.
+    func testConfidentUnmaskingAndTokenTemperature() {
+        func orderViolations(noise: Double) -> Int {
+            var violations = 0
+            let sampler = MaskedDiffusionSampler(model: CertainOfLastPosition(), schedule: LogLinearMasking(), steps: 8, unmasking: .confident(noise: noise))
+            _ = sampler.sample(count: 200, length: 3, key: RandomKey(seed: 31), observer: { event in
+                for i in 0..<event.x.sampleCount {
+                    let row = Array(event.x[sample: i])
+                    if row[2] == event.x.mask && (row[0] != event.x.mask || row[1] != event.x.mask) { violations += 1 }
+                }
+            })
+            return violations
+        }
+        XCTAssertEqual(orderViolations(noise: 0), 0)
+        XCTAssertGreaterThan(orderViolations(noise: 1e6), 20)
+
+        let n = 4000
+        let noisy = MaskedDiffusionSampler(model: ExactToyDenoiser(), schedule: LogLinearMasking(), steps: 64, unmasking: .confident(noise: 1e9))
+            .sample(count: n, length: 3, key: RandomKey(seed: 32))
+        XCTAssertEqual(noisy.samples.maskedCount, 0)
+        XCTAssertLessThan(totalVariation(noisy.samples), samplingBound(n: n) + 0.02)
+
+        // One step unmasks every position: position 0 is drawn from its marginal at 1/τ.
+        let tau = 0.5
+        let draws = MaskedDiffusionSampler(model: ExactToyDenoiser(), schedule: LogLinearMasking(), steps: 1, unmasking: .tokensPerStep(3), temperature: tau)
+            .sample(count: 20_000, length: 3, key: RandomKey(seed: 33)).samples
+        var marginal = [Double](repeating: 0, count: 3)
+        for (s, p) in zip(Self.sequences, Self.probabilities) { marginal[s[0]] += p }
+        let tempered = marginal.map { Foundation.pow($0, 1 / tau) }
+        let expected = tempered.map { $0 / tempered.reduce(0, +) }
+        var counts = [Double](repeating: 0, count: 3)
+        for i in 0..<draws.sampleCount { counts[draws[sample: i].first!] += 1 }
+        let chiSquare = zip(counts, expected).reduce(0) { $0 + ($1.0 - 20_000 * $1.1) * ($1.0 - 20_000 * $1.1) / (20_000 * $1.1) }
+        XCTAssertLessThan(chiSquare, 18.4, "counts \(counts), expected \(expected)") // χ²(2) at 1 − 10⁻⁴
+    }
+
     /// Sample i's sequence does not depend on the batch, for the sampler and for SVDD over its
     /// kernel; a reward pulls SVDD's samples toward high-reward sequences.
     func testBatchIndependenceAndSVDDOverTheMaskedKernel() {
@@ -272,6 +323,9 @@ final class MaskedDiffusionTests: XCTestCase {
         let kernel = MaskedDiffusionKernel(sampler: masked)
         let methods: [(String, (Int, Int) -> TokenBatch)] = [
             ("ancestral", { n, o in DiffuseCore.sample(masked, from: .masked(count: n, length: 3, vocabularySize: 3), key: RandomKey(seed: 21), sampleOffset: o).samples }),
+            ("confident, noisy, tempered", { n, o in
+                DiffuseCore.sample(MaskedDiffusionSampler(model: ExactToyDenoiser(), schedule: LogLinearMasking(), steps: 6, unmasking: .confident(noise: 2), temperature: 0.7),
+                                   from: .masked(count: n, length: 3, vocabularySize: 3), key: RandomKey(seed: 29), sampleOffset: o).samples }),
             ("two tokens per step", { n, o in
                 DiffuseCore.sample(MaskedDiffusionSampler(model: ExactToyDenoiser(), schedule: CosineMasking(), steps: 4, unmasking: .tokensPerStep(2)),
                                    from: .masked(count: n, length: 3, vocabularySize: 3), key: RandomKey(seed: 22), sampleOffset: o).samples }),

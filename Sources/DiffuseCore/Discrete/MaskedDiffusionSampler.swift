@@ -9,8 +9,18 @@ import Foundation
 ///   its token from p(x₀ | x_t) (the exact reverse posterior of one position; positions unmasked in
 ///   the same step are drawn independently, MDLM's approximation, exact as T → ∞);
 /// - `.tokensPerStep(k)`: unmasks k masked positions chosen uniformly (exact with k = 1 and an
-///   exact model: one token per step from its exact conditional).
+///   exact model: one token per step from its exact conditional);
+/// - `.confident(noise: c)`: unmasks as many positions as `.ancestral` would (each masked
+///   position counts with the same probability), but draws a token at every masked position and
+///   keeps the ones with the highest confidence log p(drawn token) + c·t·G, G standard Gumbel
+///   noise, t the step's start time (MaskGIT's annealed confidence order, Chang et al. 2022, whose
+///   noise falls linearly to 0 over the steps; c = 0 is LLaDA's low-confidence remasking, Nie et
+///   al. 2025). It is not the reverse process: it commits the easy positions first, which helps
+///   grammars with long-range constraints (SMILES branches and ring closures) at a cost in
+///   diversity that the noise buys back; as c → ∞ the chosen positions are a uniform subset of
+///   the binomial count, which is `.ancestral` again.
 ///
+/// With `temperature` τ ≠ 1 tokens are drawn from p(x₀ | x_t)^{1/τ} (renormalised); τ < 1 sharpens.
 /// Unmasked tokens are carried over. With `finalNoiseRemoval`, positions still masked after the
 /// last step take the most probable token of one more evaluation (MDLM's `noise_removal`). With
 /// `cache` and a deterministic model without time input, an evaluation is reused while the
@@ -28,6 +38,7 @@ public struct MaskedDiffusionSampler<M: TokenDenoiser>: SamplingChain {
     public enum Unmasking: Hashable, Sendable {
         case ancestral
         case tokensPerStep(Int)
+        case confident(noise: Double)
     }
 
     public let model: M
@@ -36,19 +47,24 @@ public struct MaskedDiffusionSampler<M: TokenDenoiser>: SamplingChain {
     public let unmasking: Unmasking
     public let usesCache: Bool
     public let finalNoiseRemoval: Bool
+    /// The temperature of the token draws (1: the model's distribution).
+    public let temperature: Double
 
     /// `steps` steps uniform in time from 1 to `minimumTime` (MDLM: 10⁻⁵).
     public init(model: M, schedule: any MaskingSchedule, steps: Int, minimumTime: Double = 1e-5, unmasking: Unmasking = .ancestral,
-                cache: Bool = true, finalNoiseRemoval: Bool = true) {
+                temperature: Double = 1, cache: Bool = true, finalNoiseRemoval: Bool = true) {
+        precondition(temperature > 0 && temperature.isFinite, "the token temperature must be positive and finite, got \(temperature)")
         precondition(steps >= 1, "a masked sampler needs at least one step, got \(steps)")
         precondition(minimumTime >= 0 && minimumTime < 1, "the minimum time must be in [0, 1), got \(minimumTime)")
         if case .tokensPerStep(let k) = unmasking { precondition(k >= 1, "at least one token per step, got \(k)") }
+        if case .confident(let c) = unmasking { precondition(c >= 0 && c.isFinite, "the confidence noise must be finite and non-negative, got \(c)") }
         self.model = model
         self.schedule = schedule
         self.times = (0...steps).map { 1 + (minimumTime - 1) * Double($0) / Double(steps) }
         self.unmasking = unmasking
         self.usesCache = cache
         self.finalNoiseRemoval = finalNoiseRemoval
+        self.temperature = temperature
     }
 
     /// The last evaluation, for the exact cache.
@@ -128,19 +144,34 @@ public struct MaskedDiffusionSampler<M: TokenDenoiser>: SamplingChain {
         for i in 0..<x.sampleCount {
             var stream = RandomStream(key: context.stepKey.folding(in: context.sampleOffset + i))
             let masked = (0..<l).filter { x.tokens[i * l + $0] == x.mask }
+            func draw(_ position: Int) -> Int {
+                CategoricalDraw.index(p0.probabilities(at: i * l + position, temperature: temperature), uniform: stream.uniformDouble())
+            }
             switch unmasking {
             case .ancestral:
                 let probability = schedule.unmaskingProbability(from: t, to: s)
                 for position in masked where stream.uniformDouble() < probability {
-                    next.tokens[i * l + position] = CategoricalDraw.index(p0.probabilities(at: i * l + position), uniform: stream.uniformDouble())
+                    next.tokens[i * l + position] = draw(position)
                 }
             case .tokensPerStep(let k):
                 var candidates = masked
                 for c in 0..<Swift.min(k, candidates.count) {
                     candidates.swapAt(c, c + stream.integer(below: candidates.count - c))
-                    let position = candidates[c]
-                    next.tokens[i * l + position] = CategoricalDraw.index(p0.probabilities(at: i * l + position), uniform: stream.uniformDouble())
+                    next.tokens[i * l + candidates[c]] = draw(candidates[c])
                 }
+            case .confident(let noise):
+                let probability = schedule.unmaskingProbability(from: t, to: s)
+                let count = masked.reduce(0) { n, _ in stream.uniformDouble() < probability ? n + 1 : n }
+                guard count > 0 else { continue }
+                // Most confident first; equal confidences in position order.
+                let drawn = masked.map { position -> (position: Int, token: Int, confidence: Double) in
+                    let token = draw(position)
+                    let logProbability = p0.logProbabilities[(i * l + position) * x.vocabularySize + token]
+                    guard noise > 0 else { return (position, token, logProbability) }
+                    let gumbel = stream.gumbel()
+                    return (position, token, logProbability + noise * t * gumbel)
+                }.sorted { ($0.confidence, -$0.position) > ($1.confidence, -$1.position) }
+                for d in drawn.prefix(count) { next.tokens[i * l + d.position] = d.token }
             }
         }
         if index == stepCount - 1 && finalNoiseRemoval && next.maskedCount > 0 {

@@ -89,6 +89,15 @@ public struct SUBSDistribution: Sendable {
         (0..<vocabularySize).map { Foundation.exp(logProbabilities[p * vocabularySize + $0]) }
     }
 
+    /// The probabilities of position p sharpened (τ < 1) or flattened (τ > 1) by temperature τ:
+    /// p^{1/τ} up to normalisation (unnormalised; exactly ``probabilities(at:)`` at τ = 1).
+    public func probabilities(at p: Int, temperature: Double) -> [Double] {
+        guard temperature != 1 else { return probabilities(at: p) }
+        let row = logProbabilities[(p * vocabularySize)..<((p + 1) * vocabularySize)]
+        let top = row.max()!
+        return row.map { $0 == -.infinity ? 0 : Foundation.exp(($0 - top) / temperature) }
+    }
+
     /// The most probable token at position p.
     public func mostProbable(at p: Int) -> Int {
         let row = logProbabilities[(p * vocabularySize)..<((p + 1) * vocabularySize)]
