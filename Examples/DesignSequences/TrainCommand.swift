@@ -35,6 +35,8 @@ struct TrainCommand: ParsableCommand {
     var hidden = 64
     @Option(help: "Repetitions of the dilation stack 1, 1, 4, 16, 64 (5 convolutions each; DNA).")
     var stacks = 4
+    @Option(help: "Width of a sinusoidal time embedding conditioning every convolution block (DNA; 0: no time input, the masked default; uniform diffusion needs one, e.g. 64).")
+    var timeEmbedding = 0
     @Option(help: "Width of the Transformer (molecules).")
     var modelSize = 128
     @Option(help: "Transformer layers (molecules).")
@@ -57,7 +59,10 @@ struct TrainCommand: ParsableCommand {
             let url = data.map { URL(fileURLWithPath: $0) } ?? SequenceData.bundledDNA
             (train, heldOut) = try SequenceData.split(try SequenceData.dna(url))
             guard (1...4096).contains(hidden), (1...64).contains(stacks) else { throw ValidationFailure("--hidden must be in 1…4096 and --stacks in 1…64") }
-            network = .convolution(DilatedConvolutionNetwork(hidden: hidden, stacks: stacks))
+            guard timeEmbedding == 0 || ((2...4096).contains(timeEmbedding) && timeEmbedding % 2 == 0) else {
+                throw ValidationFailure("--time-embedding must be 0 or even in 2…4096")
+            }
+            network = .convolution(DilatedConvolutionNetwork(hidden: hidden, stacks: stacks, timeEmbedding: timeEmbedding == 0 ? nil : timeEmbedding))
             vocabulary = nil
             source = url.lastPathComponent
         case .molecules:

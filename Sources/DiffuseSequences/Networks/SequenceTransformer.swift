@@ -41,7 +41,11 @@ public struct SequenceTransformer: TokenNetwork {
         output.initialize(&parameters, key: key)
     }
 
-    public func callAsFunction<S: TensorScalar>(_ x: TokenBatch, _ parameters: BoundParameters<S>) -> Variable<S> {
+    /// No time input.
+    public var usesTime: Bool { false }
+
+    /// The logits of a batch (the times are not used).
+    public func callAsFunction<S: TensorScalar>(_ x: TokenBatch, times: [Double], _ parameters: BoundParameters<S>) -> Variable<S> {
         precondition(x.vocabularySize == vocabularySize, "a batch over \(x.vocabularySize) tokens for a network over \(vocabularySize)")
         precondition(x.length <= length, "sequences of \(x.length) tokens for a Transformer of \(length) positions")
         let n = x.sampleCount, l = x.length

@@ -3,16 +3,26 @@ import DiffuseNN
 import DiffuseTensor
 import Foundation
 
-/// A network from token sequences (K data tokens and the mask, token K) to the logits
-/// `[count, length, K]` of p(x₀ | x_t), without a time input, whose rows do not interact.
+/// A network from token sequences (K data tokens and the mask, token K) and their times to the
+/// logits `[count, length, K]` of p(x₀ | x_t), whose rows do not interact.
 public protocol TokenNetwork: Layer, Equatable {
     /// The number K of data tokens.
     var vocabularySize: Int { get }
-    /// The logits of a batch.
-    func callAsFunction<S: TensorScalar>(_ x: TokenBatch, _ parameters: BoundParameters<S>) -> Variable<S>
+    /// Whether the logits depend on the times (samplers cannot reuse them across times then).
+    var usesTime: Bool { get }
+    /// The logits of a batch at its times (one per sequence).
+    func callAsFunction<S: TensorScalar>(_ x: TokenBatch, times: [Double], _ parameters: BoundParameters<S>) -> Variable<S>
     /// Checks every field against its documented range (values may come from a file); `fail`
     /// makes the error for a field, a value and the rule it breaks.
     func check(_ fail: (_ field: String, _ value: Any, _ rule: String) -> Error) throws
+}
+
+extension TokenNetwork {
+    /// The logits of a batch for a network without time input.
+    public func callAsFunction<S: TensorScalar>(_ x: TokenBatch, _ parameters: BoundParameters<S>) -> Variable<S> {
+        precondition(!usesTime, "this network takes a time per sequence: call it with times")
+        return self(x, times: [Double](repeating: 0, count: x.sampleCount), parameters)
+    }
 }
 
 /// A trained ``TokenNetwork`` as a `TokenDenoiser`. With a `batchChunkSize` the batch is
@@ -30,15 +40,15 @@ public struct TokenNetworkDenoiser<Network: TokenNetwork, S: TensorScalar>: Toke
     }
 
     public var vocabularySize: Int { network.vocabularySize }
-    public var usesTime: Bool { false }
+    public var usesTime: Bool { network.usesTime }
     /// A sequence's logits depend on it alone.
     public var rowsAreIndependent: Bool { true }
 
     public func logits(_ x: TokenBatch, at times: [Double], key: SampleKey, state: inout Void) -> Tensor<S> {
         let constants = parameters.constants
-        guard let size = batchChunkSize, x.sampleCount > size else { return network(x, constants).value }
+        guard let size = batchChunkSize, x.sampleCount > size else { return network(x, times: times, constants).value }
         let parts = Parallel.map(Parallel.chunks(count: x.sampleCount, chunkSize: size)) { rows in
-            network(x.gatheringSamples(Array(rows)), constants).value
+            network(x.gatheringSamples(Array(rows)), times: Array(times[rows]), constants).value
         }
         return Tensor.concatenate(parts, alongAxis: 0)
     }
@@ -67,10 +77,17 @@ public enum SequenceNetwork: TokenNetwork {
         }
     }
 
-    public func callAsFunction<S: TensorScalar>(_ x: TokenBatch, _ parameters: BoundParameters<S>) -> Variable<S> {
+    public var usesTime: Bool {
         switch self {
-        case .convolution(let n): return n(x, parameters)
-        case .transformer(let n): return n(x, parameters)
+        case .convolution(let n): return n.usesTime
+        case .transformer(let n): return n.usesTime
+        }
+    }
+
+    public func callAsFunction<S: TensorScalar>(_ x: TokenBatch, times: [Double], _ parameters: BoundParameters<S>) -> Variable<S> {
+        switch self {
+        case .convolution(let n): return n(x, times: times, parameters)
+        case .transformer(let n): return n(x, times: times, parameters)
         }
     }
 
@@ -84,7 +101,7 @@ public enum SequenceNetwork: TokenNetwork {
     /// A short description: architecture and size.
     public var summary: String {
         switch self {
-        case .convolution(let n): return "dilated CNN, hidden \(n.hidden) × \(n.dilations.count * n.stacks) convolutions"
+        case .convolution(let n): return "dilated CNN, hidden \(n.hidden) × \(n.dilations.count * n.stacks) convolutions" + (n.timeEmbedding.map { ", time embedding \($0)" } ?? "")
         case .transformer(let n): return "Transformer, width \(n.modelSize) × \(n.layers) layers, \(n.heads) heads"
         }
     }

@@ -45,7 +45,7 @@ public struct ValueNetwork: Layer, Equatable {
     /// The standardised values `[count]` of a batch.
     public func callAsFunction<S: TensorScalar>(_ x: TokenBatch, _ parameters: BoundParameters<S>) -> Variable<S> {
         precondition(x.vocabularySize == vocabularySize, "a batch over \(x.vocabularySize) tokens for a value network over \(vocabularySize)")
-        return output(trunk.features(x, parameters).mean(alongAxis: 1), parameters).reshaped([x.sampleCount])
+        return output(trunk.features(x, times: [], parameters).mean(alongAxis: 1), parameters).reshaped([x.sampleCount])
     }
 
     /// Values in reward units.

@@ -192,7 +192,8 @@ public enum MaskedDiffusionTrainer {
             let batch = TokenBatch(tokens: rows.flatMap { $0 }, length: length, vocabularySize: network.vocabularySize)
             let example = objective.example(for: batch, key: stepKey.folding(in: -1), sampleOffset: shard.lowerBound, batchCount: configuration.batchSize)
             var (lossValue, gradients) = parameters.valueAndGradients { bound in
-                objective.loss(logits: network(objective.input(of: example).tokens, bound), example)
+                let input = objective.input(of: example)
+                return objective.loss(logits: network(input.tokens, times: input.times, bound), example)
             }
             var shared = [lossValue]
             try communicator.allReduceMean(&gradients, extra: &shared)
