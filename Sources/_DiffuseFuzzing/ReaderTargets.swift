@@ -278,7 +278,7 @@ extension FuzzTarget {
             return 365 * (y - 1) + (y - 1) / 4 - (y - 1) / 100 + (y - 1) / 400 + before + d - 1
         }
         var expected = Set<Int64>()
-        for line in String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+        for line in String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
             let text = line.trimmingCharacters(in: .whitespaces)
             if text.isEmpty || text.hasPrefix("#") { continue }
             let fields = text.prefix(10).split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
@@ -437,7 +437,7 @@ extension FuzzTarget {
     }) { data, contents in
         let text = String(decoding: data, as: UTF8.self)
         // Independently: the first field of every non-empty line (after the header for CSV).
-        var lines = text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var lines = text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let csv = text.hasPrefix("SMILES")
         if csv { lines.removeFirst() }
         let fields = lines.map { line in String(line.split(whereSeparator: { csv ? $0 == "," : ($0 == " " || $0 == "\t") }).first ?? "").trimmingCharacters(in: .whitespaces) }

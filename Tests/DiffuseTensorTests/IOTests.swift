@@ -121,6 +121,15 @@ final class IOTests: XCTestCase {
             XCTAssertEqual("\(error)", "output folder '\(file.path)/y': cannot create it ('\(file.path)' is a file)")
         }
     }
+
+    /// Every reader's line splitting: LF, CRLF and a lone CR end a line; empty lines are kept so
+    /// that line numbers in errors are the file's.
+    func testTextLines() {
+        XCTAssertEqual(TextLines.split("a\r\nb\rc\n\nd"), ["a", "b", "c", "", "d"])
+        XCTAssertEqual(TextLines.split("x\n"), ["x", ""])
+        XCTAssertEqual(TextLines.split(""), [""])
+        XCTAssertEqual(TextLines.split("\r\r\n"), ["", "", ""])
+    }
 }
 
 private extension Tensor {

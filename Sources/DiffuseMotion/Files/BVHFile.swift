@@ -136,7 +136,7 @@ public enum BVHFile {
             throw MotionFileError(path: path, reason: "not UTF-8 text")
         }
         // Lines end with LF, CRLF (one Character in Swift) or a lone CR.
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+        var lines = TextLines.split(text)
         if lines.last?.isEmpty == true { lines.removeLast() }
         func fail(_ line: Int, _ reason: String) -> MotionFileError {
             MotionFileError(path: path, reason: "line \(line + 1): \(reason)")

@@ -150,7 +150,7 @@ public struct HumanML3DFolder: Sendable {
 
     /// The lines of a text, ended by LF, CRLF or a lone CR (Swift reads CRLF as one character).
     static func lines(_ text: String) -> [Substring] {
-        text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+        TextLines.split(text)
     }
 
     static func text(_ file: URL) throws -> String {

@@ -50,8 +50,7 @@ public enum JASPARFile {
             header = nil
             rows = []
         }
-        // "\r\n" is one Character in Swift: normalise line ends before splitting.
-        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = TextLines.split(text)
         for (index, raw) in lines.enumerated() {
             let number = index + 1
             let line = raw.hasSuffix("\r") ? raw.dropLast() : raw[...]

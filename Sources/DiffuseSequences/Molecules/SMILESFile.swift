@@ -1,3 +1,4 @@
+import DiffuseTensor
 import Foundation
 
 /// Molecules as SMILES, from `.smi` files (one SMILES per line, optionally followed by white
@@ -26,7 +27,7 @@ public enum SMILESFile {
     /// the `SMILES` column (a header is required), for `.smi` the first word (space or tab).
     /// Structural problems (no header or column, too few fields, control bytes) are errors.
     public static func fields(_ text: String, file: String, csv: Bool) throws -> [(line: Int, smiles: String)] {
-        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = TextLines.split(text)
         var column = 0
         var firstLine = 0
         if csv {

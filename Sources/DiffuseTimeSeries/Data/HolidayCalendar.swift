@@ -6,7 +6,7 @@ import Foundation
 /// scale of ``CalendarFeature``.
 ///
 /// File format: one date per line as `YYYY-MM-DD` (years 0001–9999), optionally followed by a
-/// comma and a name (ignored); blank lines and lines starting with `#` are skipped; LF or CRLF.
+/// comma and a name (ignored); blank lines and lines starting with `#` are skipped; lines end with LF, CRLF or a lone CR (`TextLines`).
 public struct HolidayCalendar: Equatable, Sendable {
     /// The listed dates, as days since 1970-01-01.
     public var days: Set<Int64>
@@ -16,8 +16,7 @@ public struct HolidayCalendar: Equatable, Sendable {
     /// Parses the text of a calendar file; errors name `source` and the line.
     public init(text: String, source: String) throws {
         var days = Set<Int64>()
-        // "\r\n" is one Character in Swift: lines end at either.
-        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
+        for (index, line) in TextLines.split(text).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             let date = String(trimmed.prefix { $0 != "," }).trimmingCharacters(in: .whitespaces)
