@@ -154,7 +154,7 @@ struct DesignCommand: ParsableCommand {
         var valueNote: String? = nil
         for method in (methods.isEmpty ? Method.allCases : methods) {
             FileHandle.standardError.write(Data("\(method.rawValue)…\n".utf8))
-            var progress = ProgressLine(label: "  step")
+            let progress = ProgressLine(label: "  step")
             let observer: SamplingObserver<TokenBatch> = { event in progress.update(event.index + 1, of: steps) }
             let t0 = Date()
             let result: SampleResult<TokenBatch>

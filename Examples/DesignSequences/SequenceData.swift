@@ -54,31 +54,4 @@ struct ValidationFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Progress on standard error, at most twice a second.
-struct ProgressLine {
-    var label: String
-    var start = Date()
-    var lastDraw = Date.distantPast
-
-    init(label: String) { self.label = label }
-
-    mutating func update(_ done: Int, of total: Int, detail: String = "") {
-        let now = Date()
-        guard done == total || now.timeIntervalSince(lastDraw) > 0.5 else { return }
-        lastDraw = now
-        let elapsed = now.timeIntervalSince(start)
-        let remaining = done > 0 ? elapsed / Double(done) * Double(total - done) : .nan
-        let line = "\r\(label) \(done)/\(total)  \(detail)  \(Self.duration(elapsed)) elapsed, \(Self.duration(remaining)) left   "
-        FileHandle.standardError.write(Data(line.utf8))
-        if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
-    }
-
-    static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite else { return "?" }
-        if seconds >= 3600 { return String(format: "%dh%02dm", Int(seconds) / 3600, Int(seconds) % 3600 / 60) }
-        if seconds >= 60 { return String(format: "%dm%02ds", Int(seconds) / 60, Int(seconds) % 60) }
-        return String(format: "%.1fs", seconds)
-    }
-}
-
 func fixed(_ x: Double, _ decimals: Int) -> String { String(format: "%.\(decimals)f", x) }

@@ -103,7 +103,7 @@ struct TrainCommand: ParsableCommand {
             print("Training a \(process.rawValue)-diffusion \(network.summary) on \(train.count) sequences of \(train[0].count) tokens from \(source); \(heldOut.count) held back"
                   + (communicator.size > 1 ? " (\(communicator.size) processes, \(configuration.batchSize / Swift.max(communicator.size, 1)) rows each)" : ""))
         }
-        var progress = ProgressLine(label: "step")
+        let progress = ProgressLine(label: "step")
         var runningLoss = Double.nan
         let probe = TokenBatch(tokens: heldOut.prefix(256).flatMap { $0 }, length: heldOut[0].count, vocabularySize: network.vocabularySize)
         let (model, _) = try MaskedDiffusionTrainer.train(

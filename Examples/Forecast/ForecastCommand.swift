@@ -318,7 +318,7 @@ struct ForecastCommand: ParsableCommand {
                 try TSDiff(configuration: model.configuration, parameters: report.lastParameters).save(to: outURL.appendingPathComponent("checkpoint-last"))
                 try TrainingLog(report: report).write(to: outURL)
             }
-            log("trained \(trainingSteps) steps in \(Duration.text(report.seconds))\(communicator.size > 1 ? " on \(communicator.size) processes" : ""); best step \(report.bestStep); checkpoint: \(checkpointURL.path)")
+            log("trained \(trainingSteps) steps in \(ProgressLine.duration(report.seconds))\(communicator.size > 1 ? " on \(communicator.size) processes" : ""); best step \(report.bestStep); checkpoint: \(checkpointURL.path)")
             if !report.validations.isEmpty {
                 log("validation CRPS by step: " + report.validations.map { "\($0.step): \(String(format: "%.5f", $0.crps))" }.joined(separator: ", "))
             }
@@ -359,7 +359,7 @@ struct ForecastCommand: ParsableCommand {
             }
             results.append((name, backtest.score(paths), paths))
             log("\(name): \(backtest.series.count * windows) windows × \(forecastOptions.samples) samples (\(Self.describe(settings.sampler, diffusionSteps: diffusionSteps)), "
-                + "scale \(usedScales[loss] ?? settings.scale)) in \(Duration.text(Date().timeIntervalSince(t0)))")
+                + "scale \(usedScales[loss] ?? settings.scale)) in \(ProgressLine.duration(Date().timeIntervalSince(t0)))")
         }
         // The other processes' part ends with the TSDiff forecasts; rank 0 scores and writes.
         guard communicator.isRoot else { return }
@@ -396,7 +396,7 @@ struct ForecastCommand: ParsableCommand {
                 diffusionStep: tau, seed: seed))
             if refineBase != .seasonalNaive && refineBase != .bootstrap { results.append((refineBase.rawValue, backtest.score(initial), initial)) }
             results.append(("\(refineBase.rawValue)+\(refine.rawValue)", backtest.score(refined), refined))
-            log("refinement (\(refine.rawValue), τ = \(tau)) of \(initial.count) windows × \(samples) samples in \(Duration.text(Date().timeIntervalSince(t0)))")
+            log("refinement (\(refine.rawValue), τ = \(tau)) of \(initial.count) windows × \(samples) samples in \(ProgressLine.duration(Date().timeIntervalSince(t0)))")
         }
         var lps: [(name: String, metrics: ForecastMetrics)] = []
         if let synthesize {
@@ -410,7 +410,7 @@ struct ForecastCommand: ParsableCommand {
                                                                      horizon: layout.predictionLength, testSeries: test, seasonality: dataset.frequency.seasonality)))
             }
             try SyntheticPlot.write(synthetic.prefix(8).map { $0 }, to: outURL.appendingPathComponent("synthetic.svg"))
-            log("\(synthesize) synthetic windows in \(Duration.text(Date().timeIntervalSince(t0)))")
+            log("\(synthesize) synthetic windows in \(ProgressLine.duration(Date().timeIntervalSince(t0)))")
         }
         let seconds = Date().timeIntervalSince(started)
 

@@ -2,38 +2,22 @@ import DiffuseTensor
 import DiffuseTimeSeries
 import Foundation
 
-/// A one-line progress display on standard error: step, running loss, elapsed and remaining time,
-/// and the last validation score.
+/// The training progress line: step, running loss, elapsed and remaining time, and the last
+/// validation score; a line with a new validation score is kept.
 struct ProgressDisplay {
-    var label: String
+    let line: ProgressLine
     var lastValidation: Double?
-    var lastDraw = Date.distantPast
 
-    init(label: String) { self.label = label }
+    init(label: String) { line = ProgressLine(label: label) }
 
     mutating func update(_ p: TrainingProgress) {
         if let v = p.validationCRPS { lastValidation = v }
-        let now = Date()
-        guard p.step == p.totalSteps || p.validationCRPS != nil || now.timeIntervalSince(lastDraw) > 0.5 else { return }
-        lastDraw = now
-        var line = "\r\(label) \(p.step)/\(p.totalSteps)  loss \(String(format: "%.4f", p.loss))  "
-            + "\(Duration.text(p.secondsElapsed)) elapsed, \(Duration.text(p.secondsRemaining)) left"
-        if let v = lastValidation { line += "  validation CRPS \(String(format: "%.4f", v))" }
-        FileHandle.standardError.write(Data((line + "   ").utf8))
-        if p.validationCRPS != nil { FileHandle.standardError.write(Data("\n".utf8)) }
+        var detail = "loss \(String(format: "%.4f", p.loss))"
+        if let v = lastValidation { detail += "  validation CRPS \(String(format: "%.4f", v))" }
+        line.update(p.step, of: p.totalSteps, detail: detail, keep: p.validationCRPS != nil)
     }
 
-    func finish() { FileHandle.standardError.write(Data("\n".utf8)) }
-}
-
-enum Duration {
-    /// `1h02m`, `3m05s` or `12.3s`.
-    static func text(_ seconds: Double) -> String {
-        guard seconds.isFinite else { return "?" }
-        if seconds >= 3600 { return String(format: "%dh%02dm", Int(seconds) / 3600, Int(seconds) % 3600 / 60) }
-        if seconds >= 60 { return String(format: "%dm%02ds", Int(seconds) / 60, Int(seconds) % 60) }
-        return String(format: "%.1fs", seconds)
-    }
+    func finish() { line.finish() }
 }
 
 /// The training losses and validation scores of a run, as CSV and an SVG loss curve.

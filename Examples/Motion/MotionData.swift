@@ -37,22 +37,3 @@ enum BaselineSolver: String, CaseIterable {
     }
 }
 
-/// A one-line progress display on standard error, redrawn at most 4 times a second.
-final class ProgressLine {
-    let total: Int
-    let start = Date()
-    var last = Date.distantPast
-
-    init(total: Int) { self.total = total }
-
-    func update(_ done: Int, _ detail: String) {
-        let now = Date()
-        guard done == total || now.timeIntervalSince(last) > 0.25 else { return }
-        last = now
-        let elapsed = now.timeIntervalSince(start)
-        let remaining = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
-        FileHandle.standardError.write(Data(String(format: "\r%d/%d  %@  %.0f s, %.0f s left   ", done, total, detail, elapsed, remaining).utf8))
-    }
-
-    func finish() { FileHandle.standardError.write(Data("\n".utf8)) }
-}

@@ -40,13 +40,13 @@ struct TrainCommand: ParsableCommand {
         let key = RandomKey(seed: seed)
         let folder = URL(fileURLWithPath: out)
         let start = Date()
-        let progress = ProgressLine(total: steps)
+        let progress = ProgressLine(label: "step")
         let losses = MotionLossWeights(footSlide: footSlide)
         switch model {
         case .classifier:
             let classifier = MotionClassifier(actionCount: actions.count)
             let parameters = try MotionClassifier.train(classifier, on: windows, steps: steps, key: key) { step, loss in
-                progress.update(step + 1, "loss \(String(format: "%.4f", loss))")
+                progress.update(step + 1, of: steps, detail: "loss \(String(format: "%.4f", loss))")
             }
             try Checkpoint.save(parameters: parameters, configuration: EvaluatorCheckpoint(classifier: classifier, actions: actions, frames: frames, normalization: windows.normalization), to: folder)
         case .mdm:
@@ -55,7 +55,7 @@ struct TrainCommand: ParsableCommand {
                                                                                              normalization: windows.normalization), key: key)
             for step in 0..<steps {
                 let loss = try trainer.trainStep(windows)
-                progress.update(step + 1, "loss \(String(format: "%.4f", loss))")
+                progress.update(step + 1, of: steps, detail: "loss \(String(format: "%.4f", loss))")
             }
             try Checkpoint.save(parameters: trainer.averageParameters, configuration: BaselineCheckpoint(configuration: trainer.configuration, actions: actions), to: folder)
         case .emdm:
@@ -65,7 +65,7 @@ struct TrainCommand: ParsableCommand {
                                                                                       batchSize: batchSize, trainingSteps: steps, losses: losses, normalization: windows.normalization), key: key)
             for step in 0..<steps {
                 let l = try trainer.trainStep(windows)
-                progress.update(step + 1, String(format: "D %.3f  G adv %.3f  rec %.4f", l.discriminator, l.generatorAdversarial, l.generatorReconstruction))
+                progress.update(step + 1, of: steps, detail: String(format: "D %.3f  G adv %.3f  rec %.4f", l.discriminator, l.generatorAdversarial, l.generatorReconstruction))
             }
             try Checkpoint.save(parameters: trainer.averageParameters, configuration: EMDMCheckpoint(configuration: trainer.configuration, actions: actions), to: folder)
         }

@@ -110,7 +110,8 @@ struct TheoryChecksCommand: ParsableCommand {
                 c.trainingBatchSize = trainingBatchSize
                 c.learningRate = learningRate
                 c.learningRateDecay = learningRateSchedule
-                c.trainingProgress = TrainingProgressLine(label: "  training \(c.name)").update
+                let line = ProgressLine(label: "  training \(c.name)")
+                c.trainingProgress = { done, total, loss in line.update(done, of: total, detail: "loss \(String(format: "%.4f", loss))") }
                 if let timeExponent { c.timeSampling = .powerSteps(exponent: timeExponent) }
                 c.samples = samples
                 c.modelFolder = URL(fileURLWithPath: out).appendingPathComponent("\(c.name)-model")
@@ -192,22 +193,3 @@ struct ResultsTable {
 
 extension HallucinationCheck.LearningRateDecay: ExpressibleByArgument {}
 
-/// A one-line training progress display on standard error (steps, running loss, elapsed and
-/// remaining seconds), redrawn at most twice a second and ended with a newline at the last step.
-final class TrainingProgressLine {
-    let label: String
-    let started = Date()
-    var lastDraw = Date.distantPast
-
-    init(label: String) { self.label = label }
-
-    func update(stepsDone: Int, totalSteps: Int, runningLoss: Double) {
-        let now = Date()
-        guard stepsDone == totalSteps || now.timeIntervalSince(lastDraw) > 0.5 else { return }
-        lastDraw = now
-        let elapsed = now.timeIntervalSince(started)
-        let left = elapsed / Double(stepsDone) * Double(totalSteps - stepsDone)
-        let line = String(format: "\r%@ %d/%d  loss %.4f  %.0f s elapsed, %.0f s left   ", label, stepsDone, totalSteps, runningLoss, elapsed, left)
-        FileHandle.standardError.write(Data((line + (stepsDone == totalSteps ? "\n" : "")).utf8))
-    }
-}

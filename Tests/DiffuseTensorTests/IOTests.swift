@@ -130,6 +130,15 @@ final class IOTests: XCTestCase {
         XCTAssertEqual(TextLines.split(""), [""])
         XCTAssertEqual(TextLines.split("\r\r\n"), ["", "", ""])
     }
+
+    /// The progress line's durations.
+    func testProgressDurations() {
+        XCTAssertEqual(ProgressLine.duration(3725), "1h02m")
+        XCTAssertEqual(ProgressLine.duration(185), "3m05s")
+        XCTAssertEqual(ProgressLine.duration(12.34), "12.3s")
+        XCTAssertEqual(ProgressLine.duration(.nan), "?")
+        XCTAssertEqual(ProgressLine.duration(-1), "?")
+    }
 }
 
 private extension Tensor {
