@@ -10,7 +10,7 @@ import DiffuseTensor
 ///
 /// With a ``batchChunkSize``, the network is evaluated on consecutive chunks of that many rows of
 /// the batch (axis 0), the chunks spread over the cores with every operation inside a chunk
-/// serial (`Tensor.stackingRowBlocks`). A network whose rows do not interact (no batch statistics) gives the same values;
+/// serial. A network whose rows do not interact (no batch statistics) gives the same values;
 /// what changes is speed: one parallel job per chunk instead of one per operation, and each
 /// chunk's intermediate tensors stay in cache between operations (measured on the TSDiff
 /// backbone, 256 windows on 2 cores: 1.2–1.4× the forward throughput). The chunking depends
@@ -53,8 +53,8 @@ public struct NetworkModel<S: TensorScalar>: DifferentiablePredictionModel {
 
     public func predict(_ x: Tensor<S>, at point: TimePoint, key: SampleKey, state: inout Void) -> Prediction<Tensor<S>> {
         let output: Tensor<S>
-        if let size = batchChunkSize, x.rank > 0, x.shape[0] > size {
-            output = Tensor.stackingRowBlocks(count: x.shape[0], blockSize: size) { network(input(Variable(x.slice(axis: 0, $0)), point), point).value }
+        if let chunks = chunks(of: x) {
+            output = Tensor.concatenate(Parallel.map(chunks) { network(input(Variable(x.slice(axis: 0, $0)), point), point).value }, alongAxis: 0)
         } else {
             output = network(input(Variable(x), point), point).value
         }
