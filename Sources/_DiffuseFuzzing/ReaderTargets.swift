@@ -126,7 +126,9 @@ extension FuzzTarget {
         let times = (0..<6).map { Timestamp.format(1_700_000_000 + 3600 * Int64($0)) }
         let wide = "time,load,price\n" + times.enumerated().map { "\($1),\(Double($0) * 1.5 - 2),\($0 == 2 ? "" : "\(1e3 / Double($0 + 1))")" }.joined(separator: "\n") + "\n"
         let quoted = "\"t\",\"x, y\"\n1700000000,\"1.5\"\n1700001800,NaN\n1700003600,-3e2\n"
-        return [Data(wide.utf8), Data(quoted.utf8)]
+        // Month-end data across a leap February (calendar months).
+        let monthly = "month,sales\n2023-12-31,4\n2024-01-31,5\n2024-02-29,\n2024-03-31,7.5\n2024-04-30,6\n"
+        return [Data(wide.utf8), Data(quoted.utf8), Data(monthly.utf8)]
     }()
 
     /// Whether a cell's text is a decimal number with this value, by `strtod` on text that holds
@@ -217,7 +219,7 @@ extension FuzzTarget {
     /// must then match too) or an integer.
     static func timestampHolds(_ text: String, _ t: Int64, frequency: Frequency, stepIndices: Bool) -> Bool {
         let cell = text.trimmingCharacters(in: .whitespaces)
-        if let n = Int64(cell) { return stepIndices ? n.multipliedReportingOverflow(by: Int64(frequency.seconds)) == (t, false) : n == t }
+        if let n = Int64(cell) { return stepIndices ? (frequency == .monthly ? Frequency.monthly.timestamp(from: 0, steps: Int(n)) == t : n.multipliedReportingOverflow(by: Int64(frequency.seconds)) == (t, false)) : n == t }
         var date = cell.replacingOccurrences(of: "T", with: " ")
         if date.hasSuffix("Z") { date.removeLast() }
         if date.count == 10 { date += " 00:00" }

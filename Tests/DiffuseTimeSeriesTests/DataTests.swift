@@ -146,6 +146,60 @@ final class DataTests: XCTestCase {
         }
     }
 
+    /// Calendar months: hand-computed steps (month ends across leap and common Februaries, a day
+    /// the next month lacks, steps back over a year's start), inference from month-start and
+    /// month-end files, step indices with `--frequency M`, a missing month named by its line, the
+    /// frequency's codes, seasons, defaults and calendar features.
+    func testMonthlySeries() throws {
+        func t(_ text: String) -> Int64 { Timestamp.parse(text)! }
+        let m = Frequency.monthly
+        XCTAssertEqual(m.timestamp(from: t("2024-01-31"), steps: 1), t("2024-02-29"))
+        XCTAssertEqual(m.timestamp(from: t("2024-01-31"), steps: 2), t("2024-03-31"))
+        XCTAssertEqual(m.timestamp(from: t("2023-01-31"), steps: 1), t("2023-02-28"))
+        XCTAssertEqual(m.timestamp(from: t("2023-02-28"), steps: 12), t("2024-02-29"))   // a month end stays one
+        XCTAssertEqual(m.timestamp(from: t("2023-01-30 06:30"), steps: 1), t("2023-02-28 06:30"))
+        XCTAssertEqual(m.timestamp(from: t("2023-01-30 06:30"), steps: 2), t("2023-03-30 06:30"))
+        XCTAssertEqual(m.timestamp(from: t("2024-03-31"), steps: -1), t("2024-02-29"))
+        XCTAssertEqual(m.timestamp(from: t("2024-01-15"), steps: -13), t("2022-12-15"))
+        XCTAssertEqual(m.timestamp(from: 0, steps: 25), t("1972-02-01"))
+        XCTAssertEqual(Frequency(code: "M"), .monthly)
+        XCTAssertEqual(Frequency(code: "MS"), .monthly)
+        XCTAssertEqual(Frequency(code: "monthly"), .monthly)
+        XCTAssertEqual(Frequency(code: "30min"), .minutes(30))
+        XCTAssertEqual(m.description, "monthly")
+        XCTAssertEqual(m.seasons, [12])
+        XCTAssertEqual(m.seasonality, 12)
+        XCTAssertEqual(m.tsdiffLags, [])
+        XCTAssertTrue(m.isValid)
+        let standard = TSDiffConfiguration.standard(frequency: .monthly)
+        XCTAssertEqual([standard.layout.contextLength, standard.layout.predictionLength], [48, 12])
+        XCTAssertNoThrow(try standard.validate())
+        XCTAssertEqual(CalendarFeature.defaults(for: .monthly), [.monthOfYear])
+        XCTAssertEqual(CalendarFeature.rows([.monthOfYear], start: t("2023-11-30"), frequency: .monthly, count: 3).map { $0[0] },
+                       [10.0 / 11 - 0.5, 11.0 / 11 - 0.5, -0.5])
+
+        let starts = try TimeSeriesDataset.loadWide(temporaryFile("month,a\n2023-11-01,1\n2023-12-01,2\n2024-01-01,\n2024-02-01,4\n2024-03-01,5\n"))
+        XCTAssertEqual(starts.frequency, .monthly)
+        XCTAssertEqual(starts.series[0].timestamp(at: 3), t("2024-02-01"))
+        XCTAssertEqual(starts.series[0].observed, [true, true, false, true, true])
+        let ends = try TimeSeriesDataset.loadWide(temporaryFile("month,a\n2023-12-31,1\n2024-01-31,2\n2024-02-29,3\n2024-03-31,4\n2024-04-30,5\n"))
+        XCTAssertEqual(ends.frequency, .monthly)
+        XCTAssertEqual(ends.series[0].slice(2..<5).timestamp(at: 2), t("2024-04-30"))
+        let indices = try TimeSeriesDataset.loadWide(temporaryFile("step,a\n0,1\n1,2\n2,3\n"), frequency: .monthly)
+        XCTAssertEqual(indices.series[0].timestamp(at: 2), t("1970-03-01"))
+        let gap = try temporaryFile("month,a\n2024-01-01,1\n2024-02-01,2\n2024-03-01,3\n2024-05-01,4\n")
+        XCTAssertThrowsError(try TimeSeriesDataset.loadWide(gap)) { error in
+            guard case let TimeSeriesError.irregularMonth(_, line, expected, found) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(line, 5)
+            XCTAssertEqual(expected, t("2024-04-01"))
+            XCTAssertEqual(found, t("2024-05-01"))
+            XCTAssertTrue("\(error)".contains("2024-04-01 00:00"), "\(error)")
+        }
+        // A fixed 30-day interval is read as such when the frequency says so.
+        let fixed = try TimeSeriesDataset.loadWide(temporaryFile("day,a\n2024-01-01,1\n2024-01-31,2\n2024-03-01,3\n"), frequency: .seconds(30 * 86_400))
+        XCTAssertEqual(fixed.frequency, .seconds(30 * 86_400))
+    }
+
     func testMalformedCellsAreErrors() throws {
         let text = try temporaryFile("time,a\n2024-01-01 00:00,1\n2024-01-01 01:00,abc\n")
         XCTAssertThrowsError(try TimeSeriesDataset.loadWide(text)) { error in

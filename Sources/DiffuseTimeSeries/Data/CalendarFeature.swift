@@ -47,7 +47,7 @@ public enum CalendarFeature: String, CaseIterable, Codable, Sendable {
     /// ([count][features.count]).
     public static func rows(_ features: [CalendarFeature], start: Int64, frequency: Frequency, count: Int) -> [[Double]] {
         (0..<count).map { i in
-            let civil = Timestamp.civil(start + Int64(i) * Int64(frequency.seconds))
+            let civil = Timestamp.civil(frequency.timestamp(from: start, steps: i))
             return features.map { $0.value(of: civil) }
         }
     }

@@ -7,11 +7,21 @@ public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
     case hourly
     case daily
     case weekly
+    /// Calendar months: each step is the same day of the next month at the same time of day; a
+    /// series that starts on a month's last day steps from month end to month end, and a day the
+    /// next month lacks becomes its last day (31 January, 28 or 29 February, 31 March for
+    /// month-end data; 30 January, 28 February, 30 March otherwise: pandas' `DateOffset(months=1)`).
+    case monthly
     /// Any fixed interval in seconds.
     case seconds(Int)
 
+    /// The mean length of a Gregorian month, 365.2425 days / 12, in seconds: the nominal interval
+    /// of ``monthly`` (for ranking and checks; its timestamps follow the calendar, see
+    /// ``timestamp(from:steps:)``).
+    public static let meanMonthSeconds = 2_629_746
+
     /// The interval in seconds (saturating at `Int.max` for a number of minutes no frequency can
-    /// have, which ``isValid`` refuses).
+    /// have, which ``isValid`` refuses); ``meanMonthSeconds`` for ``monthly``.
     public var seconds: Int {
         switch self {
         case .minutes(let m):
@@ -20,8 +30,24 @@ public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
         case .hourly: return 3600
         case .daily: return 86_400
         case .weekly: return 604_800
+        case .monthly: return Self.meanMonthSeconds
         case .seconds(let s): return s
         }
+    }
+
+    /// The timestamp `steps` steps after `start` (before it for negative `steps`): fixed intervals
+    /// add `steps × seconds`; months follow the calendar as ``monthly`` describes. Callers check
+    /// the result against `Timestamp.range`.
+    public func timestamp(from start: Int64, steps: Int) -> Int64 {
+        guard self == .monthly else { return start + Int64(steps) * Int64(seconds) }
+        let c = Timestamp.civil(start)
+        let monthEnd = c.day == Timestamp.daysIn(month: c.month, year: c.year)
+        let index = c.year * 12 + (c.month - 1) + steps
+        let year = index >= 0 ? index / 12 : (index - 11) / 12
+        let month = index - year * 12 + 1
+        let last = Timestamp.daysIn(month: month, year: year)
+        let day = monthEnd ? last : Swift.min(c.day, last)
+        return Timestamp.days(year: year, month: month, day: day) * 86_400 + Int64(c.hour * 3600 + c.minute * 60 + c.second)
     }
 
     /// The frequency with this interval (named when it is a common one). Intervals outside
@@ -43,11 +69,13 @@ public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
     /// Whether the interval is between one second and ``maximumSeconds``.
     public var isValid: Bool { (1...Self.maximumSeconds).contains(seconds) }
 
-    /// Parses `H`, `D`, `W`, `15min`/`15T`, or a number of seconds (decimal digits only), or
-    /// returns nil; the interval must be between 1 s and ``maximumSeconds``.
+    /// Parses `H`, `D`, `W`, `M` (calendar months; also `MS`, `ME`), `15min`/`15T`, or a number
+    /// of seconds (decimal digits only), or returns nil; the interval must be between 1 s and
+    /// ``maximumSeconds``.
     public init?(code: String) {
         let c = code.trimmingCharacters(in: .whitespaces)
         switch c.uppercased() {
+        case "M", "1M", "MS", "ME", "MONTHLY": self = .monthly
         case "H", "1H", "HOURLY": self = .hourly
         case "D", "1D", "DAILY": self = .daily
         case "W", "1W", "WEEKLY": self = .weekly
@@ -74,6 +102,7 @@ public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
         case .hourly: return 24
         case .daily: return 7
         case .weekly: return 52
+        case .monthly: return 12
         case .minutes(let m): return Swift.max(1, 1440 / Swift.max(m, 1))
         case .seconds(let s): return Swift.max(1, 86_400 / Swift.max(s, 1))
         }
@@ -81,12 +110,13 @@ public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
 
     /// The seasons of the frequency in steps, shortest first: a day and a week for intervals
     /// that divide them (hourly: 24, 168; half-hourly: 48, 336; 15 minutes: 96, 672), a week
-    /// and a year for daily data (7, 365), a year for weekly data (52); none for an interval
-    /// that divides no day.
+    /// and a year for daily data (7, 365), a year for weekly (52) and monthly data (12); none for
+    /// an interval that divides no day.
     public var seasons: [Int] {
         switch self {
         case .daily: return [7, 365]
         case .weekly: return [52]
+        case .monthly: return [12]
         default:
             let s = seconds
             guard s > 0, s < 86_400, 86_400 % s == 0 else { return [] }
@@ -96,13 +126,13 @@ public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
 
     /// TSDiff's lag set for the frequency (`utils.get_lags_for_freq`): hourly 24·[1…7, 14, 21, 28],
     /// daily 30·[1…12]; for other intervals of a minute or more that divide a day the same days
-    /// as hourly data, in steps (half-hourly 48·[1…7, 14, 21, 28]); none otherwise (weekly data,
-    /// odd or sub-minute intervals).
+    /// as hourly data, in steps (half-hourly 48·[1…7, 14, 21, 28]); none otherwise (weekly and
+    /// monthly data, which TSDiff does not cover; odd or sub-minute intervals).
     public var tsdiffLags: [Int] {
         switch self {
         case .hourly: return [1, 2, 3, 4, 5, 6, 7, 14, 21, 28].map { 24 * $0 }
         case .daily: return (1...12).map { 30 * $0 }
-        case .weekly: return []
+        case .weekly, .monthly: return []
         default:
             guard let day = seasons.first, seasons.count == 2, day <= 1440 else { return [] }
             return [1, 2, 3, 4, 5, 6, 7, 14, 21, 28].map { day * $0 }
@@ -114,6 +144,7 @@ public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
         case .hourly: return "hourly"
         case .daily: return "daily"
         case .weekly: return "weekly"
+        case .monthly: return "monthly"
         case .minutes(let m): return "\(m)-minute"
         case .seconds(let s): return "\(s)-second"
         }
@@ -167,7 +198,7 @@ public struct TimeSeries: Sendable, Equatable {
     public var count: Int { values.count }
 
     /// The timestamp (seconds since the epoch) of index i.
-    public func timestamp(at i: Int) -> Int64 { start + Int64(i) * Int64(frequency.seconds) }
+    public func timestamp(at i: Int) -> Int64 { frequency.timestamp(from: start, steps: i) }
 
     /// The part of the series with indices in `range`.
     public func slice(_ range: Range<Int>) -> TimeSeries {
@@ -184,6 +215,8 @@ public enum TimeSeriesError: Error, CustomStringConvertible, Equatable {
     case unparsableTimestamp(source: String, line: Int, text: String)
     case timestampOutOfRange(source: String, line: Int, text: String)
     case irregularSpacing(source: String, line: Int, expectedSeconds: Int, foundSeconds: Int64)
+    /// A monthly series whose row is not one calendar month after the one before.
+    case irregularMonth(source: String, line: Int, expected: Int64, found: Int64)
     case unsortedTimestamps(source: String, line: Int)
     case noSeries(source: String)
     case tooShort(series: String, needed: Int, available: Int)
@@ -202,6 +235,8 @@ public enum TimeSeriesError: Error, CustomStringConvertible, Equatable {
             return "\(source):\(line): timestamp '\(text)' is outside the supported range \(Timestamp.format(Timestamp.range.lowerBound)) … \(Timestamp.format(Timestamp.range.upperBound)) (integers are seconds since 1970, or step indices)"
         case let .irregularSpacing(source, line, expected, found):
             return "\(source):\(line): irregular spacing: \(found) s since the previous row, the series advances by \(expected) s (fill gaps with empty cells to mark missing values)"
+        case let .irregularMonth(source, line, expected, found):
+            return "\(source):\(line): irregular spacing: \(Timestamp.format(found)), where a monthly series continues at \(Timestamp.format(expected)) (fill gaps with empty cells to mark missing values; for a fixed interval of days give the frequency in seconds)"
         case let .unsortedTimestamps(source, line):
             return "\(source):\(line): timestamp is not after the previous one (sort the file by time; duplicates are not allowed)"
         case let .noSeries(source):
@@ -325,9 +360,10 @@ public struct TimeSeriesDataset: Sendable {
         // In range, an index times at most 366 days of seconds stays below 2⁶³.
         if stepIndices {
             guard let frequency else {
-                throw TimeSeriesError.invalidOption("\(source): the timestamps are consecutive integers (step indices); give the frequency they stand for (--frequency H, D, W, 30min, 15T or a number of seconds)")
+                throw TimeSeriesError.invalidOption("\(source): the timestamps are consecutive integers (step indices); give the frequency they stand for (--frequency H, D, W, M, 30min, 15T or a number of seconds)")
             }
-            times = times.map { $0 * Int64(frequency.seconds) }
+            // In range, an index is within ±2.6·10¹¹ steps: months stay within the calendar's arithmetic.
+            times = times.map { frequency.timestamp(from: 0, steps: Int($0)) }
         }
         for (r, t) in times.enumerated() where !Timestamp.range.contains(t) {
             throw TimeSeriesError.timestampOutOfRange(source: source, line: lines[r], text: texts[r] + " (step index)")
@@ -357,7 +393,9 @@ public struct TimeSeriesDataset: Sendable {
     }
 
     /// Checks a sorted column of timestamps and returns the start and frequency (inferred from the
-    /// most common step when `frequency` is nil). Every step must equal the frequency.
+    /// most common step when `frequency` is nil; ``Frequency/monthly`` when that step is 28 to 31
+    /// days, so a fixed interval of that many days needs an explicit frequency). Every step must
+    /// equal the frequency (for monthly series: every row one calendar month after the one before).
     static func checkTimes(_ times: [Int64], lines: [Int], frequency: Frequency?, source: String) throws -> (Int64, Frequency) {
         guard times.count >= 2 else {
             return (times.first ?? 0, frequency ?? .hourly)
@@ -367,7 +405,16 @@ public struct TimeSeriesDataset: Sendable {
             guard times[i] > times[i - 1] else { throw TimeSeriesError.unsortedTimestamps(source: source, line: lines[i]) }
             steps[times[i] - times[i - 1], default: 0] += 1
         }
-        let step = frequency.map { Int64($0.seconds) } ?? steps.max { $0.value < $1.value }!.key
+        // The most common step (ties to the shorter, so that the choice is the file's).
+        let common = steps.max { ($0.value, -$0.key) < ($1.value, -$1.key) }!.key
+        if frequency == .monthly || (frequency == nil && (28 * 86_400...31 * 86_400).contains(common)) {
+            for i in 1..<times.count {
+                let expected = Frequency.monthly.timestamp(from: times[0], steps: i)
+                guard times[i] == expected else { throw TimeSeriesError.irregularMonth(source: source, line: lines[i], expected: expected, found: times[i]) }
+            }
+            return (times[0], .monthly)
+        }
+        let step = frequency.map { Int64($0.seconds) } ?? common
         guard step <= Int64(Frequency.maximumSeconds) else {
             throw TimeSeriesError.invalidOption("\(source): the timestamps advance by \(step) s, more than the longest supported interval (\(Frequency.maximumSeconds) s)")
         }
