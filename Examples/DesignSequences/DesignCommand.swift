@@ -42,10 +42,10 @@ struct DesignCommand: ParsableCommand {
     var samples = 64
     @Option(help: "Sampling steps.")
     var steps = 64
-    @Option(help: "Which masked positions a step unmasks: ancestral (MDLM: uniformly at random, the reverse process) or confident (as many, those whose drawn token is most probable plus annealed Gumbel noise; MaskGIT's order).")
-    var unmasking: Unmasking = .ancestral
-    @Option(help: "Scale c of the Gumbel noise added to the confidences of --unmasking confident (c·t at time t; 0: none).")
-    var confidenceNoise = 0.0
+    @Option(help: "Which masked positions a step unmasks: ancestral (MDLM: uniformly at random, the reverse process) or confident (as many, those whose drawn token is most probable plus annealed Gumbel noise; MaskGIT's order). Default: ancestral for DNA, confident for molecules.")
+    var unmasking: Unmasking?
+    @Option(help: "Scale c of the Gumbel noise added to the confidences of --unmasking confident (c·t at time t; 0: none). Default: 0.5 for molecules, else 0.")
+    var confidenceNoise: Double?
     @Option(help: "Temperature of the token draws: p(x₀ | x_t)^(1/τ); below 1 sharpens.")
     var tokenTemperature = 1.0
     @Option(help: "SVDD's selection temperature α: candidates drawn with probabilities softmax(v/α); 0 takes the best (the reference code's choice).")
@@ -84,6 +84,8 @@ struct DesignCommand: ParsableCommand {
     }
 
     var chosenReward: Reward { reward ?? (task == .dna ? .tata : .qed) }
+    var chosenUnmasking: Unmasking { unmasking ?? (task == .dna ? .ancestral : .confident) }
+    var chosenConfidenceNoise: Double { confidenceNoise ?? (task == .dna ? 0 : 0.5) }
 
     func validate() throws {
         if let reward, (task == .dna) != (reward != .qed) { throw ValidationError("--reward \(reward.rawValue) does not apply to --task \(task.rawValue)") }
@@ -91,7 +93,7 @@ struct DesignCommand: ParsableCommand {
         guard (1...100_000).contains(samples) else { throw ValidationError("--samples must be in 1…100 000") }
         guard (1...10_000).contains(steps) else { throw ValidationError("--steps must be in 1…10 000") }
         guard temperature > 0 && temperature.isFinite else { throw ValidationError("--temperature must be positive") }
-        guard confidenceNoise >= 0 && confidenceNoise <= 1000 else { throw ValidationError("--confidence-noise must be in 0…1000") }
+        guard chosenConfidenceNoise >= 0 && chosenConfidenceNoise <= 1000 else { throw ValidationError("--confidence-noise must be in 0…1000") }
         guard tokenTemperature >= 0.01 && tokenTemperature <= 100 else { throw ValidationError("--token-temperature must be in 0.01…100") }
         guard svddTemperature >= 0 && svddTemperature.isFinite else { throw ValidationError("--svdd-temperature must be finite and non-negative") }
         guard (2...100_000).contains(valueRollouts) else { throw ValidationError("--value-rollouts must be in 2…100 000") }
@@ -144,7 +146,7 @@ struct DesignCommand: ParsableCommand {
         let score = try rewardFunction(vocabulary: vocabulary)
         let length = trained.configuration.length
         let sampler = MaskedDiffusionSampler(model: trained.denoiser, schedule: LogLinearMasking(), steps: steps,
-                                             unmasking: unmasking == .confident ? .confident(noise: confidenceNoise) : .ancestral, temperature: tokenTemperature)
+                                             unmasking: chosenUnmasking == .confident ? .confident(noise: chosenConfidenceNoise) : .ancestral, temperature: tokenTemperature)
         let kernel = MaskedDiffusionKernel(sampler: sampler)
         let start = TokenBatch.masked(count: samples, length: length, vocabularySize: trained.configuration.network.vocabularySize)
         let key = RandomKey(seed: seed)
@@ -221,7 +223,7 @@ struct DesignCommand: ParsableCommand {
         let text = String(decoding: try encoder.encode(rows), as: UTF8.self)
         try AtomicFile.write(text, to: folder.appendingPathComponent("results.json"))
         if json { print(text); return }
-        print("\(samples) designs of \(length) tokens per method, \(steps) steps, M = \(m), reward \(chosenReward.rawValue), seed \(seed), SVDD α = \(svddTemperature), \(unmasking.rawValue) unmasking\(unmasking == .confident ? " (noise \(confidenceNoise))" : ""), token temperature \(tokenTemperature)")
+        print("\(samples) designs of \(length) tokens per method, \(steps) steps, M = \(m), reward \(chosenReward.rawValue), seed \(seed), SVDD α = \(svddTemperature), \(chosenUnmasking.rawValue) unmasking\(chosenUnmasking == .confident ? " (noise \(chosenConfidenceNoise))" : ""), token temperature \(tokenTemperature)")
         if dna != nil {
             print("held-back real sequences: median reward \(fixed(SequenceMetrics.quantile(realRewards, 0.5), 2)), naturalness \(fixed(realNaturalness.reduce(0, +) / Double(realNaturalness.count), 4)) bits/base")
             print("method        model calls  reward calls  median  top 10%  naturalness  3-mer r  diversity  seconds")
