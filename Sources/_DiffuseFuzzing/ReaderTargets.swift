@@ -406,7 +406,8 @@ extension FuzzTarget {
             return try JASPARFile.parse(text, file: "fuzz.jaspar")
         }) { data, motifs in
             // Independently: after each header line, the four rows' numbers between brackets.
-            let lines = [UInt8](data).split(separator: 0x0A, omittingEmptySubsequences: false)
+            // Lines end at LF, CR LF or a lone CR (CR LF leaves an empty piece, dropped below).
+            let lines = [UInt8](data).split(omittingEmptySubsequences: false, whereSeparator: { $0 == 0x0A || $0 == 0x0D })
                 .map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
             var expected: [[[Double]]] = []
             var i = 0
