@@ -66,8 +66,10 @@ struct LikelihoodCommand: ParsableCommand {
             return
         }
         print("\(heldOut.count) held-back sequences of \(url.lastPathComponent) (every 10th), \(train.count) for fitting; bits per base:")
+        // Names are padded to the longest, never cut.
+        let width = rows.map(\.model.count).max() ?? 0
         for row in rows {
-            print("  \(row.model.padding(toLength: 80, withPad: " ", startingAt: 0)) \(fixed(row.bitsPerBase, 4))" + (row.standardError.map { " ± \(fixed($0, 4))" } ?? ""))
+            print("  \(row.model.padding(toLength: width, withPad: " ", startingAt: 0)) \(fixed(row.bitsPerBase, 4))" + (row.standardError.map { " ± \(fixed($0, 4))" } ?? ""))
         }
     }
 }
