@@ -40,11 +40,11 @@ struct DesignCommand: ParsableCommand {
     var particles = 8
     @Option(help: "Sequences designed per method.")
     var samples = 64
-    @Option(help: "Sampling steps.")
-    var steps = 64
+    @Option(name: .customLong("steps"), help: "Sampling steps (default: 64 for DNA, 256 for molecules).")
+    var sampleSteps: Int?
     @Option(help: "Which masked positions a step unmasks: ancestral (MDLM: uniformly at random, the reverse process) or confident (as many, those whose drawn token is most probable plus annealed Gumbel noise; MaskGIT's order). Default: ancestral for DNA, confident for molecules.")
     var unmasking: Unmasking?
-    @Option(help: "Scale c of the Gumbel noise added to the confidences of --unmasking confident (c·t at time t; 0: none). Default: 0.5 for molecules, else 0.")
+    @Option(help: "Scale c of the Gumbel noise added to the confidences of --unmasking confident (c·t at time t; 0: none). Default: 0.6 for molecules, else 0.")
     var confidenceNoise: Double?
     @Option(help: "Temperature of the token draws: p(x₀ | x_t)^(1/τ); below 1 sharpens.")
     var tokenTemperature = 1.0
@@ -85,7 +85,8 @@ struct DesignCommand: ParsableCommand {
 
     var chosenReward: Reward { reward ?? (task == .dna ? .tata : .qed) }
     var chosenUnmasking: Unmasking { unmasking ?? (task == .dna ? .ancestral : .confident) }
-    var chosenConfidenceNoise: Double { confidenceNoise ?? (task == .dna ? 0 : 0.5) }
+    var chosenConfidenceNoise: Double { confidenceNoise ?? (task == .dna ? 0 : 0.6) }
+    var steps: Int { sampleSteps ?? (task == .dna ? 64 : 256) }
 
     func validate() throws {
         if let reward, (task == .dna) != (reward != .qed) { throw ValidationError("--reward \(reward.rawValue) does not apply to --task \(task.rawValue)") }
