@@ -94,6 +94,9 @@ struct DesignCommand: ParsableCommand {
         guard (1...100_000).contains(samples) else { throw ValidationError("--samples must be in 1…100 000") }
         guard (1...10_000).contains(steps) else { throw ValidationError("--steps must be in 1…10 000") }
         guard temperature > 0 && temperature.isFinite else { throw ValidationError("--temperature must be positive") }
+        if confidenceNoise != nil && chosenUnmasking != .confident {
+            throw ValidationError("--confidence-noise applies to --unmasking confident only (this run unmasks \(chosenUnmasking.rawValue))")
+        }
         guard chosenConfidenceNoise >= 0 && chosenConfidenceNoise <= 1000 else { throw ValidationError("--confidence-noise must be in 0…1000") }
         guard tokenTemperature >= 0.01 && tokenTemperature <= 100 else { throw ValidationError("--token-temperature must be in 0.01…100") }
         guard svddTemperature >= 0 && svddTemperature.isFinite else { throw ValidationError("--svdd-temperature must be finite and non-negative") }

@@ -118,7 +118,8 @@ struct TrainCommand: ParsableCommand {
             evaluate: { steps, model in
                 guard root else { return }
                 let nelbo = LikelihoodCommand.negativeELBO(model, probe, draws: 2)
-                FileHandle.standardError.write(Data("\n".utf8))
+                // Keep the progress line above the evaluation (the last step has ended it already).
+                if steps < configuration.steps { progress.update(steps, of: configuration.steps, detail: "loss \(fixed(runningLoss, 4))", keep: true) }
                 print("step \(steps): held-back NELBO \(fixed(nelbo.bitsPerToken, 4)) ± \(fixed(nelbo.standardError, 4)) bits/token (256 sequences, 2 draws)")
             })
         guard root else { return }

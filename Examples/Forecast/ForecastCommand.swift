@@ -40,7 +40,7 @@ struct ForecastCommand: ParsableCommand {
     var idColumn: String = "id"
     @Option(help: "Value column (long form).")
     var valueColumn: String = "value"
-    @Option(help: "Sampling frequency: H, D, W, M (calendar months), Nmin (30min, 15min), NT, or a number of seconds; 1 s to 366 days (default: inferred from the timestamps; needed for step-index timestamps 0, 1, 2, …).")
+    @Option(help: "Sampling frequency: H, D, W, M (calendar months on a day 1-28), ME (month ends), Nmin (30min, 15min), NT, or a number of seconds; 1 s to 366 days (default: inferred from the timestamps; needed for step-index timestamps 0, 1, 2, …).")
     var frequency: String?
 
     // MARK: Protocol
@@ -181,7 +181,7 @@ struct ForecastCommand: ParsableCommand {
             throw ValidationError("guidance scales must be finite and non-negative")
         }
         if let frequency, Frequency(code: frequency) == nil {
-            throw ValidationError("--frequency '\(frequency)' is not a frequency (H, D, W, M, 15min, 30T or a number of seconds; 1 s to 366 days)")
+            throw ValidationError("--frequency '\(frequency)' is not a frequency (H, D, W, M, ME, 15min, 30T or a number of seconds; 1 s to 366 days)")
         }
         if refineLoss == .both { throw ValidationError("--refine-loss must be quantile or mean-squared") }
         if noTimestamps && (frequency == nil || format != .wide || timestampColumn != nil) {

@@ -219,7 +219,7 @@ extension FuzzTarget {
     /// must then match too) or an integer.
     static func timestampHolds(_ text: String, _ t: Int64, frequency: Frequency, stepIndices: Bool) -> Bool {
         let cell = text.trimmingCharacters(in: .whitespaces)
-        if let n = Int64(cell) { return stepIndices ? (frequency == .monthly ? Frequency.monthly.timestamp(from: 0, steps: Int(n)) == t : n.multipliedReportingOverflow(by: Int64(frequency.seconds)) == (t, false)) : n == t }
+        if let n = Int64(cell) { return stepIndices ? (frequency.isCalendarMonths ? frequency.timestamp(from: 0, steps: Int(n)) == t : n.multipliedReportingOverflow(by: Int64(frequency.seconds)) == (t, false)) : n == t }
         var date = cell.replacingOccurrences(of: "T", with: " ")
         if date.hasSuffix("Z") { date.removeLast() }
         if date.count == 10 { date += " 00:00" }

@@ -152,16 +152,19 @@ final class DataTests: XCTestCase {
     /// frequency's codes, seasons, defaults and calendar features.
     func testMonthlySeries() throws {
         func t(_ text: String) -> Int64 { Timestamp.parse(text)! }
-        let m = Frequency.monthly
-        XCTAssertEqual(m.timestamp(from: t("2024-01-31"), steps: 1), t("2024-02-29"))
-        XCTAssertEqual(m.timestamp(from: t("2024-01-31"), steps: 2), t("2024-03-31"))
-        XCTAssertEqual(m.timestamp(from: t("2023-01-31"), steps: 1), t("2023-02-28"))
-        XCTAssertEqual(m.timestamp(from: t("2023-02-28"), steps: 12), t("2024-02-29"))   // a month end stays one
-        XCTAssertEqual(m.timestamp(from: t("2023-01-30 06:30"), steps: 1), t("2023-02-28 06:30"))
-        XCTAssertEqual(m.timestamp(from: t("2023-01-30 06:30"), steps: 2), t("2023-03-30 06:30"))
-        XCTAssertEqual(m.timestamp(from: t("2024-03-31"), steps: -1), t("2024-02-29"))
+        let m = Frequency.monthly, e = Frequency.monthEnd
+        XCTAssertEqual(e.timestamp(from: t("2024-01-31"), steps: 1), t("2024-02-29"))
+        XCTAssertEqual(e.timestamp(from: t("2024-01-31"), steps: 2), t("2024-03-31"))
+        XCTAssertEqual(e.timestamp(from: t("2023-01-31"), steps: 1), t("2023-02-28"))
+        XCTAssertEqual(e.timestamp(from: t("2023-02-28"), steps: 12), t("2024-02-29"))
+        XCTAssertEqual(m.timestamp(from: t("2023-02-28"), steps: 12), t("2024-02-28"))
+        XCTAssertEqual(e.timestamp(from: t("2024-03-31 18:00"), steps: -1), t("2024-02-29 18:00"))
+        XCTAssertEqual(m.timestamp(from: t("2023-01-30 06:30"), steps: 1), t("2023-02-28 06:30"))   // clamped
         XCTAssertEqual(m.timestamp(from: t("2024-01-15"), steps: -13), t("2022-12-15"))
         XCTAssertEqual(m.timestamp(from: 0, steps: 25), t("1972-02-01"))
+        XCTAssertEqual(Frequency(code: "ME"), .monthEnd)
+        XCTAssertEqual(e.seasons, [12])
+        XCTAssertEqual(TSDiffConfiguration.standard(frequency: .monthEnd).layout.predictionLength, 12)
         XCTAssertEqual(Frequency(code: "M"), .monthly)
         XCTAssertEqual(Frequency(code: "MS"), .monthly)
         XCTAssertEqual(Frequency(code: "monthly"), .monthly)
@@ -183,7 +186,14 @@ final class DataTests: XCTestCase {
         XCTAssertEqual(starts.series[0].timestamp(at: 3), t("2024-02-01"))
         XCTAssertEqual(starts.series[0].observed, [true, true, false, true, true])
         let ends = try TimeSeriesDataset.loadWide(temporaryFile("month,a\n2023-12-31,1\n2024-01-31,2\n2024-02-29,3\n2024-03-31,4\n2024-04-30,5\n"))
-        XCTAssertEqual(ends.frequency, .monthly)
+        XCTAssertEqual(ends.frequency, .monthEnd)
+        // Day 28 from a common February is day-28 data when the next row says so; day 30 is refused.
+        let day28 = try TimeSeriesDataset.loadWide(temporaryFile("month,a\n2023-02-28,1\n2023-03-28,2\n2023-04-28,3\n"))
+        XCTAssertEqual(day28.frequency, .monthly)
+        XCTAssertEqual(day28.series[0].timestamp(at: 12), t("2024-02-28"))
+        XCTAssertThrowsError(try TimeSeriesDataset.loadWide(temporaryFile("month,a\n2023-01-30,1\n2023-02-28,2\n2023-03-30,3\n"))) { error in
+            XCTAssertTrue("\(error)".contains(":2: a monthly series starts on day 30"), "\(error)")
+        }
         XCTAssertEqual(ends.series[0].slice(2..<5).timestamp(at: 2), t("2024-04-30"))
         let indices = try TimeSeriesDataset.loadWide(temporaryFile("step,a\n0,1\n1,2\n2,3\n"), frequency: .monthly)
         XCTAssertEqual(indices.series[0].timestamp(at: 2), t("1970-03-01"))

@@ -163,14 +163,14 @@ public struct MaskedDiffusionSampler<M: TokenDenoiser>: SamplingChain {
                 let probability = schedule.unmaskingProbability(from: t, to: s)
                 let count = masked.reduce(0) { n, _ in stream.uniformDouble() < probability ? n + 1 : n }
                 guard count > 0 else { continue }
-                // Most confident first; equal confidences in position order.
-                let drawn = masked.map { position -> (position: Int, token: Int, confidence: Double) in
+                // Most confident first; equal confidences (positions whose distributions agree)
+                // in a random order, so no side of the sequence is favoured.
+                let drawn = masked.map { position -> (position: Int, token: Int, confidence: Double, tie: Double) in
                     let token = draw(position)
                     let logProbability = p0.logProbabilities[(i * l + position) * x.vocabularySize + token]
-                    guard noise > 0 else { return (position, token, logProbability) }
-                    let gumbel = stream.gumbel()
-                    return (position, token, logProbability + noise * t * gumbel)
-                }.sorted { ($0.confidence, -$0.position) > ($1.confidence, -$1.position) }
+                    let confidence = noise > 0 ? logProbability + noise * t * stream.gumbel() : logProbability
+                    return (position, token, confidence, stream.uniformDouble())
+                }.sorted { ($0.confidence, $0.tie) > ($1.confidence, $1.tie) }
                 for d in drawn.prefix(count) { next.tokens[i * l + d.position] = d.token }
             }
         }

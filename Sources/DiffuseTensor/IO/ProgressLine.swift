@@ -7,7 +7,9 @@ import Foundation
 public final class ProgressLine {
     public let label: String
     public let interval: Double
-    let start = Date()
+    /// The clock starts at the first update (a line made before its run starts does not count
+    /// the wait).
+    var start: Date?
     var lastDraw = Date.distantPast
     var open = false
 
@@ -20,9 +22,11 @@ public final class ProgressLine {
     /// also ends the line) or `keep` is set (the line is drawn and ended, so it stays visible).
     public func update(_ done: Int, of total: Int, detail: String = "", keep: Bool = false) {
         let now = Date()
+        let started = start ?? now
+        start = started
         guard done >= total || keep || now.timeIntervalSince(lastDraw) > interval else { return }
         lastDraw = now
-        let elapsed = now.timeIntervalSince(start)
+        let elapsed = now.timeIntervalSince(started)
         let remaining = done > 0 ? elapsed / Double(done) * Double(Swift.max(total - done, 0)) : .nan
         let middle = detail.isEmpty ? "  " : "  \(detail)  "
         var line = "\r\(label) \(done)/\(total)\(middle)\(Self.duration(elapsed)) elapsed, \(Self.duration(remaining)) left   "

@@ -7,17 +7,18 @@ public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
     case hourly
     case daily
     case weekly
-    /// Calendar months: each step is the same day of the next month at the same time of day; a
-    /// series that starts on a month's last day steps from month end to month end, and a day the
-    /// next month lacks becomes its last day (31 January, 28 or 29 February, 31 March for
-    /// month-end data; 30 January, 28 February, 30 March otherwise: pandas' `DateOffset(months=1)`).
+    /// Calendar months on a day every month has (1…28): each step the same day of the next month
+    /// at the same time of day (pandas' `MS` on day 1). Series on days 29–31 are read as
+    /// ``monthEnd`` when they are month ends and refused otherwise.
     case monthly
+    /// Calendar months at each month's last day, same time of day (pandas' `ME`).
+    case monthEnd
     /// Any fixed interval in seconds.
     case seconds(Int)
 
     /// The mean length of a Gregorian month, 365.2425 days / 12, in seconds: the nominal interval
-    /// of ``monthly`` (for ranking and checks; its timestamps follow the calendar, see
-    /// ``timestamp(from:steps:)``).
+    /// of ``monthly`` and ``monthEnd`` (for ranking and checks; their timestamps follow the
+    /// calendar, see ``timestamp(from:steps:)``).
     public static let meanMonthSeconds = 2_629_746
 
     /// The interval in seconds (saturating at `Int.max` for a number of minutes no frequency can
@@ -30,18 +31,24 @@ public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
         case .hourly: return 3600
         case .daily: return 86_400
         case .weekly: return 604_800
-        case .monthly: return Self.meanMonthSeconds
+        case .monthly, .monthEnd: return Self.meanMonthSeconds
         case .seconds(let s): return s
         }
     }
 
+    /// Whether steps are calendar months (``monthly`` or ``monthEnd``).
+    public var isCalendarMonths: Bool { self == .monthly || self == .monthEnd }
+
     /// The timestamp `steps` steps after `start` (before it for negative `steps`): fixed intervals
-    /// add `steps × seconds`; months follow the calendar as ``monthly`` describes. Callers check
-    /// the result against `Timestamp.range`.
+    /// add `steps × seconds`; ``monthly`` keeps the start's day of the month (clamped to the
+    /// month's length for a start past day 28, which the loaders never make), ``monthEnd`` takes
+    /// each month's last day. Callers check the result against `Timestamp.range`; `|steps|` must
+    /// stay below 10¹² for calendar months.
     public func timestamp(from start: Int64, steps: Int) -> Int64 {
-        guard self == .monthly else { return start + Int64(steps) * Int64(seconds) }
+        guard isCalendarMonths else { return start + Int64(steps) * Int64(seconds) }
+        precondition(Swift.abs(steps) < 1_000_000_000_000, "calendar-month steps beyond ±10¹²")
         let c = Timestamp.civil(start)
-        let monthEnd = c.day == Timestamp.daysIn(month: c.month, year: c.year)
+        let monthEnd = self == .monthEnd
         let index = c.year * 12 + (c.month - 1) + steps
         let year = index >= 0 ? index / 12 : (index - 11) / 12
         let month = index - year * 12 + 1
@@ -69,13 +76,14 @@ public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
     /// Whether the interval is between one second and ``maximumSeconds``.
     public var isValid: Bool { (1...Self.maximumSeconds).contains(seconds) }
 
-    /// Parses `H`, `D`, `W`, `M` (calendar months; also `MS`, `ME`), `15min`/`15T`, or a number
-    /// of seconds (decimal digits only), or returns nil; the interval must be between 1 s and
-    /// ``maximumSeconds``.
+    /// Parses `H`, `D`, `W`, `M` or `MS` (calendar months on a day of the month), `ME` (month
+    /// ends), `15min`/`15T`, or a number of seconds (decimal digits only), or returns nil; the
+    /// interval must be between 1 s and ``maximumSeconds``.
     public init?(code: String) {
         let c = code.trimmingCharacters(in: .whitespaces)
         switch c.uppercased() {
-        case "M", "1M", "MS", "ME", "MONTHLY": self = .monthly
+        case "M", "1M", "MS", "MONTHLY": self = .monthly
+        case "ME": self = .monthEnd
         case "H", "1H", "HOURLY": self = .hourly
         case "D", "1D", "DAILY": self = .daily
         case "W", "1W", "WEEKLY": self = .weekly
@@ -102,7 +110,7 @@ public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
         case .hourly: return 24
         case .daily: return 7
         case .weekly: return 52
-        case .monthly: return 12
+        case .monthly, .monthEnd: return 12
         case .minutes(let m): return Swift.max(1, 1440 / Swift.max(m, 1))
         case .seconds(let s): return Swift.max(1, 86_400 / Swift.max(s, 1))
         }
@@ -116,7 +124,7 @@ public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .daily: return [7, 365]
         case .weekly: return [52]
-        case .monthly: return [12]
+        case .monthly, .monthEnd: return [12]
         default:
             let s = seconds
             guard s > 0, s < 86_400, 86_400 % s == 0 else { return [] }
@@ -132,7 +140,7 @@ public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .hourly: return [1, 2, 3, 4, 5, 6, 7, 14, 21, 28].map { 24 * $0 }
         case .daily: return (1...12).map { 30 * $0 }
-        case .weekly, .monthly: return []
+        case .weekly, .monthly, .monthEnd: return []
         default:
             guard let day = seasons.first, seasons.count == 2, day <= 1440 else { return [] }
             return [1, 2, 3, 4, 5, 6, 7, 14, 21, 28].map { day * $0 }
@@ -145,6 +153,7 @@ public enum Frequency: Codable, Hashable, Sendable, CustomStringConvertible {
         case .daily: return "daily"
         case .weekly: return "weekly"
         case .monthly: return "monthly"
+        case .monthEnd: return "month-end"
         case .minutes(let m): return "\(m)-minute"
         case .seconds(let s): return "\(s)-second"
         }
@@ -393,9 +402,11 @@ public struct TimeSeriesDataset: Sendable {
     }
 
     /// Checks a sorted column of timestamps and returns the start and frequency (inferred from the
-    /// most common step when `frequency` is nil; ``Frequency/monthly`` when that step is 28 to 31
-    /// days, so a fixed interval of that many days needs an explicit frequency). Every step must
-    /// equal the frequency (for monthly series: every row one calendar month after the one before).
+    /// most common step when `frequency` is nil; calendar months when that step is 28 to 31 days,
+    /// so a fixed interval of that many days needs an explicit frequency). Every step must equal
+    /// the frequency. Calendar months are ``Frequency/monthEnd`` when the first row is a month's
+    /// last day and so is the second (or the first is past day 28), else ``Frequency/monthly``,
+    /// which needs a first day from 1 to 28; every row must be one month after the one before.
     static func checkTimes(_ times: [Int64], lines: [Int], frequency: Frequency?, source: String) throws -> (Int64, Frequency) {
         guard times.count >= 2 else {
             return (times.first ?? 0, frequency ?? .hourly)
@@ -407,12 +418,18 @@ public struct TimeSeriesDataset: Sendable {
         }
         // The most common step (ties to the shorter, so that the choice is the file's).
         let common = steps.max { ($0.value, -$0.key) < ($1.value, -$1.key) }!.key
-        if frequency == .monthly || (frequency == nil && (28 * 86_400...31 * 86_400).contains(common)) {
+        if frequency?.isCalendarMonths == true || (frequency == nil && (28 * 86_400...31 * 86_400).contains(common)) {
+            func isMonthEnd(_ t: Int64) -> Bool { let c = Timestamp.civil(t); return c.day == Timestamp.daysIn(month: c.month, year: c.year) }
+            let firstDay = Timestamp.civil(times[0]).day
+            let months: Frequency = isMonthEnd(times[0]) && (firstDay > 28 || isMonthEnd(times[1])) ? .monthEnd : .monthly
+            guard months == .monthEnd || firstDay <= 28 else {
+                throw TimeSeriesError.invalidOption("\(source):\(lines[0]): a monthly series starts on day \(firstDay), which not every month has: monthly series fall on days 1-28 or on month ends")
+            }
             for i in 1..<times.count {
-                let expected = Frequency.monthly.timestamp(from: times[0], steps: i)
+                let expected = months.timestamp(from: times[0], steps: i)
                 guard times[i] == expected else { throw TimeSeriesError.irregularMonth(source: source, line: lines[i], expected: expected, found: times[i]) }
             }
-            return (times[0], .monthly)
+            return (times[0], months)
         }
         let step = frequency.map { Int64($0.seconds) } ?? common
         guard step <= Int64(Frequency.maximumSeconds) else {

@@ -80,7 +80,7 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
     /// same days of lags; daily and weekly data horizon 30 and context 360 (TSDiff's daily
     /// setting); monthly data a year's horizon (12) and four years of context (48), no lags.
     public static func standard(frequency: Frequency, contextLength: Int? = nil, predictionLength: Int? = nil) -> TSDiffConfiguration {
-        if frequency == .monthly {
+        if frequency.isCalendarMonths {
             return TSDiffConfiguration(layout: WindowLayout(contextLength: contextLength ?? 48, predictionLength: predictionLength ?? 12, lags: []), frequency: frequency)
         }
         // Intervals of a minute or more that divide a day (a day of at most 1 440 steps).
