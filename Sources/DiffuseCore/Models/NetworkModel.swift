@@ -10,7 +10,7 @@ import DiffuseTensor
 ///
 /// With a ``batchChunkSize``, the network is evaluated on consecutive chunks of that many rows of
 /// the batch (axis 0), the chunks spread over the cores with every operation inside a chunk
-/// serial. A network whose rows do not interact (no batch statistics) gives the same values;
+/// serial (`Tensor.stackingRowBlocks`). A network whose rows do not interact (no batch statistics) gives the same values;
 /// what changes is speed: one parallel job per chunk instead of one per operation, and each
 /// chunk's intermediate tensors stay in cache between operations (measured on the TSDiff
 /// backbone, 256 windows on 2 cores: 1.2–1.4× the forward throughput). The chunking depends
@@ -33,10 +33,10 @@ public struct NetworkModel<S: TensorScalar>: DifferentiablePredictionModel {
         self.network = network
     }
 
-    /// The chunks of axis 0 of `x`, or nil when it is evaluated whole.
-    private func chunks(of x: Tensor<S>) -> [Range<Int>]? {
+    /// The rows per chunk of axis 0 of `x`, or nil when it is evaluated whole.
+    private func chunkSize(of x: Tensor<S>) -> Int? {
         guard let size = batchChunkSize, x.rank > 0, x.shape[0] > size else { return nil }
-        return Parallel.chunks(count: x.shape[0], chunkSize: size)
+        return size
     }
 
     /// Coefficients (a, b) with x̂₀ = a·x + b·output, and (c, d) with ε̂ = c·x + d·output: the
@@ -53,8 +53,8 @@ public struct NetworkModel<S: TensorScalar>: DifferentiablePredictionModel {
 
     public func predict(_ x: Tensor<S>, at point: TimePoint, key: SampleKey, state: inout Void) -> Prediction<Tensor<S>> {
         let output: Tensor<S>
-        if let chunks = chunks(of: x) {
-            output = Tensor.concatenate(Parallel.map(chunks) { network(input(Variable(x.slice(axis: 0, $0)), point), point).value }, alongAxis: 0)
+        if let size = chunkSize(of: x) {
+            output = Tensor.stackingRowBlocks(count: x.shape[0], blockSize: size) { network(input(Variable(x.slice(axis: 0, $0)), point), point).value }
         } else {
             output = network(input(Variable(x), point), point).value
         }
@@ -64,7 +64,9 @@ public struct NetworkModel<S: TensorScalar>: DifferentiablePredictionModel {
 
     public func predictWithGradient(_ x: Tensor<S>, at point: TimePoint, key: SampleKey, state: inout Void,
                                     cotangent: (Prediction<Tensor<S>>) -> Tensor<S>) -> (prediction: Prediction<Tensor<S>>, gradient: Tensor<S>) {
-        if let chunks = chunks(of: x) { return chunkedPredictionWithGradient(x, at: point, chunks: chunks, cotangent: cotangent) }
+        if let size = chunkSize(of: x) {
+            return chunkedPredictionWithGradient(x, at: point, chunks: Parallel.chunks(count: x.shape[0], chunkSize: size), cotangent: cotangent)
+        }
         let tape = Tape<S>()
         let xv = tape.watch(x)
         let output = network(input(xv, point), point)

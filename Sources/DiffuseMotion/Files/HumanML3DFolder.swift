@@ -45,7 +45,7 @@ public struct HumanML3DFolder: Sendable {
         let file = url.appendingPathComponent("\(split).txt")
         let text = try Self.text(file)
         var ids = [String]()
-        for (n, line) in Self.lines(text).enumerated() {
+        for (n, line) in TextLines.split(text).enumerated() {
             let id = line.trimmingCharacters(in: .whitespaces)
             guard !id.isEmpty else { continue }
             guard Self.isValidID(id) else {
@@ -61,7 +61,7 @@ public struct HumanML3DFolder: Sendable {
         let file = url.appendingPathComponent("actions.txt")
         guard FileManager.default.fileExists(atPath: file.path) else { return [:] }
         var labels = [String: String]()
-        for (n, line) in Self.lines(try Self.text(file)).enumerated() {
+        for (n, line) in TextLines.split(try Self.text(file)).enumerated() {
             let w = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard !w.isEmpty else { continue }
             guard w.count == 2, Self.isValidID(String(w[0])), Self.isValidID(String(w[1])) else {
@@ -123,7 +123,7 @@ public struct HumanML3DFolder: Sendable {
     /// Parses caption lines `caption#tokens#from#to`.
     public static func parseCaptions(_ text: String, path: String) throws -> [Caption] {
         var captions = [Caption]()
-        for (n, trimmed) in lines(text).enumerated() {
+        for (n, trimmed) in TextLines.split(text).enumerated() {
             guard !trimmed.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
             let parts = trimmed.split(separator: "#", omittingEmptySubsequences: false)
             guard parts.count == 4 else {
@@ -146,11 +146,6 @@ public struct HumanML3DFolder: Sendable {
             captions.append(Caption(text: String(parts[0]), tokens: parts[1].split(separator: " ").map(String.init), span: span))
         }
         return captions
-    }
-
-    /// The lines of a text, ended by LF, CRLF or a lone CR (Swift reads CRLF as one character).
-    static func lines(_ text: String) -> [Substring] {
-        TextLines.split(text)
     }
 
     static func text(_ file: URL) throws -> String {
