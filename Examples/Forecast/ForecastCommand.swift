@@ -88,6 +88,8 @@ struct ForecastCommand: ParsableCommand {
     var sampler: SamplerChoice?
     @Option(help: "Sampling steps (default: 50 for the default TSDiff-Q sampler, 20 with ddim, all T with an explicit --sampler ddpm).")
     var steps: Int?
+    @Option(help: "Where the DDPM form takes the guidance gradient: step-end (the state a step reached, with the model time of its start: the reference's form) or step-start (the state it started from, reusing the step's own model evaluation: one forward pass fewer per step).")
+    var gradientPoint: GradientPointChoice = .stepEnd
     @Option(help: "Random seed (forecasts and training).")
     var seed: UInt64 = 0
 
@@ -118,6 +120,10 @@ struct ForecastCommand: ParsableCommand {
     enum DataFormat: String, ExpressibleByArgument { case wide, long }
     enum GuidanceChoice: String, ExpressibleByArgument { case quantile, meanSquared = "mean-squared", both }
     enum SamplerChoice: String, ExpressibleByArgument { case ddpm, ddim }
+    enum GradientPointChoice: String, ExpressibleByArgument {
+        case stepStart = "step-start", stepEnd = "step-end"
+        var point: GuidanceGradientPoint { self == .stepStart ? .stepStart : .stepEnd }
+    }
     enum RefineChoice: String, ExpressibleByArgument { case ml, lmc }
     enum BaseChoice: String, ExpressibleByArgument { case seasonalNaive = "seasonal-naive", bootstrap, linear }
     enum MissingChoice: String, ExpressibleByArgument { case random, blockStart = "block-start", blockEnd = "block-end" }
@@ -293,7 +299,8 @@ struct ForecastCommand: ParsableCommand {
         let diffusionSteps = model.configuration.diffusionSteps
         let quantileSettings = try samplerSettings(for: .quantile, diffusionSteps: diffusionSteps)
         let meanSquaredSettings = try samplerSettings(for: .meanSquared, diffusionSteps: diffusionSteps)
-        var forecastOptions = ForecastOptions(samples: samples, loss: .quantile, scale: quantileSettings.scale, sampler: quantileSettings.sampler, seed: seed)
+        var forecastOptions = ForecastOptions(samples: samples, loss: .quantile, scale: quantileSettings.scale, sampler: quantileSettings.sampler,
+                                             gradientPoint: gradientPoint.point, seed: seed)
 
         if train {
             let checkpointURL = outURL.appendingPathComponent("checkpoint")
@@ -358,7 +365,8 @@ struct ForecastCommand: ParsableCommand {
                 continue
             }
             results.append((name, backtest.score(paths), paths))
-            log("\(name): \(backtest.series.count * windows) windows × \(forecastOptions.samples) samples (\(Self.describe(settings.sampler, diffusionSteps: diffusionSteps)), "
+            log("\(name): \(backtest.series.count * windows) windows × \(forecastOptions.samples) samples (\(Self.describe(settings.sampler, diffusionSteps: diffusionSteps))"
+                + (settings.sampler.isAncestral && gradientPoint == .stepStart ? ", gradient at the step start" : "") + ", "
                 + "scale \(usedScales[loss] ?? settings.scale)) in \(ProgressLine.duration(Date().timeIntervalSince(t0)))")
         }
         // The other processes' part ends with the TSDiff forecasts; rank 0 scores and writes.

@@ -130,6 +130,43 @@ final class GuidanceAndObjectiveTests: XCTestCase {
         XCTAssertGreaterThan(ddimGuided.samples.selecting(axis: 1, index: 0).isGreater(than: 0).mean().scalar, 0.95)
     }
 
+    /// Step-start post-step guidance takes its gradient from the sampler's own evaluation when
+    /// the state type is `Equatable`: the samples are those of a fresh evaluation at the step's
+    /// start (the generic initialiser, which cannot compare states, always evaluates afresh) with
+    /// one model evaluation per step instead of two; a sampler that evaluates elsewhere (Heun
+    /// with churn evaluates at a raised noise level, then at the step's end) gets fresh
+    /// gradients, so both forms agree there too. The step-start form is a different rule from
+    /// TSDiff's step-end form.
+    func testStepStartGuidanceReusesTheSamplersEvaluation() {
+        func alwaysFresh<B, E>(_ base: B, _ energy: E, _ rule: PostStepGuidance<B, E>.Rule) -> PostStepGuidance<B, E> {
+            PostStepGuidance(base, energy: energy, rule: rule)
+        }
+        let mixture = GaussianMixture(means: Tensor(rows: [[-2, 0], [2, 0]]), standardDeviation: 0.3)
+        let model = mixture.exactModel(as: Double.self)
+        let schedule = DiscreteVPSchedule(trainingSteps: 100, betaSchedule: .linear(start: 1e-4, end: 0.1))
+        let start = Tensor<Double>.randomNormal(shape: [32, 2], key: RandomKey(seed: 7))
+        let observed = ObservationEnergy(observed: Tensor(shape: [1, 2], scalars: [2, 0]), mask: Tensor(shape: [1, 2], scalars: [1, 0]), loss: .squared)
+        let rule = PostStepGuidance<ExactMixtureModel<Double>, ObservationEnergy<Double>>.Rule.tsdiff(scale: 4, at: .stepStart)
+        let ddpmGrid = TimeGrid.diffusers(schedule, scheduler: .ddpm, steps: 50, spacing: .leading)
+        let reused = sample(PostStepGuidance(model, energy: observed, rule: rule), from: start, grid: ddpmGrid, using: DDPMSampler(), key: RandomKey(seed: 8))
+        let fresh = sample(alwaysFresh(model, observed, rule), from: start, grid: ddpmGrid, using: DDPMSampler(), key: RandomKey(seed: 8))
+        XCTAssertLessThan((reused.samples - fresh.samples).abs().max().scalar, 1e-12)
+        XCTAssertEqual(reused.statistics.functionEvaluations, 50)
+        XCTAssertEqual(fresh.statistics.functionEvaluations, 50 + 49)
+        let stepEnd = sample(PostStepGuidance(model, energy: observed, rule: .tsdiff(scale: 4)), from: start, grid: ddpmGrid, using: DDPMSampler(), key: RandomKey(seed: 8))
+        XCTAssertGreaterThan((reused.samples - stepEnd.samples).abs().max().scalar, 1e-3)
+        XCTAssertGreaterThan(reused.samples.selecting(axis: 1, index: 0).isGreater(than: 0).mean().scalar, 0.95)
+
+        let heunGrid = TimeGrid.karras(schedule, steps: 12)
+        let heun = HeunSampler<Tensor<Double>>(churn: Churn(amount: 10, schedule: schedule))
+        let dps = PostStepGuidance<ExactMixtureModel<Double>, ObservationEnergy<Double>>.Rule.diffusionPosteriorSampling(step: 0.05)
+        let heunReused = sample(PostStepGuidance(model, energy: observed, rule: dps), from: start,
+                                grid: heunGrid, using: heun, key: RandomKey(seed: 9))
+        let heunFresh = sample(alwaysFresh(model, observed, dps), from: start, grid: heunGrid, using: heun, key: RandomKey(seed: 9))
+        XCTAssertLessThan((heunReused.samples - heunFresh.samples).abs().max().scalar, 1e-12)
+        XCTAssertEqual(heunReused.statistics.functionEvaluations, heunFresh.statistics.functionEvaluations)
+    }
+
     /// The interpolant SDE family has the same marginals for every ε: Gaussian-to-Gaussian
     /// transport with exact fields reaches N(2, 0.25) for ε = 0 (ODE), 0.5 and 2.
     func testInterpolantSDEFamilySharesMarginals() {

@@ -69,6 +69,11 @@ public struct ForecastOptions: Codable, Sendable {
     public var loss: GuidanceLoss
     public var scale: Double
     public var sampler: ForecastSampler
+    /// Where the ancestral (DDPM) forms take the guidance gradient: at the step's end with the
+    /// model time of its start (the reference's form), or at its start, reusing the step's own
+    /// model evaluation (one forward pass fewer per step). DDIM takes it at the step's start
+    /// in either case.
+    public var gradientPoint: GuidanceGradientPoint
     public var seed: UInt64
     /// Rows per model call (bounds memory). Every row has its own random stream, so the draws do
     /// not depend on it; the network's arithmetic agrees across chunk sizes to Float32 rounding
@@ -76,11 +81,12 @@ public struct ForecastOptions: Codable, Sendable {
     public var chunkSize: Int
 
     public init(samples: Int = 100, loss: GuidanceLoss = .quantile, scale: Double = 4, sampler: ForecastSampler = .ddpm,
-                seed: UInt64 = 0, chunkSize: Int = 256) {
+                gradientPoint: GuidanceGradientPoint = .stepEnd, seed: UInt64 = 0, chunkSize: Int = 256) {
         self.samples = samples
         self.loss = loss
         self.scale = scale
         self.sampler = sampler
+        self.gradientPoint = gradientPoint
         self.seed = seed
         self.chunkSize = chunkSize
     }
@@ -146,7 +152,7 @@ extension TSDiff {
             let samples: Tensor<Float>
             let grid = options.sampler.grid(schedule, diffusionSteps: configuration.diffusionSteps)
             if options.sampler.isAncestral {
-                samples = sample(PostStepGuidance(model, energy: energy, rule: .tsdiff(scale: options.scale)), from: noise, grid: grid, using: DDPMSampler(),
+                samples = sample(PostStepGuidance(model, energy: energy, rule: .tsdiff(scale: options.scale, at: options.gradientPoint)), from: noise, grid: grid, using: DDPMSampler(),
                                  key: key.folding(in: 1), sampleOffset: start).samples
             } else {
                 samples = sample(GradientGuidedModel(model, source: .throughDenoiser(energy), scale: options.scale), from: noise, grid: grid,
