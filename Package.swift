@@ -5,7 +5,7 @@
 //
 // Layers (a target imports only what is below it):
 //   Examples ─► Diffuse (umbrella) ─► domain modules ─► DiffuseCore ─► DiffuseNN ─► DiffuseTensor ─► C libraries
-//   (OpenBLAS, LAPACKE, FFTW, and `_DiffuseKernels`: hot loops in C with baseline and AVX2 versions)
+//   (OpenBLAS, LAPACKE, FFTW, and `_DiffuseKernels`: hot loops in C with baseline, AVX2 and AVX-512 versions)
 // Targets whose names start with an underscore are implementation details, not public API.
 
 import PackageDescription
@@ -42,7 +42,7 @@ let package = Package(
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW",
                        providers: [.apt(["libfftw3-dev"])]),
 
-        // MARK: Kernels in C (baseline and AVX2 versions chosen at load time; not API)
+        // MARK: Kernels in C (baseline, AVX2 and AVX-512 versions chosen at load time; not API)
         .target(name: "_DiffuseKernels", path: "Sources/_DiffuseKernels"),
 
         // MARK: Library modules

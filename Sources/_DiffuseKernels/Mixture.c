@@ -47,7 +47,7 @@ void mixture_block(const int rowCount, const float *x, ptrdiff_t first, ptrdiff_
     // Softmax and the weights rₖ·meanFactors[k] of the means and Σₖ rₖ·shrinkFactors[k] of x.
     for (ptrdiff_t g = 0; g < groups; g++) {
         for (int r = 0; r < rowCount; r++) {
-            float8 e = float8_exp(logits[r][g] - float8_splat(largest[r]));
+            float8 e = vector_exp(logits[r][g] - float8_splat(largest[r]));
             logits[r][g] = e;
             total[r] += float8_sum(e);
         }

@@ -20,11 +20,11 @@ typedef uint64_t uint64x4 __attribute__((vector_size(32)));
     uint32x8 bits1_wn = ((first) >> 9) | 0x4B000000u, bits2_wn = ((second) >> 9) | 0x4B000000u; \
     float8 u1_wn = ((float8)bits1_wn - 8388607.0f) * 0x1p-23f; \
     float8 u2_wn = ((float8)bits2_wn - 8388608.0f) * 0x1p-23f; \
-    float8 radius_wn = float8_sqrt(-2.0f * float8_log(u1_wn)); \
-    float8 v_wn = float8_select(u2_wn >= 0.5f, u2_wn - 1, u2_wn); \
+    float8 radius_wn = vector_sqrt(-2.0f * vector_log(u1_wn)); \
+    float8 v_wn = vector_select(u2_wn >= 0.5f, u2_wn - 1, u2_wn); \
     float8 shifted_wn = v_wn + 0.25f; \
-    shifted_wn = float8_select(shifted_wn >= 0.5f, shifted_wn - 1, shifted_wn); \
-    float8 cosines_wn = radius_wn * float8_sin_turns(shifted_wn), sines_wn = radius_wn * float8_sin_turns(v_wn); \
+    shifted_wn = vector_select(shifted_wn >= 0.5f, shifted_wn - 1, shifted_wn); \
+    float8 cosines_wn = radius_wn * vector_sin_turns(shifted_wn), sines_wn = radius_wn * vector_sin_turns(v_wn); \
     if ((available) >= 16) { \
         float8_store((out), cosines_wn); \
         float8_store((out) + 8, sines_wn); \

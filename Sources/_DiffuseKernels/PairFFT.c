@@ -17,11 +17,11 @@
 //
 // Why not FFTW: its strided-batch plans under FFTW_ESTIMATE spent a third of TSDiff's forward pass
 // in copies and small codelets, and FFTW_MEASURE chooses algorithms by timing, so results would
-// differ from run to run. Here a row of 64 floats stays in eight AVX registers, a whole transform
+// differ from run to run. Here a row of 64 floats stays in eight AVX registers (four with AVX-512), a whole transform
 // (720 rows, 184 kB) stays in the core's L2 cache, and the first stage reads the unpadded signal
 // (rows past `input_rows` are zeros) so the zero padding is never written. Contraction is off
 // and the operation order is fixed, so results are identical across runs, thread counts and
-// the baseline/AVX2 versions. Accuracy is that of a float FFT (tests compare with a double DFT).
+// the baseline, AVX2 and AVX-512 versions. Accuracy is that of a float FFT (tests compare with a double DFT).
 #include "DiffuseKernels.h"
 #include "Vector.h"
 
@@ -148,95 +148,22 @@ static float *thread_buffer(int which, size_t floats) {
     return own->buffers[which];
 }
 
-// Interleaved complex helpers on eight floats (four complex numbers).
-#define pair_swap(v) __builtin_shufflevector((v), (v), 1, 0, 3, 2, 5, 4, 7, 6)
-/// ±i·v (sign +1 or −1).
-#define pair_times_i(v, sign) (pair_swap(v) * (float8){-(float)(sign), (float)(sign), -(float)(sign), (float)(sign), -(float)(sign), (float)(sign), -(float)(sign), (float)(sign)})
-/// a·b for interleaved complex vectors: Re b·a + Im b·(i·a).
-#define pair_multiply(a, b) ({ float8 a_pm = (a), b_pm = (b); \
-    __builtin_shufflevector(b_pm, b_pm, 0, 0, 2, 2, 4, 4, 6, 6) * a_pm + __builtin_shufflevector(b_pm, b_pm, 1, 1, 3, 3, 5, 5, 7, 7) * pair_times_i(a_pm, 1); })
+#define PAIR_LANES 8
+#include "PairFFTRows.h"
+#undef PAIR_LANES
+#define PAIR_LANES 16
+#include "PairFFTRows.h"
+#undef PAIR_LANES
 
-/// One Stockham stage of a given radix over rows of `width` floats (a multiple of 8). Input rows
-/// at or past `valid_rows` are zeros (`zeros` is one such row). Always inlined with a constant
-/// radix, so the butterfly's vectors stay in registers and the loops over u unroll.
-static inline __attribute__((always_inline))
-void stage_of_radix(const int radix, const float *x, long valid_rows, const float *zeros, float *y, long length, long stride,
-                    const float *twiddles, int sign, long width) {
-    const long m = length / radix;
-    const float sine3 = (float)(sign * 0.86602540378443864676);
-    const float c1 = 0.30901699437494742410f, c2 = -0.80901699437494742410f;
-    const float s1 = (float)(sign * 0.95105651629515357212), s2 = (float)(sign * 0.58778525229247312917);
-    for (long p = 0; p < m; p++) {
-        // The twiddles w^{p·u} as vectors: cosines, and sines with the sign pattern of i·v.
-        float8 cosines[4], sines[4];
-        for (int u = 1; u < radix; u++) {
-            float c = twiddles[2 * (p * (radix - 1) + u - 1)], s = twiddles[2 * (p * (radix - 1) + u - 1) + 1];
-            cosines[u - 1] = float8_splat(c);
-            sines[u - 1] = (float8){-s, s, -s, s, -s, s, -s, s};
-        }
-        for (long q = 0; q < stride; q++) {
-            const float *a[5];
-            for (int t = 0; t < radix; t++) {
-                long row = q + stride * (p + t * m);
-                a[t] = row < valid_rows ? x + row * width : zeros;
-            }
-            float *out[5];
-            for (int u = 0; u < radix; u++) out[u] = y + (q + stride * (radix * p + u)) * width;
-            for (long f = 0; f < width; f += 8) {
-                float8 r[5];
-                if (radix == 2) {
-                    float8 a0 = float8_load(a[0] + f), a1 = float8_load(a[1] + f);
-                    r[0] = a0 + a1;
-                    r[1] = a0 - a1;
-                } else if (radix == 3) {
-                    float8 a0 = float8_load(a[0] + f), a1 = float8_load(a[1] + f), a2 = float8_load(a[2] + f);
-                    float8 s = a1 + a2, d = a1 - a2;
-                    float8 c = a0 - s * 0.5f;
-                    float8 e = pair_times_i(d, 1) * sine3;
-                    r[0] = a0 + s;
-                    r[1] = c + e;
-                    r[2] = c - e;
-                } else if (radix == 4) {
-                    float8 a0 = float8_load(a[0] + f), a1 = float8_load(a[1] + f), a2 = float8_load(a[2] + f), a3 = float8_load(a[3] + f);
-                    float8 t0 = a0 + a2, t1 = a0 - a2, t2 = a1 + a3, t3 = pair_times_i(a1 - a3, sign);
-                    r[0] = t0 + t2;
-                    r[1] = t1 + t3;
-                    r[2] = t0 - t2;
-                    r[3] = t1 - t3;
-                } else {
-                    float8 a0 = float8_load(a[0] + f), a1 = float8_load(a[1] + f), a2 = float8_load(a[2] + f),
-                           a3 = float8_load(a[3] + f), a4 = float8_load(a[4] + f);
-                    float8 sum1 = a1 + a4, difference1 = a1 - a4, sum2 = a2 + a3, difference2 = a2 - a3;
-                    float8 k1 = a0 + sum1 * c1 + sum2 * c2;
-                    float8 k2 = a0 + sum1 * c2 + sum2 * c1;
-                    float8 e1 = pair_times_i(difference1 * s1 + difference2 * s2, 1);
-                    float8 e2 = pair_times_i(difference1 * s2 - difference2 * s1, 1);
-                    r[0] = a0 + sum1 + sum2;
-                    r[1] = k1 + e1;
-                    r[4] = k1 - e1;
-                    r[2] = k2 + e2;
-                    r[3] = k2 - e2;
-                }
-                float8_store(out[0] + f, r[0]);
-                if (p == 0) {
-                    for (int u = 1; u < radix; u++) float8_store(out[u] + f, r[u]);
-                } else {
-                    for (int u = 1; u < radix; u++) float8_store(out[u] + f, r[u] * cosines[u - 1] + pair_swap(r[u]) * sines[u - 1]);
-                }
-            }
-        }
-    }
-}
-
-/// One Stockham stage (see the top of the file) of radix 2, 3, 4 or 5.
+/// One Stockham stage (see the top of the file) of radix 2, 3, 4 or 5, on 16-float vectors when
+/// the rows allow.
 DIFFUSE_CLONES
 static void pair_fft_stage(const float *x, long valid_rows, const float *zeros, float *y, int radix, long length, long stride,
                            const float *twiddles, int sign, long width) {
-    switch (radix) {
-    case 2: stage_of_radix(2, x, valid_rows, zeros, y, length, stride, twiddles, sign, width); break;
-    case 3: stage_of_radix(3, x, valid_rows, zeros, y, length, stride, twiddles, sign, width); break;
-    case 4: stage_of_radix(4, x, valid_rows, zeros, y, length, stride, twiddles, sign, width); break;
-    default: stage_of_radix(5, x, valid_rows, zeros, y, length, stride, twiddles, sign, width); break;
+    if (width % 16 == 0) {
+        stage_16(x, valid_rows, zeros, y, radix, length, stride, twiddles, sign, width);
+    } else {
+        stage_8(x, valid_rows, zeros, y, radix, length, stride, twiddles, sign, width);
     }
 }
 
@@ -271,31 +198,20 @@ int diffuse_pair_fft(const float *input, ptrdiff_t input_rows, float *output, pt
 /// W_k = P_k·Z_k + M_k·conj(Z_{N−k}) for one row of paired spectra (see `ChannelPairFFT`).
 DIFFUSE_CLONES
 static void paired_spectrum_product(const float *z, const float *sum, const float *difference, float *w, long n, long width) {
-    const float8 conjugate = {1, -1, 1, -1, 1, -1, 1, -1};
-    for (long k = 0; k < n; k++) {
-        long mirror = k == 0 ? 0 : n - k;
-        const float *zk = z + k * width, *zm = z + mirror * width;
-        const float *pk = sum + k * width, *mk = difference + k * width;
-        float *wk = w + k * width;
-        for (long f = 0; f < width; f += 8) {
-            float8 a = float8_load(zk + f), b = float8_load(zm + f) * conjugate;
-            float8_store(wk + f, pair_multiply(a, float8_load(pk + f)) + pair_multiply(b, float8_load(mk + f)));
-        }
+    if (width % 16 == 0) {
+        spectrum_product_16(z, sum, difference, w, n, width);
+    } else {
+        spectrum_product_8(z, sum, difference, w, n, width);
     }
 }
 
 /// out[t] = scale·y[t] (+ weights ⊙ signal[t]) for the first `rows` rows.
 DIFFUSE_CLONES
 static void scaled_rows_with_skip(const float *y, float *out, long rows, long width, float scale, const float *signal, const float *weights) {
-    for (long t = 0; t < rows; t++) {
-        const float *yt = y + t * width;
-        float *ot = out + t * width;
-        if (signal != NULL) {
-            const float *st = signal + t * width;
-            for (long f = 0; f < width; f += 8) float8_store(ot + f, float8_load(yt + f) * scale + float8_load(weights + f) * float8_load(st + f));
-        } else {
-            for (long f = 0; f < width; f += 8) float8_store(ot + f, float8_load(yt + f) * scale);
-        }
+    if (width % 16 == 0) {
+        scaled_rows_16(y, out, rows, width, scale, signal, weights);
+    } else {
+        scaled_rows_8(y, out, rows, width, scale, signal, weights);
     }
 }
 
@@ -315,6 +231,13 @@ int diffuse_pair_convolve_row(const float *spectra, const float *kernel_sum, con
     scaled_rows_with_skip(result, output, output_rows, width, 1.0f / (float)n, skip_signal, skip_weights);
     return 0;
 }
+
+// Interleaved complex helpers on eight floats (four complex numbers), for the cross spectrum.
+#define pair_swap(v) __builtin_shufflevector((v), (v), 1, 0, 3, 2, 5, 4, 7, 6)
+/// a·b for interleaved complex vectors: Re b·a + Im b·(i·a).
+#define pair_multiply(a, b) ({ float8 a_pm = (a), b_pm = (b); \
+    __builtin_shufflevector(b_pm, b_pm, 0, 0, 2, 2, 4, 4, 6, 6) * a_pm \
+    + __builtin_shufflevector(b_pm, b_pm, 1, 1, 3, 3, 5, 5, 7, 7) * (pair_swap(a_pm) * (float8){-1, 1, -1, 1, -1, 1, -1, 1}); })
 
 /// Σ over rows (here: one row, added to `out`) of X_c·conj(U_c) for both real channels c of
 /// every pair at the n/2 + 1 non-negative frequencies, from the paired spectra Z of two signals:

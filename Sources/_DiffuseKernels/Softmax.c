@@ -20,7 +20,7 @@ void diffuse_softmax_rows(const float *x, ptrdiff_t first_row, ptrdiff_t end_row
         float8 lanes = float8_splat(0);
         ptrdiff_t j = 0;
         for (; j + 8 <= n; j += 8) {
-            float8 e = float8_exp(float8_load(row + j) - maximum);
+            float8 e = vector_exp(float8_load(row + j) - maximum);
             if (!logarithm) float8_store(out + j, e);
             lanes += e;
         }
@@ -28,7 +28,7 @@ void diffuse_softmax_rows(const float *x, ptrdiff_t first_row, ptrdiff_t end_row
         if (j < n) {
             float8 v = float8_splat(0);
             for (ptrdiff_t l = 0; j + l < n; l++) v[l] = row[j + l] - maximum;
-            float8 e = float8_exp(v);
+            float8 e = vector_exp(v);
             for (ptrdiff_t l = 0; j + l < n; l++) {
                 if (!logarithm) out[j + l] = e[l];
                 sum += e[l];

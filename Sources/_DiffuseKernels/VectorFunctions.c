@@ -14,17 +14,17 @@
 } while (0)
 
 void diffuse_vector_exp(const float *x, float *y, ptrdiff_t n) {
-    map_float8(x, n, 0.0f, { float8 r = float8_exp(v); for (ptrdiff_t l = 0; l < lanes_mf; l++) y[i_mf + l] = r[l]; });
+    map_float8(x, n, 0.0f, { float8 r = vector_exp(v); for (ptrdiff_t l = 0; l < lanes_mf; l++) y[i_mf + l] = r[l]; });
 }
 
 void diffuse_vector_log(const float *x, float *y, ptrdiff_t n) {
-    map_float8(x, n, 1.0f, { float8 r = float8_log(v); for (ptrdiff_t l = 0; l < lanes_mf; l++) y[i_mf + l] = r[l]; });
+    map_float8(x, n, 1.0f, { float8 r = vector_log(v); for (ptrdiff_t l = 0; l < lanes_mf; l++) y[i_mf + l] = r[l]; });
 }
 
 void diffuse_vector_sqrt(const float *x, float *y, ptrdiff_t n) {
-    map_float8(x, n, 1.0f, { float8 r = float8_sqrt(v); for (ptrdiff_t l = 0; l < lanes_mf; l++) y[i_mf + l] = r[l]; });
+    map_float8(x, n, 1.0f, { float8 r = vector_sqrt(v); for (ptrdiff_t l = 0; l < lanes_mf; l++) y[i_mf + l] = r[l]; });
 }
 
 void diffuse_vector_sin_turns(const float *x, float *y, ptrdiff_t n) {
-    map_float8(x, n, 0.0f, { float8 r = float8_sin_turns(v); for (ptrdiff_t l = 0; l < lanes_mf; l++) y[i_mf + l] = r[l]; });
+    map_float8(x, n, 0.0f, { float8 r = vector_sin_turns(v); for (ptrdiff_t l = 0; l < lanes_mf; l++) y[i_mf + l] = r[l]; });
 }

@@ -131,7 +131,7 @@ final class FFTTests: XCTestCase {
     /// radix (2, 3, 4, 5) alone and mixed, both directions, with only the first half of the input
     /// rows given (the rest are zeros and not read); other lengths are refused.
     func testVectorisedPairFFTAgainstNaiveDFT() {
-        for (n, pairs) in [1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 15, 16, 25, 27, 30, 60, 64, 720].map({ ($0, 4) }) + [(12, 12), (90, 8)] {
+        for (n, pairs) in [1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 15, 16, 25, 27, 30, 60, 64, 720].map({ ($0, 4) }) + [(12, 12), (90, 8), (720, 16)] {
             let width = 2 * pairs
             let rows = max(1, n / 2)
             let input = Tensor<Float>.randomNormal(shape: [rows * width], key: RandomKey(seed: UInt64(n))).scalars
@@ -156,6 +156,33 @@ final class FFTTests: XCTestCase {
         XCTAssertEqual(diffuse_pair_fft_supports(14), 0)
         XCTAssertEqual(diffuse_pair_fft([Float](repeating: 1, count: 14 * width), 14, &output, 14, 4, -1), -1)
         XCTAssertEqual(diffuse_pair_fft([Float](repeating: 1, count: 8 * 6), 8, &output, 8, 3, -1), -1, "2·pairs must be a multiple of 8")
+    }
+
+    /// Rows whose width is a multiple of 16 floats run on 16-float vectors, others on 8-float
+    /// vectors; every channel sees the same operations either way, so 16 channels transformed
+    /// and convolved alone (16-lane path) equal the same channels inside 24 (8-lane path) bit for
+    /// bit.
+    func testSixteenAndEightFloatRowsAgree() {
+        let (n, l) = (720, 360)
+        let wide = Tensor<Float>.randomNormal(shape: [3, l, 24], key: RandomKey(seed: 50))
+        let kernel = Tensor<Float>.randomNormal(shape: [n, 24], key: RandomKey(seed: 51))
+        let narrow = wide.slice(axis: 2, 0..<16).contiguous()
+        for conjugated in [false, true] {
+            let y24 = ChannelPairFFT.convolve(spectra: ChannelPairFFT.transform(wide, length: n),
+                                              with: ChannelPairFFT.Spectrum(kernel: kernel, conjugated: conjugated), outputLength: l)
+            let y16 = ChannelPairFFT.convolve(spectra: ChannelPairFFT.transform(narrow, length: n),
+                                              with: ChannelPairFFT.Spectrum(kernel: kernel.slice(axis: 1, 0..<16).contiguous(), conjugated: conjugated), outputLength: l)
+            XCTAssertEqual(y24.slice(axis: 2, 0..<16).contiguous().scalars.map(\.bitPattern), y16.scalars.map(\.bitPattern))
+        }
+        // The transform alone: rows of 12 pairs (24 floats) against their first 8 pairs (16).
+        let input = Tensor<Float>.randomNormal(shape: [l * 24], key: RandomKey(seed: 52)).scalars
+        let firstSixteen = (0..<l).flatMap { input[($0 * 24)..<($0 * 24 + 16)] }
+        for sign: Int32 in [-1, 1] {
+            var out24 = [Float](repeating: .nan, count: n * 24), out16 = [Float](repeating: .nan, count: n * 16)
+            XCTAssertEqual(diffuse_pair_fft(input, l, &out24, n, 12, sign), 0)
+            XCTAssertEqual(diffuse_pair_fft(firstSixteen, l, &out16, n, 8, sign), 0)
+            XCTAssertEqual((0..<n).flatMap { out24[($0 * 24)..<($0 * 24 + 16)] }.map(\.bitPattern), out16.map(\.bitPattern))
+        }
     }
 
     func testChannelPairConvolutionFloat() { checkChannelPairs(Float.self) }

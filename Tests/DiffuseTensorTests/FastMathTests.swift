@@ -87,6 +87,52 @@ final class FastActivationTests: XCTestCase {
         XCTAssertEqual(Tensor<Float>([-1000, -.infinity]).activationGradient(.gatedTanh, upstream: Tensor<Float>(ones: [2])).scalars.map { abs($0) }, [0, 0])
     }
 
+    /// The one-pass value and derivative a taped forward pass keeps: the value is `activated`'s
+    /// bit for bit, and upstream·derivative is `activationGradient`'s bit for bit (a length with
+    /// a tail); no derivative for ReLU (its gradient passes the upstream value itself) or Double.
+    func testValueAndDerivativeInOnePass() {
+        let n = 1_003
+        let x = Tensor<Float>((0..<n).map { -12 + 24 * Float($0) / Float(n - 1) })
+        let g = Tensor<Float>.randomNormal(shape: [n], key: RandomKey(seed: 3))
+        for activation in [Activation.sigmoid, .silu, .tanh, .gatedTanh, .gelu] {
+            let (value, derivative) = x.activatedWithDerivative(activation)
+            XCTAssertEqual(value.scalars.map(\.bitPattern), x.activated(activation).scalars.map(\.bitPattern), "\(activation)")
+            guard let derivative else { return XCTFail("\(activation) has a one-pass derivative") }
+            XCTAssertEqual((g * derivative).scalars.map(\.bitPattern), x.activationGradient(activation, upstream: g).scalars.map(\.bitPattern), "\(activation)")
+        }
+        XCTAssertNil(x.activatedWithDerivative(.relu).derivative)
+        XCTAssertNil(x.activatedWithDerivative(.softplus).derivative)
+        let double = Tensor<Double>([0.5, -1])
+        XCTAssertNil(double.activatedWithDerivative(.gelu).derivative)
+        XCTAssertEqual(double.activatedWithDerivative(.gelu).value, double.gelu())
+    }
+
+    /// The arithmetic kernel against Swift's scalar operations bit for bit, for contiguous
+    /// operands and a scalar on either side, lengths with and without a tail, in place too.
+    func testArithmeticKernel() {
+        for n in [0, 5, 16, 37] {
+            let a = Tensor<Float>.randomNormal(shape: [max(n, 1)], key: RandomKey(seed: 60)).scalars
+            let b = Tensor<Float>.randomNormal(shape: [max(n, 1)], key: RandomKey(seed: 61)).scalars.map { $0 + 3 }
+            let operations: [(diffuse_arithmetic_operation, (Float, Float) -> Float)] = [
+                (diffuse_arithmetic_add, { $0 + $1 }), (diffuse_arithmetic_subtract, { $0 - $1 }),
+                (diffuse_arithmetic_multiply, { $0 * $1 }), (diffuse_arithmetic_divide, { $0 / $1 }),
+            ]
+            for (kernel, f) in operations {
+                for (sa, sb) in [(1, 1), (1, 0), (0, 1)] {
+                    var c = [Float](repeating: .nan, count: n)
+                    diffuse_arithmetic(kernel, a, sa, b, sb, &c, n)
+                    let expected = (0..<n).map { f(a[$0 * sa], b[$0 * sb]) }
+                    XCTAssertEqual(c.map(\.bitPattern), expected.map(\.bitPattern), "\(kernel) strides \(sa), \(sb), n = \(n)")
+                }
+                var inPlace = Array(a.prefix(n))
+                inPlace.withUnsafeMutableBufferPointer { p in
+                    if let base = p.baseAddress { diffuse_arithmetic(kernel, base, 1, b, 1, base, n) }
+                }
+                XCTAssertEqual(inPlace.map(\.bitPattern), (0..<n).map { f(a[$0], b[$0]).bitPattern })
+            }
+        }
+    }
+
     /// ReLU and its gradient in single precision (vector kernel, with a tail): x > 0 ? x : 0, so
     /// NaN and −0 give +0, and the gradient passes only where x > 0.
     func testReLUKernel() {

@@ -9,7 +9,7 @@ import Foundation
 /// log πₖ − (d/2)·log Sₖ − ‖x − αμₖ‖²/(2Sₖ), the posterior mean is
 /// x̂₀ = Σₖ rₖ(1 − αcₖ)·μₖ + (Σₖ rₖcₖ)·x and the noise estimate ε̂ = (x − αx̂₀)/σ.
 ///
-/// The row loop is the C kernel `diffuse_isotropic_mixture_rows` (baseline and AVX2 versions,
+/// The row loop is the C kernel `diffuse_isotropic_mixture_rows` (baseline, AVX2 and AVX-512 versions,
 /// chosen at load time): per row the squared distances to eight scaled means at a time
 /// accumulate lane-wise over the coordinates (the means are stored transposed, so there are no
 /// horizontal sums), the log-sum-exp runs on the vector, and x̂₀ and ε̂ are written in the same

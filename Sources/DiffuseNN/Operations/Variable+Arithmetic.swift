@@ -102,7 +102,13 @@ extension Variable {
     /// The activation applied elementwise, with its fused derivative in the pullback.
     public func activated(_ activation: Activation) -> Variable {
         if activation == .identity { return self }
-        return Variable.record(value.activated(activation), inputs: [self]) { g, _ in
+        guard node >= 0 else { return Variable(value.activated(activation)) }
+        // On a tape, the derivative computed in the forward pass where a kernel gives it.
+        let (output, derivative) = value.activatedWithDerivative(activation)
+        if let derivative {
+            return Variable.record(output, inputs: [self]) { g, _ in [g * derivative] }
+        }
+        return Variable.record(output, inputs: [self]) { g, _ in
             [self.value.activationGradient(activation, upstream: g)]
         }
     }

@@ -55,6 +55,29 @@ extension Tensor {
         activation.unaryOperation.map { Kernels.unary($0, self) } ?? self
     }
 
+    /// The activation and, where one pass of a single-precision kernel computes both, its
+    /// derivative f′ elementwise: what a taped forward pass keeps, so that its backward pass is
+    /// `upstream * derivative`, equal bit for bit to ``activationGradient(_:upstream:)``. The
+    /// derivative is nil for Double tensors, ReLU and activations without a vector kernel.
+    public func activatedWithDerivative(_ activation: Activation) -> (value: Tensor, derivative: Tensor?) {
+        guard ScalarKind.of(Scalar.self) == .float, count > 0, activation != .relu, let kernel = activation.unaryOperation?.vectorKernel else {
+            return (activated(activation), nil)
+        }
+        let x = contiguous()
+        var derivative: Tensor? = nil
+        let value = Tensor(shape: shape) { out in
+            derivative = Tensor(shape: shape) { slopes in
+                let px = x.basePointer, po = out.baseAddress!, pd = slopes.baseAddress!
+                Parallel.forEachChunk(count: out.count, minimumChunk: 1 << 14) { r in
+                    diffuse_activation_forward_and_derivative(kernel, rebound(px + r.lowerBound, to: Float.self), rebound(po + r.lowerBound, to: Float.self),
+                                                              rebound(pd + r.lowerBound, to: Float.self), r.count)
+                }
+            }
+        }
+        withExtendedLifetime(x) {}
+        return (value, derivative)
+    }
+
     /// `upstream · f′(input)` elementwise, for the activation f (shapes must match).
     public func activationGradient(_ activation: Activation, upstream: Tensor) -> Tensor {
         precondition(shape == upstream.shape, "activation gradient: input \(shape) and upstream \(upstream.shape) differ")
@@ -68,7 +91,7 @@ extension Tensor {
                     let x = rebound(px + r.lowerBound, to: Float.self), g = rebound(pg + r.lowerBound, to: Float.self)
                     let y = rebound(po + r.lowerBound, to: Float.self)
                     if let kernel = activation.unaryOperation?.vectorKernel {
-                        diffuse_activation_backward(kernel, x, g, y, r.count)   // C, with an AVX2 version
+                        diffuse_activation_backward(kernel, x, g, y, r.count)   // C, with AVX2 and AVX-512 versions
                     } else {
                         activationDerivativeLoop(activation, x, g, y, r.count)
                     }

@@ -16,7 +16,7 @@ enum UnaryOperation: Sendable {
 }
 
 extension UnaryOperation {
-    /// The single-precision vector kernel (C, with an AVX2 version) of the functions networks
+    /// The single-precision vector kernel (C, with AVX2 and AVX-512 versions) of the functions networks
     /// evaluate most; nil for the others, which run as scalar loops.
     var vectorKernel: diffuse_activation? {
         switch self {
@@ -36,6 +36,20 @@ extension UnaryOperation {
 enum BinaryOperation: Sendable {
     case add, subtract, multiply, divide, minimum, maximum, power
     case equal, notEqual, less, lessOrEqual, greater, greaterOrEqual
+}
+
+extension BinaryOperation {
+    /// The single-precision vector kernel (C, with AVX2 and AVX-512 versions) of the four
+    /// arithmetic operations; nil for the others.
+    var vectorKernel: diffuse_arithmetic_operation? {
+        switch self {
+        case .add: return diffuse_arithmetic_add
+        case .subtract: return diffuse_arithmetic_subtract
+        case .multiply: return diffuse_arithmetic_multiply
+        case .divide: return diffuse_arithmetic_divide
+        default: return nil
+        }
+    }
 }
 
 extension Kernels {
@@ -182,6 +196,9 @@ extension Kernels {
 
     static func binaryFloat(_ op: BinaryOperation, _ a: UnsafeMutablePointer<Float>, _ sa: Int, _ b: UnsafeMutablePointer<Float>, _ sb: Int,
                             _ c: UnsafeMutablePointer<Float>, _ sc: Int, _ n: Int) {
+        if sc == 1, (sa == 1 && (sb == 1 || sb == 0)) || (sa == 0 && sb == 1), let kernel = op.vectorKernel {
+            return diffuse_arithmetic(kernel, a, sa, b, sb, c, n)
+        }
         binaryLoop(op, a, sa, b, sb, c, sc, n)
     }
 

@@ -47,6 +47,18 @@ void diffuse_vector_log(const float *x, float *y, ptrdiff_t n);
 void diffuse_vector_sqrt(const float *x, float *y, ptrdiff_t n);
 void diffuse_vector_sin_turns(const float *x, float *y, ptrdiff_t n);
 
+/// Elementwise arithmetic with a single-precision vector kernel.
+typedef enum {
+    diffuse_arithmetic_add,
+    diffuse_arithmetic_subtract,
+    diffuse_arithmetic_multiply,
+    diffuse_arithmetic_divide,
+} diffuse_arithmetic_operation;
+
+/// c[i] = a[i·sa] ∘ b[i·sb] for i < n, where each stride is 1 or 0 (a scalar operand) and not
+/// both are 0; c may be a or b (in place).
+void diffuse_arithmetic(diffuse_arithmetic_operation operation, const float *a, ptrdiff_t sa, const float *b, ptrdiff_t sb, float *c, ptrdiff_t n);
+
 /// Activations with single-precision vector kernels.
 typedef enum {
     diffuse_activation_exp,
@@ -63,6 +75,11 @@ void diffuse_activation_forward(diffuse_activation activation, const float *inpu
 
 /// output[i] = upstream[i]·f′(input[i]) for i < n (the chain rule of a backward pass).
 void diffuse_activation_backward(diffuse_activation activation, const float *input, const float *upstream, float *output, ptrdiff_t n);
+
+/// output[i] = f(input[i]) and derivative[i] = f′(input[i]) for i < n, in one pass (a taped
+/// forward pass keeps the derivative, and its backward pass is upstream·derivative, which equals
+/// `diffuse_activation_backward` bit for bit).
+void diffuse_activation_forward_and_derivative(diffuse_activation activation, const float *input, float *output, float *derivative, ptrdiff_t n);
 
 /// A task of a parallel loop: runs iteration `index` with the caller's `context`.
 typedef void (*diffuse_task_function)(void *context, ptrdiff_t index);
