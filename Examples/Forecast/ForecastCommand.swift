@@ -372,13 +372,19 @@ struct ForecastCommand: ParsableCommand {
         // The other processes' part ends with the TSDiff forecasts; rank 0 scores and writes.
         guard communicator.isRoot else { return }
         // Baselines: seasonal naive with the main season and, where the frequency has one, the
-        // next (a week of hourly or sub-hourly data), its bootstrapped version, and additive
-        // Holt–Winters on the main season.
+        // next (a week of hourly or sub-hourly data), the bootstrapped version of each (errors
+        // from the last 28 days, or the last 4 weeks), and additive Holt–Winters on the main
+        // season.
         var baselines: [(String, BaseForecaster, Int)] = [("seasonal-naive", .seasonalNaive, 1)]
-        if let weekly = Self.longerSeason(of: dataset.frequency) {
-            baselines.append(("seasonal-naive-\(weekly.name)", .periodicNaive(period: weekly.period), 1))
+        let longer = Self.longerSeason(of: dataset.frequency)
+        if let longer {
+            baselines.append(("seasonal-naive-\(longer.name)", .periodicNaive(period: longer.period), 1))
         }
-        baselines += [("bootstrap-seasonal-naive", .bootstrappedSeasonalNaive(seasons: 28), 100), ("holt-winters", .holtWinters(seasons: 56), 100)]
+        baselines.append(("bootstrap-seasonal-naive", .bootstrappedSeasonalNaive(seasons: 28), 100))
+        if let longer {
+            baselines.append(("bootstrap-seasonal-naive-\(longer.name)", .bootstrappedPeriodicNaive(period: longer.period, seasons: 4), 100))
+        }
+        baselines.append(("holt-winters", .holtWinters(seasons: 56), 100))
         for (name, base, count) in baselines {
             do {
                 let paths = try backtest.forecast(base, samples: count, key: key.folding(in: 7))

@@ -10,17 +10,19 @@ struct ResultsTable {
     var seconds: Double
 
     func text() -> String {
-        var lines = ["method                        CRPS      ND     NRMSE    MASE"]
+        // Names are padded to the longest (at least 24 characters).
+        let width = Swift.max(24, (methods + linearPredictiveScores).map(\.name.count).max() ?? 0)
+        var lines = ["method".padding(toLength: width + 6, withPad: " ", startingAt: 0) + "CRPS      ND     NRMSE    MASE"]
         // The best CRPS is marked.
         let best = methods.filter { $0.metrics.crps.isFinite }.min { $0.metrics.crps < $1.metrics.crps }?.name
         for (name, m) in methods {
-            lines.append((name == best ? "* " : "  ") + name.padding(toLength: 24, withPad: " ", startingAt: 0)
+            lines.append((name == best ? "* " : "  ") + name.padding(toLength: width, withPad: " ", startingAt: 0)
                          + String(format: "%9.4f %8.4f %8.4f %7.3f", m.crps, m.nd, m.nrmse, m.mase))
         }
         if !linearPredictiveScores.isEmpty {
             lines.append("linear predictive score (ridge on windows → the first test window of each series; CRPS = ND)")
             for (name, m) in linearPredictiveScores {
-                lines.append("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%9.4f %8.4f %8.4f %7.3f", m.crps, m.nd, m.nrmse, m.mase))
+                lines.append("  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: "%9.4f %8.4f %8.4f %7.3f", m.crps, m.nd, m.nrmse, m.mase))
             }
         }
         lines.append(String(format: "(%.1f s; CRPS = mean weighted quantile loss over q = 0.1…0.9; * the lowest CRPS)", seconds))

@@ -89,4 +89,28 @@ final class MetricsTests: XCTestCase {
         let f = try BaseForecaster.seasonalNaive.forecast(history: s, horizon: 6, seasonality: 4, samples: 2, key: RandomKey(seed: 0))
         XCTAssertEqual(f, [[Double]](repeating: [3, 4, 1, 2, 3, 4], count: 2))
     }
+
+    /// The bootstrapped naive forecast with a period of its own (a week of hourly data): every
+    /// step is the naive value of that period plus one of the lag-period errors of the last
+    /// `seasons` periods, and none from earlier; a series that repeats with that period exactly
+    /// has only zero errors there, so every path is the naive forecast.
+    func testBootstrappedPeriodicNaive() throws {
+        // Period 6: a pattern plus a ramp that grows by 1 per period for the last 3 periods.
+        let pattern = [5.0, 1, 4, 2, 8, 3]
+        let values: [Double] = (0..<60).map { (i: Int) -> Double in
+            let ramp: Double = i >= 42 ? Double(i / 6 - 6) : 0
+            return pattern[i % 6] + ramp
+        }
+        let s = TimeSeries(name: "s", frequency: .hourly, values: values)
+        let paths = try BaseForecaster.bootstrappedPeriodicNaive(period: 6, seasons: 2).forecast(history: s, horizon: 8, seasonality: 24,
+                                                                                                samples: 40, key: RandomKey(seed: 3))
+        let naive = try BaseForecaster.periodicNaive(period: 6).forecast(history: s, horizon: 8, seasonality: 24, samples: 1, key: RandomKey(seed: 0))[0]
+        // The last 2 periods' errors y_t − y_{t−6} are all 1 (the ramp); earlier periods' are 0 or
+        // 1 (the ramp starts at t = 42), so drawing only from the last 2 periods adds exactly 1.
+        for path in paths { XCTAssertEqual(path, naive.map { $0 + 1 }) }
+        let periodic = TimeSeries(name: "p", frequency: .hourly, values: (0..<60).map { pattern[$0 % 6] })
+        let flat = try BaseForecaster.bootstrappedPeriodicNaive(period: 6, seasons: 4).forecast(history: periodic, horizon: 8, seasonality: 24,
+                                                                                               samples: 10, key: RandomKey(seed: 4))
+        XCTAssertEqual(flat, [[Double]](repeating: (0..<8).map { pattern[(60 + $0) % 6] }, count: 10))
+    }
 }

@@ -15,6 +15,9 @@ public enum BaseForecaster: Codable, Hashable, Sendable {
     /// The seasonal-naive forecast with this period instead of the frequency's seasonality (a
     /// week of hourly data: 168).
     case periodicNaive(period: Int)
+    /// ``bootstrappedSeasonalNaive(seasons:)`` with this period instead of the frequency's
+    /// seasonality (a week of hourly data, errors from the last `seasons` weeks).
+    case bootstrappedPeriodicNaive(period: Int, seasons: Int)
     /// Additive Holt–Winters (``HoltWinters``, ETS(A,A,A)) with the frequency's seasonality,
     /// fitted to the last `seasons` seasons of history; samples are simulated paths.
     case holtWinters(seasons: Int)
@@ -43,6 +46,9 @@ public enum BaseForecaster: Codable, Hashable, Sendable {
             }
         case .periodicNaive(let period):
             return try BaseForecaster.seasonalNaive.forecast(history: history, horizon: horizon, seasonality: period, samples: samples, key: key)
+        case let .bootstrappedPeriodicNaive(period, seasons):
+            return try BaseForecaster.bootstrappedSeasonalNaive(seasons: seasons).forecast(history: history, horizon: horizon, seasonality: period,
+                                                                                           samples: samples, key: key)
         case .holtWinters(let seasons):
             let recent = history.slice(Swift.max(0, n - seasons * m)..<n)
             let model = try HoltWinters.fit(recent, period: m)
