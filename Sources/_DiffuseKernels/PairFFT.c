@@ -232,38 +232,14 @@ int diffuse_pair_convolve_row(const float *spectra, const float *kernel_sum, con
     return 0;
 }
 
-// Interleaved complex helpers on eight floats (four complex numbers), for the cross spectrum.
-#define pair_swap(v) __builtin_shufflevector((v), (v), 1, 0, 3, 2, 5, 4, 7, 6)
-/// a·b for interleaved complex vectors: Re b·a + Im b·(i·a).
-#define pair_multiply(a, b) ({ float8 a_pm = (a), b_pm = (b); \
-    __builtin_shufflevector(b_pm, b_pm, 0, 0, 2, 2, 4, 4, 6, 6) * a_pm \
-    + __builtin_shufflevector(b_pm, b_pm, 1, 1, 3, 3, 5, 5, 7, 7) * (pair_swap(a_pm) * (float8){-1, 1, -1, 1, -1, 1, -1, 1}); })
-
-/// Σ over rows (here: one row, added to `out`) of X_c·conj(U_c) for both real channels c of
-/// every pair at the n/2 + 1 non-negative frequencies, from the paired spectra Z of two signals:
-/// channel 2j is A = (Z_k + conj Z_{n−k})/2, channel 2j + 1 is B = (Z_k − conj Z_{n−k})/2i.
-/// `out` is interleaved complex [n/2 + 1][2·pairs]. The same rounded operations as the scalar
-/// loop it replaced (products commuted and signs moved, both exact), so the same results.
+/// Σ over rows (here: one row, added to `out`) of X_c·conj(U_c) for both real channels of every
+/// pair (see `cross_spectrum_row_8` in `PairFFTRows.h`), on 16-float vectors when the rows allow.
 DIFFUSE_CLONES
 static void cross_spectrum_row(const float *x, const float *u, float *out, long n, long pairs) {
-    const float8 conjugate = {1, -1, 1, -1, 1, -1, 1, -1};
-    const long width = 2 * pairs;
-    for (long k = 0; k <= n / 2; k++) {
-        long mirror = k == 0 ? 0 : n - k;
-        const float *xk = x + k * width, *xm = x + mirror * width, *uk = u + k * width, *um = u + mirror * width;
-        float *o = out + k * 2 * width;
-        for (long f = 0; f < width; f += 8) {
-            float8 xa = (float8_load(xk + f) + float8_load(xm + f) * conjugate) * 0.5f;
-            float8 ua = (float8_load(uk + f) + float8_load(um + f) * conjugate) * 0.5f;
-            float8 xd = float8_load(xk + f) - float8_load(xm + f) * conjugate;
-            float8 ud = float8_load(uk + f) - float8_load(um + f) * conjugate;
-            float8 xb = pair_swap(xd) * conjugate * 0.5f, ub = pair_swap(ud) * conjugate * 0.5f;
-            float8 a = pair_multiply(xa, ua * conjugate), b = pair_multiply(xb, ub * conjugate);   // X·conj(U)
-            float8 low = __builtin_shufflevector(a, b, 0, 1, 8, 9, 2, 3, 10, 11);
-            float8 high = __builtin_shufflevector(a, b, 4, 5, 12, 13, 6, 7, 14, 15);
-            float8_store(o + 2 * f, float8_load(o + 2 * f) + low);
-            float8_store(o + 2 * f + 8, float8_load(o + 2 * f + 8) + high);
-        }
+    if ((2 * pairs) % 16 == 0) {
+        cross_spectrum_row_16(x, u, out, n, pairs);
+    } else {
+        cross_spectrum_row_8(x, u, out, n, pairs);
     }
 }
 

@@ -1,5 +1,5 @@
-// The row kernels of `PairFFT.c` — a Stockham stage, the paired spectrum product and the scaled
-// copy-out — written once over vectors of `PAIR_LANES` floats (8 or 16) and included once per
+// The row kernels of `PairFFT.c` — a Stockham stage, the paired spectrum product, the scaled
+// copy-out and the cross spectrum — written once over vectors of `PAIR_LANES` floats (8 or 16) and included once per
 // width. The 16-lane versions serve rows whose width is a multiple of 16: compiled for AVX-512 they
 // use 64-byte registers, and elsewhere the compiler splits them into halves. Every lane sees the same
 // operations in the same order at either width, so both give identical results.
@@ -14,6 +14,9 @@ typedef float pair_vector_8 __attribute__((vector_size(32)));
 #define pair_swap(v) __builtin_shufflevector((v), (v), 1, 0, 3, 2, 5, 4, 7, 6)
 #define pair_even(v) __builtin_shufflevector((v), (v), 0, 0, 2, 2, 4, 4, 6, 6)
 #define pair_odd(v) __builtin_shufflevector((v), (v), 1, 1, 3, 3, 5, 5, 7, 7)
+/// The complex numbers of a and b interleaved (a₀, b₀, a₁, b₁, …): the first and second half.
+#define pair_interleave_low(a, b) __builtin_shufflevector((a), (b), 0, 1, 8, 9, 2, 3, 10, 11)
+#define pair_interleave_high(a, b) __builtin_shufflevector((a), (b), 4, 5, 12, 13, 6, 7, 14, 15)
 #elif PAIR_LANES == 16
 typedef float pair_vector_16 __attribute__((vector_size(64)));
 #define pair_vector pair_vector_16
@@ -21,6 +24,8 @@ typedef float pair_vector_16 __attribute__((vector_size(64)));
 #define pair_swap(v) __builtin_shufflevector((v), (v), 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14)
 #define pair_even(v) __builtin_shufflevector((v), (v), 0, 0, 2, 2, 4, 4, 6, 6, 8, 8, 10, 10, 12, 12, 14, 14)
 #define pair_odd(v) __builtin_shufflevector((v), (v), 1, 1, 3, 3, 5, 5, 7, 7, 9, 9, 11, 11, 13, 13, 15, 15)
+#define pair_interleave_low(a, b) __builtin_shufflevector((a), (b), 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23)
+#define pair_interleave_high(a, b) __builtin_shufflevector((a), (b), 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31)
 #else
 #error "PAIR_LANES must be 8 or 16"
 #endif
@@ -154,11 +159,39 @@ void pair_named(scaled_rows)(const float *y, float *out, long rows, long width, 
     }
 }
 
+/// Σ over rows (here: one row, added to `out`) of X_c·conj(U_c) for both real channels c of
+/// every pair at the n/2 + 1 non-negative frequencies, from the paired spectra Z of two signals:
+/// channel 2j is A = (Z_k + conj Z_{n−k})/2, channel 2j + 1 is B = (Z_k − conj Z_{n−k})/2i.
+/// `out` is interleaved complex [n/2 + 1][2·pairs]. The same rounded operations as the scalar
+/// loop it replaced (products commuted and signs moved, both exact), so the same results.
+static inline __attribute__((always_inline))
+void pair_named(cross_spectrum_row)(const float *x, const float *u, float *out, long n, long pairs) {
+    const pair_vector conjugate = pair_conjugation();
+    const long width = 2 * pairs;
+    for (long k = 0; k <= n / 2; k++) {
+        long mirror = k == 0 ? 0 : n - k;
+        const float *xk = x + k * width, *xm = x + mirror * width, *uk = u + k * width, *um = u + mirror * width;
+        float *o = out + k * 2 * width;
+        for (long f = 0; f < width; f += PAIR_LANES) {
+            pair_vector xa = (pair_load(xk + f) + pair_load(xm + f) * conjugate) * 0.5f;
+            pair_vector ua = (pair_load(uk + f) + pair_load(um + f) * conjugate) * 0.5f;
+            pair_vector xd = pair_load(xk + f) - pair_load(xm + f) * conjugate;
+            pair_vector ud = pair_load(uk + f) - pair_load(um + f) * conjugate;
+            pair_vector xb = pair_swap(xd) * conjugate * 0.5f, ub = pair_swap(ud) * conjugate * 0.5f;
+            pair_vector a = pair_multiply(xa, ua * conjugate), b = pair_multiply(xb, ub * conjugate);   // X·conj(U)
+            pair_store(o + 2 * f, pair_load(o + 2 * f) + pair_interleave_low(a, b));
+            pair_store(o + 2 * f + PAIR_LANES, pair_load(o + 2 * f + PAIR_LANES) + pair_interleave_high(a, b));
+        }
+    }
+}
+
 #undef pair_vector
 #undef pair_named
 #undef pair_swap
 #undef pair_even
 #undef pair_odd
+#undef pair_interleave_low
+#undef pair_interleave_high
 #undef pair_load
 #undef pair_store
 #undef pair_splat

@@ -159,9 +159,9 @@ final class FFTTests: XCTestCase {
     }
 
     /// Rows whose width is a multiple of 16 floats run on 16-float vectors, others on 8-float
-    /// vectors; every channel sees the same operations either way, so 16 channels transformed
-    /// and convolved alone (16-lane path) equal the same channels inside 24 (8-lane path) bit for
-    /// bit.
+    /// vectors; every channel sees the same operations either way, so 16 channels transformed,
+    /// convolved and cross-multiplied alone (16-lane path) equal the same channels inside 24
+    /// (8-lane path) bit for bit.
     func testSixteenAndEightFloatRowsAgree() {
         let (n, l) = (720, 360)
         let wide = Tensor<Float>.randomNormal(shape: [3, l, 24], key: RandomKey(seed: 50))
@@ -173,6 +173,15 @@ final class FFTTests: XCTestCase {
             let y16 = ChannelPairFFT.convolve(spectra: ChannelPairFFT.transform(narrow, length: n),
                                               with: ChannelPairFFT.Spectrum(kernel: kernel.slice(axis: 1, 0..<16).contiguous(), conjugated: conjugated), outputLength: l)
             XCTAssertEqual(y24.slice(axis: 2, 0..<16).contiguous().scalars.map(\.bitPattern), y16.scalars.map(\.bitPattern))
+        }
+        // The cross spectrum of the kernel gradient, the same way.
+        let other = Tensor<Float>.randomNormal(shape: [3, l, 24], key: RandomKey(seed: 53))
+        let cross24 = ChannelPairFFT.crossSpectrumSum(ChannelPairFFT.transform(other, length: n), ChannelPairFFT.transform(wide, length: n))
+        let cross16 = ChannelPairFFT.crossSpectrumSum(ChannelPairFFT.transform(other.slice(axis: 2, 0..<16).contiguous(), length: n),
+                                                      ChannelPairFFT.transform(narrow, length: n))
+        let last = cross24.real.rank - 1
+        for (wideParts, narrowParts) in [(cross24.real, cross16.real), (cross24.imaginary, cross16.imaginary)] {
+            XCTAssertEqual(wideParts.slice(axis: last, 0..<16).contiguous().scalars.map(\.bitPattern), narrowParts.scalars.map(\.bitPattern))
         }
         // The transform alone: rows of 12 pairs (24 floats) against their first 8 pairs (16).
         let input = Tensor<Float>.randomNormal(shape: [l * 24], key: RandomKey(seed: 52)).scalars
