@@ -113,4 +113,24 @@ final class MetricsTests: XCTestCase {
                                                                                                samples: 10, key: RandomKey(seed: 4))
         XCTAssertEqual(flat, [[Double]](repeating: (0..<8).map { pattern[(60 + $0) % 6] }, count: 10))
     }
+
+    /// Arguments no forecast can use are named errors, not traps: a period or seasonality of 0,
+    /// a negative horizon or sample count, fewer than one season of errors; a huge season count
+    /// means the whole history.
+    func testBaseForecastersRejectArgumentsTheyCannotUse() throws {
+        let s = TimeSeries(name: "s", frequency: .hourly, values: (0..<48).map { Double($0 % 24) })
+        let key = RandomKey(seed: 1)
+        let bad: [(BaseForecaster, Int, Int, Int)] = [
+            (.periodicNaive(period: 0), 24, 4, 1), (.seasonalNaive, 0, 4, 1), (.seasonalNaive, 24, -1, 1), (.seasonalNaive, 24, 4, -1),
+            (.bootstrappedSeasonalNaive(seasons: 0), 24, 4, 2), (.bootstrappedPeriodicNaive(period: 12, seasons: -3), 24, 4, 2),
+            (.holtWinters(seasons: 0), 24, 4, 2),
+        ]
+        for (base, m, horizon, samples) in bad {
+            XCTAssertThrowsError(try base.forecast(history: s, horizon: horizon, seasonality: m, samples: samples, key: key), "\(base)") { error in
+                guard case TimeSeriesError.invalidOption = error else { return XCTFail("\(base): \(error)") }
+            }
+        }
+        let all = try BaseForecaster.bootstrappedPeriodicNaive(period: 24, seasons: .max).forecast(history: s, horizon: 4, seasonality: 24, samples: 3, key: key)
+        XCTAssertEqual(all, [[Double]](repeating: [0, 1, 2, 3], count: 3))
+    }
 }

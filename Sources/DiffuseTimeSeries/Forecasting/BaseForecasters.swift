@@ -22,8 +22,20 @@ public enum BaseForecaster: Codable, Hashable, Sendable {
     /// fitted to the last `seasons` seasons of history; samples are simulated paths.
     case holtWinters(seasons: Int)
 
+    /// Throws ``TimeSeriesError/invalidOption(_:)`` for a seasonality or period below 1, a
+    /// negative horizon or sample count, or fewer than one season of errors or fitting history,
+    /// and ``TimeSeriesError/tooShort(series:needed:available:)`` for a history shorter than a
+    /// season.
     public func forecast(history: TimeSeries, horizon: Int, seasonality m: Int, samples: Int, key: RandomKey) throws -> [[Double]] {
         let n = history.count
+        guard m >= 1 else { throw TimeSeriesError.invalidOption("seasonality or period must be at least 1 (got \(m))") }
+        guard horizon >= 0, samples >= 0 else { throw TimeSeriesError.invalidOption("horizon and samples must be non-negative (got \(horizon), \(samples))") }
+        switch self {
+        case .bootstrappedSeasonalNaive(let seasons), .bootstrappedPeriodicNaive(_, let seasons), .holtWinters(let seasons):
+            guard seasons >= 1 else { throw TimeSeriesError.invalidOption("seasons must be at least 1 (got \(seasons))") }
+        case .seasonalNaive, .linear, .periodicNaive:
+            break
+        }
         guard n >= m else { throw TimeSeriesError.tooShort(series: history.name, needed: m, available: n) }
         func lastObserved(_ i: Int) -> Double {
             var j = i
@@ -36,7 +48,7 @@ public enum BaseForecaster: Codable, Hashable, Sendable {
             return [[Double]](repeating: naive, count: samples)
         case .bootstrappedSeasonalNaive(let seasons):
             var errors: [Double] = []
-            for i in Swift.max(m, n - seasons * m)..<n where history.observed[i] && history.observed[i - m] {
+            for i in Swift.max(m, n - Swift.min(seasons, n) * m)..<n where history.observed[i] && history.observed[i - m] {
                 errors.append(history.values[i] - history.values[i - m])
             }
             guard !errors.isEmpty else { return [[Double]](repeating: naive, count: samples) }
@@ -50,7 +62,7 @@ public enum BaseForecaster: Codable, Hashable, Sendable {
             return try BaseForecaster.bootstrappedSeasonalNaive(seasons: seasons).forecast(history: history, horizon: horizon, seasonality: period,
                                                                                            samples: samples, key: key)
         case .holtWinters(let seasons):
-            let recent = history.slice(Swift.max(0, n - seasons * m)..<n)
+            let recent = history.slice(Swift.max(0, n - Swift.min(seasons, n) * m)..<n)
             let model = try HoltWinters.fit(recent, period: m)
             return model.samplePaths(horizon: horizon, samples: samples, key: key)
         case let .linear(context, ridge):
