@@ -147,6 +147,14 @@ final class FrequencyDefaultsTests: XCTestCase {
         XCTAssertEqual([halfHourly.contextLength, halfHourly.predictionLength], [672, 48])
         let daily = TSDiffConfiguration.standard(frequency: .daily).layout
         XCTAssertEqual([daily.contextLength, daily.predictionLength], [360, 30])
+        XCTAssertEqual(daily.lags, Frequency.daily.tsdiffLags)
+        // Weekly: two years of context and a quarter's horizon; monthly: four years and one, no lags.
+        let weekly = TSDiffConfiguration.standard(frequency: .weekly).layout
+        XCTAssertEqual([weekly.contextLength, weekly.predictionLength, weekly.lags.count], [104, 13, 0])
+        let monthly = TSDiffConfiguration.standard(frequency: .monthly).layout
+        XCTAssertEqual([monthly.contextLength, monthly.predictionLength, monthly.lags.count], [48, 12, 0])
+        let quarterHourly = TSDiffConfiguration.standard(frequency: .minutes(15)).layout
+        XCTAssertEqual([quarterHourly.contextLength, quarterHourly.predictionLength], [1344, 96])
         XCTAssertNoThrow(try TSDiffConfiguration.standard(frequency: .minutes(1)).validate())
         XCTAssertNoThrow(try TSDiffConfiguration.standard(frequency: .seconds(1)).validate())
     }

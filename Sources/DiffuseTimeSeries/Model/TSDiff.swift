@@ -77,11 +77,15 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
     /// lags, hidden 64 × 3 S4 blocks, T = 100. Other intervals that divide a day get a day's
     /// horizon and 14 days of context in their own steps (half-hourly: 48 and 672; at most a
     /// 16 384-step window, so 1-minute data gets 14 944), with the
-    /// same days of lags; daily and weekly data horizon 30 and context 360 (TSDiff's daily
-    /// setting); monthly data a year's horizon (12) and four years of context (48), no lags.
+    /// same days of lags; daily data horizon 30 and context 360 (TSDiff's daily setting);
+    /// weekly data a quarter's horizon (13, the M4 competition's) and two years of context
+    /// (104), no lags; monthly data a year's horizon (12) and four years of context (48), no lags.
     public static func standard(frequency: Frequency, contextLength: Int? = nil, predictionLength: Int? = nil) -> TSDiffConfiguration {
         if frequency.isCalendarMonths {
             return TSDiffConfiguration(layout: WindowLayout(contextLength: contextLength ?? 48, predictionLength: predictionLength ?? 12, lags: []), frequency: frequency)
+        }
+        if frequency == .weekly {
+            return TSDiffConfiguration(layout: WindowLayout(contextLength: contextLength ?? 104, predictionLength: predictionLength ?? 13, lags: []), frequency: frequency)
         }
         // Intervals of a minute or more that divide a day (a day of at most 1 440 steps).
         let day = frequency != .hourly && frequency.seconds < 86_400 && frequency.seasons.count == 2 && frequency.seasons[0] <= 1440 ? frequency.seasons[0] : nil
