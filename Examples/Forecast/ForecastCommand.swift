@@ -44,9 +44,9 @@ struct ForecastCommand: ParsableCommand {
     var frequency: String?
 
     // MARK: Protocol
-    @Option(help: "Context length of a new model (default: 336 hourly, 360 otherwise).")
+    @Option(help: "Context length of a new model (default: 14 days hourly and sub-hourly, 360 daily, 104 weekly, 48 monthly).")
     var context: Int?
-    @Option(help: "Forecast horizon of a new model (default: 24 hourly, 30 otherwise).")
+    @Option(help: "Forecast horizon of a new model (default: a day hourly and sub-hourly, 30 daily, 13 weekly, 12 monthly).")
     var horizon: Int?
     @Option(help: "Dropout rate in the S4 blocks of a new model during training (default: 0, as the paper).")
     var dropout: Double?
@@ -58,7 +58,7 @@ struct ForecastCommand: ParsableCommand {
     var checkpoint: String?
     @Flag(help: "Train a model on the data before the test period (from --checkpoint if given, else from scratch).")
     var train = false
-    @Option(help: "Training steps (batches of --batch-size windows; default 4000).")
+    @Option(help: "Training steps (batches of --batch-size windows; default 1500: under 5 minutes for an hourly series on 2 cores).")
     var trainSteps: Int?
     @Option(help: "Training budget in epochs of --batches-per-epoch batches (the reference trains 1000 epochs of 128); instead of --train-steps.")
     var trainEpochs: Int?
@@ -70,8 +70,8 @@ struct ForecastCommand: ParsableCommand {
     var validationInterval: Int = 500
     @Option(help: "Sample paths per validation window.")
     var validationSamples: Int = 16
-    @Option(help: "Exponential-moving-average decay of the weights used for validation and saving (default: none, as the paper).")
-    var emaDecay: Double?
+    @Option(help: "Exponential-moving-average decay of the weights used for validation and saving; 0: none, as the paper.")
+    var emaDecay: Double = 0.999
 
     // MARK: Sampling
     @Option(help: "Guidance losses to run: quantile (TSDiff-Q), mean-squared (TSDiff-MS), or both.")
@@ -90,6 +90,8 @@ struct ForecastCommand: ParsableCommand {
     var steps: Int?
     @Option(help: "Where the DDPM form takes the guidance gradient: step-end (the state a step reached, with the model time of its start: the reference's form) or step-start (the state it started from, reusing the step's own model evaluation: one forward pass fewer per step).")
     var gradientPoint: GradientPointChoice = .stepEnd
+    @Option(help: "Choose on the windows before the test period (never on the test period) among TSDiff-Q at half, once and twice its scale (the given --scale alone when set), every baseline and TSDiff refining the best baseline; the test row of TSDiff-Q is drawn at the best scale and the choice is printed under the table: when-training, always or never.")
+    var chooseOnValidation: ChoiceMode = .whenTraining
     @Option(help: "Random seed (forecasts and training).")
     var seed: UInt64 = 0
 
@@ -125,6 +127,7 @@ struct ForecastCommand: ParsableCommand {
         var point: GuidanceGradientPoint { self == .stepStart ? .stepStart : .stepEnd }
     }
     enum RefineChoice: String, ExpressibleByArgument { case ml, lmc }
+    enum ChoiceMode: String, ExpressibleByArgument { case whenTraining = "when-training", always, never }
     enum BaseChoice: String, ExpressibleByArgument { case seasonalNaive = "seasonal-naive", bootstrap, linear }
     enum MissingChoice: String, ExpressibleByArgument { case random, blockStart = "block-start", blockEnd = "block-end" }
 
@@ -143,7 +146,7 @@ struct ForecastCommand: ParsableCommand {
     }
 
     /// The training budget in steps: --train-epochs × --batches-per-epoch, else --train-steps.
-    var trainingSteps: Int { trainEpochs.map { $0 * batchesPerEpoch } ?? trainSteps ?? 4000 }
+    var trainingSteps: Int { trainEpochs.map { $0 * batchesPerEpoch } ?? trainSteps ?? 1500 }
 
     /// A checkpoint fits the data only with the same frequency (its lags and scaling depend on
     /// it) and the requested context and horizon.
@@ -194,7 +197,7 @@ struct ForecastCommand: ParsableCommand {
             throw ValidationError("--no-timestamps needs --frequency, the wide format and no --timestamp-column")
         }
         try check("--synthesize", synthesize, 2...1_000_000)
-        if let emaDecay, !(0..<1).contains(emaDecay) { throw ValidationError("--ema-decay must be in [0, 1) (got \(emaDecay))") }
+        if !(0..<1).contains(emaDecay) { throw ValidationError("--ema-decay must be in [0, 1) (got \(emaDecay))") }
         if let dropout, !(0..<1).contains(dropout) { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
         if dropout != nil && (!train || checkpoint != nil) {
             throw ValidationError("--dropout sets up a new model: use it with --train and without --checkpoint")
@@ -208,6 +211,24 @@ struct ForecastCommand: ParsableCommand {
     /// sub-hourly data (the main season is a day); none for daily data and longer.
     static func longerSeason(of frequency: Frequency) -> (name: String, period: Int)? {
         frequency.seconds <= 3600 && 604_800 % frequency.seconds == 0 ? ("weekly", 604_800 / frequency.seconds) : nil
+    }
+
+    /// Baselines: seasonal naive with the main season and, where the frequency has one, the next
+    /// (a week of hourly or sub-hourly data), the bootstrapped version of each (errors from the
+    /// last 28 seasons, or the last 4 weeks), and additive Holt–Winters on the main season; with
+    /// the sample paths each draws.
+    static func baselines(for frequency: Frequency) -> [(name: String, forecaster: BaseForecaster, samples: Int)] {
+        var baselines: [(name: String, forecaster: BaseForecaster, samples: Int)] = [("seasonal-naive", .seasonalNaive, 1)]
+        let longer = longerSeason(of: frequency)
+        if let longer {
+            baselines.append(("seasonal-naive-\(longer.name)", .periodicNaive(period: longer.period), 1))
+        }
+        baselines.append(("bootstrap-seasonal-naive", .bootstrappedSeasonalNaive(seasons: 28), 100))
+        if let longer {
+            baselines.append(("bootstrap-seasonal-naive-\(longer.name)", .bootstrappedPeriodicNaive(period: longer.period, seasons: 4), 100))
+        }
+        baselines.append(("holt-winters", .holtWinters(seasons: 56), 100))
+        return baselines
     }
 
     /// The sampler and guidance scale for `loss`, for a model with `diffusionSteps` steps.
@@ -297,23 +318,31 @@ struct ForecastCommand: ParsableCommand {
         let backtest = try Backtest(series: dataset.series, predictionLength: layout.predictionLength, windows: windows,
                                     history: layout.history, seasonality: dataset.frequency.seasonality)
         let diffusionSteps = model.configuration.diffusionSteps
-        let quantileSettings = try samplerSettings(for: .quantile, diffusionSteps: diffusionSteps)
+        var quantileSettings = try samplerSettings(for: .quantile, diffusionSteps: diffusionSteps)
         let meanSquaredSettings = try samplerSettings(for: .meanSquared, diffusionSteps: diffusionSteps)
         var forecastOptions = ForecastOptions(samples: samples, loss: .quantile, scale: quantileSettings.scale, sampler: quantileSettings.sampler,
                                              gradientPoint: gradientPoint.point, seed: seed)
 
+        // The training's validation windows and the best score on them (of the kept parameters).
+        var trainingValidation: [[Int]]?
+        var trainingValidationCRPS: Double?
         if train {
             let checkpointURL = outURL.appendingPathComponent("checkpoint")
-            let trainer = TSDiffTrainer(options: TSDiffTrainingOptions(steps: trainingSteps, batchSize: batchSize, emaDecay: emaDecay,
+            let trainer = TSDiffTrainer(options: TSDiffTrainingOptions(steps: trainingSteps, batchSize: batchSize, emaDecay: emaDecay > 0 ? emaDecay : nil,
                                                                        validationInterval: validationInterval,
                                                                        validationSamples: validationSamples, seed: seed))
             let validation = backtest.validationTargets(count: windows, history: layout.history)
+            trainingValidation = validation.map(\.starts)
             // Few DDIM steps make poor guided forecasts (measured on CAISO: 10 steps 0.077,
             // 20 steps 0.028 on the validation weeks), so validation uses at least 20.
             var validationOptions = forecastOptions
             if case .ddim(let s) = forecastOptions.sampler { validationOptions.sampler = .ddim(steps: Swift.max(s, 20)) }
             var display = ProgressDisplay(label: communicator.size > 1 ? "training on \(communicator.size) processes" : "training")
-            let report = try trainer.train(&model, series: dataset.series, trainingEnd: backtest.trainingEnd, validation: validation,
+            // Training stops before the validation windows, so that choosing the checkpoint and
+            // (below) the method scores windows the model has not been trained on.
+            let trainingEnd = validationInterval > 0 || chooseOnValidation != .never
+                ? backtest.trainingEnd(holdingOutValidation: windows, history: layout.history) : backtest.trainingEnd
+            let report = try trainer.train(&model, series: dataset.series, trainingEnd: trainingEnd, validation: validation,
                                            forecastOptions: validationOptions, communicator: communicator,
                                            progress: { if communicator.isRoot { display.update($0) } },
                                            onNewBest: { [configuration = model.configuration] parameters, _, _ in
@@ -326,14 +355,56 @@ struct ForecastCommand: ParsableCommand {
                 try TrainingLog(report: report).write(to: outURL)
             }
             log("trained \(trainingSteps) steps in \(ProgressLine.duration(report.seconds))\(communicator.size > 1 ? " on \(communicator.size) processes" : ""); best step \(report.bestStep); checkpoint: \(checkpointURL.path)")
+            trainingValidationCRPS = report.validations.map(\.crps).min()
             if !report.validations.isEmpty {
                 log("validation CRPS by step: " + report.validations.map { "\($0.step): \(String(format: "%.5f", $0.crps))" }.joined(separator: ", "))
             }
             try communicator.barrier()
         }
 
-        // Forecasts.
+        // The refinement step τ, computed once when first needed.
         let key = RandomKey(seed: seed)
+        var representativeStep: Int?
+        func refinementStep() throws -> Int {
+            if let step = refineStep ?? representativeStep { return step }
+            let step = model.representativeStep(
+                windows: try TSDiffTrainer.trainingBatch(dataset.series, trainingEnd: backtest.trainingEnd, layout: layout, count: 64, key: key.folding(in: 9)),
+                key: key.folding(in: 10))
+            representativeStep = step
+            return step
+        }
+
+        // The choice on validation windows.
+        var selection: ValidationSelection?
+        if chooseOnValidation == .always || (chooseOnValidation == .whenTraining && train) {
+            if let validation = backtest.validation(windows: windows, history: layout.history) {
+                let t0 = Date()
+                let options: ForecastOptions? = guidance == .meanSquared ? nil : {
+                    var o = forecastOptions
+                    o.loss = .quantile
+                    return o
+                }()
+                // The training validated the kept parameters on the same windows with the same
+                // options at the default scale (DDIM with at least 20 steps, as here).
+                var known: [Double: Double] = [:]
+                if let crps = trainingValidationCRPS, trainingValidation == validation.testTargets.map(\.starts), let o = options {
+                    var trainingOptions = o
+                    if case .ddim(let s) = o.sampler { trainingOptions.sampler = .ddim(steps: Swift.max(s, 20)) }
+                    if trainingOptions.sampler == o.sampler { known[o.scale] = crps }
+                }
+                let chosen = try selectOnValidation(validation, model: model, quantileOptions: options, known: known, baselines: Self.baselines(for: dataset.frequency),
+                                                    refinementStep: refinementStep, key: key.folding(in: 13))
+                selection = chosen
+                log("validation (\(validation.series.count) series × \(windows) windows before the test period, \(ProgressLine.duration(Date().timeIntervalSince(t0)))): "
+                    + chosen.choice.summary)
+            } else {
+                log("no series holds \(windows) validation windows before its test period: no choice on validation")
+            }
+        }
+
+        if let best = selection?.bestQuantileScale { quantileSettings.scale = best }
+
+        // Forecasts.
         let testWindows = try layout.windows(for: backtest.testTargets, missing: missingScenario, key: key.folding(in: 12))
         var results: [(name: String, metrics: ForecastMetrics, samples: [[[Double]]])] = []
         let losses: [GuidanceLoss] = guidance == .both ? [.quantile, .meanSquared] : guidance == .quantile ? [.quantile] : [.meanSquared]
@@ -371,20 +442,7 @@ struct ForecastCommand: ParsableCommand {
         }
         // The other processes' part ends with the TSDiff forecasts; rank 0 scores and writes.
         guard communicator.isRoot else { return }
-        // Baselines: seasonal naive with the main season and, where the frequency has one, the
-        // next (a week of hourly or sub-hourly data), the bootstrapped version of each (errors
-        // from the last 28 days, or the last 4 weeks), and additive Holt–Winters on the main
-        // season.
-        var baselines: [(String, BaseForecaster, Int)] = [("seasonal-naive", .seasonalNaive, 1)]
-        let longer = Self.longerSeason(of: dataset.frequency)
-        if let longer {
-            baselines.append(("seasonal-naive-\(longer.name)", .periodicNaive(period: longer.period), 1))
-        }
-        baselines.append(("bootstrap-seasonal-naive", .bootstrappedSeasonalNaive(seasons: 28), 100))
-        if let longer {
-            baselines.append(("bootstrap-seasonal-naive-\(longer.name)", .bootstrappedPeriodicNaive(period: longer.period, seasons: 4), 100))
-        }
-        baselines.append(("holt-winters", .holtWinters(seasons: 56), 100))
+        let baselines = Self.baselines(for: dataset.frequency)
         for (name, base, count) in baselines {
             do {
                 let paths = try backtest.forecast(base, samples: count, key: key.folding(in: 7))
@@ -392,6 +450,13 @@ struct ForecastCommand: ParsableCommand {
             } catch let error as TimeSeriesError {
                 log("\(name): \(error); row left out")
             }
+        }
+        // The refinement that validation chose, on the test windows.
+        if let selection, let base = selection.refinedBase, selection.chosenRow == base.name + ValidationSelection.refinementSuffix {
+            let t0 = Date()
+            let paths = try refined(base.forecaster, backtest: backtest, windows: testWindows, model: model, step: try refinementStep(), key: key)
+            results.append((selection.chosenRow, backtest.score(paths), paths))
+            log("\(selection.chosenRow): \(paths.count) windows × \(samples) samples in \(ProgressLine.duration(Date().timeIntervalSince(t0)))")
         }
         if let refine {
             let t0 = Date()
@@ -402,9 +467,7 @@ struct ForecastCommand: ParsableCommand {
             case .linear: base = .linear(contextLength: layout.contextLength, ridge: 1)
             }
             let initial = try backtest.forecast(base, samples: samples, key: key.folding(in: 8))
-            let tau = try refineStep ?? model.representativeStep(
-                windows: try TSDiffTrainer.trainingBatch(dataset.series, trainingEnd: backtest.trainingEnd, layout: layout, count: 64, key: key.folding(in: 9)),
-                key: key.folding(in: 10))
+            let tau = try refinementStep()
             let refined = try model.refine(testWindows, initial: initial, options: RefinementOptions(
                 method: refine == .ml ? .maximumLikelihood : .langevin, loss: refineLoss == .quantile ? .quantile : .meanSquared,
                 diffusionStep: tau, seed: seed))
@@ -429,7 +492,8 @@ struct ForecastCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(started)
 
         // Outputs.
-        let table = ResultsTable(methods: results.map { ($0.name, $0.metrics) }, linearPredictiveScores: lps, seconds: seconds)
+        let table = ResultsTable(methods: results.map { ($0.name, $0.metrics) }, linearPredictiveScores: lps,
+                                 choice: selection.map { ($0.chosenRow, $0.choice) }, seconds: seconds)
         try AtomicFile.write(Data(table.json().utf8), to: outURL.appendingPathComponent("results.json"))
         let forecasts = try ForecastTable(backtest: backtest, methods: results.map { ($0.name, $0.samples) })
         try AtomicFile.write(Data(forecasts.csv().utf8), to: outURL.appendingPathComponent("forecasts.csv"))

@@ -7,6 +7,8 @@ struct ResultsTable {
     var methods: [(name: String, metrics: ForecastMetrics)]
     /// Linear predictive scores (ridge fitted on synthetic or real windows), when requested.
     var linearPredictiveScores: [(name: String, metrics: ForecastMetrics)] = []
+    /// The row chosen on validation windows, with the validation scores.
+    var choice: (row: String, validation: ValidationChoice)?
     var seconds: Double
 
     func text() -> String {
@@ -25,6 +27,10 @@ struct ResultsTable {
                 lines.append("  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: "%9.4f %8.4f %8.4f %7.3f", m.crps, m.nd, m.nrmse, m.mase))
             }
         }
+        if let choice {
+            let test = methods.first { $0.name == choice.row }.map { String(format: "test CRPS %.4f", $0.metrics.crps) } ?? "no test row"
+            lines.append("chosen on the validation windows: \(choice.row) (\(test)); validation CRPS: \(choice.validation.summary)")
+        }
         lines.append(String(format: "(%.1f s; CRPS = mean weighted quantile loss over q = 0.1…0.9; * the lowest CRPS)", seconds))
         return lines.joined(separator: "\n")
     }
@@ -38,6 +44,11 @@ struct ResultsTable {
         if !linearPredictiveScores.isEmpty {
             let lps = linearPredictiveScores.map { "\"\($0.name)\": {\"crps\": \(number($0.metrics.crps)), \"nd\": \(number($0.metrics.nd)), \"nrmse\": \(number($0.metrics.nrmse))}" }
             text += ", \"linear_predictive_score\": {\(lps.joined(separator: ", "))}"
+        }
+        if let choice {
+            let scores = choice.validation.candidates.map { "\"\($0.name)\": \(number($0.crps))" }
+            text += ", \"chosen\": {\"method\": \"\(choice.row)\", \"crps\": \(number(methods.first { $0.name == choice.row }?.metrics.crps ?? .nan)), "
+                + "\"validation\": {\(scores.joined(separator: ", "))}}"
         }
         return text + ", \"seconds\": \(number(seconds))}"
     }

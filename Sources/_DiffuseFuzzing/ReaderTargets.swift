@@ -9,7 +9,7 @@ import Foundation
 extension FuzzTarget {
     /// The targets, in a fixed order (``named(_:)`` finds one).
     public static let all: [FuzzTarget] = [
-        numPy, safeTensors, csv, timeSeriesWide, timeSeriesUntimed, timeSeriesLong, holidayCalendar, tsdiffCheckpoint, sequenceCheckpoint, fasta, jaspar, smiles, molecule,
+        numPy, safeTensors, csv, timeSeriesWide, timeSeriesUntimed, timeSeriesLong, holidayCalendar, forecastBenchmark, tsdiffCheckpoint, sequenceCheckpoint, fasta, jaspar, smiles, molecule,
         bvh, humanML3DFeatures, humanML3DCaptions,
     ]
 
@@ -290,6 +290,26 @@ extension FuzzTarget {
         }
         guard expected == calendar.days else { return "days \(calendar.days.sorted().prefix(4)) against \(expected.sorted().prefix(4))" }
         for day in calendar.days where !calendar.contains(day * 86_400 + 43_200) { return "day \(day) not contained at noon" }
+        return nil
+    }
+
+    static let forecastBenchmark = FuzzTarget(
+        name: "forecast-benchmark",
+        seeds: [Data(#"{"datasets": [{"name": "a-1", "file": "d/a.csv", "targets": ["y", "z"], "covariates": ["t"], "windows": 3}], "windows": 7}"#.utf8),
+                Data(#"{"datasets": [{"name": "b", "file": "b.csv", "targets": ["v"], "covariates": []}], "windows": 1000}"#.utf8)],
+        read: { data in try ForecastBenchmark.decode(data, source: "fuzz.json") }) { data, manifest in
+        // Independently: the JSON's dataset names (where JSONSerialization reads the file: it
+        // refuses numbers beyond Double in fields the manifest ignores), and the rules an
+        // accepted manifest keeps.
+        if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            guard let list = object["datasets"] as? [[String: Any]] else { return "accepted a file whose 'datasets' is not a list of objects" }
+            guard list.compactMap({ $0["name"] as? String }) == manifest.datasets.map(\.name) else { return "names differ from the JSON's" }
+        }
+        guard Set(manifest.datasets.map(\.name)).count == manifest.datasets.count else { return "repeated name accepted" }
+        for d in manifest.datasets {
+            if d.file.hasPrefix("/") || d.file.split(separator: "/").contains("..") || d.targets.isEmpty { return "accepted dataset \(d.name)" }
+            if !(1...ForecastBenchmark.maximumWindows).contains(manifest.windows(of: d)) { return "accepted windows \(manifest.windows(of: d))" }
+        }
         return nil
     }
 

@@ -96,6 +96,69 @@ final class DataTests: XCTestCase {
         let v = b.validationTargets(count: 2, history: 20)
         XCTAssertEqual(v.first?.starts, [50, 60])
         XCTAssertEqual(v.first?.series.count, 70)
+        // The validation backtest is the same protocol one period earlier: its test windows are
+        // the validation targets, and a series too short to hold them is left out.
+        let short = TimeSeries(name: "short", frequency: .hourly, values: (0..<60).map { Double($0 % 5) })
+        let both = try Backtest(series: [s, short], predictionLength: 10, windows: 3, history: 20, seasonality: 7)
+        let validation = try XCTUnwrap(both.validation(windows: 2, history: 20))
+        XCTAssertEqual(validation.series.map(\.name), ["s"])
+        XCTAssertEqual(validation.testStarts(0), [50, 60])
+        XCTAssertEqual(validation.series[0].values, Array(s.values[0..<70]))
+        XCTAssertNil(b.validation(windows: 6, history: 20))
+        // Training held out of the validation windows stops at the first one, unless no
+        // training window (history + horizon) would be left before it.
+        XCTAssertEqual(b.trainingEnd(holdingOutValidation: 2, history: 20), [50])
+        XCTAssertEqual(b.trainingEnd(holdingOutValidation: 5, history: 20), [70])
+    }
+
+    /// The choice on validation: the lowest finite CRPS, the earliest on a tie; failed
+    /// candidates never win; no finite candidate is an error naming them.
+    func testValidationChoice() throws {
+        let choice = try ValidationChoice(candidates: [.init(name: "tsdiff-q@2", crps: .infinity), .init(name: "a", crps: 0.5),
+                                                       .init(name: "b", crps: 0.25), .init(name: "c", crps: 0.25), .init(name: "d", crps: .nan)])
+        XCTAssertEqual(choice.chosen.name, "b")
+        XCTAssertEqual(choice.summary, "b 0.2500 (tsdiff-q@2 failed, a 0.5000, c 0.2500, d failed)")
+        XCTAssertThrowsError(try ValidationChoice(candidates: [.init(name: "x", crps: .infinity)])) { error in
+            XCTAssertTrue("\(error)".contains("x"), "\(error)")
+        }
+    }
+
+    /// The benchmark manifest: the bundled one reads, and each malformed field is named.
+    func testForecastBenchmarkManifest() throws {
+        let bundled = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Datasets/timeseries/benchmark.json")
+        let manifest = try ForecastBenchmark.load(bundled)
+        XCTAssertGreaterThanOrEqual(manifest.datasets.count, 8)
+        for d in manifest.datasets {
+            let file = bundled.deletingLastPathComponent().appendingPathComponent(d.file)
+            let header = try XCTUnwrap(String(contentsOf: file, encoding: .utf8).split(separator: "\n").first).split(separator: ",").map(String.init)
+            for column in d.targets + d.covariates { XCTAssertTrue(header.contains(column), "\(d.file) has no column \(column)") }
+        }
+        func message(_ json: String) -> String {
+            do { _ = try ForecastBenchmark.decode(Data(json.utf8), source: "m.json"); return "accepted" } catch { return "\(error)" }
+        }
+        let good = #"{"datasets": [{"name": "a", "file": "a.csv", "targets": ["y"], "covariates": []}], "windows": 7}"#
+        XCTAssertEqual(message(good), "accepted")
+        XCTAssertEqual(try ForecastBenchmark.decode(Data(good.utf8), source: "m").windows(of: ForecastBenchmark.Dataset(name: "a", file: "a.csv", targets: ["y"], windows: 3)), 3)
+        let cases: [(String, String)] = [
+            (#"{"datasets": [], "windows": 7}"#, "'datasets'"),
+            (#"{"datasets": [{"name": "a", "file": "a.csv", "targets": ["y"], "covariates": []}], "windows": 0}"#, "'windows'"),
+            (#"{"datasets": [{"name": "a/b", "file": "a.csv", "targets": ["y"], "covariates": []}], "windows": 7}"#, "'datasets[0].name'"),
+            (#"{"datasets": [{"name": "a", "file": "../a.csv", "targets": ["y"], "covariates": []}], "windows": 7}"#, "'datasets[0].file'"),
+            (#"{"datasets": [{"name": "a", "file": "/etc/a.csv", "targets": ["y"], "covariates": []}], "windows": 7}"#, "'datasets[0].file'"),
+            (#"{"datasets": [{"name": "a", "file": "a.csv", "targets": [], "covariates": []}], "windows": 7}"#, "'datasets[0].targets'"),
+            (#"{"datasets": [{"name": "a", "file": "a.csv", "targets": ["y", "y"], "covariates": []}], "windows": 7}"#, "named twice"),
+            (#"{"datasets": [{"name": "a", "file": "a.csv", "targets": ["y,z"], "covariates": []}], "windows": 7}"#, "comma"),
+            (#"{"datasets": [{"name": "a", "file": "a.csv", "targets": ["y"], "covariates": [], "windows": 5000}], "windows": 7}"#, "'datasets[0].windows'"),
+            (#"{"datasets": [{"name": "a", "file": "a.csv", "covariates": []}], "windows": 7}"#, "'datasets[0].targets' is missing"),
+            (#"{"datasets": [{"name": "a", "file": "a.csv", "targets": ["y"], "covariates": []}], "windows": 2.5}"#, "not a benchmark manifest"),
+            (#"{"datasets": [{"name": "a", "file": "a.csv", "targets": ["y"], "covariates": []}], "windows": 1e300}"#, "not"),
+            ("[1, 2", "not JSON"),
+        ]
+        for (json, expected) in cases {
+            let text = message(json)
+            XCTAssertTrue(text.contains("m.json") && text.contains(expected), "\(json): \(text)")
+        }
     }
 
     func testWideAndLongLoading() throws {

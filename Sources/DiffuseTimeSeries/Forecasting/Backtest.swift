@@ -64,6 +64,31 @@ public struct Backtest: Sendable {
         }
     }
 
+    /// The same protocol one period earlier: the last `windows` windows before this test period,
+    /// each forecast from the history before it, on the series whose training part holds them
+    /// after `history` steps (and a season). Nil when no series does. What is chosen on it (a
+    /// method, a guidance scale) never sees the test period.
+    public func validation(windows count: Int, history: Int) -> Backtest? {
+        let parts = series.indices.compactMap { i -> TimeSeries? in
+            let end = trainingEnd[i]
+            guard end - count * predictionLength >= Swift.max(history, seasonality) else { return nil }
+            return series[i].slice(0..<end)
+        }
+        return try? Backtest(series: parts, predictionLength: predictionLength, windows: count, history: history, seasonality: seasonality)
+    }
+
+    /// Per series, where training stops so that the `count` validation windows of
+    /// ``validationTargets(count:history:)`` stay out of it: at the first validation window for
+    /// a series that has them and keeps a training window before them (`history` steps and a
+    /// horizon), else at the test period. A model trained so is scored on validation windows it
+    /// has not seen, like the baselines, which see only the history before each window.
+    public func trainingEnd(holdingOutValidation count: Int, history: Int) -> [Int] {
+        trainingEnd.map { end in
+            let start = end - count * predictionLength
+            return start >= history + predictionLength ? start : end
+        }
+    }
+
     /// Sample paths `[window][sample][step]` of a base forecaster on the test windows, in the
     /// order of ``testTargets``.
     public func forecast(_ forecaster: BaseForecaster, samples: Int, key: RandomKey) throws -> [[[Double]]] {

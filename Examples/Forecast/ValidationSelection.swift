@@ -1,0 +1,96 @@
+import DiffuseCore
+import DiffuseTensor
+import DiffuseTimeSeries
+import Foundation
+
+/// The method the run recommends, chosen on the windows before the test period
+/// (`--choose-on-validation`): TSDiff-Q at each scale of ``ForecastCommand/scaleGrid``, every
+/// baseline, and TSDiff refining the best baseline. The test period plays no part in it.
+struct ValidationSelection {
+    /// The scores on the validation windows.
+    var choice: ValidationChoice
+    /// The TSDiff-Q scale with the best validation score (nil when TSDiff-Q was not a candidate
+    /// or failed at every scale).
+    var bestQuantileScale: Double?
+    /// The baseline that the refinement candidate refines.
+    var refinedBase: (name: String, forecaster: BaseForecaster, samples: Int)?
+
+    /// The row of the results table that the chosen candidate stands for: `tsdiff-q` for every
+    /// scale of TSDiff-Q (the test row is drawn at the chosen scale), else the candidate's name.
+    var chosenRow: String {
+        choice.chosen.name.hasPrefix(ValidationSelection.quantilePrefix) ? "tsdiff-q" : choice.chosen.name
+    }
+
+    static let quantilePrefix = "tsdiff-q@"
+    static let refinementSuffix = "+ml"
+
+    /// The name of the TSDiff-Q candidate at `scale`.
+    static func quantileName(_ scale: Double) -> String { quantilePrefix + String(format: "%g", scale) }
+}
+
+extension ForecastCommand {
+    /// Multiples of the default TSDiff-Q scale tried on validation: half, the default, double.
+    static let scaleGrid: [Double] = [0.5, 1, 2]
+
+    /// Scores every candidate on `validation` and chooses. TSDiff-Q draws
+    /// `--validation-samples` paths per window at each scale of the grid (the grid is the
+    /// `--scale` alone when it was given); a scale that diverges is a failed candidate. `known`
+    /// holds scores already measured on these windows with these options (the training's
+    /// validation of the kept parameters at the default scale), which are not drawn again.
+    func selectOnValidation(_ validation: Backtest, model: TSDiff, quantileOptions: ForecastOptions?, known: [Double: Double] = [:],
+                            baselines: [(name: String, forecaster: BaseForecaster, samples: Int)],
+                            refinementStep: () throws -> Int, key: RandomKey) throws -> ValidationSelection {
+        var candidates: [ValidationChoice.Candidate] = []
+        var bestScale: (scale: Double, crps: Double)?
+        if var options = quantileOptions {
+            let windows = try model.configuration.layout.windows(for: validation.testTargets)
+            options.samples = validationSamples
+            let scales = scale == nil ? Self.scaleGrid.map { $0 * options.scale } : [options.scale]
+            for s in scales {
+                options.scale = s
+                var crps = Double.infinity
+                if let score = known[s] {
+                    crps = score
+                } else {
+                    do {
+                        crps = validation.score(try model.forecast(windows, options: options)).crps
+                    } catch TimeSeriesError.guidanceDiverged, TimeSeriesError.nonFiniteForecast {
+                        // A scale that diverges is a failed candidate.
+                    }
+                }
+                candidates.append(.init(name: ValidationSelection.quantileName(s), crps: crps))
+                if crps.isFinite && crps < (bestScale?.crps ?? .infinity) { bestScale = (s, crps) }
+            }
+        }
+        var baseScores: [(base: (name: String, forecaster: BaseForecaster, samples: Int), crps: Double)] = []
+        for base in baselines {
+            let crps: Double
+            do {
+                crps = validation.score(try validation.forecast(base.forecaster, samples: base.samples, key: key.folding(in: 7))).crps
+            } catch is TimeSeriesError {
+                crps = .infinity
+            }
+            candidates.append(.init(name: base.name, crps: crps))
+            baseScores.append((base, crps))
+        }
+        // TSDiff as a prior refining the best baseline's paths (maximum likelihood, quantile loss).
+        var refinedBase: (name: String, forecaster: BaseForecaster, samples: Int)?
+        if let best = baseScores.filter({ $0.crps.isFinite }).min(by: { $0.crps < $1.crps }) {
+            refinedBase = best.base
+            let windows = try model.configuration.layout.windows(for: validation.testTargets)
+            let paths = try refined(best.base.forecaster, backtest: validation, windows: windows, model: model,
+                                    step: try refinementStep(), key: key)
+            candidates.append(.init(name: best.base.name + ValidationSelection.refinementSuffix, crps: validation.score(paths).crps))
+        }
+        return ValidationSelection(choice: try ValidationChoice(candidates: candidates), bestQuantileScale: bestScale?.scale, refinedBase: refinedBase)
+    }
+
+    /// TSDiff refining `base`'s paths on `backtest`'s windows (maximum likelihood, quantile
+    /// regulariser, `--samples` paths per window).
+    func refined(_ base: BaseForecaster, backtest: Backtest, windows: [WindowLayout.Window], model: TSDiff, step: Int,
+                key: RandomKey) throws -> [[[Double]]] {
+        let initial = try backtest.forecast(base, samples: samples, key: key.folding(in: 8))
+        return try model.refine(windows, initial: initial, options: RefinementOptions(
+            method: .maximumLikelihood, loss: .quantile, diffusionStep: step, seed: seed))
+    }
+}
