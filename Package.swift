@@ -155,7 +155,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/Forecast",
-            exclude: ["Checkpoints"],
+            exclude: ["Checkpoints", "Reference"],
+            swiftSettings: [.swiftLanguageMode(.v5)]),
+
+        .executableTarget(
+            name: "forecast-bench",
+            dependencies: [
+                "DiffuseTensor", "DiffuseTimeSeries",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/ForecastBench",
             swiftSettings: [.swiftLanguageMode(.v5)]),
 
         .executableTarget(
