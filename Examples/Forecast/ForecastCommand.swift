@@ -213,12 +213,15 @@ struct ForecastCommand: ParsableCommand {
         frequency.seconds <= 3600 && 604_800 % frequency.seconds == 0 ? ("weekly", 604_800 / frequency.seconds) : nil
     }
 
+    /// A baseline row: its name, the forecaster and the sample paths it draws.
+    typealias Baseline = (name: String, forecaster: BaseForecaster, samples: Int)
+
     /// Baselines: seasonal naive with the main season and, where the frequency has one, the next
     /// (a week of hourly or sub-hourly data), the bootstrapped version of each (errors from the
     /// last 28 seasons, or the last 4 weeks), and additive Holt–Winters on the main season; with
     /// the sample paths each draws.
-    static func baselines(for frequency: Frequency) -> [(name: String, forecaster: BaseForecaster, samples: Int)] {
-        var baselines: [(name: String, forecaster: BaseForecaster, samples: Int)] = [("seasonal-naive", .seasonalNaive, 1)]
+    static func baselines(for frequency: Frequency) -> [Baseline] {
+        var baselines: [Baseline] = [("seasonal-naive", .seasonalNaive, 1)]
         let longer = longerSeason(of: frequency)
         if let longer {
             baselines.append(("seasonal-naive-\(longer.name)", .periodicNaive(period: longer.period), 1))
@@ -323,16 +326,15 @@ struct ForecastCommand: ParsableCommand {
         var forecastOptions = ForecastOptions(samples: samples, loss: .quantile, scale: quantileSettings.scale, sampler: quantileSettings.sampler,
                                              gradientPoint: gradientPoint.point, seed: seed)
 
-        // The training's validation windows and the best score on them (of the kept parameters).
-        var trainingValidation: [[Int]]?
-        var trainingValidationCRPS: Double?
+        // The training's validation: its windows, its forecast options and the best score, which
+        // is the kept parameters' score.
+        var trainingValidation: (starts: [[Int]], options: ForecastOptions, crps: Double)?
         if train {
             let checkpointURL = outURL.appendingPathComponent("checkpoint")
             let trainer = TSDiffTrainer(options: TSDiffTrainingOptions(steps: trainingSteps, batchSize: batchSize, emaDecay: emaDecay > 0 ? emaDecay : nil,
                                                                        validationInterval: validationInterval,
                                                                        validationSamples: validationSamples, seed: seed))
             let validation = backtest.validationTargets(count: windows, history: layout.history)
-            trainingValidation = validation.map(\.starts)
             // Few DDIM steps make poor guided forecasts (measured on CAISO: 10 steps 0.077,
             // 20 steps 0.028 on the validation weeks), so validation uses at least 20.
             var validationOptions = forecastOptions
@@ -355,7 +357,9 @@ struct ForecastCommand: ParsableCommand {
                 try TrainingLog(report: report).write(to: outURL)
             }
             log("trained \(trainingSteps) steps in \(ProgressLine.duration(report.seconds))\(communicator.size > 1 ? " on \(communicator.size) processes" : ""); best step \(report.bestStep); checkpoint: \(checkpointURL.path)")
-            trainingValidationCRPS = report.validations.map(\.crps).min()
+            if let crps = report.validations.map(\.crps).min() {
+                trainingValidation = (validation.map(\.starts), validationOptions, crps)
+            }
             if !report.validations.isEmpty {
                 log("validation CRPS by step: " + report.validations.map { "\($0.step): \(String(format: "%.5f", $0.crps))" }.joined(separator: ", "))
             }
@@ -384,13 +388,12 @@ struct ForecastCommand: ParsableCommand {
                     o.loss = .quantile
                     return o
                 }()
-                // The training validated the kept parameters on the same windows with the same
-                // options at the default scale (DDIM with at least 20 steps, as here).
+                // The training's score of the kept parameters stands for TSDiff-Q at the default
+                // scale when it was drawn on the same windows with the same sampler.
                 var known: [Double: Double] = [:]
-                if let crps = trainingValidationCRPS, trainingValidation == validation.testTargets.map(\.starts), let o = options {
-                    var trainingOptions = o
-                    if case .ddim(let s) = o.sampler { trainingOptions.sampler = .ddim(steps: Swift.max(s, 20)) }
-                    if trainingOptions.sampler == o.sampler { known[o.scale] = crps }
+                if let trained = trainingValidation, let o = options, trained.starts == validation.testTargets.map(\.starts),
+                   trained.options.sampler == o.sampler, trained.options.scale == o.scale {
+                    known[o.scale] = trained.crps
                 }
                 let chosen = try selectOnValidation(validation, model: model, quantileOptions: options, known: known, baselines: Self.baselines(for: dataset.frequency),
                                                     refinementStep: refinementStep, key: key.folding(in: 13))

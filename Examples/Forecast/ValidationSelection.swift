@@ -13,7 +13,7 @@ struct ValidationSelection {
     /// or failed at every scale).
     var bestQuantileScale: Double?
     /// The baseline that the refinement candidate refines.
-    var refinedBase: (name: String, forecaster: BaseForecaster, samples: Int)?
+    var refinedBase: ForecastCommand.Baseline?
 
     /// The row of the results table that the chosen candidate stands for: `tsdiff-q` for every
     /// scale of TSDiff-Q (the test row is drawn at the chosen scale), else the candidate's name.
@@ -38,12 +38,11 @@ extension ForecastCommand {
     /// holds scores already measured on these windows with these options (the training's
     /// validation of the kept parameters at the default scale), which are not drawn again.
     func selectOnValidation(_ validation: Backtest, model: TSDiff, quantileOptions: ForecastOptions?, known: [Double: Double] = [:],
-                            baselines: [(name: String, forecaster: BaseForecaster, samples: Int)],
-                            refinementStep: () throws -> Int, key: RandomKey) throws -> ValidationSelection {
+                            baselines: [Baseline], refinementStep: () throws -> Int, key: RandomKey) throws -> ValidationSelection {
+        let windows = try model.configuration.layout.windows(for: validation.testTargets)
         var candidates: [ValidationChoice.Candidate] = []
         var bestScale: (scale: Double, crps: Double)?
         if var options = quantileOptions {
-            let windows = try model.configuration.layout.windows(for: validation.testTargets)
             options.samples = validationSamples
             let scales = scale == nil ? Self.scaleGrid.map { $0 * options.scale } : [options.scale]
             for s in scales {
@@ -62,7 +61,7 @@ extension ForecastCommand {
                 if crps.isFinite && crps < (bestScale?.crps ?? .infinity) { bestScale = (s, crps) }
             }
         }
-        var baseScores: [(base: (name: String, forecaster: BaseForecaster, samples: Int), crps: Double)] = []
+        var baseScores: [(base: Baseline, crps: Double)] = []
         for base in baselines {
             let crps: Double
             do {
@@ -74,10 +73,9 @@ extension ForecastCommand {
             baseScores.append((base, crps))
         }
         // TSDiff as a prior refining the best baseline's paths (maximum likelihood, quantile loss).
-        var refinedBase: (name: String, forecaster: BaseForecaster, samples: Int)?
+        var refinedBase: Baseline?
         if let best = baseScores.filter({ $0.crps.isFinite }).min(by: { $0.crps < $1.crps }) {
             refinedBase = best.base
-            let windows = try model.configuration.layout.windows(for: validation.testTargets)
             let paths = try refined(best.base.forecaster, backtest: validation, windows: windows, model: model,
                                     step: try refinementStep(), key: key)
             candidates.append(.init(name: best.base.name + ValidationSelection.refinementSuffix, crps: validation.score(paths).crps))
