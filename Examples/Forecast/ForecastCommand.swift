@@ -42,6 +42,16 @@ struct ForecastCommand: ParsableCommand {
     var valueColumn: String = "value"
     @Option(help: "Sampling frequency: H, D, W, M (calendar months on a day 1-28), ME (month ends), Nmin (30min, 15min), NT, or a number of seconds; 1 s to 366 days (default: inferred from the timestamps; needed for step-index timestamps 0, 1, 2, …).")
     var frequency: String?
+    @Option(help: "Comma-separated covariate columns (wide form): dynamic inputs the model reads beside the series, standardised on the training part; default: none for a new model, the checkpoint's otherwise.")
+    var covariates: String?
+    @Option(help: "Comma-separated covariates among --covariates that are known over the forecast horizon too (calendar flags, weather forecasts); the others are read over the context only.")
+    var knownFuture: String?
+
+    // MARK: Conditioning
+    @Option(help: "Calendar features of a new model's conditioning: none (TSDiff's unconditional model), auto (those of the frequency, as GluonTS: hourly data hour of day, day of week, day of month, day of year), or a comma-separated list of hour-of-day, day-of-week, day-of-month, day-of-year, month-of-year, week-of-year, minute-of-hour, second-of-minute.")
+    var calendar: String = "none"
+    @Option(help: "File of holiday dates (YYYY-MM-DD per line, optionally ',name'; '#' comments): a holiday indicator channel for a new model, or new dates for a checkpoint that has one.")
+    var holidays: String?
 
     // MARK: Protocol
     @Option(help: "Context length of a new model (default: 14 days hourly and sub-hourly, 360 daily, 104 weekly, 48 monthly).")
@@ -189,6 +199,9 @@ struct ForecastCommand: ParsableCommand {
         guard (scale ?? 0) >= 0, (msScale ?? 0) >= 0, (scale ?? 0).isFinite, (msScale ?? 0).isFinite else {
             throw ValidationError("guidance scales must be finite and non-negative")
         }
+        _ = try calendarFeatures(for: .hourly)
+        if covariates != nil && format == .long { throw ValidationError("--covariates needs the wide format (covariates are columns beside the series)") }
+        if knownFuture != nil && covariates == nil { throw ValidationError("--known-future names covariates: give --covariates too") }
         if let frequency, Frequency(code: frequency) == nil {
             throw ValidationError("--frequency '\(frequency)' is not a frequency (H, D, W, M, ME, 15min, 30T or a number of seconds; 1 s to 366 days)")
         }
@@ -205,6 +218,55 @@ struct ForecastCommand: ParsableCommand {
         guard (0..<1).contains(missingFraction) else {
             throw ValidationError("--missing-fraction must be in [0, 1): some of the context must stay observed (got \(missingFraction))")
         }
+    }
+
+    /// A comma-separated option as a list (nil when not given).
+    static func list(_ option: String?) -> [String]? {
+        option.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+    }
+
+    /// The calendar features of --calendar for data of `frequency`.
+    func calendarFeatures(for frequency: Frequency) throws -> [CalendarFeature] {
+        switch calendar {
+        case "none": return []
+        case "auto": return CalendarFeature.defaults(for: frequency)
+        default:
+            // hour-of-day, hourOfDay and hour_of_day name the same feature.
+            func key(_ text: String) -> String { text.lowercased().filter { $0.isLetter } }
+            return try Self.list(calendar)!.map { name in
+                guard let feature = CalendarFeature.allCases.first(where: { key($0.rawValue) == key(name) }) else {
+                    throw ValidationError("--calendar: '\(name)' is not a calendar feature (none, auto, or a list of hour-of-day, day-of-week, day-of-month, day-of-year, month-of-year, week-of-year, minute-of-hour, second-of-minute)")
+                }
+                return feature
+            }
+        }
+    }
+
+    /// The covariate columns to read: --covariates, else the checkpoint's. A checkpoint reads its
+    /// own covariates only, and the known-future ones are the new model's choice.
+    func covariateColumns(checkpoint loaded: TSDiff?) throws -> [String] {
+        guard let loaded else { return Self.list(covariates) ?? [] }
+        let own = loaded.configuration.layout.conditioning.covariates
+        if let given = Self.list(covariates), given != own.map(\.name) {
+            throw TimeSeriesError.invalidOption("--covariates \(given.joined(separator: ",")) differs from the checkpoint's covariates (\(own.isEmpty ? "none" : own.map(\.name).joined(separator: ",")))")
+        }
+        if let given = Self.list(knownFuture), Set(given) != Set(own.filter(\.knownFuture).map(\.name)) {
+            throw TimeSeriesError.invalidOption("--known-future \(given.joined(separator: ",")) differs from the checkpoint's (\(own.filter(\.knownFuture).map(\.name).joined(separator: ",")))")
+        }
+        if calendar != "none", try calendarFeatures(for: loaded.configuration.frequency) != loaded.configuration.layout.conditioning.calendar {
+            throw TimeSeriesError.invalidOption("--calendar \(calendar) differs from the checkpoint's calendar features (\(loaded.configuration.layout.conditioning.calendar.map(\.rawValue).joined(separator: ",")))")
+        }
+        return own.map(\.name)
+    }
+
+    /// One line saying what the model reads beside the series.
+    static func describe(_ conditioning: SeriesConditioning) -> String {
+        guard conditioning.channels > 0 else { return "conditioning: none (TSDiff's unconditional model)" }
+        var parts: [String] = []
+        if !conditioning.calendar.isEmpty { parts.append("calendar " + conditioning.calendar.map(\.rawValue).joined(separator: ", ")) }
+        if let days = conditioning.holidays { parts.append("holidays (\(days.count) dates)") }
+        for c in conditioning.covariates { parts.append("\(c.name) (\(c.knownFuture ? "known in the future" : "past only"))") }
+        return "conditioning: " + parts.joined(separator: "; ")
     }
 
     /// The season after the main one, as a naive baseline's period: a week for hourly and
@@ -283,13 +345,25 @@ struct ForecastCommand: ParsableCommand {
         let root = Self.repositoryRoot
         let dataURL = data.map { URL(fileURLWithPath: $0) } ?? root.appendingPathComponent("Datasets/timeseries/caiso_hourly_load_2018.csv")
         let freq = frequency.flatMap(Frequency.init(code:))
+        // The checkpoint first: its covariates are the columns to read.
+        let checkpointFolder: URL?
+        if train {
+            checkpointFolder = checkpoint.map { URL(fileURLWithPath: $0) }
+        } else {
+            guard let folder = checkpoint.map({ URL(fileURLWithPath: $0) }) ?? (data == nil ? root.appendingPathComponent("Examples/Forecast/Checkpoints/caiso") : nil) else {
+                throw TimeSeriesError.invalidOption("no checkpoint for your data: pass --train to fit a model, or --checkpoint FOLDER")
+            }
+            checkpointFolder = folder
+        }
+        let loaded = try checkpointFolder.map { try TSDiff.load(from: $0) }
+        let covariateNames = try covariateColumns(checkpoint: loaded)
+        let holidayCalendar = try holidays.map { try HolidayCalendar(contentsOf: URL(fileURLWithPath: $0)) }
         let dataset: TimeSeriesDataset
         switch format {
         case .wide where noTimestamps:
-            dataset = try TimeSeriesDataset.loadWide(untimed: dataURL, columns: columns?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, frequency: freq!)
+            dataset = try TimeSeriesDataset.loadWide(untimed: dataURL, columns: Self.list(columns), covariates: covariateNames, frequency: freq!)
         case .wide:
-            dataset = try TimeSeriesDataset.loadWide(dataURL, timestampColumn: timestampColumn,
-                                                     columns: columns?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, frequency: freq)
+            dataset = try TimeSeriesDataset.loadWide(dataURL, timestampColumn: timestampColumn, columns: Self.list(columns), covariates: covariateNames, frequency: freq)
         case .long:
             dataset = try TimeSeriesDataset.loadLong(dataURL, idColumn: idColumn, timestampColumn: timestampColumn ?? "timestamp",
                                                      valueColumn: valueColumn, frequency: freq)
@@ -298,26 +372,31 @@ struct ForecastCommand: ParsableCommand {
         try AtomicFile.createFolder(at: outURL)
 
         var model: TSDiff
-        if train {
-            if let checkpoint {
-                // Continue training from a checkpoint (fresh optimiser state).
-                model = try TSDiff.load(from: URL(fileURLWithPath: checkpoint))
-                try checkCompatibility(model, dataset)
-            } else {
-                var configuration = TSDiffConfiguration.standard(frequency: dataset.frequency, contextLength: context, predictionLength: horizon)
-                configuration.backbone.dropout = dropout ?? 0
-                model = TSDiff(configuration: configuration, seed: seed)
+        if var checkpointModel = loaded {
+            // Forecast with a checkpoint, or continue training it (fresh optimiser state).
+            try checkCompatibility(checkpointModel, dataset)
+            if let holidayCalendar {
+                guard checkpointModel.configuration.layout.conditioning.holidays != nil else {
+                    throw TimeSeriesError.invalidOption("--holidays: the checkpoint has no holiday channel (it was trained without --holidays)")
+                }
+                checkpointModel.configuration.layout.conditioning.holidays = holidayCalendar.days.sorted()
             }
+            model = checkpointModel
         } else {
-            guard let folder = checkpoint.map({ URL(fileURLWithPath: $0) }) ?? (data == nil ? root.appendingPathComponent("Examples/Forecast/Checkpoints/caiso") : nil) else {
-                throw TimeSeriesError.invalidOption("no checkpoint for your data: pass --train to fit a model, or --checkpoint FOLDER")
-            }
-            model = try TSDiff.load(from: folder)
-            try checkCompatibility(model, dataset)
+            var configuration = TSDiffConfiguration.standard(frequency: dataset.frequency, contextLength: context, predictionLength: horizon)
+            configuration.backbone.dropout = dropout ?? 0
+            // Covariates are standardised on the part before the test period.
+            let testLength = windows * configuration.layout.predictionLength
+            configuration.layout.conditioning = try SeriesConditioning.fitted(
+                calendar: calendarFeatures(for: dataset.frequency), holidays: holidayCalendar, covariates: covariateNames,
+                knownFuture: Set(Self.list(knownFuture) ?? []), series: dataset.series, trainingEnd: dataset.series.map { Swift.max(0, $0.count - testLength) })
+            configuration.backbone.conditioningChannels = configuration.layout.conditioning.channels
+            model = TSDiff(configuration: configuration, seed: seed)
         }
         let layout = model.configuration.layout
         log("\(dataset.series.count) series, \(dataset.frequency) (\(freq == nil ? "inferred from the timestamps" : "--frequency")); seasons \(dataset.frequency.seasons.map(String.init).joined(separator: ", ")) steps; "
             + "context \(layout.contextLength), horizon \(layout.predictionLength), lags \(layout.lags.isEmpty ? "none" : layout.lags.map(String.init).joined(separator: ", "))")
+        log(Self.describe(layout.conditioning))
         let backtest = try Backtest(series: dataset.series, predictionLength: layout.predictionLength, windows: windows,
                                     history: layout.history, seasonality: dataset.frequency.seasonality)
         let diffusionSteps = model.configuration.diffusionSteps
@@ -371,9 +450,8 @@ struct ForecastCommand: ParsableCommand {
         var representativeStep: Int?
         func refinementStep() throws -> Int {
             if let step = refineStep ?? representativeStep { return step }
-            let step = model.representativeStep(
-                windows: try TSDiffTrainer.trainingBatch(dataset.series, trainingEnd: backtest.trainingEnd, layout: layout, count: 64, key: key.folding(in: 9)),
-                key: key.folding(in: 10))
+            let batch = try TSDiffTrainer.trainingBatch(dataset.series, trainingEnd: backtest.trainingEnd, layout: layout, count: 64, key: key.folding(in: 9))
+            let step = model.representativeStep(windows: batch.windows, conditioning: batch.conditioning, key: key.folding(in: 10))
             representativeStep = step
             return step
         }
@@ -481,7 +559,7 @@ struct ForecastCommand: ParsableCommand {
         var lps: [(name: String, metrics: ForecastMetrics)] = []
         if let synthesize {
             let t0 = Date()
-            let synthetic = try model.synthesize(count: synthesize, sampler: quantileSettings.sampler, seed: seed)
+            let synthetic = try model.synthesize(count: synthesize, sampler: quantileSettings.sampler, conditions: testWindows, seed: seed)
             let real = LinearPredictiveScore.realWindows(dataset.series, trainingEnd: backtest.trainingEnd, contextLength: layout.contextLength,
                                                          horizon: layout.predictionLength, count: synthesize, key: key.folding(in: 11))
             let test = dataset.series.map { $0.slice(0..<($0.count - (windows - 1) * layout.predictionLength)) }

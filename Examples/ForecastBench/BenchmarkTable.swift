@@ -11,31 +11,25 @@ struct BenchmarkTable {
         case failed(String)
         case notRun(String)
 
-        /// Parses forecast's `--json` output; anything else is a failed outcome naming `source`.
-        init(json data: Data, source: String) {
-            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let methods = object["methods"] as? [String: Any] else {
-                self = .failed("\(source): not forecast's JSON results")
-                return
-            }
-            // JSONSerialization loses the order of keys: the table orders methods by name groups.
-            var scores: [(String, Double)] = []
-            for (name, value) in methods {
-                guard let entry = value as? [String: Any] else { continue }
-                scores.append((name, (entry["crps"] as? NSNumber)?.doubleValue ?? .nan))
-            }
-            scores.sort { BenchmarkTable.order($0.0, $1.0) }
-            var chosen: (String, Double)?
-            if let c = object["chosen"] as? [String: Any], let method = c["method"] as? String {
-                chosen = (method, (c["crps"] as? NSNumber)?.doubleValue ?? .nan)
-            }
-            self = .scored(methods: scores, chosen: chosen)
+        /// forecast's `--json` output, as far as the table reads it.
+        private struct Results: Decodable {
+            struct Scores: Decodable { var crps: Double? }
+            struct Choice: Decodable { var method: String; var crps: Double? }
+            var methods: [String: Scores]
+            var chosen: Choice?
+            var seconds: Double?
         }
-    }
 
-    /// The run time forecast reports in its JSON (`"seconds"`), if any.
-    static func seconds(json data: Data) -> Double? {
-        ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["seconds"].flatMap { ($0 as? NSNumber)?.doubleValue }
+        /// Parses forecast's `--json` output and the run time it reports (`"seconds"`); anything
+        /// else is a failed outcome naming `source`.
+        static func parse(json data: Data, source: String) -> (outcome: Outcome, seconds: Double?) {
+            guard let results = try? JSONDecoder().decode(Results.self, from: data) else {
+                return (.failed("\(source): not forecast's JSON results"), nil)
+            }
+            // Dictionaries lose the order of keys: the table orders methods by name groups.
+            let scores = results.methods.map { ($0.key, $0.value.crps ?? .nan) }.sorted { BenchmarkTable.order($0.0, $1.0) }
+            return (.scored(methods: scores, chosen: results.chosen.map { ($0.method, $0.crps ?? .nan) }), results.seconds)
+        }
     }
 
     struct Row {

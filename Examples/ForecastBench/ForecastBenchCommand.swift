@@ -39,6 +39,24 @@ struct ForecastBenchCommand: ParsableCommand {
     var peers: String?
     @Flag(help: "Keep the results of datasets whose OUT/NAME/results.json exists instead of running them again.")
     var resume = false
+    @Option(help: "What the models read beside the series: none (TSDiff's unconditional model), calendar (--calendar auto and the dataset's holidays), covariates (the dataset's covariates, known-future as the manifest says), or all.")
+    var conditioning: Conditioning = .none
+
+    enum Conditioning: String, ExpressibleByArgument { case none, calendar, covariates, all }
+
+    /// The forecast options of `conditioning` for a dataset.
+    func conditioningArguments(_ dataset: ForecastBenchmark.Dataset, folder: URL) -> [String] {
+        var arguments: [String] = []
+        if conditioning == .calendar || conditioning == .all {
+            arguments += ["--calendar", "auto"]
+            if let holidays = dataset.holidays { arguments += ["--holidays", folder.appendingPathComponent(holidays).path] }
+        }
+        if (conditioning == .covariates || conditioning == .all) && !dataset.covariates.isEmpty {
+            arguments += ["--covariates", dataset.covariates.joined(separator: ",")]
+            if let known = dataset.knownFuture, !known.isEmpty { arguments += ["--known-future", known.joined(separator: ",")] }
+        }
+        return arguments
+    }
 
     func validate() throws {
         if let budgetMinutes, !(budgetMinutes > 0 && budgetMinutes <= 100_000) {
@@ -80,8 +98,8 @@ struct ForecastBenchCommand: ParsableCommand {
             let folder = outURL.appendingPathComponent(dataset.name)
             let resultsURL = folder.appendingPathComponent("results.json")
             if resume, let data = try? Data(contentsOf: resultsURL) {
-                rows.append(BenchmarkTable.Row(dataset: dataset, outcome: BenchmarkTable.Outcome(json: data, source: resultsURL.path),
-                                               seconds: BenchmarkTable.seconds(json: data)))
+                let (outcome, seconds) = BenchmarkTable.Outcome.parse(json: data, source: resultsURL.path)
+                rows.append(BenchmarkTable.Row(dataset: dataset, outcome: outcome, seconds: seconds))
                 continue
             }
             if let budgetMinutes, Date().timeIntervalSince(started) > budgetMinutes * 60 {
@@ -93,6 +111,7 @@ struct ForecastBenchCommand: ParsableCommand {
                              "--columns", dataset.targets.joined(separator: ","), "--windows", String(benchmark.windows(of: dataset)),
                              "--train", "--json", "--seed", String(seed), "--out", folder.path]
             if let trainSteps { arguments += ["--train-steps", String(trainSteps)] }
+            arguments += conditioningArguments(dataset, folder: manifestURL.deletingLastPathComponent())
             FileHandle.standardError.write(Data("[\(k + 1)/\(datasets.count)] \(dataset.name): forecast \(arguments.joined(separator: " "))\n".utf8))
             let t0 = Date()
             let outcome = try Self.runForecast(executable, arguments: arguments, log: folder.appendingPathComponent("log.txt"))
@@ -130,6 +149,6 @@ struct ForecastBenchCommand: ParsableCommand {
             let last = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).last.map(String.init) ?? "no output"
             return .failed("exit status \(process.terminationStatus): \(last)")
         }
-        return BenchmarkTable.Outcome(json: data, source: "forecast's output")
+        return BenchmarkTable.Outcome.parse(json: data, source: "forecast's output").outcome
     }
 }

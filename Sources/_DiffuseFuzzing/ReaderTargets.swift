@@ -9,7 +9,8 @@ import Foundation
 extension FuzzTarget {
     /// The targets, in a fixed order (``named(_:)`` finds one).
     public static let all: [FuzzTarget] = [
-        numPy, safeTensors, csv, timeSeriesWide, timeSeriesUntimed, timeSeriesLong, holidayCalendar, forecastBenchmark, tsdiffCheckpoint, sequenceCheckpoint, fasta, jaspar, smiles, molecule,
+        numPy, safeTensors, csv, timeSeriesWide, timeSeriesCovariates, timeSeriesUntimed, timeSeriesLong, holidayCalendar, forecastBenchmark, tsdiffCheckpoint,
+        conditionalTSDiffCheckpoint, sequenceCheckpoint, fasta, jaspar, smiles, molecule,
         bvh, humanML3DFeatures, humanML3DCaptions,
     ]
 
@@ -240,12 +241,39 @@ extension FuzzTarget {
                 guard timestampHolds(table.rows[r][0], series.timestamp(at: r), frequency: series.frequency, stepIndices: stepIndices) else {
                     return "line \(table.lineNumbers[r]): '\(table.rows[r][0])' read as \(Timestamp.format(series.timestamp(at: r)))"
                 }
-                let cell = table.rows[r][k]
-                if series.observed[r] {
-                    guard decimalCellHolds(cell, series.values[r]) else { return "line \(table.lineNumbers[r]): '\(cell)' read as \(series.values[r])" }
-                } else if !CSVTable.missingMarkers.contains(cell.trimmingCharacters(in: .whitespaces).lowercased()) {
-                    return "'\(cell)' read as missing"
-                }
+                if let wrong = cellMismatch(table, row: r, column: k, value: series.values[r], observed: series.observed[r]) { return wrong }
+            }
+        }
+        return nil
+    }
+
+    /// Why a numeric cell of `table` does not hold what a reader made of it (a value, or a
+    /// missing value), or nil when it does.
+    static func cellMismatch(_ table: CSVTable, row r: Int, column k: Int, value: Double, observed: Bool) -> String? {
+        let cell = table.rows[r][k]
+        if observed {
+            return decimalCellHolds(cell, value) ? nil : "line \(table.lineNumbers[r]), column \(k + 1): '\(cell)' read as \(value)"
+        }
+        return CSVTable.missingMarkers.contains(cell.trimmingCharacters(in: .whitespaces).lowercased()) ? nil : "line \(table.lineNumbers[r]): '\(cell)' read as missing"
+    }
+
+    /// A wide CSV whose last column (of three or more) is a covariate of every series; the oracle
+    /// compares each series' covariate with that column's cells.
+    static let timeSeriesCovariates = FuzzTarget(name: "time-series-covariates", seeds: csvSeeds + [Data("time,y,temp\n2024-01-01,1,\n2024-01-02,2,-3.5\n".utf8)],
+                                                 read: { data -> TimeSeriesDataset in
+        let header = try CSVTable(data: data, source: "header.csv").header
+        return try TimeSeriesDataset.loadWide(write(data, "covariates.csv"), covariates: header.count >= 3 ? [header.last!] : [])
+    }) { data, dataset in
+        let table = try CSVTable(data: data, source: "again.csv")
+        guard table.header.count >= 3, let name = table.header.last else { return dataset.series.contains { !$0.covariates.isEmpty } ? "a covariate from \(table.header.count) columns" : nil }
+        let k = table.header.count - 1
+        for series in dataset.series {
+            guard series.name != name else { return "the covariate column '\(name)' was read as a series" }
+            guard series.covariates.count == 1, let covariate = series.covariates.first, covariate.name == name, covariate.values.count == table.rowCount else {
+                return "series '\(series.name)' has covariates \(series.covariates.map(\.name))"
+            }
+            for r in 0..<table.rowCount {
+                if let wrong = cellMismatch(table, row: r, column: k, value: covariate.values[r], observed: covariate.observed[r]) { return "covariate: " + wrong }
             }
         }
         return nil
@@ -259,12 +287,7 @@ extension FuzzTarget {
             guard let k = table.header.firstIndex(of: series.name), series.count == table.rowCount else { return "series '\(series.name)' is not a column of \(table.rowCount) rows" }
             for r in 0..<series.count {
                 guard series.timestamp(at: r) == Int64(1800 * r) else { return "row \(r) at \(series.timestamp(at: r))" }
-                let cell = table.rows[r][k]
-                if series.observed[r] {
-                    guard decimalCellHolds(cell, series.values[r]) else { return "'\(cell)' read as \(series.values[r])" }
-                } else if !CSVTable.missingMarkers.contains(cell.trimmingCharacters(in: .whitespaces).lowercased()) {
-                    return "'\(cell)' read as missing"
-                }
+                if let wrong = cellMismatch(table, row: r, column: k, value: series.values[r], observed: series.observed[r]) { return wrong }
             }
         }
         return nil
@@ -375,6 +398,18 @@ extension FuzzTarget {
         let configuration = TSDiffConfiguration(layout: layout, backbone: TSDiffBackboneConfiguration(channels: layout.channels, hidden: 4, blocks: 1, stepEmbedding: 4, stateSize: 4),
                                                 diffusionSteps: 10, frequency: .hourly)
         return checkpointTarget(name: "tsdiff-checkpoint", save: TSDiff(configuration: configuration, seed: 1).save(to:)) { try TSDiff.load(from: $0).configuration }
+    }()
+
+    /// A small conditional TSDiff model: calendar features, holidays and covariates in its
+    /// config.json.
+    static let conditionalTSDiffCheckpoint: FuzzTarget = {
+        let conditioning = SeriesConditioning(calendar: [.hourOfDay, .dayOfWeek], holidays: HolidayCalendar(days: [19_000, 19_358]),
+                                              covariates: [.init(name: "temp", knownFuture: true, mean: 12.5, standardDeviation: 4), .init(name: "price", knownFuture: false)])
+        let layout = WindowLayout(contextLength: 8, predictionLength: 4, lags: [24], conditioning: conditioning)
+        let configuration = TSDiffConfiguration(layout: layout, backbone: TSDiffBackboneConfiguration(channels: layout.channels, conditioningChannels: conditioning.channels,
+                                                                                                      hidden: 4, blocks: 1, stepEmbedding: 4, stateSize: 4),
+                                                diffusionSteps: 10, frequency: .hourly)
+        return checkpointTarget(name: "tsdiff-conditional-checkpoint", save: TSDiff(configuration: configuration, seed: 1).save(to:)) { try TSDiff.load(from: $0).configuration }
     }()
 
     /// A small sequence model.

@@ -69,6 +69,27 @@ func forecastingFromSwift() throws {
     print(evaluation.tsdiff.crps)
 }
 
+/// docs/Forecasting.md, "From Swift", the conditional model (compiled only: it needs CSV files and minutes of training).
+func conditionalForecastingFromSwift() throws {
+    let data = try TimeSeriesDataset.loadWide(URL(fileURLWithPath: "traffic.csv"), columns: ["volume"],
+                                              covariates: ["temp", "holiday"])
+    var configuration = TSDiffConfiguration.standard(frequency: data.frequency)
+    let backtest = try Backtest(series: data.series, predictionLength: 24, windows: 7,
+                                history: configuration.layout.history, seasonality: data.frequency.seasonality)
+    configuration.layout.conditioning = try SeriesConditioning.fitted(
+        calendar: CalendarFeature.defaults(for: data.frequency),
+        holidays: HolidayCalendar(contentsOf: URL(fileURLWithPath: "holidays.csv")),
+        covariates: ["temp", "holiday"], knownFuture: ["holiday"],
+        series: data.series, trainingEnd: backtest.trainingEnd)
+    configuration.backbone.conditioningChannels = configuration.layout.conditioning.channels
+    var model = TSDiff(configuration: configuration, seed: 0)
+    _ = try TSDiffTrainer(options: TSDiffTrainingOptions(steps: 1500, emaDecay: 0.999))
+        .train(&model, series: data.series, trainingEnd: backtest.trainingEnd)
+    let windows = try configuration.layout.windows(for: backtest.testTargets)   // each with its conditioning
+    let paths = try model.forecast(windows, options: ForecastOptions(samples: 32, scale: 8, sampler: .stridedDDPM(steps: 50)))
+    print(backtest.score(paths).crps)
+}
+
 /// docs/Theory.md, re-running a check from Swift (compiled only: 50 full trials take minutes).
 func theoryFromSwift() throws {
     var check = SubspaceRecoveryCheck(ambientDimension: 48)

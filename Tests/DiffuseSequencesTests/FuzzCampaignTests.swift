@@ -13,7 +13,7 @@ final class FuzzCampaignTests: XCTestCase {
     override class func tearDown() { FuzzTarget.removeScratch() }
 
     /// Inputs per target in the suite (about 20 s in all on one core of an AMD EPYC).
-    static let inputsPerTarget = ["tsdiff-checkpoint": 6000, "sequence-checkpoint": 6000, "time-series-wide": 16000, "time-series-untimed": 16000, "time-series-long": 16000]
+    static let inputsPerTarget = ["tsdiff-checkpoint": 6000, "sequence-checkpoint": 6000, "tsdiff-conditional-checkpoint": 6000, "time-series-wide": 16000, "time-series-covariates": 16000, "time-series-untimed": 16000, "time-series-long": 16000]
 
     func testEveryReaderReadsOrRefusesWithoutWrongValues() {
         for target in FuzzTarget.all {

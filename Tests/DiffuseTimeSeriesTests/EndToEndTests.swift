@@ -199,7 +199,7 @@ final class EndToEndTests: XCTestCase {
             }
         }
         let training = try TSDiffTrainer.trainingBatch(backtest.series, trainingEnd: backtest.trainingEnd, layout: Self.layout, count: 32, key: RandomKey(seed: 6))
-        let tau = model.representativeStep(windows: training, key: RandomKey(seed: 7))
+        let tau = model.representativeStep(windows: training.windows, key: RandomKey(seed: 7))
         XCTAssertTrue((0..<100).contains(tau))
         let naive = try backtest.forecast(.seasonalNaive, samples: 8, key: RandomKey(seed: 5))
         for (initial, method, loss) in [(base, RefinementMethod.maximumLikelihood, GuidanceLoss.quantile), (base, .langevin, .quantile), (naive, .maximumLikelihood, .meanSquared)] {

@@ -17,21 +17,42 @@ import DiffuseTensor
 /// only on the batch size, never on the thread count, so results do not either. Axis 0 must be
 /// the sample axis. A batch uses at most as many cores as it has chunks: choose the chunk size
 /// so that a batch has at least as many chunks as the machine has cores.
+///
+/// A network conditioned per row (on covariates, a class, a context) is given with
+/// ``init(type:schedule:batchChunkSize:rowNetwork:)``: its closure also receives the rows of the
+/// batch it is evaluating, so it can pick those rows' conditions.
 public struct NetworkModel<S: TensorScalar>: DifferentiablePredictionModel {
     public let type: PredictionType
     public let schedule: any NoiseSchedule
-    public let network: (Variable<S>, TimePoint) -> Variable<S>
+    /// The network's output for inputs `x` at a time, given the batch rows `x` holds.
+    public let rowNetwork: (Variable<S>, TimePoint, Range<Int>) -> Variable<S>
     /// Rows of the batch per independently evaluated chunk; nil evaluates the whole batch at once.
     public let batchChunkSize: Int?
 
     public init(type: PredictionType, schedule: any NoiseSchedule, batchChunkSize: Int? = nil,
                 network: @escaping (Variable<S>, TimePoint) -> Variable<S>) {
+        self.init(type: type, schedule: schedule, batchChunkSize: batchChunkSize) { x, point, _ in network(x, point) }
+    }
+
+    /// A network whose closure also receives the rows of the batch (axis 0) it is given: all of
+    /// them, or one chunk's with a ``batchChunkSize``.
+    public init(type: PredictionType, schedule: any NoiseSchedule, batchChunkSize: Int? = nil,
+                rowNetwork: @escaping (Variable<S>, TimePoint, Range<Int>) -> Variable<S>) {
         precondition(batchChunkSize.map { $0 >= 1 } ?? true, "batch chunk size must be at least 1")
         self.type = type
         self.schedule = schedule
         self.batchChunkSize = batchChunkSize
-        self.network = network
+        self.rowNetwork = rowNetwork
     }
+
+    /// The network as a closure of the inputs and time alone (rows 0..<batch).
+    public var network: (Variable<S>, TimePoint) -> Variable<S> {
+        let body = rowNetwork
+        return { x, point in body(x, point, Self.allRows(of: x.value)) }
+    }
+
+    /// Rows 0..<batch of axis 0 (one row for a scalar).
+    private static func allRows(of x: Tensor<S>) -> Range<Int> { 0..<(x.rank > 0 ? x.shape[0] : 1) }
 
     /// The rows per chunk of axis 0 of `x`, or nil when it is evaluated whole.
     private func chunkSize(of x: Tensor<S>) -> Int? {
@@ -54,9 +75,9 @@ public struct NetworkModel<S: TensorScalar>: DifferentiablePredictionModel {
     public func predict(_ x: Tensor<S>, at point: TimePoint, key: SampleKey, state: inout Void) -> Prediction<Tensor<S>> {
         let output: Tensor<S>
         if let size = chunkSize(of: x) {
-            output = Tensor.stackingRowBlocks(count: x.shape[0], blockSize: size) { network(input(Variable(x.slice(axis: 0, $0)), point), point).value }
+            output = Tensor.stackingRowBlocks(count: x.shape[0], blockSize: size) { rowNetwork(input(Variable(x.slice(axis: 0, $0)), point), point, $0).value }
         } else {
-            output = network(input(Variable(x), point), point).value
+            output = rowNetwork(input(Variable(x), point), point, Self.allRows(of: x)).value
         }
         let (a, b, c, d) = coefficients(at: point)
         return Prediction(denoised: x.scaled(by: S(a), adding: output, scaledBy: S(b)), noise: x.scaled(by: S(c), adding: output, scaledBy: S(d)))
@@ -69,7 +90,7 @@ public struct NetworkModel<S: TensorScalar>: DifferentiablePredictionModel {
         }
         let tape = Tape<S>()
         let xv = tape.watch(x)
-        let output = network(input(xv, point), point)
+        let output = rowNetwork(input(xv, point), point, Self.allRows(of: x))
         let (a, b, c, d) = coefficients(at: point)
         let denoised = xv * S(a) + output * S(b)
         let prediction = Prediction(denoised: denoised.value, noise: x.scaled(by: S(c), adding: output.value, scaledBy: S(d)))
@@ -86,7 +107,7 @@ public struct NetworkModel<S: TensorScalar>: DifferentiablePredictionModel {
         let forward = Parallel.map(chunks) { rows -> (tape: Tape<S>, x: Variable<S>, denoised: Variable<S>, output: Tensor<S>) in
             let tape = Tape<S>()
             let xv = tape.watch(x.slice(axis: 0, rows))
-            let output = network(input(xv, point), point)
+            let output = rowNetwork(input(xv, point), point, rows)
             return (tape, xv, xv * S(a) + output * S(b), output.value)
         }
         let output = Tensor.concatenate(forward.map(\.output), alongAxis: 0)

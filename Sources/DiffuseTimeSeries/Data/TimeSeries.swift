@@ -186,22 +186,22 @@ public struct TimeSeries: Sendable, Equatable {
     /// The values; missing entries hold 0 and have `observed[i] == false`.
     public var values: [Double]
     public var observed: [Bool]
+    /// Dynamic covariates, each as long as the series and aligned with it step by step.
+    public var covariates: [Covariate]
 
-    public init(name: String, start: Int64 = 0, frequency: Frequency, values: [Double?]) {
-        self.name = name
-        self.start = start
-        self.frequency = frequency
-        self.values = values.map { $0 ?? 0 }
-        self.observed = values.map { $0 != nil }
+    public init(name: String, start: Int64 = 0, frequency: Frequency, values: [Double?], covariates: [Covariate] = []) {
+        self.init(name: name, start: start, frequency: frequency, values: values.map { $0 ?? 0 }, observed: values.map { $0 != nil }, covariates: covariates)
     }
 
-    public init(name: String, start: Int64 = 0, frequency: Frequency, values: [Double], observed: [Bool]) {
+    public init(name: String, start: Int64 = 0, frequency: Frequency, values: [Double], observed: [Bool], covariates: [Covariate] = []) {
         precondition(values.count == observed.count, "values and observed flags differ in length")
+        precondition(covariates.allSatisfy { $0.values.count == values.count }, "every covariate must be as long as the series")
         self.name = name
         self.start = start
         self.frequency = frequency
         self.values = values
         self.observed = observed
+        self.covariates = covariates
     }
 
     public var count: Int { values.count }
@@ -212,7 +212,7 @@ public struct TimeSeries: Sendable, Equatable {
     /// The part of the series with indices in `range`.
     public func slice(_ range: Range<Int>) -> TimeSeries {
         TimeSeries(name: name, start: timestamp(at: range.lowerBound), frequency: frequency,
-                   values: Array(values[range]), observed: Array(observed[range]))
+                   values: Array(values[range]), observed: Array(observed[range]), covariates: covariates.map { $0.slice(range) })
     }
 
     /// The number of observed values.
@@ -448,38 +448,59 @@ public struct TimeSeriesDataset: Sendable {
     ///   - url: the CSV file.
     ///   - timestampColumn: the time column (default: the first column).
     ///   - columns: the series columns (default: every other column).
+    ///   - covariates: columns every series gets as its dynamic ``Covariate``s (never series
+    ///     themselves: the default series columns leave them out).
     ///   - frequency: the sampling interval (default: inferred; every step must match). A
     ///     timestamp column of consecutive integers holds step indices and needs it.
-    public static func loadWide(_ url: URL, timestampColumn: String? = nil, columns: [String]? = nil, frequency: Frequency? = nil) throws -> TimeSeriesDataset {
+    public static func loadWide(_ url: URL, timestampColumn: String? = nil, columns: [String]? = nil, covariates: [String] = [],
+                                frequency: Frequency? = nil) throws -> TimeSeriesDataset {
         let table = try CSVTable(contentsOf: url)
         guard !table.header.isEmpty else { throw TimeSeriesError.noSeries(source: url.path) }
         let timeName = timestampColumn ?? table.header[0]
         let timeTexts = try table.textColumn(named: timeName)
         let times = try times(timeTexts, lines: table.lineNumbers, frequency: frequency, stepIndices: areStepIndices([timeTexts]), source: url.path)
         let (start, freq) = try checkTimes(times, lines: table.lineNumbers, frequency: frequency, source: url.path)
-        let names = columns ?? table.header.filter { $0 != timeName }
+        let names = columns ?? table.header.filter { $0 != timeName && !covariates.contains($0) }
         guard !names.isEmpty else { throw TimeSeriesError.noSeries(source: url.path) }
+        let dynamic = try covariateColumns(covariates, of: table, series: names, source: url.path)
         let series = try names.map { name in
             TimeSeries(name: name, start: start, frequency: freq,
-                       values: try TimeSeries.checkedValues(table.numericColumn(named: name), lines: table.lineNumbers, column: name, source: url.path))
+                       values: try TimeSeries.checkedValues(table.numericColumn(named: name), lines: table.lineNumbers, column: name, source: url.path),
+                       covariates: dynamic)
         }
         return TimeSeriesDataset(series: series, frequency: freq, source: url.path)
     }
 
     /// Wide CSV without a timestamp column: every column (or `columns`) is a series, row k is
     /// step k at `frequency` (the series start at 0, "1970-01-01 00:00" when formatted).
-    public static func loadWide(untimed url: URL, columns: [String]? = nil, frequency: Frequency) throws -> TimeSeriesDataset {
+    public static func loadWide(untimed url: URL, columns: [String]? = nil, covariates: [String] = [], frequency: Frequency) throws -> TimeSeriesDataset {
         guard frequency.isValid else {
             throw TimeSeriesError.invalidOption("\(url.path): frequency of \(frequency.seconds) s is outside 1 s … \(Frequency.maximumSeconds) s")
         }
         let table = try CSVTable(contentsOf: url)
-        let names = columns ?? table.header
+        let names = columns ?? table.header.filter { !covariates.contains($0) }
         guard !names.isEmpty, !(names.count == 1 && names[0].isEmpty) else { throw TimeSeriesError.noSeries(source: url.path) }
+        let dynamic = try covariateColumns(covariates, of: table, series: names, source: url.path)
         let series = try names.map { name in
             TimeSeries(name: name, start: 0, frequency: frequency,
-                       values: try TimeSeries.checkedValues(table.numericColumn(named: name), lines: table.lineNumbers, column: name, source: url.path))
+                       values: try TimeSeries.checkedValues(table.numericColumn(named: name), lines: table.lineNumbers, column: name, source: url.path),
+                       covariates: dynamic)
         }
         return TimeSeriesDataset(series: series, frequency: frequency, source: url.path)
+    }
+
+    /// The named numeric columns of a table as covariates (each named once, none a series;
+    /// values checked as series values are).
+    static func covariateColumns(_ names: [String], of table: CSVTable, series: [String], source: String) throws -> [Covariate] {
+        if let both = names.first(where: series.contains) {
+            throw TimeSeriesError.invalidOption("\(source): column '\(both)' is both a series and a covariate")
+        }
+        if let repeated = names.indices.first(where: { names[..<$0].contains(names[$0]) }) {
+            throw TimeSeriesError.invalidOption("\(source): covariate column '\(names[repeated])' is named twice")
+        }
+        return try names.map { name in
+            Covariate(name: name, values: try TimeSeries.checkedValues(table.numericColumn(named: name), lines: table.lineNumbers, column: name, source: source))
+        }
     }
 
     /// Long CSV: one row per (series id, timestamp, value); each series sorted by time.

@@ -4,18 +4,34 @@ import Foundation
 /// How TSDiff cuts a series into model inputs: a window of `contextLength + predictionLength`
 /// steps whose channel 0 is the series and whose channel 1 + j is the series lagged by
 /// `lags[j]` steps (Kollovieh et al. 2023, `_extract_features`), all divided by the context's
-/// mean absolute value (GluonTS `MeanScaler`).
+/// mean absolute value (GluonTS `MeanScaler`); with a ``conditioning``, the window also carries
+/// `[L, F]` conditioning channels that the model reads but does not generate.
 public struct WindowLayout: Codable, Hashable, Sendable {
     public var contextLength: Int
     public var predictionLength: Int
     public var lags: [Int]
+    /// What a conditional model reads beside the series (``SeriesConditioning/none``: TSDiff's
+    /// unconditional model).
+    public var conditioning: SeriesConditioning
 
-    public init(contextLength: Int, predictionLength: Int, lags: [Int]) {
+    public init(contextLength: Int, predictionLength: Int, lags: [Int], conditioning: SeriesConditioning = .none) {
         precondition(contextLength > 0 && predictionLength > 0, "context and prediction lengths must be positive")
         precondition(lags.allSatisfy { $0 > 0 }, "lags must be positive")
         self.contextLength = contextLength
         self.predictionLength = predictionLength
         self.lags = lags
+        self.conditioning = conditioning
+    }
+
+    enum CodingKeys: String, CodingKey { case contextLength, predictionLength, lags, conditioning }
+
+    /// Reads a layout; one saved before conditioning existed has none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        contextLength = try container.decode(Int.self, forKey: .contextLength)
+        predictionLength = try container.decode(Int.self, forKey: .predictionLength)
+        lags = try container.decode([Int].self, forKey: .lags)
+        conditioning = try container.decodeIfPresent(SeriesConditioning.self, forKey: .conditioning) ?? .none
     }
 
     /// Window length L.
@@ -27,10 +43,12 @@ public struct WindowLayout: Codable, Hashable, Sendable {
     /// Steps of history needed before the forecast start: context plus the largest lag.
     public var history: Int { contextLength + maximumLag }
 
-    /// One window: inputs `[L, C]` (scaled), their observed mask, the scale and the true future.
+    /// One window: inputs `[L, C]` (scaled), their observed mask, conditioning `[L, F]` (empty
+    /// without conditioning), the scale and the true future.
     public struct Window: Sendable {
         public var input: [Float]
         public var observed: [Float]
+        public var conditioning: [Float]
         public var scale: Double
         /// The unscaled future values and whether each is observed (for evaluation).
         public var future: [Double]
@@ -53,6 +71,9 @@ public struct WindowLayout: Codable, Hashable, Sendable {
 
     /// The window whose forecast starts at index `start` of the series. With `revealFuture`
     /// (training), the future is part of the input and observed; otherwise it is zero and masked.
+    /// The conditioning does not depend on `revealFuture` (a covariate not known in the future is
+    /// hidden over the horizon in training too). The series must have the conditioning's
+    /// covariates (``SeriesConditioning/check(_:)``).
     public func window(_ series: TimeSeries, forecastStart start: Int, revealFuture: Bool) -> Window {
         let l = length, c = channels
         let contextStart = start - contextLength
@@ -77,7 +98,8 @@ public struct WindowLayout: Codable, Hashable, Sendable {
         let future = futureRange.map { $0 < series.count ? series.values[$0] : 0 }
         let futureObserved = futureRange.map { $0 < series.count && series.observed[$0] }
         let context = (contextStart..<start).map { $0 >= 0 && $0 < series.count ? series.values[$0] : 0 }
-        return Window(input: input, observed: observed, scale: scale, future: future, futureObserved: futureObserved, context: context)
+        let rows = conditioning.rows(series, from: contextStart, count: l, forecastStart: start)
+        return Window(input: input, observed: observed, conditioning: rows, scale: scale, future: future, futureObserved: futureObserved, context: context)
     }
 
     /// The forecast windows (future masked) of `targets`, target by target and start by start —
@@ -103,8 +125,10 @@ public struct WindowLayout: Codable, Hashable, Sendable {
         return windows
     }
 
-    /// Checks that a series can provide windows starting at `starts` and is worth forecasting.
+    /// Checks that a series can provide windows starting at `starts`, has the covariates of the
+    /// conditioning, and is worth forecasting.
     public func validate(_ series: TimeSeries, forecastStarts starts: [Int]) throws {
+        try conditioning.check(series)
         guard let first = starts.min() else { return }
         if first < history {
             throw TimeSeriesError.tooShort(series: series.name, needed: history + series.count - first, available: series.count)

@@ -5,28 +5,38 @@ import Foundation
 /// (`Datasets/timeseries/benchmark.json`):
 ///
 /// ```json
-/// {"datasets": [{"name": "iclaims", "file": "iclaims_weekly.csv", "targets": ["claims"],
-///                "covariates": ["trend_unemploy"], "windows": 4}],
+/// {"datasets": [{"name": "traffic", "file": "traffic.csv", "targets": ["volume"],
+///                "covariates": ["temp", "holiday"], "knownFuture": ["holiday"],
+///                "holidays": "holidays/us.csv", "windows": 4}],
 ///  "windows": 7}
 /// ```
 ///
-/// `file` is relative to the manifest's folder; a dataset's `windows` overrides the top-level
-/// one. Names are unique and made of letters, digits, `-` and `_` (they name output folders).
+/// `file` and `holidays` (a holiday calendar, optional) are relative to the manifest's folder;
+/// `knownFuture` (optional) names the covariates known over the horizon; a dataset's `windows`
+/// overrides the top-level one. Names are unique and made of letters, digits, `-` and `_` (they
+/// name output folders).
 public struct ForecastBenchmark: Codable, Sendable, Equatable {
     public struct Dataset: Codable, Sendable, Equatable {
         public var name: String
         public var file: String
         /// The columns to forecast.
         public var targets: [String]
-        /// Columns known alongside the targets (kept in the file; not yet used by the model).
+        /// Columns known alongside the targets (`forecast --covariates`).
         public var covariates: [String]
+        /// The covariates known over the forecast horizon too (`forecast --known-future`).
+        public var knownFuture: [String]?
+        /// A holiday calendar of the series' country (`forecast --holidays`).
+        public var holidays: String?
         public var windows: Int?
 
-        public init(name: String, file: String, targets: [String], covariates: [String] = [], windows: Int? = nil) {
+        public init(name: String, file: String, targets: [String], covariates: [String] = [], knownFuture: [String]? = nil, holidays: String? = nil,
+                    windows: Int? = nil) {
             self.name = name
             self.file = file
             self.targets = targets
             self.covariates = covariates
+            self.knownFuture = knownFuture
+            self.holidays = holidays
             self.windows = windows
         }
     }
@@ -63,8 +73,9 @@ public struct ForecastBenchmark: Codable, Sendable, Equatable {
     }
 
     /// Throws ``TimeSeriesError/invalidOption(_:)`` naming the field: no datasets, a name that
-    /// is empty, repeated or not made of letters, digits, `-` and `_`, a file path that is
-    /// empty, absolute or leaves the manifest's folder, no targets, a column named twice or
+    /// is empty, repeated or not made of letters, digits, `-` and `_`, a file or holidays path
+    /// that is empty, absolute or leaves the manifest's folder, a known-future name that is not
+    /// a covariate, no targets, a column named twice or
     /// containing a comma, a window count outside 1…``maximumWindows``.
     public func validate(source: String) throws {
         func fail(_ field: String, _ text: String) -> TimeSeriesError { .invalidOption("\(source): field '\(field)': \(text)") }
@@ -78,9 +89,15 @@ public struct ForecastBenchmark: Codable, Sendable, Equatable {
                 throw fail("\(field).name", "'\(d.name.prefix(100))' must be 1–100 letters, digits, '-' or '_'")
             }
             guard names.insert(d.name).inserted else { throw fail("\(field).name", "'\(d.name)' appears twice") }
-            let parts = d.file.split(separator: "/", omittingEmptySubsequences: false)
-            guard !d.file.isEmpty, !d.file.hasPrefix("/"), !parts.contains(".."), !parts.contains(""), !d.file.contains("\0") else {
-                throw fail("\(field).file", "'\(d.file.prefix(200))' must be a relative path inside the manifest's folder")
+            for (key, path) in [("file", d.file), ("holidays", d.holidays)] {
+                guard let path else { continue }
+                let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+                guard !path.isEmpty, !path.hasPrefix("/"), !parts.contains(".."), !parts.contains(""), !path.contains("\0") else {
+                    throw fail("\(field).\(key)", "'\(path.prefix(200))' must be a relative path inside the manifest's folder")
+                }
+            }
+            for name in d.knownFuture ?? [] where !d.covariates.contains(name) {
+                throw fail("\(field).knownFuture", "'\(name.prefix(100))' is not among the covariates")
             }
             guard !d.targets.isEmpty else { throw fail("\(field).targets", "no columns to forecast") }
             var columns = Set<String>()

@@ -50,16 +50,19 @@ public struct RefinementOptions: Codable, Sendable {
 }
 
 extension TSDiff {
-    /// The denoising loss at every diffusion step, averaged over `windows` `[B, L, C]`.
-    public func stepLosses(windows: Tensor<Float>, key: RandomKey) -> [Double] {
+    /// The denoising loss at every diffusion step, averaged over `windows` `[B, L, C]` (with their
+    /// `conditioning` `[B, L, F]` for a conditional model).
+    public func stepLosses(windows: Tensor<Float>, conditioning: Tensor<Float>? = nil, key: RandomKey) -> [Double] {
+        precondition(!isConditional || conditioning != nil, "a conditional TSDiff model needs the conditioning of its windows")
         let b = windows.shape[0]
+        let given = isConditional ? conditioning.map { Variable($0) } : nil
         let bound = parameters.constants
         let kernels = backbone.circularKernels(length: windows.shape[1], bound).map { Variable($0.value) }
         return (0..<configuration.diffusionSteps).map { t in
             let ab = schedule.alphasCumulativeProduct[t]
             let noise = Tensor<Float>.randomNormal(shape: windows.shape, key: key.folding(in: t))
             let noisy = windows.scaled(by: Float(ab.squareRoot()), adding: noise, scaledBy: Float((1 - ab).squareRoot()))
-            let predicted = backbone(Variable(noisy), steps: [Double](repeating: Double(t), count: b), bound, kernels: kernels).value
+            let predicted = backbone(Variable(noisy), conditioning: given, steps: [Double](repeating: Double(t), count: b), bound, kernels: kernels).value
             let error = predicted - noise
             return Double((error * error).mean().scalar)
         }
@@ -67,8 +70,8 @@ extension TSDiff {
 
     /// TSDiff's refinement step τ (`get_best_diffusion_step`): the step whose denoising loss on
     /// training windows is closest to the mean loss over all steps.
-    public func representativeStep(windows: Tensor<Float>, key: RandomKey) -> Int {
-        Self.representativeStep(losses: stepLosses(windows: windows, key: key))
+    public func representativeStep(windows: Tensor<Float>, conditioning: Tensor<Float>? = nil, key: RandomKey) -> Int {
+        Self.representativeStep(losses: stepLosses(windows: windows, conditioning: conditioning, key: key))
     }
 
     /// argmin_t (L_t − mean L)²: the index of the loss closest to the mean of `losses`.
@@ -117,7 +120,7 @@ extension TSDiff {
         for start in stride(from: 0, to: rows, by: options.chunkSize) {
             let end = Swift.min(start + options.chunkSize, rows)
             let count = end - start
-            var state: [Float] = [], target: [Float] = [], mask: [Float] = []
+            var state: [Float] = [], target: [Float] = [], mask: [Float] = [], conditioning: [Float] = []
             var levels: [Double] = []
             var sortedCache: (window: Int, paths: [[Double]])? = nil
             for r in start..<end {
@@ -142,6 +145,7 @@ extension TSDiff {
                 state += x
                 target += y
                 mask += m
+                conditioning += windows[w].conditioning
                 levels.append(Double(k + 1) / Double(n + 1))
             }
             let shape = [count, l, c]
@@ -149,12 +153,13 @@ extension TSDiff {
             let energy = ObservationEnergy(observed: Tensor<Float>(shape: shape, scalars: target), mask: Tensor<Float>(shape: shape, scalars: mask),
                                            loss: options.loss == .quantile ? .quantile(levels: levels) : .squared)
             let steps = [Double](repeating: Double(tau), count: count)
+            let given = isConditional ? Variable(Tensor<Float>(shape: [count, l, layout.conditioning.channels], scalars: conditioning)) : nil
             for iteration in 0..<options.iterations {
                 let iterationKey = key.folding(in: iteration)
                 let noise = Tensor<Float>.randomNormal(shape: shape, key: iterationKey.folding(in: 0), sampleOffset: start)
                 let tape = Tape<Float>()
                 let noisy = tape.watch(y.scaled(by: Float(ab.squareRoot()), adding: noise, scaledBy: Float((1 - ab).squareRoot())))
-                let predicted = backbone(noisy, steps: steps, bound, kernels: kernels)
+                let predicted = backbone(noisy, conditioning: given, steps: steps, bound, kernels: kernels)
                 // ∂/∂ε̂ ‖ε − ε̂‖² = 2(ε̂ − ε); the chain rule through the noisy input adds √ᾱ_τ.
                 let seed = (predicted.value - noise) * 2
                 let priorGradient = tape.gradient(of: predicted, seed: seed)[noisy]

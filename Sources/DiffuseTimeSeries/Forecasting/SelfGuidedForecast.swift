@@ -132,20 +132,22 @@ extension TSDiff {
         try options.validate(diffusionSteps: configuration.diffusionSteps)
         let chunks = communicator.shard((windows.count * n + options.chunkSize - 1) / options.chunkSize)
         let rows = Swift.min(chunks.lowerBound * options.chunkSize, windows.count * n)..<Swift.min(chunks.upperBound * options.chunkSize, windows.count * n)
-        let model = noiseModel()
+        let unconditional = isConditional ? nil : noiseModel()
         var result = [[[Double]]](repeating: [], count: windows.count)
         let key = RandomKey(seed: options.seed)
         for start in stride(from: rows.lowerBound, to: rows.upperBound, by: options.chunkSize) {
             let end = Swift.min(start + options.chunkSize, rows.upperBound)
             let members = Array(start..<end)
-            var observed: [Float] = [], mask: [Float] = []
+            var observed: [Float] = [], mask: [Float] = [], conditioning: [Float] = []
             var levels: [Double] = []
             for r in members {
                 observed += windows[r / n].input
                 mask += windows[r / n].observed
+                conditioning += windows[r / n].conditioning
                 levels.append(Double(r % n + 1) / Double(n + 1))
             }
             let shape = [members.count, l, c]
+            let model = unconditional ?? noiseModel(conditioning: Tensor(shape: [members.count, l, layout.conditioning.channels], scalars: conditioning))
             let energy = ObservationEnergy(observed: Tensor<Float>(shape: shape, scalars: observed), mask: Tensor<Float>(shape: shape, scalars: mask),
                                            loss: options.loss == .quantile ? .quantile(levels: levels) : .squared)
             let noise = Tensor<Float>.randomNormal(shape: shape, key: key.folding(in: 0), sampleOffset: start)

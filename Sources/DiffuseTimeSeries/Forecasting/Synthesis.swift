@@ -7,21 +7,31 @@ extension TSDiff {
     /// Unconditional samples: `count` windows of context + horizon (channel 0, in the model's
     /// mean-scaled units), drawn with `sampler` (DDPM over all or a subset of the T steps, or DDIM
     /// on `steps` trailing-spaced steps). Row i depends only on the seed and i (not on `chunkSize`).
-    /// Throws when the sampler does not fit the model (``ForecastSampler/validate(diffusionSteps:)``).
-    public func synthesize(count: Int, sampler: ForecastSampler = .ddpm, seed: UInt64 = 0, chunkSize: Int = 256) throws -> [[Double]] {
+    /// A conditional model draws row i under the conditioning of `conditions[i % conditions.count]`
+    /// (windows whose calendar and covariates the synthetic data should have); an unconditional
+    /// one ignores them.
+    ///
+    /// Throws when the sampler does not fit the model (``ForecastSampler/validate(diffusionSteps:)``)
+    /// or a conditional model is given no conditions.
+    public func synthesize(count: Int, sampler: ForecastSampler = .ddpm, conditions: [WindowLayout.Window] = [], seed: UInt64 = 0,
+                           chunkSize: Int = 256) throws -> [[Double]] {
         try sampler.validate(diffusionSteps: configuration.diffusionSteps)
         guard count >= 0, chunkSize >= 1 else {
             throw TimeSeriesError.invalidOption("synthesis needs count ≥ 0 and chunk size ≥ 1 (got \(count), \(chunkSize))")
         }
+        guard !isConditional || !conditions.isEmpty else {
+            throw TimeSeriesError.invalidOption("a conditional model synthesises under given conditions: pass windows whose conditioning to use")
+        }
         let layout = configuration.layout
         let l = layout.length, c = layout.channels
-        let model = noiseModel()
+        let unconditional = isConditional ? nil : noiseModel()
         let key = RandomKey(seed: seed)
         var result: [[Double]] = []
         result.reserveCapacity(count)
         for start in stride(from: 0, to: count, by: chunkSize) {
             let end = Swift.min(start + chunkSize, count)
             let noise = Tensor<Float>.randomNormal(shape: [end - start, l, c], key: key.folding(in: 0), sampleOffset: start)
+            let model = unconditional ?? noiseModel(conditioning: conditioning(of: (start..<end).map { conditions[$0 % conditions.count] }))
             let samples: Tensor<Float>
             let grid = sampler.grid(schedule, diffusionSteps: configuration.diffusionSteps)
             samples = sampler.isAncestral

@@ -17,8 +17,10 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
     public init(layout: WindowLayout, backbone: TSDiffBackboneConfiguration? = nil, diffusionSteps: Int = 100,
                 betaStart: Double = 1e-4, betaEnd: Double = 0.1, frequency: Frequency) {
         self.layout = layout
-        self.backbone = backbone ?? TSDiffBackboneConfiguration(channels: layout.channels)
+        self.backbone = backbone ?? TSDiffBackboneConfiguration(channels: layout.channels, conditioningChannels: layout.conditioning.channels)
         precondition(self.backbone.channels == layout.channels, "backbone channels \(self.backbone.channels) ≠ window channels \(layout.channels)")
+        precondition(self.backbone.conditioningChannels == layout.conditioning.channels,
+                     "backbone conditioning channels \(self.backbone.conditioningChannels) ≠ the layout's \(layout.conditioning.channels)")
         self.diffusionSteps = diffusionSteps
         self.betaStart = betaStart
         self.betaEnd = betaEnd
@@ -49,6 +51,8 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
         try check("layout.lags (count)", layout.lags.count, 0...l.lags)
         for lag in layout.lags { try check("layout.lags", lag, 1...l.length) }
         try check("backbone.channels", backbone.channels, layout.channels...layout.channels)
+        try layout.conditioning.validate()
+        try check("backbone.conditioningChannels", backbone.conditioningChannels, layout.conditioning.channels...layout.conditioning.channels)
         try check("backbone.hidden", backbone.hidden, 1...l.width)
         try check("backbone.blocks", backbone.blocks, 1...l.blocks)
         try check("backbone.stepEmbedding", backbone.stepEmbedding, 2...l.width)
@@ -126,16 +130,34 @@ public struct TSDiff: Sendable {
     /// 16 windows of 360 steps keep a chunk's activations within a few megabytes).
     public static let evaluationChunkSize = 16
 
+    /// Whether the model reads conditioning channels (``WindowLayout/conditioning``).
+    public var isConditional: Bool { configuration.backbone.conditioningChannels > 0 }
+
     /// The noise-prediction network as a `NetworkModel` (for samplers and gradient guidance).
-    public func noiseModel(parameters p: ParameterSet<Float>? = nil) -> NetworkModel<Float> {
+    ///
+    /// - Parameters:
+    ///   - p: the parameters (default: the model's).
+    ///   - conditioning: for a conditional model, the conditioning `[B, L, F]` of the batch rows
+    ///     the model will be asked about (row r of a batch reads row r); ignored otherwise.
+    public func noiseModel(parameters p: ParameterSet<Float>? = nil, conditioning: Tensor<Float>? = nil) -> NetworkModel<Float> {
+        precondition(!isConditional || conditioning != nil, "a conditional TSDiff model needs the conditioning of its batch")
         let bound = (p ?? parameters).constants
         let backbone = self.backbone
         // The S4 kernels depend on the parameters only: computed once for the window length.
         let length = configuration.layout.length
         let kernels = backbone.circularKernels(length: length, bound).map { Variable($0.value) }
-        return NetworkModel(type: .noise, schedule: schedule, batchChunkSize: Self.evaluationChunkSize) { x, point in
-            backbone(x, steps: [Double](repeating: point.time, count: x.shape[0]), bound, kernels: x.shape[1] == length ? kernels : nil)
+        let rowsConditioning = isConditional ? conditioning : nil
+        return NetworkModel(type: .noise, schedule: schedule, batchChunkSize: Self.evaluationChunkSize) { x, point, rows in
+            backbone(x, conditioning: rowsConditioning.map { Variable($0.slice(axis: 0, rows)) }, steps: [Double](repeating: point.time, count: x.shape[0]),
+                     bound, kernels: x.shape[1] == length ? kernels : nil)
         }
+    }
+
+    /// The conditioning `[windows.count, L, F]` of windows (nil for an unconditional model).
+    public func conditioning(of windows: [WindowLayout.Window]) -> Tensor<Float>? {
+        guard isConditional else { return nil }
+        let layout = configuration.layout
+        return Tensor(shape: [windows.count, layout.length, layout.conditioning.channels], scalars: windows.flatMap(\.conditioning))
     }
 
     /// Saves `model.safetensors` and `config.json` into a folder.

@@ -7,6 +7,9 @@ import Foundation
 /// 3 blocks, 128-dim step embedding).
 public struct TSDiffBackboneConfiguration: Codable, Hashable, Sendable {
     public var channels: Int
+    /// Conditioning channels F read beside the C generated ones (0: TSDiff's unconditional
+    /// network).
+    public var conditioningChannels: Int
     public var hidden: Int
     public var blocks: Int
     public var stepEmbedding: Int
@@ -15,9 +18,10 @@ public struct TSDiffBackboneConfiguration: Codable, Hashable, Sendable {
     public var initialSkip: Bool
     public var dropout: Double
 
-    public init(channels: Int, hidden: Int = 64, blocks: Int = 3, stepEmbedding: Int = 128, stateSize: Int = 128,
+    public init(channels: Int, conditioningChannels: Int = 0, hidden: Int = 64, blocks: Int = 3, stepEmbedding: Int = 128, stateSize: Int = 128,
                 bidirectional: Bool = true, initialSkip: Bool = false, dropout: Double = 0) {
         self.channels = channels
+        self.conditioningChannels = conditioningChannels
         self.hidden = hidden
         self.blocks = blocks
         self.stepEmbedding = stepEmbedding
@@ -25,6 +29,21 @@ public struct TSDiffBackboneConfiguration: Codable, Hashable, Sendable {
         self.bidirectional = bidirectional
         self.initialSkip = initialSkip
         self.dropout = dropout
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case channels, conditioningChannels, hidden, blocks, stepEmbedding, stateSize, bidirectional, initialSkip, dropout
+    }
+
+    /// Reads a configuration; one saved before conditioning existed has no conditioning channels.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(channels: try c.decode(Int.self, forKey: .channels),
+                  conditioningChannels: try c.decodeIfPresent(Int.self, forKey: .conditioningChannels) ?? 0,
+                  hidden: try c.decode(Int.self, forKey: .hidden), blocks: try c.decode(Int.self, forKey: .blocks),
+                  stepEmbedding: try c.decode(Int.self, forKey: .stepEmbedding), stateSize: try c.decode(Int.self, forKey: .stateSize),
+                  bidirectional: try c.decode(Bool.self, forKey: .bidirectional), initialSkip: try c.decode(Bool.self, forKey: .initialSkip),
+                  dropout: try c.decode(Double.self, forKey: .dropout))
     }
 
     /// About how many weights the backbone has (each block 4·hidden² + 4·hidden·stateSize),
@@ -35,7 +54,9 @@ public struct TSDiffBackboneConfiguration: Codable, Hashable, Sendable {
 /// TSDiff's backbone: input projection, N S4 blocks with a diffusion-step embedding, summed
 /// skips and an output head; it predicts ε for every channel of a `[B, L, C]` window.
 ///
-/// - Input: Linear(C → H) + ReLU, then channels-first `[B, H, L]`.
+/// - Input: Linear(C → H) + ReLU, then channels-first `[B, H, L]`; with F conditioning channels,
+///   ReLU(Linear(C → H)(x) + Linear(F → H, no bias)(c)), which is a Linear(C + F → H) of the
+///   concatenated channels (the conditional model; the rest of the network is shared).
 /// - Step embedding: sinusoidal (128, sin first, frequencies exp(−k·ln 10⁴/63)) of the integer
 ///   step, then Linear → SiLU → Linear → SiLU.
 /// - Block: h = S4Layer(x + Linear(t)) with S4Layer(z) = z + S4D(LayerNorm(z)); g = tanh(h)·σ(h);
@@ -47,6 +68,7 @@ public struct TSDiffBackboneConfiguration: Codable, Hashable, Sendable {
 public struct TSDiffBackbone: Codable, Equatable, Sendable {
     public var configuration: TSDiffBackboneConfiguration
     let inputProjection: Linear
+    let conditioningProjection: Linear?
     let stepEmbedding: SinusoidalTimeEmbedding
     let stepLinear1: Linear
     let stepLinear2: Linear
@@ -61,6 +83,8 @@ public struct TSDiffBackbone: Codable, Equatable, Sendable {
     public init(_ c: TSDiffBackboneConfiguration) {
         configuration = c
         inputProjection = Linear(name: "input_init.0", inputSize: c.channels, outputSize: c.hidden)
+        conditioningProjection = c.conditioningChannels > 0
+            ? Linear(name: "conditioning_init.0", inputSize: c.conditioningChannels, outputSize: c.hidden, bias: false) : nil
         stepEmbedding = SinusoidalTimeEmbedding(dimension: c.stepEmbedding)
         stepLinear1 = Linear(name: "step_embedding.1", inputSize: c.stepEmbedding, outputSize: c.hidden)
         stepLinear2 = Linear(name: "step_embedding.3", inputSize: c.hidden, outputSize: c.hidden)
@@ -76,7 +100,15 @@ public struct TSDiffBackbone: Codable, Equatable, Sendable {
     /// Initial parameters (PyTorch defaults for every layer; S4D as documented there).
     public func makeParameters<S: TensorScalar>(as _: S.Type = S.self, key: RandomKey) -> ParameterSet<S> {
         var p = ParameterSet<S>()
-        let layers: [any Layer] = [inputProjection, stepLinear1, stepLinear2] + timeLinears + norms + s4 + residualConvs + skipConvs + [headLinear1, headLinear2]
+        var layers: [any Layer] = [inputProjection]
+        if let conditioningProjection { layers.append(conditioningProjection) }
+        layers += [stepLinear1, stepLinear2] as [any Layer]
+        layers += timeLinears as [any Layer]
+        layers += norms as [any Layer]
+        layers += s4 as [any Layer]
+        layers += residualConvs as [any Layer]
+        layers += skipConvs as [any Layer]
+        layers += [headLinear1, headLinear2] as [any Layer]
         for layer in layers { layer.initialize(&p, key: key) }
         return p
     }
@@ -95,6 +127,8 @@ public struct TSDiffBackbone: Codable, Equatable, Sendable {
     ///
     /// - Parameters:
     ///   - x: the windows `[B, L, C]`.
+    ///   - conditioning: the windows' conditioning channels `[B, L, F]`, required when the
+    ///     configuration has F > 0 and ignored otherwise.
     ///   - steps: the diffusion step of each window.
     ///   - p: the bound parameters of the backbone.
     ///   - dropoutKey: the key of the dropout masks; without it (or with zero dropout in the
@@ -102,12 +136,20 @@ public struct TSDiffBackbone: Codable, Equatable, Sendable {
     ///   - kernels: the S4 kernels from ``circularKernels(length:_:)`` for these
     ///     parameters, kept by a caller that evaluates the network many times with fixed parameters
     ///     (sampling, guidance, refinement); by default they are computed on every call.
-    public func callAsFunction<S: TensorScalar>(_ x: Variable<S>, steps: [Double], _ p: BoundParameters<S>, dropoutKey: RandomKey? = nil,
-                                                kernels: [Variable<S>]? = nil) -> Variable<S> {
+    public func callAsFunction<S: TensorScalar>(_ x: Variable<S>, conditioning: Variable<S>? = nil, steps: [Double], _ p: BoundParameters<S>,
+                                                dropoutKey: RandomKey? = nil, kernels: [Variable<S>]? = nil) -> Variable<S> {
         precondition(x.rank == 3 && x.shape[2] == configuration.channels, "TSDiff backbone expects [batch, length, \(configuration.channels)], got \(x.shape)")
         precondition(steps.count == x.shape[0], "one diffusion step per window: \(steps.count) for \(x.shape[0]) windows")
         let b = x.shape[0], h = configuration.hidden
-        var hidden = inputProjection(x, p).relu()                                        // [B, L, H]
+        var hidden: Variable<S>                                                           // [B, L, H]
+        if let conditioningProjection {
+            guard let conditioning else { preconditionFailure("a conditional TSDiff backbone needs its \(configuration.conditioningChannels) conditioning channels") }
+            precondition(conditioning.shape == [b, x.shape[1], configuration.conditioningChannels],
+                         "conditioning of shape \(conditioning.shape) for windows \(x.shape) and \(configuration.conditioningChannels) channels")
+            hidden = linear(x, weight: p[inputProjection.weightName], bias: p[inputProjection.biasName], adding: conditioningProjection(conditioning, p)).relu()
+        } else {
+            hidden = inputProjection(x, p).relu()
+        }
         let embedding: Tensor<S> = stepEmbedding(steps)
         let t = stepLinear2(stepLinear1(Variable(embedding), p).silu(), p).silu()          // [B, H]
         // The residual and skip sums are accumulated by the projections' matrix products.

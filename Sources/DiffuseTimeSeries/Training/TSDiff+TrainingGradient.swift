@@ -21,10 +21,14 @@ extension TSDiff {
     /// and the sums run in chunk order, so the result does not depend on the thread count.
     /// Dropout draws chunk k's masks from `dropoutKey.folding(in: k)`. A batch uses at most as
     /// many cores as it has chunks (batch 64: 4).
-    public func trainingLossAndGradient(_ example: DenoisingObjective.Example<Float>, objective: DenoisingObjective,
+    /// `conditioning` `[B, L, F]` holds the windows' conditioning for a conditional model (row r
+    /// of the example reads row r); it is ignored by an unconditional one.
+    public func trainingLossAndGradient(_ example: DenoisingObjective.Example<Float>, conditioning: Tensor<Float>? = nil, objective: DenoisingObjective,
                                         dropoutKey: RandomKey?) -> (loss: Float, gradient: ParameterSet<Float>) {
         let rows = example.noisy.shape[0], length = example.noisy.shape[1]
         precondition(rows > 0, "a training batch needs at least one window")
+        precondition(!isConditional || conditioning?.shape.first == rows, "a conditional TSDiff model needs the conditioning of every window of the batch")
+        let given = isConditional ? conditioning : nil
         let kernelTape = Tape<Float>()
         let kernelParameters = parameters.bound(to: kernelTape)
         let kernels = backbone.circularKernels(length: length, kernelParameters)
@@ -34,7 +38,8 @@ extension TSDiff {
             let bound = parameters.bound(to: tape)
             let chunkKernels = kernels.map { tape.watch($0.value) }
             let part = example.rows(range)
-            let output = backbone(Variable(part.noisy), steps: part.times, bound, dropoutKey: dropoutKey?.folding(in: k), kernels: chunkKernels)
+            let output = backbone(Variable(part.noisy), conditioning: given.map { Variable($0[range]) }, steps: part.times, bound,
+                                  dropoutKey: dropoutKey?.folding(in: k), kernels: chunkKernels)
             let loss = objective.loss(output, part) * (Float(range.count) / Float(rows))
             let gradients = tape.gradient(of: loss)
             return (loss: loss.value.scalar, gradient: bound.gradients(gradients), kernelGradients: chunkKernels.map { gradients[$0] })

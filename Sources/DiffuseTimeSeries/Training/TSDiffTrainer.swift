@@ -61,12 +61,28 @@ public struct TSDiffTrainer {
         self.options = options
     }
 
+    /// Training windows and, for a conditional layout, their conditioning.
+    public struct Batch: Sendable {
+        /// The windows `[B, L, C]`.
+        public var windows: Tensor<Float>
+        /// Their conditioning `[B, L, F]` (nil without conditioning).
+        public var conditioning: Tensor<Float>?
+
+        /// Rows `range` of the batch.
+        public subscript(rows: Range<Int>) -> Batch {
+            Batch(windows: windows[rows], conditioning: conditioning.map { $0[rows] })
+        }
+    }
+
     /// A batch of random training windows `[B, L, C]` (the future revealed) from `series`,
-    /// each ending at or before `trainingEnd[i]` of series i.
+    /// each ending at or before `trainingEnd[i]` of series i, with their conditioning.
     ///
     /// - Throws: ``TimeSeriesError/tooShort(series:needed:available:)`` (naming the longest
-    ///   series) when no series holds a whole window before its training end.
-    public static func trainingBatch(_ series: [TimeSeries], trainingEnd: [Int], layout: WindowLayout, count: Int, key: RandomKey) throws -> Tensor<Float> {
+    ///   series) when no series holds a whole window before its training end, and
+    ///   ``TimeSeriesError/invalidOption(_:)`` when a series lacks a covariate of the layout's
+    ///   conditioning.
+    public static func trainingBatch(_ series: [TimeSeries], trainingEnd: [Int], layout: WindowLayout, count: Int, key: RandomKey) throws -> Batch {
+        for s in series { try layout.conditioning.check(s) }
         var stream = RandomStream(key: key)
         // Series weighted by their number of possible windows.
         let spans = zip(series, trainingEnd).map { Swift.max(0, $1 - layout.predictionLength - layout.history + 1) }
@@ -74,14 +90,19 @@ public struct TSDiffTrainer {
             guard let (s, end) = zip(series, trainingEnd).max(by: { $0.1 < $1.1 }) else { throw TimeSeriesError.invalidOption("no series to draw training windows from") }
             throw TimeSeriesError.tooShort(series: s.name, needed: layout.history + layout.predictionLength, available: end)
         }
-        var values: [Float] = []
+        var values: [Float] = [], conditioning: [Float] = []
         values.reserveCapacity(count * layout.length * layout.channels)
+        conditioning.reserveCapacity(count * layout.length * layout.conditioning.channels)
         for _ in 0..<count {
             let s = stream.categorical(weights: spans.map(Double.init))
             let start = layout.history + stream.integer(below: spans[s])
-            values += layout.window(series[s], forecastStart: start, revealFuture: true).input
+            let window = layout.window(series[s], forecastStart: start, revealFuture: true)
+            values += window.input
+            conditioning += window.conditioning
         }
-        return Tensor(shape: [count, layout.length, layout.channels], scalars: values)
+        let f = layout.conditioning.channels
+        return Batch(windows: Tensor(shape: [count, layout.length, layout.channels], scalars: values),
+                     conditioning: f > 0 ? Tensor(shape: [count, layout.length, f], scalars: conditioning) : nil)
     }
 
     /// Trains `model` in place and returns the report. The best parameters by validation CRPS
@@ -141,11 +162,11 @@ public struct TSDiffTrainer {
         for step in 0..<options.steps {
             let stepKey = key.folding(in: step)
             let batch = try Self.trainingBatch(series, trainingEnd: ends, layout: layout, count: options.batchSize, key: stepKey.folding(in: 0))
-            let x0 = communicator.size == 1 ? batch : batch[rows]
-            let example = objective.example(for: x0, key: stepKey.folding(in: 1), sampleOffset: rows.lowerBound, batchCount: options.batchSize)
+            let local = communicator.size == 1 ? batch : batch[rows]
+            let example = objective.example(for: local.windows, key: stepKey.folding(in: 1), sampleOffset: rows.lowerBound, batchCount: options.batchSize)
             // Each process its own dropout masks (one process keeps the key it always had).
             let dropoutKey = communicator.size == 1 ? stepKey.folding(in: 2) : stepKey.folding(in: 2).folding(in: -1 - communicator.rank)
-            var (loss, gradients) = model.trainingLossAndGradient(example, objective: objective, dropoutKey: dropoutKey)
+            var (loss, gradients) = model.trainingLossAndGradient(example, conditioning: local.conditioning, objective: objective, dropoutKey: dropoutKey)
             if communicator.size > 1 {
                 var shared = [loss]
                 try communicator.allReduceMean(&gradients, extra: &shared)

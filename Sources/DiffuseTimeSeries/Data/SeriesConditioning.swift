@@ -1,0 +1,189 @@
+import Foundation
+
+/// What a conditional TSDiff model reads beside the series, as channels of every window step:
+/// calendar features of the step's timestamp (``CalendarFeature``, in [−0.5, 0.5]), a holiday
+/// indicator, and standardised dynamic covariates.
+///
+/// - Calendar features and the holiday indicator are functions of the timestamp, known over the
+///   whole window, context and horizon.
+/// - A covariate is standardised with the mean and standard deviation of its observed values in
+///   the training part of the series (fitted once by ``fitted(calendar:holidays:covariates:knownFuture:series:trainingEnd:)``
+///   and stored in the model's configuration, so forecasts use the training's scaling). A
+///   covariate *known in the future* (a calendar-driven flag, a weather forecast) is read over the
+///   whole window; any other only over the context, and is 0 over the horizon, in training as in
+///   forecasting, so the model never learns to expect what it will not have. A missing value is 0
+///   (the covariate's training mean).
+///
+/// The channels follow this order: calendar features, the holiday indicator, covariates.
+public struct SeriesConditioning: Codable, Hashable, Sendable {
+    /// A covariate channel: the covariate's name in the series, whether the model reads it over
+    /// the horizon, and its standardisation.
+    public struct CovariateChannel: Codable, Hashable, Sendable {
+        public var name: String
+        public var knownFuture: Bool
+        public var mean: Double
+        public var standardDeviation: Double
+
+        public init(name: String, knownFuture: Bool, mean: Double = 0, standardDeviation: Double = 1) {
+            self.name = name
+            self.knownFuture = knownFuture
+            self.mean = mean
+            self.standardDeviation = standardDeviation
+        }
+    }
+
+    public var calendar: [CalendarFeature]
+    /// The dates of the holiday indicator channel, as days since 1970-01-01, sorted (nil: no
+    /// holiday channel). The channel is 0.5 on a step that covers a listed date (for steps of a
+    /// day or longer, any of the days up to the next step; for shorter steps, the step's date),
+    /// −0.5 otherwise.
+    public var holidays: [Int64]?
+    public var covariates: [CovariateChannel]
+
+    public init(calendar: [CalendarFeature] = [], holidays: HolidayCalendar? = nil, covariates: [CovariateChannel] = []) {
+        self.calendar = calendar
+        self.holidays = holidays.map { $0.days.sorted() }
+        self.covariates = covariates
+    }
+
+    /// No conditioning: the unconditional TSDiff.
+    public static let none = SeriesConditioning()
+
+    /// The number of conditioning channels F.
+    public var channels: Int { calendar.count + (holidays == nil ? 0 : 1) + covariates.count }
+
+    /// The most covariates a configuration may name.
+    public static let maximumCovariates = 64
+    /// The most holiday dates a configuration may list.
+    public static let maximumHolidays = 1_000_000
+
+    /// The holiday calendar of the indicator channel.
+    public var holidayCalendar: HolidayCalendar? { holidays.map { HolidayCalendar(days: Set($0)) } }
+
+    /// A conditioning whose covariates are standardised on the observed values of
+    /// `series[i][0..<trainingEnd[i]]` (every series together; a covariate with no observed or
+    /// only constant values there gets mean 0 or its value, and standard deviation 1).
+    ///
+    /// - Throws: ``TimeSeriesError/invalidOption(_:)`` when a series lacks a named covariate,
+    ///   `knownFuture` names a covariate not in `covariates`, or a name repeats.
+    public static func fitted(calendar: [CalendarFeature] = [], holidays: HolidayCalendar? = nil, covariates names: [String], knownFuture: Set<String> = [],
+                              series: [TimeSeries], trainingEnd: [Int]? = nil) throws -> SeriesConditioning {
+        if let stray = knownFuture.sorted().first(where: { !names.contains($0) }) {
+            throw TimeSeriesError.invalidOption("--known-future names '\(stray)', which is not among the covariates \(names)")
+        }
+        if let repeated = names.indices.first(where: { names[..<$0].contains(names[$0]) }) {
+            throw TimeSeriesError.invalidOption("covariate '\(names[repeated])' is named twice")
+        }
+        var conditioning = SeriesConditioning(calendar: calendar, holidays: holidays,
+                                              covariates: names.map { CovariateChannel(name: $0, knownFuture: knownFuture.contains($0)) })
+        let ends = trainingEnd ?? series.map(\.count)
+        for s in series { try conditioning.check(s) }
+        for (k, name) in names.enumerated() {
+            var sum = 0.0, squares = 0.0, n = 0.0
+            for (s, end) in zip(series, ends) {
+                let covariate = s.covariates.first { $0.name == name }!
+                for i in 0..<Swift.min(end, covariate.values.count) where covariate.observed[i] {
+                    sum += covariate.values[i]
+                    n += 1
+                }
+            }
+            let mean = n > 0 ? sum / n : 0
+            for (s, end) in zip(series, ends) {
+                let covariate = s.covariates.first { $0.name == name }!
+                for i in 0..<Swift.min(end, covariate.values.count) where covariate.observed[i] {
+                    squares += (covariate.values[i] - mean) * (covariate.values[i] - mean)
+                }
+            }
+            let deviation = n > 1 ? (squares / (n - 1)).squareRoot() : 0
+            conditioning.covariates[k].mean = mean
+            conditioning.covariates[k].standardDeviation = deviation > 0 && deviation.isFinite ? deviation : 1
+        }
+        return conditioning
+    }
+
+    /// Throws ``TimeSeriesError/invalidOption(_:)`` naming the series and the covariate when
+    /// `series` lacks a covariate this conditioning reads.
+    public func check(_ series: TimeSeries) throws {
+        for channel in covariates where !series.covariates.contains(where: { $0.name == channel.name }) {
+            let present = series.covariates.map(\.name)
+            throw TimeSeriesError.invalidOption("series '\(series.name)' has no covariate '\(channel.name)' (it has \(present.isEmpty ? "none" : present.joined(separator: ", "))): give the model's covariates (--covariates)")
+        }
+    }
+
+    /// Throws ``TimeSeriesError/invalidOption(_:)`` naming the field for a conditioning no model
+    /// can have (from a hand-edited `config.json`): repeated calendar features, more than
+    /// ``maximumCovariates`` covariates or ``maximumHolidays`` dates, dates outside
+    /// `Timestamp.range` or not strictly increasing, a non-finite mean or a standard deviation that is not positive and finite.
+    public func validate() throws {
+        func fail(_ text: String) -> TimeSeriesError { .invalidOption("model configuration: field 'layout.conditioning.\(text)") }
+        guard Set(calendar).count == calendar.count else { throw fail("calendar' repeats a feature: \(calendar.map(\.rawValue))") }
+        guard covariates.count <= Self.maximumCovariates else { throw fail("covariates' holds \(covariates.count) covariates, more than \(Self.maximumCovariates)") }
+        if let holidays {
+            guard holidays.count <= Self.maximumHolidays else { throw fail("holidays' lists \(holidays.count) dates, more than \(Self.maximumHolidays)") }
+            let days = (Timestamp.range.lowerBound / 86_400)...(Timestamp.range.upperBound / 86_400)
+            if let bad = holidays.first(where: { !days.contains($0) }) { throw fail("holidays' holds day \(bad), outside years 1–9999") }
+            if let i = holidays.indices.dropFirst().first(where: { holidays[$0 - 1] >= holidays[$0] }) {
+                throw fail("holidays' is not sorted and free of repeats at entry \(i)")
+            }
+        }
+        for (k, c) in covariates.enumerated() {
+            guard c.mean.isFinite else { throw fail("covariates[\(k)].mean' = \(c.mean) must be finite") }
+            guard c.standardDeviation.isFinite, c.standardDeviation > 0 else {
+                throw fail("covariates[\(k)].standardDeviation' = \(c.standardDeviation) must be positive and finite")
+            }
+        }
+    }
+
+    /// The conditioning of `count` steps of `series` from index `first` (which may run past
+    /// either end of the series: calendar channels follow the frequency, covariates there are 0),
+    /// row-major `[count][channels]`. Covariates not known in the future are 0 from
+    /// `forecastStart` on. The series must have every covariate (``check(_:)``).
+    public func rows(_ series: TimeSeries, from first: Int, count: Int, forecastStart: Int) -> [Float] {
+        let f = channels
+        guard f > 0 else { return [] }
+        var rows = [Float](repeating: 0, count: count * f)
+        let columns = covariates.map { channel in series.covariates.first { $0.name == channel.name }! }
+        for t in 0..<count {
+            let i = first + t
+            let timestamp = series.timestamp(at: i)
+            let civil = Timestamp.civil(timestamp)
+            var k = t * f
+            for feature in calendar {
+                rows[k] = Float(feature.value(of: civil))
+                k += 1
+            }
+            if let holidays {
+                rows[k] = Self.coversListedDate(timestamp, next: series.timestamp(at: i + 1), holidays) ? 0.5 : -0.5
+                k += 1
+            }
+            for (channel, column) in zip(covariates, columns) {
+                if channel.knownFuture || i < forecastStart, let v = column.value(at: i) {
+                    rows[k] = Float((v - channel.mean) / channel.standardDeviation)
+                }
+                k += 1
+            }
+        }
+        return rows
+    }
+
+    /// Whether the step from `timestamp` to `next` covers a date of `sortedDays`: the step's date
+    /// for steps shorter than a day, else any day from the step's to the one before the next
+    /// step's.
+    static func coversListedDate(_ timestamp: Int64, next: Int64, _ sortedDays: [Int64]) -> Bool {
+        let first = Self.day(of: timestamp)
+        let last = next - timestamp >= 86_400 ? Swift.max(first, Self.day(of: next) - 1) : first
+        // The first listed day not before `first` (binary search).
+        var low = 0, high = sortedDays.count
+        while low < high {
+            let middle = (low + high) / 2
+            if sortedDays[middle] < first { low = middle + 1 } else { high = middle }
+        }
+        return low < sortedDays.count && sortedDays[low] <= last
+    }
+
+    /// Days since 1970-01-01 of a timestamp's UTC date.
+    static func day(of timestamp: Int64) -> Int64 {
+        let (q, r) = timestamp.quotientAndRemainder(dividingBy: 86_400)
+        return r < 0 ? q - 1 : q
+    }
+}
