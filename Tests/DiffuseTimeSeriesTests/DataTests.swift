@@ -105,6 +105,10 @@ final class DataTests: XCTestCase {
         XCTAssertEqual(validation.testStarts(0), [50, 60])
         XCTAssertEqual(validation.series[0].values, Array(s.values[0..<70]))
         XCTAssertNil(b.validation(windows: 6, history: 20))
+        // A series with no observation in its validation windows is left out; the others stay.
+        let gap = TimeSeries(name: "gap", frequency: .hourly, values: (0..<100).map { (50..<70).contains($0) ? nil : Double($0 % 3) })
+        XCTAssertEqual(try Backtest(series: [gap, s], predictionLength: 10, windows: 3, history: 20, seasonality: 7)
+            .validation(windows: 2, history: 20)?.series.map(\.name), ["s"])
         // Training held out of the validation windows stops at the first one, unless no
         // training window (history + horizon) would be left before it.
         XCTAssertEqual(b.trainingEnd(holdingOutValidation: 2, history: 20), [50])
@@ -133,6 +137,16 @@ final class DataTests: XCTestCase {
             let file = bundled.deletingLastPathComponent().appendingPathComponent(d.file)
             let header = try XCTUnwrap(String(contentsOf: file, encoding: .utf8).split(separator: "\n").first).split(separator: ",").map(String.init)
             for column in d.targets + d.covariates { XCTAssertTrue(header.contains(column), "\(d.file) has no column \(column)") }
+            // Its holiday calendar reads and covers the series' years.
+            if let holidays = d.holidays {
+                let calendar = try HolidayCalendar(contentsOf: bundled.deletingLastPathComponent().appendingPathComponent(holidays))
+                let dataset = try TimeSeriesDataset.loadWide(file, columns: d.targets)
+                let years = Set(calendar.days.map { Timestamp.civil($0 * 86_400).year })
+                for s in dataset.series {
+                    let first = Timestamp.civil(s.start).year, last = Timestamp.civil(s.timestamp(at: s.count - 1)).year
+                    XCTAssertTrue((first...last).allSatisfy(years.contains), "\(holidays) does not cover \(first)–\(last) of \(d.name)")
+                }
+            }
         }
         func message(_ json: String) -> String {
             do { _ = try ForecastBenchmark.decode(Data(json.utf8), source: "m.json"); return "accepted" } catch { return "\(error)" }
@@ -153,6 +167,8 @@ final class DataTests: XCTestCase {
             (#"{"datasets": [{"name": "a", "file": "a.csv", "covariates": []}], "windows": 7}"#, "'datasets[0].targets' is missing"),
             (#"{"datasets": [{"name": "a", "file": "a.csv", "targets": ["y"], "covariates": []}], "windows": 2.5}"#, "not a benchmark manifest"),
             (#"{"datasets": [{"name": "a", "file": "a.csv", "targets": ["y"], "covariates": []}], "windows": 1e300}"#, "not"),
+            (#"{"datasets": [{"name": "a", "file": "a.csv", "targets": ["y"], "covariates": ["x"], "knownFuture": ["z"]}], "windows": 7}"#, "'datasets[0].knownFuture'"),
+            (#"{"datasets": [{"name": "a", "file": "a.csv", "targets": ["y"], "covariates": [], "holidays": "../h.csv"}], "windows": 7}"#, "'datasets[0].holidays'"),
             ("[1, 2", "not JSON"),
         ]
         for (json, expected) in cases {

@@ -22,21 +22,25 @@ public struct Backtest: Sendable {
         guard !overflow, testLength < Int.max / 4 else {
             throw TimeSeriesError.invalidOption("\(windows) windows of \(predictionLength) steps is more than any series holds")
         }
-        for s in series {
-            let needed = Swift.max(history, seasonality) + testLength
-            guard s.count >= needed else { throw TimeSeriesError.tooShort(series: s.name, needed: needed, available: s.count) }
-            let testStart = s.count - testLength
-            let observedValues = (0..<testStart).filter { s.observed[$0] }.map { s.values[$0] }
-            guard let first = observedValues.first else { throw TimeSeriesError.allMissing(series: s.name) }
-            guard observedValues.contains(where: { $0 != first }) else { throw TimeSeriesError.constant(series: s.name) }
-            guard (testStart..<s.count).contains(where: { s.observed[$0] }) else {
-                throw TimeSeriesError.invalidOption("series '\(s.name)' has no observed values in its test period (the last \(testLength) steps): nothing to score")
-            }
-        }
+        for s in series { try Self.check(s, testLength: testLength, history: history, seasonality: seasonality) }
         self.series = series
         self.predictionLength = predictionLength
         self.windows = windows
         self.seasonality = seasonality
+    }
+
+    /// Throws when `s` cannot hold a test period of `testLength` steps after `history` steps and
+    /// a season, is constant or has no observations before or in its test period.
+    static func check(_ s: TimeSeries, testLength: Int, history: Int, seasonality: Int) throws {
+        let needed = Swift.max(history, seasonality) + testLength
+        guard s.count >= needed else { throw TimeSeriesError.tooShort(series: s.name, needed: needed, available: s.count) }
+        let testStart = s.count - testLength
+        let observedValues = (0..<testStart).filter { s.observed[$0] }.map { s.values[$0] }
+        guard let first = observedValues.first else { throw TimeSeriesError.allMissing(series: s.name) }
+        guard observedValues.contains(where: { $0 != first }) else { throw TimeSeriesError.constant(series: s.name) }
+        guard (testStart..<s.count).contains(where: { s.observed[$0] }) else {
+            throw TimeSeriesError.invalidOption("series '\(s.name)' has no observed values in its test period (the last \(testLength) steps): nothing to score")
+        }
     }
 
     /// Forecast starts of the test windows of series `i`.
@@ -66,15 +70,17 @@ public struct Backtest: Sendable {
 
     /// The same protocol one period earlier: the last `windows` windows before this test period,
     /// each forecast from the history before it, on the series whose training part holds them
-    /// after `history` steps (and a season). Nil when no series does. What is chosen on it (a
-    /// method, a guidance scale) never sees the test period.
+    /// after `history` steps (and a season), has observations in them and is not constant
+    /// before them; a series that cannot is left out, the others kept. Nil when no series can.
+    /// What is chosen on it (a method, a guidance scale) never sees the test period.
     public func validation(windows count: Int, history: Int) -> Backtest? {
+        guard count > 0, count <= Int.max / 4 / predictionLength else { return nil }
         let parts = series.indices.compactMap { i -> TimeSeries? in
-            let end = trainingEnd[i]
-            guard end - count * predictionLength >= Swift.max(history, seasonality) else { return nil }
-            return series[i].slice(0..<end)
+            let part = series[i].slice(0..<trainingEnd[i])
+            guard (try? Self.check(part, testLength: count * predictionLength, history: history, seasonality: seasonality)) != nil else { return nil }
+            return part
         }
-        return try? Backtest(series: parts, predictionLength: predictionLength, windows: count, history: history, seasonality: seasonality)
+        return parts.isEmpty ? nil : try? Backtest(series: parts, predictionLength: predictionLength, windows: count, history: history, seasonality: seasonality)
     }
 
     /// Per series, where training stops so that the `count` validation windows of
