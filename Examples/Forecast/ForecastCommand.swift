@@ -68,6 +68,8 @@ struct ForecastCommand: ParsableCommand {
     var checkpoint: String?
     @Flag(help: "Train a model on the data before the test period (from --checkpoint if given, else from scratch).")
     var train = false
+    @Option(name: .customLong("model"), help: "A new model of several series: independent (TSDiff: one model shared by the series, each window one series) or joint (each window all the series, their channels mixed inside the network and guided together; the series must share their timestamps).")
+    var modelKind: ModelChoice = .independent
     @Option(help: "Training steps (batches of --batch-size windows; default 1500: under 5 minutes for an hourly series on 2 cores).")
     var trainSteps: Int?
     @Option(help: "Training budget in epochs of --batches-per-epoch batches (the reference trains 1000 epochs of 128); instead of --train-steps.")
@@ -138,6 +140,7 @@ struct ForecastCommand: ParsableCommand {
     }
     enum RefineChoice: String, ExpressibleByArgument { case ml, lmc }
     enum ChoiceMode: String, ExpressibleByArgument { case whenTraining = "when-training", always, never }
+    enum ModelChoice: String, ExpressibleByArgument { case independent, joint }
     enum BaseChoice: String, ExpressibleByArgument { case seasonalNaive = "seasonal-naive", bootstrap, linear }
     enum MissingChoice: String, ExpressibleByArgument { case random, blockStart = "block-start", blockEnd = "block-end" }
 
@@ -212,6 +215,9 @@ struct ForecastCommand: ParsableCommand {
         try check("--synthesize", synthesize, 2...1_000_000)
         if !(0..<1).contains(emaDecay) { throw ValidationError("--ema-decay must be in [0, 1) (got \(emaDecay))") }
         if let dropout, !(0..<1).contains(dropout) { throw ValidationError("--dropout must be in [0, 1) (got \(dropout))") }
+        if modelKind == .joint && (!train || checkpoint != nil) {
+            throw ValidationError("--model joint sets up a new model: use it with --train and without --checkpoint (a checkpoint knows whether it is joint)")
+        }
         if dropout != nil && (!train || checkpoint != nil) {
             throw ValidationError("--dropout sets up a new model: use it with --train and without --checkpoint")
         }
@@ -375,6 +381,8 @@ struct ForecastCommand: ParsableCommand {
         if var checkpointModel = loaded {
             // Forecast with a checkpoint, or continue training it (fresh optimiser state).
             try checkCompatibility(checkpointModel, dataset)
+            let joint = checkpointModel.configuration.jointSeries
+            if joint > 1 { try TSDiffTrainer.checkAligned(dataset.series, jointSeries: joint) }
             if let holidayCalendar {
                 guard checkpointModel.configuration.layout.conditioning.holidays != nil else {
                     throw TimeSeriesError.invalidOption("--holidays: the checkpoint has no holiday channel (it was trained without --holidays)")
@@ -391,12 +399,17 @@ struct ForecastCommand: ParsableCommand {
                 calendar: calendarFeatures(for: dataset.frequency), holidays: holidayCalendar, covariates: covariateNames,
                 knownFuture: Set(Self.list(knownFuture) ?? []), series: dataset.series, trainingEnd: dataset.series.map { Swift.max(0, $0.count - testLength) })
             configuration.backbone.conditioningChannels = configuration.layout.conditioning.channels
+            if modelKind == .joint {
+                try TSDiffTrainer.checkAligned(dataset.series, jointSeries: dataset.series.count)
+                configuration.jointSeries = dataset.series.count
+                configuration.backbone.channels = configuration.channels
+            }
             model = TSDiff(configuration: configuration, seed: seed)
         }
         let layout = model.configuration.layout
         log("\(dataset.series.count) series, \(dataset.frequency) (\(freq == nil ? "inferred from the timestamps" : "--frequency")); seasons \(dataset.frequency.seasons.map(String.init).joined(separator: ", ")) steps; "
             + "context \(layout.contextLength), horizon \(layout.predictionLength), lags \(layout.lags.isEmpty ? "none" : layout.lags.map(String.init).joined(separator: ", "))")
-        log(Self.describe(layout.conditioning))
+        log(Self.describe(layout.conditioning) + (model.configuration.jointSeries > 1 ? "; a joint model of the \(model.configuration.jointSeries) series" : ""))
         let backtest = try Backtest(series: dataset.series, predictionLength: layout.predictionLength, windows: windows,
                                     history: layout.history, seasonality: dataset.frequency.seasonality)
         let diffusionSteps = model.configuration.diffusionSteps
@@ -450,7 +463,8 @@ struct ForecastCommand: ParsableCommand {
         var representativeStep: Int?
         func refinementStep() throws -> Int {
             if let step = refineStep ?? representativeStep { return step }
-            let batch = try TSDiffTrainer.trainingBatch(dataset.series, trainingEnd: backtest.trainingEnd, layout: layout, count: 64, key: key.folding(in: 9))
+            let batch = try TSDiffTrainer.trainingBatch(dataset.series, trainingEnd: backtest.trainingEnd, layout: layout, jointSeries: model.configuration.jointSeries,
+                                                        count: 64, key: key.folding(in: 9))
             let step = model.representativeStep(windows: batch.windows, conditioning: batch.conditioning, key: key.folding(in: 10))
             representativeStep = step
             return step
@@ -573,8 +587,20 @@ struct ForecastCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(started)
 
         // Outputs.
+        var multivariate: [(name: String, metrics: MultivariateMetrics)] = []
+        if backtest.series.count > 1 {
+            // Window w of every series together (the joint model's groups for all the series).
+            let groups = (0..<windows).map { w in backtest.series.indices.map { $0 * windows + w } }
+            let truths = backtest.testTargets.flatMap { target in
+                target.starts.map { start in
+                    let range = start..<(start + layout.predictionLength)
+                    return (range.map { target.series.values[$0] }, range.map { target.series.observed[$0] })
+                }
+            }
+            multivariate = results.map { ($0.name, MultivariateMetrics.score(samples: $0.samples, truths: truths, groups: groups, scales: testWindows.map(\.scale))) }
+        }
         let table = ResultsTable(methods: results.map { ($0.name, $0.metrics) }, linearPredictiveScores: lps,
-                                 choice: selection.map { ($0.chosenRow, $0.choice) }, seconds: seconds)
+                                 choice: selection.map { ($0.chosenRow, $0.choice) }, multivariate: multivariate, seconds: seconds)
         try AtomicFile.write(Data(table.json().utf8), to: outURL.appendingPathComponent("results.json"))
         let forecasts = try ForecastTable(backtest: backtest, methods: results.map { ($0.name, $0.samples) })
         try AtomicFile.write(Data(forecasts.csv().utf8), to: outURL.appendingPathComponent("forecasts.csv"))

@@ -2,13 +2,17 @@ import DiffuseTimeSeries
 import Foundation
 
 /// The scores of every method, printed as an aligned table or as JSON
-/// (`{"methods": {"tsdiff-q": {"crps": …, "nd": …, "nrmse": …, "mase": …}, …}, "seconds": …}`).
+/// (`{"methods": {"tsdiff-q": {"crps": …, "nd": …, "nrmse": …, "mase": …}, …}, "seconds": …}`,
+/// with `"multivariate": {"tsdiff-q": {"mean_crps": …, "sum_crps": …, "energy_score": …}, …}`
+/// for several series).
 struct ResultsTable {
     var methods: [(name: String, metrics: ForecastMetrics)]
     /// Linear predictive scores (ridge fitted on synthetic or real windows), when requested.
     var linearPredictiveScores: [(name: String, metrics: ForecastMetrics)] = []
     /// The row chosen on validation windows, with the validation scores.
     var choice: (row: String, validation: ValidationChoice)?
+    /// Scores of the group of series together, per method (when there are several series).
+    var multivariate: [(name: String, metrics: MultivariateMetrics)] = []
     var seconds: Double
 
     func text() -> String {
@@ -25,6 +29,13 @@ struct ResultsTable {
             lines.append("linear predictive score (ridge on windows → the first test window of each series; CRPS = ND)")
             for (name, m) in linearPredictiveScores {
                 lines.append("  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: "%9.4f %8.4f %8.4f %7.3f", m.crps, m.nd, m.nrmse, m.mase))
+            }
+        }
+        if !multivariate.isEmpty {
+            lines.append("the series together (GluonTS's multivariate scores; energy score in units of each window's scale):")
+            lines.append("  " + "method".padding(toLength: width, withPad: " ", startingAt: 0) + " mean CRPS  CRPS of sum  energy")
+            for (name, m) in multivariate {
+                lines.append("  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: "%9.4f %11.4f %9.4f", m.meanSeriesCRPS, m.sumCRPS, m.energyScore))
             }
         }
         if let choice {
@@ -44,6 +55,10 @@ struct ResultsTable {
         if !linearPredictiveScores.isEmpty {
             let lps = linearPredictiveScores.map { "\"\($0.name)\": {\"crps\": \(number($0.metrics.crps)), \"nd\": \(number($0.metrics.nd)), \"nrmse\": \(number($0.metrics.nrmse))}" }
             text += ", \"linear_predictive_score\": {\(lps.joined(separator: ", "))}"
+        }
+        if !multivariate.isEmpty {
+            let entries = multivariate.map { "\"\($0.name)\": {\"mean_crps\": \(number($0.metrics.meanSeriesCRPS)), \"sum_crps\": \(number($0.metrics.sumCRPS)), \"energy_score\": \(number($0.metrics.energyScore))}" }
+            text += ", \"multivariate\": {\(entries.joined(separator: ", "))}"
         }
         if let choice {
             let scores = choice.validation.candidates.map { "\"\($0.name)\": \(number($0.crps))" }

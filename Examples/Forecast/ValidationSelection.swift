@@ -74,7 +74,8 @@ extension ForecastCommand {
         }
         // TSDiff as a prior refining the best baseline's paths (maximum likelihood, quantile loss).
         var refinedBase: Baseline?
-        if let best = baseScores.filter({ $0.crps.isFinite }).min(by: { $0.crps < $1.crps }) {
+        // (Refinement refines each series alone: not a candidate for a joint model.)
+        if model.configuration.jointSeries == 1, let best = baseScores.filter({ $0.crps.isFinite }).min(by: { $0.crps < $1.crps }) {
             refinedBase = best.base
             let paths = try refined(best.base.forecaster, backtest: validation, windows: windows, model: model,
                                     step: try refinementStep(), key: key)

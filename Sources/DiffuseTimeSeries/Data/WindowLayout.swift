@@ -125,6 +125,25 @@ public struct WindowLayout: Codable, Hashable, Sendable {
         return windows
     }
 
+    /// The inputs and observed masks of windows of several series stacked along the channels, as
+    /// a joint model reads them: `[L, K·C]` with series k's C channels at k·C…(k + 1)·C − 1 of
+    /// every step.
+    public static func stacked(_ windows: [Window], channels c: Int) -> (input: [Float], observed: [Float]) {
+        guard windows.count > 1 else { return (windows.first?.input ?? [], windows.first?.observed ?? []) }
+        let l = windows[0].input.count / Swift.max(c, 1), k = windows.count
+        var input = [Float](repeating: 0, count: l * k * c), observed = input
+        for (m, window) in windows.enumerated() {
+            precondition(window.input.count == l * c, "stacked windows must have the same length and channels")
+            for t in 0..<l {
+                for j in 0..<c {
+                    input[(t * k + m) * c + j] = window.input[t * c + j]
+                    observed[(t * k + m) * c + j] = window.observed[t * c + j]
+                }
+            }
+        }
+        return (input, observed)
+    }
+
     /// Checks that a series can provide windows starting at `starts`, has the covariates of the
     /// conditioning, and is worth forecasting.
     public func validate(_ series: TimeSeries, forecastStarts starts: [Int]) throws {

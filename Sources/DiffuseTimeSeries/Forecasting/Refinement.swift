@@ -96,6 +96,9 @@ extension TSDiff {
         let layout = configuration.layout
         let l = layout.length, c = layout.channels, ctx = layout.contextLength
         let n = initial.first?.count ?? 0
+        guard configuration.jointSeries == 1 else {
+            throw TimeSeriesError.invalidOption("refinement refines each series' forecast with a model of one series; this is a joint model of \(configuration.jointSeries) series")
+        }
         guard windows.count == initial.count else {
             throw TimeSeriesError.invalidOption("refinement needs one base forecast per window (\(initial.count) for \(windows.count) windows)")
         }

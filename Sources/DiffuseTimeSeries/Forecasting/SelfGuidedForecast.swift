@@ -103,12 +103,46 @@ public struct ForecastOptions: Codable, Sendable {
 }
 
 extension TSDiff {
+    /// Guided draws of a batch from initial noise `[B, L, C]`: self-guidance toward the observed
+    /// entries (`mask` 1) of `observed`, with the loss and sampler of `options` (the quantile
+    /// loss with row b at `levels[b]`). The DDPM forms draw their step noise from `key` by row
+    /// (global row index `sampleOffset + b`); DDIM is deterministic given the noise.
+    func guidedSamples(_ model: NetworkModel<Float>, observed: Tensor<Float>, mask: Tensor<Float>, levels: [Double], from noise: Tensor<Float>,
+                       options: ForecastOptions, key: RandomKey, sampleOffset: Int) -> Tensor<Float> {
+        let energy = ObservationEnergy(observed: observed, mask: mask, loss: options.loss == .quantile ? .quantile(levels: levels) : .squared)
+        let grid = options.sampler.grid(schedule, diffusionSteps: configuration.diffusionSteps)
+        if options.sampler.isAncestral {
+            return sample(PostStepGuidance(model, energy: energy, rule: .tsdiff(scale: options.scale, at: options.gradientPoint)), from: noise, grid: grid,
+                          using: DDPMSampler(), key: key, sampleOffset: sampleOffset).samples
+        }
+        return sample(GradientGuidedModel(model, source: .throughDenoiser(energy), scale: options.scale), from: noise, grid: grid,
+                      using: DDIMSampler(), key: key, sampleOffset: sampleOffset).samples
+    }
+
+    /// The windows forecast together, as indices into a list of `windowCount` windows: each
+    /// window alone for a model of one series, and for a joint model of K series window w of
+    /// every series, the list holding K × W windows series by series (as
+    /// ``WindowLayout/windows(for:missing:key:)`` returns them for K targets with the same starts).
+    ///
+    /// - Throws: ``TimeSeriesError/invalidOption(_:)`` when the windows are not K × W.
+    public func jointGroups(windowCount: Int) throws -> [[Int]] {
+        let k = configuration.jointSeries
+        guard windowCount % k == 0 else {
+            throw TimeSeriesError.invalidOption("a joint model of \(k) series forecasts \(k) × W windows, series by series; got \(windowCount) windows")
+        }
+        let perSeries = windowCount / k
+        return (0..<perSeries).map { w in (0..<k).map { $0 * perSeries + w } }
+    }
+
     /// Median forecasts beyond this multiple of the largest magnitude in the context count as
     /// diverged guidance.
     public static let divergenceLimit = 3.0
 
     /// Self-guided forecasts for windows (future masked): `samples` paths per window, unscaled,
-    /// `[windows][samples][horizon]`.
+    /// `[windows][samples][horizon]`. A joint model forecasts window w of its K series together
+    /// (``jointGroups(windowCount:)``): one path of the group is a draw of all K series at once,
+    /// guided by the observations of all of them, and path s of every series of the group comes
+    /// from the same draw.
     ///
     /// Observation self-guidance (Kollovieh et al. 2023, §3.1): the unconditional model is steered
     /// by the gradient of an energy of its clean estimate on the observed entries — the context and
@@ -128,57 +162,64 @@ extension TSDiff {
     /// its size, e.g. FFT plans), so the result is one process's result bit for bit.
     public func forecast(_ windows: [WindowLayout.Window], options: ForecastOptions, communicator: any Communicator = SingleProcess()) throws -> [[[Double]]] {
         let layout = configuration.layout
-        let l = layout.length, c = layout.channels, n = options.samples
+        let l = layout.length, perSeries = layout.channels, c = configuration.channels, n = options.samples, horizon = layout.predictionLength
         try options.validate(diffusionSteps: configuration.diffusionSteps)
-        let chunks = communicator.shard((windows.count * n + options.chunkSize - 1) / options.chunkSize)
-        let rows = Swift.min(chunks.lowerBound * options.chunkSize, windows.count * n)..<Swift.min(chunks.upperBound * options.chunkSize, windows.count * n)
+        let groups = try jointGroups(windowCount: windows.count)
+        let k = configuration.jointSeries
+        let rowCount = groups.count * n
+        let chunks = communicator.shard((rowCount + options.chunkSize - 1) / options.chunkSize)
+        let rows = Swift.min(chunks.lowerBound * options.chunkSize, rowCount)..<Swift.min(chunks.upperBound * options.chunkSize, rowCount)
         let unconditional = isConditional ? nil : noiseModel()
-        var result = [[[Double]]](repeating: [], count: windows.count)
+        // This process's rows, each the K paths of its group (series by series) end to end.
+        var rowPaths: [[Double]] = []
         let key = RandomKey(seed: options.seed)
+        var stackedCache: (group: Int, input: [Float], observed: [Float])? = nil
         for start in stride(from: rows.lowerBound, to: rows.upperBound, by: options.chunkSize) {
             let end = Swift.min(start + options.chunkSize, rows.upperBound)
             let members = Array(start..<end)
             var observed: [Float] = [], mask: [Float] = [], conditioning: [Float] = []
             var levels: [Double] = []
             for r in members {
-                observed += windows[r / n].input
-                mask += windows[r / n].observed
-                conditioning += windows[r / n].conditioning
+                let g = r / n
+                if stackedCache?.group != g {
+                    let (input, stackedMask) = WindowLayout.stacked(groups[g].map { windows[$0] }, channels: perSeries)
+                    stackedCache = (g, input, stackedMask)
+                }
+                observed += stackedCache!.input
+                mask += stackedCache!.observed
+                // A joint window's series share their timestamps: the first one's conditioning.
+                conditioning += windows[groups[g][0]].conditioning
                 levels.append(Double(r % n + 1) / Double(n + 1))
             }
             let shape = [members.count, l, c]
             let model = unconditional ?? noiseModel(conditioning: Tensor(shape: [members.count, l, layout.conditioning.channels], scalars: conditioning))
-            let energy = ObservationEnergy(observed: Tensor<Float>(shape: shape, scalars: observed), mask: Tensor<Float>(shape: shape, scalars: mask),
-                                           loss: options.loss == .quantile ? .quantile(levels: levels) : .squared)
             let noise = Tensor<Float>.randomNormal(shape: shape, key: key.folding(in: 0), sampleOffset: start)
-            let samples: Tensor<Float>
-            let grid = options.sampler.grid(schedule, diffusionSteps: configuration.diffusionSteps)
-            if options.sampler.isAncestral {
-                samples = sample(PostStepGuidance(model, energy: energy, rule: .tsdiff(scale: options.scale, at: options.gradientPoint)), from: noise, grid: grid, using: DDPMSampler(),
-                                 key: key.folding(in: 1), sampleOffset: start).samples
-            } else {
-                samples = sample(GradientGuidedModel(model, source: .throughDenoiser(energy), scale: options.scale), from: noise, grid: grid,
-                                 using: DDIMSampler(), key: key.folding(in: 1), sampleOffset: start).samples
-            }
-            // Channel 0 of the horizon, scaled back.
+            let samples = guidedSamples(model, observed: Tensor<Float>(shape: shape, scalars: observed), mask: Tensor<Float>(shape: shape, scalars: mask),
+                                        levels: levels, from: noise, options: options, key: key.folding(in: 1), sampleOffset: start)
+            // Channel 0 of each series over the horizon, scaled back.
             let values = samples.scalars
-            for (k, r) in members.enumerated() {
-                let w = r / n
-                let path = (layout.contextLength..<l).map { Double(values[(k * l + $0) * c]) * windows[w].scale }
-                result[w].append(path)
+            for (i, r) in members.enumerated() {
+                let group = groups[r / n]
+                rowPaths.append((0..<k).flatMap { m in
+                    (layout.contextLength..<l).map { Double(values[(i * l + $0) * c + m * perSeries]) * windows[group[m]].scale }
+                })
             }
         }
         if communicator.size > 1 {
             // Every process's rows, in row order (the shards are contiguous and in rank order).
-            let horizon = layout.predictionLength
-            let parts = try communicator.allGather(result.flatMap { $0.flatMap { $0 } })
+            let parts = try communicator.allGather(rowPaths.flatMap { $0 })
             let all = parts.flatMap { $0 }
-            guard all.count == windows.count * n * horizon else {
-                throw CollectiveError(call: "forecast", reason: "gathered \(all.count / Swift.max(horizon, 1)) paths, expected \(windows.count * n)")
+            let width = k * horizon
+            guard all.count == rowCount * width else {
+                throw CollectiveError(call: "forecast", reason: "gathered \(all.count / Swift.max(width, 1)) rows of paths, expected \(rowCount)")
             }
-            result = (0..<windows.count).map { w in
-                (0..<n).map { s in let r = w * n + s; return Array(all[(r * horizon)..<((r + 1) * horizon)]) }
-            }
+            rowPaths = (0..<rowCount).map { r in Array(all[(r * width)..<((r + 1) * width)]) }
+        }
+        var result = [[[Double]]](repeating: [], count: windows.count)
+        let first = communicator.size > 1 ? 0 : rows.lowerBound
+        for (i, paths) in rowPaths.enumerated() {
+            let group = groups[(first + i) / n]
+            for m in 0..<k { result[group[m]].append(Array(paths[(m * horizon)..<((m + 1) * horizon)])) }
         }
         var largest = 0.0
         for (w, paths) in result.enumerated() where !paths.isEmpty {

@@ -22,6 +22,9 @@ extension TSDiff {
         guard !isConditional || !conditions.isEmpty else {
             throw TimeSeriesError.invalidOption("a conditional model synthesises under given conditions: pass windows whose conditioning to use")
         }
+        guard configuration.jointSeries == 1 else {
+            throw TimeSeriesError.invalidOption("synthesis draws windows of one series; this is a joint model of \(configuration.jointSeries) series")
+        }
         let layout = configuration.layout
         let l = layout.length, c = layout.channels
         let unconditional = isConditional ? nil : noiseModel()

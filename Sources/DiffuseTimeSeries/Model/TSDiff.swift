@@ -13,12 +13,20 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
     public var betaStart: Double
     public var betaEnd: Double
     public var frequency: Frequency
+    /// The series one window holds: 1 for TSDiff's model of each series on its own (the series
+    /// share the model, not their windows); K > 1 for a joint model of a group of K aligned
+    /// series, whose windows stack the K series' channels (series by series, each with its
+    /// lags) so that the backbone mixes them (its input projection and head see all K).
+    public var jointSeries: Int
 
     public init(layout: WindowLayout, backbone: TSDiffBackboneConfiguration? = nil, diffusionSteps: Int = 100,
-                betaStart: Double = 1e-4, betaEnd: Double = 0.1, frequency: Frequency) {
+                betaStart: Double = 1e-4, betaEnd: Double = 0.1, frequency: Frequency, jointSeries: Int = 1) {
+        precondition(jointSeries >= 1, "a window holds at least one series")
         self.layout = layout
-        self.backbone = backbone ?? TSDiffBackboneConfiguration(channels: layout.channels, conditioningChannels: layout.conditioning.channels)
-        precondition(self.backbone.channels == layout.channels, "backbone channels \(self.backbone.channels) ≠ window channels \(layout.channels)")
+        self.jointSeries = jointSeries
+        self.backbone = backbone ?? TSDiffBackboneConfiguration(channels: jointSeries * layout.channels, conditioningChannels: layout.conditioning.channels)
+        precondition(self.backbone.channels == jointSeries * layout.channels,
+                     "backbone channels \(self.backbone.channels) ≠ \(jointSeries) series × \(layout.channels) window channels")
         precondition(self.backbone.conditioningChannels == layout.conditioning.channels,
                      "backbone conditioning channels \(self.backbone.conditioningChannels) ≠ the layout's \(layout.conditioning.channels)")
         self.diffusionSteps = diffusionSteps
@@ -27,13 +35,31 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
         self.frequency = frequency
     }
 
+    enum CodingKeys: String, CodingKey { case layout, backbone, diffusionSteps, betaStart, betaEnd, frequency, jointSeries }
+
+    /// Reads a configuration; one saved before joint models existed models each series alone.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        layout = try c.decode(WindowLayout.self, forKey: .layout)
+        backbone = try c.decode(TSDiffBackboneConfiguration.self, forKey: .backbone)
+        diffusionSteps = try c.decode(Int.self, forKey: .diffusionSteps)
+        betaStart = try c.decode(Double.self, forKey: .betaStart)
+        betaEnd = try c.decode(Double.self, forKey: .betaEnd)
+        frequency = try c.decode(Frequency.self, forKey: .frequency)
+        jointSeries = try c.decodeIfPresent(Int.self, forKey: .jointSeries) ?? 1
+    }
+
+    /// The channels of the model's windows: `jointSeries` × the layout's channels.
+    public var channels: Int { jointSeries * layout.channels }
+
     /// The documented limits of a configuration's fields, checked by ``validate()`` when a
     /// configuration is loaded (a hand-edited `config.json` must not make the program allocate
     /// without bound): window lengths and lags up to 100 000 steps and 64 lags; hidden size,
     /// state size (even) and step embedding (even) up to 4 096; up to 64 blocks; at most
     /// `Checkpoint.maximumConfiguredWeights` weights in all; window length × hidden at most 2²⁰
-    /// (activation memory); up to 100 000 diffusion steps.
-    public static let limits = (length: 100_000, lags: 64, width: 4096, blocks: 64, diffusionSteps: 100_000)
+    /// (activation memory); up to 100 000 diffusion steps; up to 1 024 series in a joint window
+    /// and 4 096 window channels.
+    public static let limits = (length: 100_000, lags: 64, width: 4096, blocks: 64, diffusionSteps: 100_000, jointSeries: 1024)
 
     /// Throws ``TimeSeriesError/invalidOption(_:)`` naming the field and its value for a
     /// configuration no model can have or one outside ``limits`` — what a hand-edited
@@ -50,7 +76,9 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
         try check("layout.predictionLength", layout.predictionLength, 1...l.length)
         try check("layout.lags (count)", layout.lags.count, 0...l.lags)
         for lag in layout.lags { try check("layout.lags", lag, 1...l.length) }
-        try check("backbone.channels", backbone.channels, layout.channels...layout.channels)
+        try check("jointSeries", jointSeries, 1...l.jointSeries)
+        try check("backbone.channels", backbone.channels, channels...channels)
+        try check("backbone.channels", backbone.channels, 1...l.width)
         try layout.conditioning.validate()
         try check("backbone.conditioningChannels", backbone.conditioningChannels, layout.conditioning.channels...layout.conditioning.channels)
         try check("backbone.hidden", backbone.hidden, 1...l.width)

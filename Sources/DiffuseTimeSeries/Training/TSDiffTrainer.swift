@@ -81,8 +81,17 @@ public struct TSDiffTrainer {
     ///   series) when no series holds a whole window before its training end, and
     ///   ``TimeSeriesError/invalidOption(_:)`` when a series lacks a covariate of the layout's
     ///   conditioning.
-    public static func trainingBatch(_ series: [TimeSeries], trainingEnd: [Int], layout: WindowLayout, count: Int, key: RandomKey) throws -> Batch {
+    ///
+    /// With `jointSeries` K > 1 (a joint model), `series` must be K aligned series (the same
+    /// start, frequency and length); each window is then the K series' windows at one start
+    /// stacked along the channels (``WindowLayout/stacked(_:channels:)``), `[B, L, K·C]`, ending
+    /// before the earliest training end, with the first series' conditioning.
+    public static func trainingBatch(_ series: [TimeSeries], trainingEnd: [Int], layout: WindowLayout, jointSeries: Int = 1, count: Int,
+                                     key: RandomKey) throws -> Batch {
         for s in series { try layout.conditioning.check(s) }
+        if jointSeries > 1 {
+            return try jointTrainingBatch(series, trainingEnd: trainingEnd, layout: layout, jointSeries: jointSeries, count: count, key: key)
+        }
         var stream = RandomStream(key: key)
         // Series weighted by their number of possible windows.
         let spans = zip(series, trainingEnd).map { Swift.max(0, $1 - layout.predictionLength - layout.history + 1) }
@@ -103,6 +112,37 @@ public struct TSDiffTrainer {
         let f = layout.conditioning.channels
         return Batch(windows: Tensor(shape: [count, layout.length, layout.channels], scalars: values),
                      conditioning: f > 0 ? Tensor(shape: [count, layout.length, f], scalars: conditioning) : nil)
+    }
+
+    /// ``trainingBatch(_:trainingEnd:layout:jointSeries:count:key:)`` for a joint model.
+    static func jointTrainingBatch(_ series: [TimeSeries], trainingEnd: [Int], layout: WindowLayout, jointSeries k: Int, count: Int,
+                                   key: RandomKey) throws -> Batch {
+        try checkAligned(series, jointSeries: k)
+        let end = trainingEnd.min() ?? 0
+        let span = end - layout.predictionLength - layout.history + 1
+        guard span > 0 else { throw TimeSeriesError.tooShort(series: series[0].name, needed: layout.history + layout.predictionLength, available: end) }
+        var stream = RandomStream(key: key)
+        var values: [Float] = [], conditioning: [Float] = []
+        for _ in 0..<count {
+            let start = layout.history + stream.integer(below: span)
+            let windows = series.map { layout.window($0, forecastStart: start, revealFuture: true) }
+            values += WindowLayout.stacked(windows, channels: layout.channels).input
+            conditioning += windows[0].conditioning
+        }
+        let f = layout.conditioning.channels
+        return Batch(windows: Tensor(shape: [count, layout.length, k * layout.channels], scalars: values),
+                     conditioning: f > 0 ? Tensor(shape: [count, layout.length, f], scalars: conditioning) : nil)
+    }
+
+    /// Throws ``TimeSeriesError/invalidOption(_:)`` unless `series` are `jointSeries` series with
+    /// the same start, frequency and length, as a joint model's windows need.
+    public static func checkAligned(_ series: [TimeSeries], jointSeries k: Int) throws {
+        guard series.count == k else {
+            throw TimeSeriesError.invalidOption("a joint model of \(k) series needs exactly \(k) series (got \(series.count))")
+        }
+        for s in series.dropFirst() where s.start != series[0].start || s.count != series[0].count || s.frequency != series[0].frequency {
+            throw TimeSeriesError.invalidOption("series '\(s.name)' is not aligned with '\(series[0].name)' (start, length or frequency differ): a joint model needs series on the same steps")
+        }
     }
 
     /// Trains `model` in place and returns the report. The best parameters by validation CRPS
@@ -137,6 +177,7 @@ public struct TSDiffTrainer {
                       onNewBest: ((_ parameters: ParameterSet<Float>, _ step: Int, _ crps: Double) throws -> Void)? = nil) throws -> TrainingReport {
         let layout = model.configuration.layout
         let ends = trainingEnd ?? series.map(\.count)
+        if model.configuration.jointSeries > 1 { try Self.checkAligned(series, jointSeries: model.configuration.jointSeries) }
         for (s, end) in zip(series, ends) where end < layout.history + layout.predictionLength {
             throw TimeSeriesError.tooShort(series: s.name, needed: layout.history + layout.predictionLength, available: end)
         }
@@ -161,7 +202,8 @@ public struct TSDiffTrainer {
         let started = Date()
         for step in 0..<options.steps {
             let stepKey = key.folding(in: step)
-            let batch = try Self.trainingBatch(series, trainingEnd: ends, layout: layout, count: options.batchSize, key: stepKey.folding(in: 0))
+            let batch = try Self.trainingBatch(series, trainingEnd: ends, layout: layout, jointSeries: model.configuration.jointSeries,
+                                               count: options.batchSize, key: stepKey.folding(in: 0))
             let local = communicator.size == 1 ? batch : batch[rows]
             let example = objective.example(for: local.windows, key: stepKey.folding(in: 1), sampleOffset: rows.lowerBound, batchCount: options.batchSize)
             // Each process its own dropout masks (one process keeps the key it always had).
