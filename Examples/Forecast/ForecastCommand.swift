@@ -48,8 +48,8 @@ struct ForecastCommand: ParsableCommand {
     var knownFuture: String?
 
     // MARK: Conditioning
-    @Option(help: "Calendar features of a new model's conditioning: none (TSDiff's unconditional model), auto (those of the frequency, as GluonTS: hourly data hour of day, day of week, day of month, day of year), or a comma-separated list of hour-of-day, day-of-week, day-of-month, day-of-year, month-of-year, week-of-year, minute-of-hour, second-of-minute.")
-    var calendar: String = "none"
+    @Option(help: "Calendar features of a new model's conditioning: none (the default: TSDiff's unconditional model), auto (those of the frequency, as GluonTS: hourly data hour of day, day of week, day of month, day of year), or a comma-separated list of hour-of-day, day-of-week, day-of-month, day-of-year, month-of-year, week-of-year, minute-of-hour, second-of-minute.")
+    var calendar: String?
     @Option(help: "File of holiday dates (YYYY-MM-DD per line, optionally ',name'; '#' comments): a holiday indicator channel for a new model, or new dates for a checkpoint that has one.")
     var holidays: String?
 
@@ -158,6 +158,9 @@ struct ForecastCommand: ParsableCommand {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
+    /// Whether training stops before the validation windows (they are validated or chosen on).
+    var holdsOutValidation: Bool { train && (validationInterval > 0 || chooseOnValidation != .never) }
+
     /// The training budget in steps: --train-epochs × --batches-per-epoch, else --train-steps.
     var trainingSteps: Int { trainEpochs.map { $0 * batchesPerEpoch } ?? trainSteps ?? 1500 }
 
@@ -218,6 +221,9 @@ struct ForecastCommand: ParsableCommand {
         if modelKind == .joint && (!train || checkpoint != nil) {
             throw ValidationError("--model joint sets up a new model: use it with --train and without --checkpoint (a checkpoint knows whether it is joint)")
         }
+        if modelKind == .joint && (refine != nil || synthesize != nil) {
+            throw ValidationError("--refine and --synthesize work on models of one series, not with --model joint")
+        }
         if dropout != nil && (!train || checkpoint != nil) {
             throw ValidationError("--dropout sets up a new model: use it with --train and without --checkpoint")
         }
@@ -231,8 +237,9 @@ struct ForecastCommand: ParsableCommand {
         option.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
     }
 
-    /// The calendar features of --calendar for data of `frequency`.
+    /// The calendar features of --calendar for data of `frequency` (none when not given).
     func calendarFeatures(for frequency: Frequency) throws -> [CalendarFeature] {
+        guard let calendar else { return [] }
         switch calendar {
         case "none": return []
         case "auto": return CalendarFeature.defaults(for: frequency)
@@ -259,7 +266,7 @@ struct ForecastCommand: ParsableCommand {
         if let given = Self.list(knownFuture), Set(given) != Set(own.filter(\.knownFuture).map(\.name)) {
             throw TimeSeriesError.invalidOption("--known-future \(given.joined(separator: ",")) differs from the checkpoint's (\(own.filter(\.knownFuture).map(\.name).joined(separator: ",")))")
         }
-        if calendar != "none", try calendarFeatures(for: loaded.configuration.frequency) != loaded.configuration.layout.conditioning.calendar {
+        if let calendar, try calendarFeatures(for: loaded.configuration.frequency) != loaded.configuration.layout.conditioning.calendar {
             throw TimeSeriesError.invalidOption("--calendar \(calendar) differs from the checkpoint's calendar features (\(loaded.configuration.layout.conditioning.calendar.map(\.rawValue).joined(separator: ",")))")
         }
         return own.map(\.name)
@@ -388,22 +395,31 @@ struct ForecastCommand: ParsableCommand {
                     throw TimeSeriesError.invalidOption("--holidays: the checkpoint has no holiday channel (it was trained without --holidays)")
                 }
                 checkpointModel.configuration.layout.conditioning.holidays = holidayCalendar.days.sorted()
+                try checkpointModel.configuration.validate()
+            }
+            if joint > 1 && (refine != nil || synthesize != nil) {
+                throw TimeSeriesError.invalidOption("--refine and --synthesize work on models of one series; the checkpoint is a joint model of \(joint) series")
             }
             model = checkpointModel
         } else {
             var configuration = TSDiffConfiguration.standard(frequency: dataset.frequency, contextLength: context, predictionLength: horizon)
             configuration.backbone.dropout = dropout ?? 0
-            // Covariates are standardised on the part before the test period.
-            let testLength = windows * configuration.layout.predictionLength
+            // Covariates are standardised on the part the model trains on.
+            let protocolBacktest = try Backtest(series: dataset.series, predictionLength: configuration.layout.predictionLength, windows: windows,
+                                                history: configuration.layout.history, seasonality: dataset.frequency.seasonality)
             configuration.layout.conditioning = try SeriesConditioning.fitted(
                 calendar: calendarFeatures(for: dataset.frequency), holidays: holidayCalendar, covariates: covariateNames,
-                knownFuture: Set(Self.list(knownFuture) ?? []), series: dataset.series, trainingEnd: dataset.series.map { Swift.max(0, $0.count - testLength) })
+                knownFuture: Set(Self.list(knownFuture) ?? []), series: dataset.series,
+                trainingEnd: holdsOutValidation ? protocolBacktest.trainingEnd(holdingOutValidation: windows, history: configuration.layout.history) : protocolBacktest.trainingEnd)
             configuration.backbone.conditioningChannels = configuration.layout.conditioning.channels
             if modelKind == .joint {
                 try TSDiffTrainer.checkAligned(dataset.series, jointSeries: dataset.series.count)
                 configuration.jointSeries = dataset.series.count
                 configuration.backbone.channels = configuration.channels
             }
+            // Options can describe a model no checkpoint may hold (too many series, covariates or
+            // dates): refuse it now, not after training.
+            try configuration.validate()
             model = TSDiff(configuration: configuration, seed: seed)
         }
         let layout = model.configuration.layout
@@ -426,7 +442,8 @@ struct ForecastCommand: ParsableCommand {
             let trainer = TSDiffTrainer(options: TSDiffTrainingOptions(steps: trainingSteps, batchSize: batchSize, emaDecay: emaDecay > 0 ? emaDecay : nil,
                                                                        validationInterval: validationInterval,
                                                                        validationSamples: validationSamples, seed: seed))
-            let validation = backtest.validationTargets(count: windows, history: layout.history)
+            // The validation windows of the series that can be validated (the choice below uses the same).
+            let validation = backtest.validation(windows: windows, history: layout.history)?.testTargets ?? []
             // Few DDIM steps make poor guided forecasts (measured on CAISO: 10 steps 0.077,
             // 20 steps 0.028 on the validation weeks), so validation uses at least 20.
             var validationOptions = forecastOptions
@@ -434,8 +451,7 @@ struct ForecastCommand: ParsableCommand {
             var display = ProgressDisplay(label: communicator.size > 1 ? "training on \(communicator.size) processes" : "training")
             // Training stops before the validation windows, so that choosing the checkpoint and
             // (below) the method scores windows the model has not been trained on.
-            let trainingEnd = validationInterval > 0 || chooseOnValidation != .never
-                ? backtest.trainingEnd(holdingOutValidation: windows, history: layout.history) : backtest.trainingEnd
+            let trainingEnd = holdsOutValidation ? backtest.trainingEnd(holdingOutValidation: windows, history: layout.history) : backtest.trainingEnd
             let report = try trainer.train(&model, series: dataset.series, trainingEnd: trainingEnd, validation: validation,
                                            forecastOptions: validationOptions, communicator: communicator,
                                            progress: { if communicator.isRoot { display.update($0) } },
@@ -473,7 +489,8 @@ struct ForecastCommand: ParsableCommand {
         // The choice on validation windows.
         var selection: ValidationSelection?
         if chooseOnValidation == .always || (chooseOnValidation == .whenTraining && train) {
-            if let validation = backtest.validation(windows: windows, history: layout.history) {
+            let joint = model.configuration.jointSeries
+            if let validation = backtest.validation(windows: windows, history: layout.history), joint == 1 || validation.series.count == joint {
                 let t0 = Date()
                 let options: ForecastOptions? = guidance == .meanSquared ? nil : {
                     var o = forecastOptions
@@ -493,7 +510,8 @@ struct ForecastCommand: ParsableCommand {
                 log("validation (\(validation.series.count) series × \(windows) windows before the test period, \(ProgressLine.duration(Date().timeIntervalSince(t0)))): "
                     + chosen.choice.summary)
             } else {
-                log("no series holds \(windows) validation windows before its test period: no choice on validation")
+                log(model.configuration.jointSeries > 1 ? "not every series of the joint model holds \(windows) validation windows before its test period: no choice on validation"
+                    : "no series holds \(windows) validation windows before its test period: no choice on validation")
             }
         }
 
@@ -588,7 +606,8 @@ struct ForecastCommand: ParsableCommand {
 
         // Outputs.
         var multivariate: [(name: String, metrics: MultivariateMetrics)] = []
-        if backtest.series.count > 1 {
+        // Only for series on the same steps, whose windows w fall on the same dates.
+        if backtest.series.count > 1, (try? TSDiffTrainer.checkAligned(backtest.series, jointSeries: backtest.series.count)) != nil {
             // Window w of every series together (the joint model's groups for all the series).
             let groups = (0..<windows).map { w in backtest.series.indices.map { $0 * windows + w } }
             let truths = backtest.testTargets.flatMap { target in

@@ -123,7 +123,7 @@ final class ConditioningTests: XCTestCase {
             .appendingPathComponent("Examples/Forecast/Checkpoints/caiso/config.json"))
         XCTAssertFalse(String(decoding: bundled, as: UTF8.self).contains("conditioning"))
         let old = try JSONDecoder().decode(TSDiffConfiguration.self, from: bundled)
-        XCTAssertEqual(old.layout.conditioning, .none)
+        XCTAssertEqual(old.layout.conditioning, .unconditional)
         XCTAssertEqual(old.backbone.conditioningChannels, 0)
         var layout = WindowLayout(contextLength: 24, predictionLength: 6, lags: [24], conditioning: conditioning)
         let configuration = TSDiffConfiguration(layout: layout, frequency: .hourly)
@@ -135,13 +135,18 @@ final class ConditioningTests: XCTestCase {
             edit(&c)
             XCTAssertThrowsError(try c.validate(), field) { XCTAssertTrue("\($0)".contains(field), "\($0)") }
         }
-        refused({ $0.layout.conditioning.holidays = [5, 3] }, "holidays")
+        // Holidays set through the API are kept sorted; a hand-edited file's are checked.
+        var edited = configuration
+        edited.layout.conditioning.holidays = [5, 3, 5]
+        XCTAssertEqual(edited.layout.conditioning.holidays, [3, 5])
+        let json = String(decoding: try JSONEncoder().encode(edited), as: UTF8.self).replacingOccurrences(of: "[3,5]", with: "[5,3]")
+        XCTAssertThrowsError(try JSONDecoder().decode(TSDiffConfiguration.self, from: Data(json.utf8)).validate()) { XCTAssertTrue("\($0)".contains("holidays"), "\($0)") }
         refused({ $0.layout.conditioning.holidays = [Int64.max / 2] }, "holidays")
         refused({ $0.layout.conditioning.covariates[0].standardDeviation = 0 }, "covariates[0].standardDeviation")
         refused({ $0.layout.conditioning.covariates[1].mean = .nan }, "covariates[1].mean")
         refused({ $0.layout.conditioning.calendar = [.hourOfDay, .hourOfDay] }, "calendar")
         refused({ $0.backbone.conditioningChannels = 4 }, "backbone.conditioningChannels")
-        layout.conditioning = .none
+        layout.conditioning = .unconditional
         XCTAssertEqual(TSDiffConfiguration(layout: layout, frequency: .hourly).backbone.conditioningChannels, 0)
     }
 

@@ -130,11 +130,14 @@ final class MultivariateTests: XCTestCase {
         XCTAssertThrowsError(try Self.smallModel(jointSeries: 2).synthesize(count: 2))
     }
 
-    /// The scores by hand: the energy score of one step is the sample CRPS; anti-correlated paths
+    /// The scores by hand: the energy score of one step is the fair sample CRPS; anti-correlated paths
     /// whose sums are exact score 0 on the sum; scaling a series and its scale together changes
     /// nothing.
-    func testMultivariateScores() {
-        XCTAssertEqual(MultivariateMetrics.energyScore([[[1], [2], [4]]], truths: [([3], [true])], scales: [1]), 2.0 / 3, accuracy: 1e-12)
+    func testMultivariateScores() throws {
+        // E|X − 3| = 4/3, Σ_{i≠j}|xᵢ − xⱼ| = 12 over 2·3·2: 1/3.
+        XCTAssertEqual(try XCTUnwrap(MultivariateMetrics.energyScore([[[1], [2], [4]]], truths: [([3], [true])], scales: [1])), 1.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(MultivariateMetrics.energyScore([[[1]]], truths: [([3], [true])], scales: [1])), 2, accuracy: 1e-12)
+        XCTAssertNil(MultivariateMetrics.energyScore([[[1]]], truths: [([3], [false])], scales: [1]))
         let samples: [[[Double]]] = [[[1, 10], [3, 10]], [[3, 20], [1, 20]]]   // series A window 0, series B window 0
         let truths: [([Double], [Bool])] = [([2, 10], [true, true]), ([2, 20], [true, true])]
         let m = MultivariateMetrics.score(samples: samples, truths: truths, groups: [[0, 1]], scales: [1, 1])
@@ -143,8 +146,9 @@ final class MultivariateTests: XCTestCase {
         let a = ForecastMetrics.score(samples: [samples[0]], truths: [truths[0]], histories: [], seasonality: 1).crps
         let b = ForecastMetrics.score(samples: [samples[1]], truths: [truths[1]], histories: [], seasonality: 1).crps
         XCTAssertEqual(m.meanSeriesCRPS, (a + b) / 2, accuracy: 1e-12)
-        // Hand value of the energy score: paths (1, 10, 3, 20) and (3, 10, 1, 20) against (2, 10, 2, 20).
-        XCTAssertEqual(m.energyScore, 2.0.squareRoot() - 8.0.squareRoot() / 4, accuracy: 1e-12)
+        // Hand value of the energy score: paths (1, 10, 3, 20) and (3, 10, 1, 20) against (2, 10, 2, 20):
+        // √2 to the truth, √8 between them over 2·2·1 ordered-pair weights.
+        XCTAssertEqual(m.energyScore, 2.0.squareRoot() - 2 * 8.0.squareRoot() / 4, accuracy: 1e-12)
         let doubled = MultivariateMetrics.score(samples: [samples[0], samples[1].map { $0.map { $0 * 2 } }],
                                                 truths: [truths[0], (truths[1].0.map { $0 * 2 }, truths[1].1)], groups: [[0, 1]], scales: [1, 2])
         XCTAssertEqual(doubled.energyScore, m.energyScore, accuracy: 1e-12)

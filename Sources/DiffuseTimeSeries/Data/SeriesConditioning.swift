@@ -33,11 +33,13 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
     }
 
     public var calendar: [CalendarFeature]
-    /// The dates of the holiday indicator channel, as days since 1970-01-01, sorted (nil: no
-    /// holiday channel). The channel is 0.5 on a step that covers a listed date (for steps of a
+    /// The dates of the holiday indicator channel, as days since 1970-01-01, sorted and without
+    /// repeats (kept so when set; nil: no holiday channel). The channel is 0.5 on a step that covers a listed date (for steps of a
     /// day or longer, any of the days up to the next step; for shorter steps, the step's date),
     /// −0.5 otherwise.
-    public var holidays: [Int64]?
+    public var holidays: [Int64]? {
+        didSet { if let days = holidays, !days.isStrictlyIncreasing { holidays = Array(Set(days)).sorted() } }
+    }
     public var covariates: [CovariateChannel]
 
     public init(calendar: [CalendarFeature] = [], holidays: HolidayCalendar? = nil, covariates: [CovariateChannel] = []) {
@@ -47,7 +49,7 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
     }
 
     /// No conditioning: the unconditional TSDiff.
-    public static let none = SeriesConditioning()
+    public static let unconditional = SeriesConditioning()
 
     /// The number of conditioning channels F.
     public var channels: Int { calendar.count + (holidays == nil ? 0 : 1) + covariates.count }
@@ -69,7 +71,7 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
     public static func fitted(calendar: [CalendarFeature] = [], holidays: HolidayCalendar? = nil, covariates names: [String], knownFuture: Set<String> = [],
                               series: [TimeSeries], trainingEnd: [Int]? = nil) throws -> SeriesConditioning {
         if let stray = knownFuture.sorted().first(where: { !names.contains($0) }) {
-            throw TimeSeriesError.invalidOption("--known-future names '\(stray)', which is not among the covariates \(names)")
+            throw TimeSeriesError.invalidOption("the known-future covariate '\(stray)' is not among the covariates (\(names.isEmpty ? "none" : names.joined(separator: ", ")))")
         }
         if let repeated = names.indices.first(where: { names[..<$0].contains(names[$0]) }) {
             throw TimeSeriesError.invalidOption("covariate '\(names[repeated])' is named twice")
@@ -77,6 +79,9 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
         var conditioning = SeriesConditioning(calendar: calendar, holidays: holidays,
                                               covariates: names.map { CovariateChannel(name: $0, knownFuture: knownFuture.contains($0)) })
         let ends = trainingEnd ?? series.map(\.count)
+        guard ends.count == series.count else {
+            throw TimeSeriesError.invalidOption("\(ends.count) training ends for \(series.count) series")
+        }
         for s in series { try conditioning.check(s) }
         for (k, name) in names.enumerated() {
             var sum = 0.0, squares = 0.0, n = 0.0
@@ -106,7 +111,7 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
     public func check(_ series: TimeSeries) throws {
         for channel in covariates where !series.covariates.contains(where: { $0.name == channel.name }) {
             let present = series.covariates.map(\.name)
-            throw TimeSeriesError.invalidOption("series '\(series.name)' has no covariate '\(channel.name)' (it has \(present.isEmpty ? "none" : present.joined(separator: ", "))): give the model's covariates (--covariates)")
+            throw TimeSeriesError.invalidOption("series '\(series.name)' has no covariate '\(channel.name)' (it has \(present.isEmpty ? "none" : present.joined(separator: ", "))): a model reads the covariates it was trained with")
         }
     }
 
@@ -122,9 +127,7 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
             guard holidays.count <= Self.maximumHolidays else { throw fail("holidays' lists \(holidays.count) dates, more than \(Self.maximumHolidays)") }
             let days = (Timestamp.range.lowerBound / 86_400)...(Timestamp.range.upperBound / 86_400)
             if let bad = holidays.first(where: { !days.contains($0) }) { throw fail("holidays' holds day \(bad), outside years 1–9999") }
-            if let i = holidays.indices.dropFirst().first(where: { holidays[$0 - 1] >= holidays[$0] }) {
-                throw fail("holidays' is not sorted and free of repeats at entry \(i)")
-            }
+            guard holidays.isStrictlyIncreasing else { throw fail("holidays' is not sorted and free of repeats") }
         }
         for (k, c) in covariates.enumerated() {
             guard c.mean.isFinite else { throw fail("covariates[\(k)].mean' = \(c.mean) must be finite") }
@@ -186,4 +189,9 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
         let (q, r) = timestamp.quotientAndRemainder(dividingBy: 86_400)
         return r < 0 ? q - 1 : q
     }
+}
+
+extension Array where Element == Int64 {
+    /// Whether every element is larger than the one before.
+    var isStrictlyIncreasing: Bool { indices.dropFirst().allSatisfy { self[$0 - 1] < self[$0] } }
 }

@@ -272,7 +272,7 @@ public enum TimeSeriesError: Error, CustomStringConvertible, Equatable {
 /// seconds since the epoch (UTC). No time-zone conversion is done; fractions of a second are
 /// dropped. Dates are checked against the calendar (no 2018-02-30, no 24:00, no leap second 60:
 /// nothing rolls over into the next day or month). The loaders read a column of consecutive
-/// integers as step indices (see ``TimeSeriesDataset/loadWide(_:timestampColumn:columns:frequency:)``),
+/// integers as step indices (see ``TimeSeriesDataset/loadWide(_:timestampColumn:columns:covariates:frequency:)``),
 /// other integers as seconds (Unix time), and refuse timestamps outside ``range``.
 public enum Timestamp {
     /// The timestamps the loaders accept: 0001-01-01 00:00:00 to 9999-12-31 23:59:59 UTC, in

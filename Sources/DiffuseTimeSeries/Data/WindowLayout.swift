@@ -10,11 +10,11 @@ public struct WindowLayout: Codable, Hashable, Sendable {
     public var contextLength: Int
     public var predictionLength: Int
     public var lags: [Int]
-    /// What a conditional model reads beside the series (``SeriesConditioning/none``: TSDiff's
+    /// What a conditional model reads beside the series (``SeriesConditioning/unconditional``: TSDiff's
     /// unconditional model).
     public var conditioning: SeriesConditioning
 
-    public init(contextLength: Int, predictionLength: Int, lags: [Int], conditioning: SeriesConditioning = .none) {
+    public init(contextLength: Int, predictionLength: Int, lags: [Int], conditioning: SeriesConditioning = .unconditional) {
         precondition(contextLength > 0 && predictionLength > 0, "context and prediction lengths must be positive")
         precondition(lags.allSatisfy { $0 > 0 }, "lags must be positive")
         self.contextLength = contextLength
@@ -31,7 +31,7 @@ public struct WindowLayout: Codable, Hashable, Sendable {
         contextLength = try container.decode(Int.self, forKey: .contextLength)
         predictionLength = try container.decode(Int.self, forKey: .predictionLength)
         lags = try container.decode([Int].self, forKey: .lags)
-        conditioning = try container.decodeIfPresent(SeriesConditioning.self, forKey: .conditioning) ?? .none
+        conditioning = try container.decodeIfPresent(SeriesConditioning.self, forKey: .conditioning) ?? .unconditional
     }
 
     /// Window length L.

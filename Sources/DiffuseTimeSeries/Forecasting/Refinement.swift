@@ -28,7 +28,7 @@ public struct RefinementOptions: Codable, Sendable {
     public var noiseScale: Double
     /// λ, the weight of R.
     public var regularization: Double
-    /// The diffusion step τ of the prior term (nil: ``TSDiff/representativeStep(windows:key:)``
+    /// The diffusion step τ of the prior term (nil: ``TSDiff/representativeStep(windows:conditioning:key:)``
     /// on training windows must be supplied by the caller).
     public var diffusionStep: Int?
     public var seed: UInt64

@@ -144,7 +144,8 @@ extension TSDiff {
     /// guided by the observations of all of them, and path s of every series of the group comes
     /// from the same draw.
     ///
-    /// Observation self-guidance (Kollovieh et al. 2023, §3.1): the unconditional model is steered
+    /// Observation self-guidance (Kollovieh et al. 2023, §3.1): the model (unconditional, or given
+    /// its conditioning channels) is steered
     /// by the gradient of an energy of its clean estimate on the observed entries — the context and
     /// the lagged copies of observed values. Missing context values are simply unobserved.
     ///
@@ -156,8 +157,9 @@ extension TSDiff {
     /// electricity 40 times), and such samples are garbage.
     ///
     /// With a `communicator` of several processes, each forecasts its share of the chunks of
-    /// `chunkSize` rows (`Communicator.shard(_:)`; row w·samples + s is sample s of window w) and
-    /// the paths are gathered on every process. Every row draws from streams keyed by its global
+    /// `chunkSize` rows (`Communicator.shard(_:)`; row g·samples + s is sample s of window group g,
+    /// a group being one window, or window w of every series for a joint model) and the paths
+    /// are gathered on every process. Every row draws from streams keyed by its global
     /// index and the chunks are the same as one process's (a batch's arithmetic can depend on
     /// its size, e.g. FFT plans), so the result is one process's result bit for bit.
     public func forecast(_ windows: [WindowLayout.Window], options: ForecastOptions, communicator: any Communicator = SingleProcess()) throws -> [[[Double]]] {

@@ -4,7 +4,7 @@ import DiffuseTensor
 import Foundation
 
 extension TSDiff {
-    /// Unconditional samples: `count` windows of context + horizon (channel 0, in the model's
+    /// Samples of the model's prior (no guidance): `count` windows of context + horizon (channel 0, in the model's
     /// mean-scaled units), drawn with `sampler` (DDPM over all or a subset of the T steps, or DDIM
     /// on `steps` trailing-spaced steps). Row i depends only on the seed and i (not on `chunkSize`).
     /// A conditional model draws row i under the conditioning of `conditions[i % conditions.count]`

@@ -10,10 +10,13 @@ import Foundation
 ///   so it rewards forecasts whose series move together as the data do (for independent draws
 ///   it scores the sum of independent paths); steps where a series is unobserved are left out;
 /// - `energyScore`: E‖X − y‖ − ½E‖X − X′‖ over the vector of every series' horizon (Gneiting &
-///   Raftery 2007), from the N paths as (1/N)Σ‖xᵢ − y‖ − 1/(2N²)Σᵢⱼ‖xᵢ − xⱼ‖, with each series
-///   divided by its window's scale (the context's mean absolute value) so that series of
-///   different magnitudes count alike, over observed steps, averaged over the groups. For one
-///   series and one step it is the sample CRPS. Lower is better for all three.
+///   Raftery 2007), from the N paths with the unbiased ("fair") estimator
+///   (1/N)Σ‖xᵢ − y‖ − 1/(2N(N − 1))Σ_{i≠j}‖xᵢ − xⱼ‖ (for N = 1, ‖x₁ − y‖), so that rows drawn
+///   with different numbers of paths compare fairly; each series is divided by its window's
+///   scale (the context's mean absolute value) so that series of different magnitudes count
+///   alike; over observed steps, averaged over the groups with an observed step. For one series
+///   and one step it is the fair sample CRPS. Lower is better for all three. Its cost is
+///   O(N²·K·H) per group.
 public struct MultivariateMetrics: Codable, Equatable, Sendable {
     public var meanSeriesCRPS: Double
     public var sumCRPS: Double
@@ -32,7 +35,7 @@ public struct MultivariateMetrics: Codable, Equatable, Sendable {
             return ForecastMetrics.score(samples: windows.map { samples[$0] }, truths: windows.map { truths[$0] }, histories: [], seasonality: 1).crps
         }
         var sumSamples: [[[Double]]] = [], sumTruths: [([Double], [Bool])] = []
-        var energy = 0.0
+        var energy = 0.0, scored = 0
         for group in groups {
             let n = samples[group[0]].count
             precondition(group.allSatisfy { samples[$0].count == n }, "every series of a group needs the same number of paths")
@@ -40,15 +43,19 @@ public struct MultivariateMetrics: Codable, Equatable, Sendable {
             let observed = (0..<horizon).map { t in group.allSatisfy { truths[$0].1[t] } }
             sumSamples.append((0..<n).map { s in (0..<horizon).map { t in group.reduce(0) { $0 + samples[$1][s][t] } } })
             sumTruths.append(((0..<horizon).map { t in group.reduce(0) { $0 + truths[$1].0[t] } }, observed))
-            energy += energyScore(group.map { samples[$0] }, truths: group.map { truths[$0] }, scales: group.map { scales[$0] })
+            if let score = energyScore(group.map { samples[$0] }, truths: group.map { truths[$0] }, scales: group.map { scales[$0] }) {
+                energy += score
+                scored += 1
+            }
         }
         let sum = ForecastMetrics.score(samples: sumSamples, truths: sumTruths, histories: [], seasonality: 1).crps
         return MultivariateMetrics(meanSeriesCRPS: perSeries.isEmpty ? .nan : perSeries.reduce(0, +) / Double(k), sumCRPS: sum,
-                                   energyScore: groups.isEmpty ? .nan : energy / Double(groups.count))
+                                   energyScore: scored == 0 ? .nan : energy / Double(scored))
     }
 
-    /// The sample energy score of one group: `paths[m][s][t]` of series m, truths per series.
-    static func energyScore(_ paths: [[[Double]]], truths: [([Double], [Bool])], scales: [Double]) -> Double {
+    /// The fair sample energy score of one group: `paths[m][s][t]` of series m, truths per
+    /// series; nil when no step is observed.
+    static func energyScore(_ paths: [[[Double]]], truths: [([Double], [Bool])], scales: [Double]) -> Double? {
         let n = paths[0].count
         // The observed (series, step) entries, scaled.
         var vectors = [[Double]](repeating: [], count: n)
@@ -60,10 +67,12 @@ public struct MultivariateMetrics: Codable, Equatable, Sendable {
                 for s in 0..<n { vectors[s].append(series[s][t] / scale) }
             }
         }
+        guard !y.isEmpty, n > 0 else { return nil }
         func distance(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot() }
         let toTruth = vectors.reduce(0) { $0 + distance($1, y) } / Double(n)
         var spread = 0.0
         for i in 0..<n { for j in (i + 1)..<n { spread += distance(vectors[i], vectors[j]) } }
-        return toTruth - spread / Double(n * n)   // Σᵢⱼ over ordered pairs is twice Σ_{i<j}
+        // Σ_{i≠j} over ordered pairs is twice Σ_{i<j}.
+        return n > 1 ? toTruth - spread / Double(n * (n - 1)) : toTruth
     }
 }

@@ -176,7 +176,8 @@ public struct TSDiff: Sendable {
         let kernels = backbone.circularKernels(length: length, bound).map { Variable($0.value) }
         let rowsConditioning = isConditional ? conditioning : nil
         return NetworkModel(type: .noise, schedule: schedule, batchChunkSize: Self.evaluationChunkSize) { x, point, rows in
-            backbone(x, conditioning: rowsConditioning.map { Variable($0.slice(axis: 0, rows)) }, steps: [Double](repeating: point.time, count: x.shape[0]),
+            precondition(rowsConditioning.map { rows.upperBound <= $0.shape[0] } ?? true, "rows \(rows) of a batch with conditioning for \(rowsConditioning?.shape.first ?? 0) rows")
+            return backbone(x, conditioning: rowsConditioning.map { Variable($0.slice(axis: 0, rows)) }, steps: [Double](repeating: point.time, count: x.shape[0]),
                      bound, kernels: x.shape[1] == length ? kernels : nil)
         }
     }

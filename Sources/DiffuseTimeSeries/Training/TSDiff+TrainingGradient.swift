@@ -3,7 +3,7 @@ import DiffuseNN
 import DiffuseTensor
 
 extension TSDiff {
-    /// Windows per chunk of a training batch in ``trainingLossAndGradient(_:objective:dropoutKey:)``
+    /// Windows per chunk of a training batch in ``trainingLossAndGradient(_:conditioning:objective:dropoutKey:)``
     /// (a batch of 64 on 2 cores: 16 windows per chunk 139–156 ms per step, the whole batch on
     /// one tape 153–172 ms, over five alternating runs of each).
     public static let trainingChunkSize = 16
