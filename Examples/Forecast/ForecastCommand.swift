@@ -384,33 +384,42 @@ struct ForecastCommand: ParsableCommand {
         let outURL = URL(fileURLWithPath: out)
         try AtomicFile.createFolder(at: outURL)
 
+        if let loaded { try checkCompatibility(loaded, dataset) }
+        // The protocol needs only the horizon and the history, which conditioning does not change.
+        var configuration = loaded?.configuration ?? TSDiffConfiguration.standard(frequency: dataset.frequency, contextLength: context, predictionLength: horizon)
+        let protocolLayout = configuration.layout
+        log("\(dataset.series.count) series, \(dataset.frequency) (\(freq == nil ? "inferred from the timestamps" : "--frequency")); seasons \(dataset.frequency.seasons.map(String.init).joined(separator: ", ")) steps; "
+            + "context \(protocolLayout.contextLength), horizon \(protocolLayout.predictionLength), lags \(protocolLayout.lags.isEmpty ? "none" : protocolLayout.lags.map(String.init).joined(separator: ", "))")
+        let backtest = try Backtest(series: dataset.series, predictionLength: protocolLayout.predictionLength, windows: windows,
+                                    history: protocolLayout.history, seasonality: dataset.frequency.seasonality)
+        // Where training stops: before the validation windows when they are validated or chosen
+        // on, so that the checkpoint and (below) the method are chosen on windows the model has
+        // not been trained on; else at the test period.
+        let trainingEnd = holdsOutValidation ? backtest.trainingEnd(holdingOutValidation: windows, history: protocolLayout.history) : backtest.trainingEnd
+
         var model: TSDiff
         if var checkpointModel = loaded {
             // Forecast with a checkpoint, or continue training it (fresh optimiser state).
-            try checkCompatibility(checkpointModel, dataset)
-            let joint = checkpointModel.configuration.jointSeries
+            let joint = configuration.jointSeries
             if joint > 1 { try TSDiffTrainer.checkAligned(dataset.series, jointSeries: joint) }
             if let holidayCalendar {
-                guard checkpointModel.configuration.layout.conditioning.holidays != nil else {
+                guard configuration.layout.conditioning.holidays != nil else {
                     throw TimeSeriesError.invalidOption("--holidays: the checkpoint has no holiday channel (it was trained without --holidays)")
                 }
-                checkpointModel.configuration.layout.conditioning.holidays = holidayCalendar.days.sorted()
-                try checkpointModel.configuration.validate()
+                configuration.layout.conditioning.holidays = holidayCalendar.days.sorted()
+                try configuration.validate()
             }
             if joint > 1 && (refine != nil || synthesize != nil) {
                 throw TimeSeriesError.invalidOption("--refine and --synthesize work on models of one series; the checkpoint is a joint model of \(joint) series")
             }
+            checkpointModel.configuration = configuration
             model = checkpointModel
         } else {
-            var configuration = TSDiffConfiguration.standard(frequency: dataset.frequency, contextLength: context, predictionLength: horizon)
             configuration.backbone.dropout = dropout ?? 0
             // Covariates are standardised on the part the model trains on.
-            let protocolBacktest = try Backtest(series: dataset.series, predictionLength: configuration.layout.predictionLength, windows: windows,
-                                                history: configuration.layout.history, seasonality: dataset.frequency.seasonality)
             configuration.layout.conditioning = try SeriesConditioning.fitted(
                 calendar: calendarFeatures(for: dataset.frequency), holidays: holidayCalendar, covariates: covariateNames,
-                knownFuture: Set(Self.list(knownFuture) ?? []), series: dataset.series,
-                trainingEnd: holdsOutValidation ? protocolBacktest.trainingEnd(holdingOutValidation: windows, history: configuration.layout.history) : protocolBacktest.trainingEnd)
+                knownFuture: Set(Self.list(knownFuture) ?? []), series: dataset.series, trainingEnd: trainingEnd)
             configuration.backbone.conditioningChannels = configuration.layout.conditioning.channels
             if modelKind == .joint {
                 try TSDiffTrainer.checkAligned(dataset.series, jointSeries: dataset.series.count)
@@ -423,11 +432,7 @@ struct ForecastCommand: ParsableCommand {
             model = TSDiff(configuration: configuration, seed: seed)
         }
         let layout = model.configuration.layout
-        log("\(dataset.series.count) series, \(dataset.frequency) (\(freq == nil ? "inferred from the timestamps" : "--frequency")); seasons \(dataset.frequency.seasons.map(String.init).joined(separator: ", ")) steps; "
-            + "context \(layout.contextLength), horizon \(layout.predictionLength), lags \(layout.lags.isEmpty ? "none" : layout.lags.map(String.init).joined(separator: ", "))")
         log(Self.describe(layout.conditioning) + (model.configuration.jointSeries > 1 ? "; a joint model of the \(model.configuration.jointSeries) series" : ""))
-        let backtest = try Backtest(series: dataset.series, predictionLength: layout.predictionLength, windows: windows,
-                                    history: layout.history, seasonality: dataset.frequency.seasonality)
         let diffusionSteps = model.configuration.diffusionSteps
         var quantileSettings = try samplerSettings(for: .quantile, diffusionSteps: diffusionSteps)
         let meanSquaredSettings = try samplerSettings(for: .meanSquared, diffusionSteps: diffusionSteps)
@@ -449,9 +454,6 @@ struct ForecastCommand: ParsableCommand {
             var validationOptions = forecastOptions
             if case .ddim(let s) = forecastOptions.sampler { validationOptions.sampler = .ddim(steps: Swift.max(s, 20)) }
             var display = ProgressDisplay(label: communicator.size > 1 ? "training on \(communicator.size) processes" : "training")
-            // Training stops before the validation windows, so that choosing the checkpoint and
-            // (below) the method scores windows the model has not been trained on.
-            let trainingEnd = holdsOutValidation ? backtest.trainingEnd(holdingOutValidation: windows, history: layout.history) : backtest.trainingEnd
             let report = try trainer.train(&model, series: dataset.series, trainingEnd: trainingEnd, validation: validation,
                                            forecastOptions: validationOptions, communicator: communicator,
                                            progress: { if communicator.isRoot { display.update($0) } },
@@ -510,7 +512,7 @@ struct ForecastCommand: ParsableCommand {
                 log("validation (\(validation.series.count) series × \(windows) windows before the test period, \(ProgressLine.duration(Date().timeIntervalSince(t0)))): "
                     + chosen.choice.summary)
             } else {
-                log(model.configuration.jointSeries > 1 ? "not every series of the joint model holds \(windows) validation windows before its test period: no choice on validation"
+                log(joint > 1 ? "not every series of the joint model holds \(windows) validation windows before its test period: no choice on validation"
                     : "no series holds \(windows) validation windows before its test period: no choice on validation")
             }
         }
@@ -609,13 +611,8 @@ struct ForecastCommand: ParsableCommand {
         // Only for series on the same steps, whose windows w fall on the same dates.
         if backtest.series.count > 1, (try? TSDiffTrainer.checkAligned(backtest.series, jointSeries: backtest.series.count)) != nil {
             // Window w of every series together (the joint model's groups for all the series).
-            let groups = (0..<windows).map { w in backtest.series.indices.map { $0 * windows + w } }
-            let truths = backtest.testTargets.flatMap { target in
-                target.starts.map { start in
-                    let range = start..<(start + layout.predictionLength)
-                    return (range.map { target.series.values[$0] }, range.map { target.series.observed[$0] })
-                }
-            }
+            let groups = try TSDiff.groups(windowCount: backtest.series.count * windows, series: backtest.series.count)
+            let truths = backtest.testTruths
             multivariate = results.map { ($0.name, MultivariateMetrics.score(samples: $0.samples, truths: truths, groups: groups, scales: testWindows.map(\.scale))) }
         }
         let table = ResultsTable(methods: results.map { ($0.name, $0.metrics) }, linearPredictiveScores: lps,

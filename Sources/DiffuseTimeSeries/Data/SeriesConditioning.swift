@@ -84,21 +84,14 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
         }
         for s in series { try conditioning.check(s) }
         for (k, name) in names.enumerated() {
-            var sum = 0.0, squares = 0.0, n = 0.0
-            for (s, end) in zip(series, ends) {
-                let covariate = s.covariates.first { $0.name == name }!
-                for i in 0..<Swift.min(end, covariate.values.count) where covariate.observed[i] {
-                    sum += covariate.values[i]
-                    n += 1
-                }
+            // The observed values before each series' training end (every series has the covariate: checked above).
+            let values = zip(series, ends).flatMap { s, end -> [Double] in
+                let covariate = s.covariate(named: name)!
+                return (0..<Swift.max(0, Swift.min(end, covariate.values.count))).filter { covariate.observed[$0] }.map { covariate.values[$0] }
             }
-            let mean = n > 0 ? sum / n : 0
-            for (s, end) in zip(series, ends) {
-                let covariate = s.covariates.first { $0.name == name }!
-                for i in 0..<Swift.min(end, covariate.values.count) where covariate.observed[i] {
-                    squares += (covariate.values[i] - mean) * (covariate.values[i] - mean)
-                }
-            }
+            let n = Double(values.count)
+            let mean = n > 0 ? values.reduce(0, +) / n : 0
+            let squares = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
             let deviation = n > 1 ? (squares / (n - 1)).squareRoot() : 0
             conditioning.covariates[k].mean = mean
             conditioning.covariates[k].standardDeviation = deviation > 0 && deviation.isFinite ? deviation : 1
@@ -109,7 +102,7 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
     /// Throws ``TimeSeriesError/invalidOption(_:)`` naming the series and the covariate when
     /// `series` lacks a covariate this conditioning reads.
     public func check(_ series: TimeSeries) throws {
-        for channel in covariates where !series.covariates.contains(where: { $0.name == channel.name }) {
+        for channel in covariates where series.covariate(named: channel.name) == nil {
             let present = series.covariates.map(\.name)
             throw TimeSeriesError.invalidOption("series '\(series.name)' has no covariate '\(channel.name)' (it has \(present.isEmpty ? "none" : present.joined(separator: ", "))): a model reads the covariates it was trained with")
         }
@@ -145,7 +138,7 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
         let f = channels
         guard f > 0 else { return [] }
         var rows = [Float](repeating: 0, count: count * f)
-        let columns = covariates.map { channel in series.covariates.first { $0.name == channel.name }! }
+        let columns = covariates.map { series.covariate(named: $0.name)! }
         for t in 0..<count {
             let i = first + t
             let timestamp = series.timestamp(at: i)

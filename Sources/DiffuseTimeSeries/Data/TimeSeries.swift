@@ -215,6 +215,9 @@ public struct TimeSeries: Sendable, Equatable {
                    values: Array(values[range]), observed: Array(observed[range]), covariates: covariates.map { $0.slice(range) })
     }
 
+    /// The dynamic covariate named `name`, if the series has it.
+    public func covariate(named name: String) -> Covariate? { covariates.first { $0.name == name } }
+
     /// The number of observed values.
     public var observedCount: Int { observed.lazy.filter { $0 }.count }
 }

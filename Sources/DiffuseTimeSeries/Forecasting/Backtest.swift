@@ -108,16 +108,20 @@ public struct Backtest: Sendable {
         return result
     }
 
-    /// Scores paths `[window][sample][step]` given in the order of ``testTargets``.
-    public func score(_ samples: [[[Double]]]) -> ForecastMetrics {
-        var truths: [([Double], [Bool])] = [], histories: [TimeSeries] = []
-        for target in testTargets {
-            for start in target.starts {
+    /// The true values of the test windows and whether each is observed, in the order of
+    /// ``testTargets``.
+    public var testTruths: [([Double], [Bool])] {
+        testTargets.flatMap { target in
+            target.starts.map { start in
                 let range = start..<(start + predictionLength)
-                truths.append((range.map { target.series.values[$0] }, range.map { target.series.observed[$0] }))
-                histories.append(target.series.slice(0..<start))
+                return (range.map { target.series.values[$0] }, range.map { target.series.observed[$0] })
             }
         }
-        return ForecastMetrics.score(samples: samples, truths: truths, histories: histories, seasonality: seasonality)
+    }
+
+    /// Scores paths `[window][sample][step]` given in the order of ``testTargets``.
+    public func score(_ samples: [[[Double]]]) -> ForecastMetrics {
+        let histories = testTargets.flatMap { target in target.starts.map { target.series.slice(0..<$0) } }
+        return ForecastMetrics.score(samples: samples, truths: testTruths, histories: histories, seasonality: seasonality)
     }
 }

@@ -123,7 +123,7 @@ extension TSDiff {
         for start in stride(from: 0, to: rows, by: options.chunkSize) {
             let end = Swift.min(start + options.chunkSize, rows)
             let count = end - start
-            var state: [Float] = [], target: [Float] = [], mask: [Float] = [], conditioning: [Float] = []
+            var state: [Float] = [], target: [Float] = [], mask: [Float] = []
             var levels: [Double] = []
             var sortedCache: (window: Int, paths: [[Double]])? = nil
             for r in start..<end {
@@ -148,7 +148,6 @@ extension TSDiff {
                 state += x
                 target += y
                 mask += m
-                conditioning += windows[w].conditioning
                 levels.append(Double(k + 1) / Double(n + 1))
             }
             let shape = [count, l, c]
@@ -156,7 +155,7 @@ extension TSDiff {
             let energy = ObservationEnergy(observed: Tensor<Float>(shape: shape, scalars: target), mask: Tensor<Float>(shape: shape, scalars: mask),
                                            loss: options.loss == .quantile ? .quantile(levels: levels) : .squared)
             let steps = [Double](repeating: Double(tau), count: count)
-            let given = isConditional ? Variable(Tensor<Float>(shape: [count, l, layout.conditioning.channels], scalars: conditioning)) : nil
+            let given = conditioning(of: (start..<end).map { windows[$0 / n] }).map { Variable($0) }
             for iteration in 0..<options.iterations {
                 let iterationKey = key.folding(in: iteration)
                 let noise = Tensor<Float>.randomNormal(shape: shape, key: iterationKey.folding(in: 0), sampleOffset: start)

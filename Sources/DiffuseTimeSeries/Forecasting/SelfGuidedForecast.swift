@@ -126,8 +126,13 @@ extension TSDiff {
     ///
     /// - Throws: ``TimeSeriesError/invalidOption(_:)`` when the windows are not K × W.
     public func jointGroups(windowCount: Int) throws -> [[Int]] {
-        let k = configuration.jointSeries
-        guard windowCount % k == 0 else {
+        try Self.groups(windowCount: windowCount, series: configuration.jointSeries)
+    }
+
+    /// Window w of each of `k` series, as indices into `windowCount` = k × W windows listed
+    /// series by series; throws ``TimeSeriesError/invalidOption(_:)`` when they are not k × W.
+    public static func groups(windowCount: Int, series k: Int) throws -> [[Int]] {
+        guard k >= 1, windowCount % k == 0 else {
             throw TimeSeriesError.invalidOption("a joint model of \(k) series forecasts \(k) × W windows, series by series; got \(windowCount) windows")
         }
         let perSeries = windowCount / k
@@ -179,7 +184,7 @@ extension TSDiff {
         for start in stride(from: rows.lowerBound, to: rows.upperBound, by: options.chunkSize) {
             let end = Swift.min(start + options.chunkSize, rows.upperBound)
             let members = Array(start..<end)
-            var observed: [Float] = [], mask: [Float] = [], conditioning: [Float] = []
+            var observed: [Float] = [], mask: [Float] = []
             var levels: [Double] = []
             for r in members {
                 let g = r / n
@@ -189,12 +194,11 @@ extension TSDiff {
                 }
                 observed += stackedCache!.input
                 mask += stackedCache!.observed
-                // A joint window's series share their timestamps: the first one's conditioning.
-                conditioning += windows[groups[g][0]].conditioning
                 levels.append(Double(r % n + 1) / Double(n + 1))
             }
             let shape = [members.count, l, c]
-            let model = unconditional ?? noiseModel(conditioning: Tensor(shape: [members.count, l, layout.conditioning.channels], scalars: conditioning))
+            // A joint window's series share their timestamps: the first one's conditioning.
+            let model = unconditional ?? noiseModel(conditioning: conditioning(of: members.map { windows[groups[$0 / n][0]] }))
             let noise = Tensor<Float>.randomNormal(shape: shape, key: key.folding(in: 0), sampleOffset: start)
             let samples = guidedSamples(model, observed: Tensor<Float>(shape: shape, scalars: observed), mask: Tensor<Float>(shape: shape, scalars: mask),
                                         levels: levels, from: noise, options: options, key: key.folding(in: 1), sampleOffset: start)

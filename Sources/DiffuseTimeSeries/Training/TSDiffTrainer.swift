@@ -68,6 +68,19 @@ public struct TSDiffTrainer {
         /// Their conditioning `[B, L, F]` (nil without conditioning).
         public var conditioning: Tensor<Float>?
 
+        /// The batch of `windows`' inputs (stacked per row when a row holds several series:
+        /// `channels` per step) and their conditioning, nil without conditioning channels.
+        init(inputs: [Float], conditioning: [Float], count: Int, layout: WindowLayout, channels: Int) {
+            let f = layout.conditioning.channels
+            windows = Tensor(shape: [count, layout.length, channels], scalars: inputs)
+            self.conditioning = f > 0 ? Tensor(shape: [count, layout.length, f], scalars: conditioning) : nil
+        }
+
+        init(windows: Tensor<Float>, conditioning: Tensor<Float>?) {
+            self.windows = windows
+            self.conditioning = conditioning
+        }
+
         /// Rows `range` of the batch.
         public subscript(rows: Range<Int>) -> Batch {
             Batch(windows: windows[rows], conditioning: conditioning.map { $0[rows] })
@@ -109,9 +122,7 @@ public struct TSDiffTrainer {
             values += window.input
             conditioning += window.conditioning
         }
-        let f = layout.conditioning.channels
-        return Batch(windows: Tensor(shape: [count, layout.length, layout.channels], scalars: values),
-                     conditioning: f > 0 ? Tensor(shape: [count, layout.length, f], scalars: conditioning) : nil)
+        return Batch(inputs: values, conditioning: conditioning, count: count, layout: layout, channels: layout.channels)
     }
 
     /// ``trainingBatch(_:trainingEnd:layout:jointSeries:count:key:)`` for a joint model.
@@ -129,9 +140,7 @@ public struct TSDiffTrainer {
             values += WindowLayout.stacked(windows, channels: layout.channels).input
             conditioning += windows[0].conditioning
         }
-        let f = layout.conditioning.channels
-        return Batch(windows: Tensor(shape: [count, layout.length, k * layout.channels], scalars: values),
-                     conditioning: f > 0 ? Tensor(shape: [count, layout.length, f], scalars: conditioning) : nil)
+        return Batch(inputs: values, conditioning: conditioning, count: count, layout: layout, channels: k * layout.channels)
     }
 
     /// Throws ``TimeSeriesError/invalidOption(_:)`` unless `series` are `jointSeries` series with
