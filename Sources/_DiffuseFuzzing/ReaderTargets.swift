@@ -319,7 +319,8 @@ extension FuzzTarget {
     static let forecastBenchmark = FuzzTarget(
         name: "forecast-benchmark",
         seeds: [Data(#"{"datasets": [{"name": "a-1", "file": "d/a.csv", "targets": ["y", "z"], "covariates": ["t"], "windows": 3}], "windows": 7}"#.utf8),
-                Data(#"{"datasets": [{"name": "b", "file": "b.csv", "targets": ["v"], "covariates": []}], "windows": 1000}"#.utf8)],
+                Data(#"{"datasets": [{"name": "b", "file": "b.csv", "targets": ["v"], "covariates": []}], "windows": 1000}"#.utf8),
+                Data(#"{"datasets": [{"name": "c", "file": "c.csv", "targets": ["v"], "covariates": ["h", "t"], "knownFuture": ["h"], "holidays": "hol/us.csv"}], "windows": 2}"#.utf8)],
         read: { data in try ForecastBenchmark.decode(data, source: "fuzz.json") }) { data, manifest in
         // Independently: the JSON's dataset names (where JSONSerialization reads the file: it
         // refuses numbers beyond Double in fields the manifest ignores), and the rules an
@@ -331,6 +332,8 @@ extension FuzzTarget {
         guard Set(manifest.datasets.map(\.name)).count == manifest.datasets.count else { return "repeated name accepted" }
         for d in manifest.datasets {
             if d.file.hasPrefix("/") || d.file.split(separator: "/").contains("..") || d.targets.isEmpty { return "accepted dataset \(d.name)" }
+            if let h = d.holidays, h.isEmpty || h.hasPrefix("/") || h.split(separator: "/").contains("..") { return "accepted holidays path '\(h)' of \(d.name)" }
+            if let known = d.knownFuture, !known.allSatisfy(d.covariates.contains) { return "accepted known-future \(known) beside covariates \(d.covariates)" }
             if !(1...ForecastBenchmark.maximumWindows).contains(manifest.windows(of: d)) { return "accepted windows \(manifest.windows(of: d))" }
         }
         return nil

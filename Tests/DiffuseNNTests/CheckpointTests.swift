@@ -168,4 +168,16 @@ final class CheckpointPairTests: XCTestCase {
         try SafeTensors.write(p, to: folder.appendingPathComponent("model.safetensors"))
         XCTAssertNoThrow(try Checkpoint.load(from: folder, as: Float.self, configuration: Configuration.self))
     }
+
+    /// Repeated keys are found per object, after escapes, and not across objects or in strings.
+    func testRepeatedJSONKeys() {
+        func first(_ text: String) -> String? { JSONRepeatedKeys.first(in: Data(text.utf8)) }
+        XCTAssertNil(first(#"{"a": 1, "b": {"a": 2}, "c": [{"a": 3}, {"a": 4}]}"#))
+        XCTAssertEqual(first(#"{"a": 1, "b": 2, "a": 3}"#), "a")
+        XCTAssertEqual(first(#"{"x": [{"k": 1, "k": 2}]}"#), "k")
+        XCTAssertEqual(first(#"{"a": 1, "\u0061": 2}"#), "a")                    // the same key, escaped
+        XCTAssertNil(first(#"{"a": "a,\"a\": {", "b": ["a", "a"]}"#))          // keys inside strings and array values are not keys
+        XCTAssertEqual(first(#"{"s": "x\\", "s": 1}"#), "s")                    // an escaped backslash ends before the quote
+        XCTAssertNil(first("not json {"))
+    }
 }

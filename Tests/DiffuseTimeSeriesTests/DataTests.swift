@@ -169,6 +169,7 @@ final class DataTests: XCTestCase {
             (#"{"datasets": [{"name": "a", "file": "a.csv", "targets": ["y"], "covariates": []}], "windows": 1e300}"#, "not"),
             (#"{"datasets": [{"name": "a", "file": "a.csv", "targets": ["y"], "covariates": ["x"], "knownFuture": ["z"]}], "windows": 7}"#, "'datasets[0].knownFuture'"),
             (#"{"datasets": [{"name": "a", "file": "a.csv", "targets": ["y"], "covariates": [], "holidays": "../h.csv"}], "windows": 7}"#, "'datasets[0].holidays'"),
+            (#"{"datasets": [{"name": "a", "file": "a.csv", "name": "b", "targets": ["y"], "covariates": []}], "windows": 7}"#, "key 'name' appears twice"),
             ("[1, 2", "not JSON"),
         ]
         for (json, expected) in cases {

@@ -240,6 +240,9 @@ public enum Checkpoint {
         case .failure(let e): throw SafeTensorsError(path: configURL.path, reason: "cannot read configuration: \(e.reason)")
         }
         let configuration: C
+        if let key = JSONRepeatedKeys.first(in: configData) {
+            throw SafeTensorsError(path: configURL.path, reason: "invalid configuration: key '\(key.prefix(100))' appears twice in one object")
+        }
         do { configuration = try JSONDecoder().decode(C.self, from: configData) } catch {
             throw SafeTensorsError(path: configURL.path, reason: "invalid configuration: \(error)")
         }

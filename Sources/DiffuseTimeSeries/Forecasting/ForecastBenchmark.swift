@@ -1,4 +1,5 @@
 import Foundation
+import DiffuseNN
 
 /// A benchmark of real series: which CSV files, which of their columns are the series to
 /// forecast and which are covariates, and how many test windows each gets. Read from JSON
@@ -65,6 +66,9 @@ public struct ForecastBenchmark: Codable, Sendable, Equatable {
     /// Decodes and checks a manifest's bytes; `source` names it in errors.
     public static func decode(_ data: Data, source: String) throws -> ForecastBenchmark {
         let manifest: ForecastBenchmark
+        if let key = JSONRepeatedKeys.first(in: data) {
+            throw TimeSeriesError.invalidOption("\(source): not a benchmark manifest: key '\(key.prefix(100))' appears twice in one object")
+        }
         do { manifest = try JSONDecoder().decode(ForecastBenchmark.self, from: data) } catch let error as DecodingError {
             throw TimeSeriesError.invalidOption("\(source): not a benchmark manifest: \(Self.describe(error))")
         }
