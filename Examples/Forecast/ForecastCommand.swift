@@ -52,6 +52,8 @@ struct ForecastCommand: ParsableCommand {
     var calendar: String?
     @Option(help: "File of holiday dates (YYYY-MM-DD per line, optionally ',name'; '#' comments): a holiday indicator channel for a new model, or new dates for a checkpoint that has one.")
     var holidays: String?
+    @Option(help: "CSV of static attributes, one row per series: the first column names the series (column names of a wide file, ids of a long one), every other column is an attribute (numeric, or categorical when any value is not a number). A new model reads every attribute as channels constant over the window; a checkpoint with attributes needs the file again.")
+    var staticAttributes: String?
 
     // MARK: Protocol
     @Option(help: "Context length of a new model (default: 14 days hourly and sub-hourly, 360 daily, 104 weekly, 48 monthly).")
@@ -279,6 +281,12 @@ struct ForecastCommand: ParsableCommand {
         if !conditioning.calendar.isEmpty { parts.append("calendar " + conditioning.calendar.map(\.rawValue).joined(separator: ", ")) }
         if let days = conditioning.holidays { parts.append("holidays (\(days.count) dates)") }
         for c in conditioning.covariates { parts.append("\(c.name) (\(c.knownFuture ? "known in the future" : "past only"))") }
+        for a in conditioning.attributes {
+            switch a.encoding {
+            case .numeric: parts.append("\(a.name) (static, numeric)")
+            case .categorical(let categories): parts.append("\(a.name) (static, \(categories.count) categor\(categories.count == 1 ? "y" : "ies"))")
+            }
+        }
         return "conditioning: " + parts.joined(separator: "; ")
     }
 
@@ -371,7 +379,8 @@ struct ForecastCommand: ParsableCommand {
         let loaded = try checkpointFolder.map { try TSDiff.load(from: $0) }
         let covariateNames = try covariateColumns(checkpoint: loaded)
         let holidayCalendar = try holidays.map { try HolidayCalendar(contentsOf: URL(fileURLWithPath: $0)) }
-        let dataset: TimeSeriesDataset
+        var dataset: TimeSeriesDataset
+        var attributeNames: [String] = []
         switch format {
         case .wide where noTimestamps:
             dataset = try TimeSeriesDataset.loadWide(untimed: dataURL, columns: Self.list(columns), covariates: covariateNames, frequency: freq!)
@@ -380,6 +389,14 @@ struct ForecastCommand: ParsableCommand {
         case .long:
             dataset = try TimeSeriesDataset.loadLong(dataURL, idColumn: idColumn, timestampColumn: timestampColumn ?? "timestamp",
                                                      valueColumn: valueColumn, frequency: freq)
+        }
+        if let staticAttributes {
+            let attributes = try StaticAttributes(contentsOf: URL(fileURLWithPath: staticAttributes))
+            if let loaded, loaded.configuration.layout.conditioning.attributes.isEmpty {
+                throw TimeSeriesError.invalidOption("--static-attributes: the checkpoint reads no static attributes (it was trained without --static-attributes)")
+            }
+            dataset.series = try attributes.attached(to: dataset.series)
+            attributeNames = attributes.names
         }
         let outURL = URL(fileURLWithPath: out)
         try AtomicFile.createFolder(at: outURL)
@@ -419,7 +436,7 @@ struct ForecastCommand: ParsableCommand {
             // Covariates are standardised on the part the model trains on.
             configuration.layout.conditioning = try SeriesConditioning.fitted(
                 calendar: calendarFeatures(for: dataset.frequency), holidays: holidayCalendar, covariates: covariateNames,
-                knownFuture: Set(Self.list(knownFuture) ?? []), series: dataset.series, trainingEnd: trainingEnd)
+                knownFuture: Set(Self.list(knownFuture) ?? []), attributes: attributeNames, series: dataset.series, trainingEnd: trainingEnd)
             configuration.backbone.conditioningChannels = configuration.layout.conditioning.channels
             if modelKind == .joint {
                 try TSDiffTrainer.checkAligned(dataset.series, jointSeries: dataset.series.count)

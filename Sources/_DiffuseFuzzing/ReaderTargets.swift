@@ -9,7 +9,7 @@ import Foundation
 extension FuzzTarget {
     /// The targets, in a fixed order (``named(_:)`` finds one).
     public static let all: [FuzzTarget] = [
-        numPy, safeTensors, csv, timeSeriesWide, timeSeriesCovariates, timeSeriesUntimed, timeSeriesLong, holidayCalendar, forecastBenchmark, tsdiffCheckpoint,
+        numPy, safeTensors, csv, timeSeriesWide, timeSeriesCovariates, timeSeriesUntimed, timeSeriesLong, holidayCalendar, staticAttributes, forecastBenchmark, tsdiffCheckpoint,
         conditionalTSDiffCheckpoint, sequenceCheckpoint, fasta, jaspar, smiles, molecule,
         bvh, humanML3DFeatures, humanML3DCaptions,
     ]
@@ -316,6 +316,40 @@ extension FuzzTarget {
         return nil
     }
 
+    /// A static-attribute file, attached to one series per row and fitted into a conditioning,
+    /// whose channels are then computed for every series.
+    static let staticAttributes = FuzzTarget(name: "static-attributes",
+                                             seeds: [Data("series,region,capacity\na,north,1.5\nb,south,\n\"c, d\",NA,-2e3\n".utf8), Data("id,kind\nx,1\ny,2\n".utf8)],
+                                             read: { data -> (StaticAttributes, SeriesConditioning) in
+        let attributes = try StaticAttributes(table: CSVTable(data: data, source: "static.csv"))
+        let series = try attributes.attached(to: attributes.values.keys.sorted().map { TimeSeries(name: $0, frequency: .daily, values: [1, 2]) })
+        let conditioning = try SeriesConditioning.fitted(covariates: [], attributes: attributes.names, series: series)
+        try conditioning.validate()
+        return (attributes, conditioning)
+    }) { data, read in
+        let (attributes, conditioning) = read
+        let table = try CSVTable(data: data, source: "again.csv")
+        guard attributes.names == Array(table.header.dropFirst()) else { return "names \(attributes.names) from header \(table.header)" }
+        guard attributes.values.count == table.rowCount else { return "\(attributes.values.count) series from \(table.rowCount) rows" }
+        for row in table.rows {
+            let name = row[0].trimmingCharacters(in: .whitespaces)
+            guard let cells = attributes.values[name] else { return "no series '\(name.prefix(20))'" }
+            for (k, attribute) in attributes.names.enumerated() where cells[attribute] != row[k + 1].trimmingCharacters(in: .whitespaces) {
+                return "series '\(name.prefix(20))', attribute '\(attribute.prefix(20))': '\(cells[attribute] ?? "nil")' from '\(row[k + 1].prefix(20))'"
+            }
+        }
+        for name in attributes.values.keys {
+            var series = TimeSeries(name: name, frequency: .daily, values: [1, 2])
+            series.attributes = attributes.values[name]!
+            try conditioning.check(series)
+            let rows = conditioning.rows(series, from: 0, count: 2, forecastStart: 2)
+            guard rows.count == 2 * conditioning.channels, rows.allSatisfy(\.isFinite), rows[..<conditioning.channels] == rows[conditioning.channels...] else {
+                return "channels \(rows.prefix(8)) of series '\(name.prefix(20))'"
+            }
+        }
+        return nil
+    }
+
     static let forecastBenchmark = FuzzTarget(
         name: "forecast-benchmark",
         seeds: [Data(#"{"datasets": [{"name": "a-1", "file": "d/a.csv", "targets": ["y", "z"], "covariates": ["t"], "windows": 3}], "windows": 7}"#.utf8),
@@ -407,7 +441,9 @@ extension FuzzTarget {
     /// config.json.
     static let conditionalTSDiffCheckpoint: FuzzTarget = {
         let conditioning = SeriesConditioning(calendar: [.hourOfDay, .dayOfWeek], holidays: HolidayCalendar(days: [19_000, 19_358]),
-                                              covariates: [.init(name: "temp", knownFuture: true, mean: 12.5, standardDeviation: 4), .init(name: "price", knownFuture: false)])
+                                              covariates: [.init(name: "temp", knownFuture: true, mean: 12.5, standardDeviation: 4), .init(name: "price", knownFuture: false)],
+                                              attributes: [.init(name: "region", encoding: .categorical(categories: ["north", "south"])),
+                                                           .init(name: "capacity", encoding: .numeric(mean: 30, standardDeviation: 7.5))])
         let layout = WindowLayout(contextLength: 8, predictionLength: 4, lags: [24], conditioning: conditioning)
         let configuration = TSDiffConfiguration(layout: layout, backbone: TSDiffBackboneConfiguration(channels: layout.channels, conditioningChannels: conditioning.channels,
                                                                                                       hidden: 4, blocks: 1, stepEmbedding: 4, stateSize: 4),

@@ -11,6 +11,13 @@ public struct CSVError: Error, CustomStringConvertible, Equatable {
     /// What is wrong.
     public var reason: String
 
+    public init(source: String, line: Int?, column: String?, reason: String) {
+        self.source = source
+        self.line = line
+        self.column = column
+        self.reason = reason
+    }
+
     public var description: String {
         var text = source
         if let line { text += ":\(line)" }

@@ -1,8 +1,9 @@
+import DiffuseTensor
 import Foundation
 
 /// What a conditional TSDiff model reads beside the series, as channels of every window step:
 /// calendar features of the step's timestamp (``CalendarFeature``, in [−0.5, 0.5]), a holiday
-/// indicator, and standardised dynamic covariates.
+/// indicator, standardised dynamic covariates, and static attributes of the series.
 ///
 /// - Calendar features and the holiday indicator are functions of the timestamp, known over the
 ///   whole window, context and horizon.
@@ -14,7 +15,13 @@ import Foundation
 ///   forecasting, so the model never learns to expect what it will not have. A missing value is 0
 ///   (the covariate's training mean).
 ///
-/// The channels follow this order: calendar features, the holiday indicator, covariates.
+/// - A static attribute (``StaticAttributes``) is the same on every step of a series: a numeric
+///   one standardised over the series of the training data (each series counted once), a
+///   categorical one as one indicator channel per category seen in training (1 on the series'
+///   category, 0 on the others). A missing value is 0 on every channel of the attribute.
+///
+/// The channels follow this order: calendar features, the holiday indicator, covariates, static
+/// attributes.
 public struct SeriesConditioning: Codable, Hashable, Sendable {
     /// A covariate channel: the covariate's name in the series, whether the model reads it over
     /// the horizon, and its standardisation.
@@ -32,6 +39,49 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
         }
     }
 
+    /// A static attribute's channels and how a value is encoded on them.
+    public struct AttributeChannel: Codable, Hashable, Sendable {
+        public enum Encoding: Codable, Hashable, Sendable {
+            /// One channel, (v − mean)/standardDeviation.
+            case numeric(mean: Double, standardDeviation: Double)
+            /// One indicator channel per category, in this order.
+            case categorical(categories: [String])
+        }
+
+        public var name: String
+        public var encoding: Encoding
+
+        public init(name: String, encoding: Encoding) {
+            self.name = name
+            self.encoding = encoding
+        }
+
+        /// The number of channels.
+        public var channels: Int {
+            switch encoding {
+            case .numeric: return 1
+            case .categorical(let categories): return categories.count
+            }
+        }
+
+        /// The channel values of a cell (all 0 when missing), or nil for a value the encoding
+        /// cannot take: a numeric attribute's text that is not a decimal number, a category not
+        /// seen in training.
+        public func encoded(_ cell: String) -> [Float]? {
+            if StaticAttributes.isMissing(cell) { return [Float](repeating: 0, count: channels) }
+            switch encoding {
+            case let .numeric(mean, deviation):
+                guard let v = DecimalNumber.parse(cell), case let z = Float((v - mean) / deviation), z.isFinite else { return nil }
+                return [z]
+            case .categorical(let categories):
+                guard let k = categories.firstIndex(of: cell) else { return nil }
+                var values = [Float](repeating: 0, count: categories.count)
+                values[k] = 1
+                return values
+            }
+        }
+    }
+
     public var calendar: [CalendarFeature]
     /// The dates of the holiday indicator channel, as days since 1970-01-01, sorted and without
     /// repeats (kept so when set; nil: no holiday channel). The channel is 0.5 on a step that covers a listed date (for steps of a
@@ -41,21 +91,38 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
         didSet { if let days = holidays, !days.isStrictlyIncreasing { holidays = Array(Set(days)).sorted() } }
     }
     public var covariates: [CovariateChannel]
+    public var attributes: [AttributeChannel]
 
-    public init(calendar: [CalendarFeature] = [], holidays: HolidayCalendar? = nil, covariates: [CovariateChannel] = []) {
+    public init(calendar: [CalendarFeature] = [], holidays: HolidayCalendar? = nil, covariates: [CovariateChannel] = [], attributes: [AttributeChannel] = []) {
         self.calendar = calendar
         self.holidays = holidays.map { $0.days.sorted() }
         self.covariates = covariates
+        self.attributes = attributes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case calendar, holidays, covariates, attributes
+    }
+
+    /// Reads a conditioning; one saved before static attributes existed has none.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        calendar = try c.decode([CalendarFeature].self, forKey: .calendar)
+        holidays = try c.decodeIfPresent([Int64].self, forKey: .holidays)
+        covariates = try c.decode([CovariateChannel].self, forKey: .covariates)
+        attributes = try c.decodeIfPresent([AttributeChannel].self, forKey: .attributes) ?? []
     }
 
     /// No conditioning: the unconditional TSDiff.
     public static let unconditional = SeriesConditioning()
 
     /// The number of conditioning channels F.
-    public var channels: Int { calendar.count + (holidays == nil ? 0 : 1) + covariates.count }
+    public var channels: Int { calendar.count + (holidays == nil ? 0 : 1) + covariates.count + attributes.reduce(0) { $0 + $1.channels } }
 
     /// The most covariates a configuration may name.
     public static let maximumCovariates = 64
+    /// The most categories a categorical static attribute may have.
+    public static let maximumCategories = 256
     /// The most holiday dates a configuration may list.
     public static let maximumHolidays = 1_000_000
 
@@ -64,20 +131,28 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
 
     /// A conditioning whose covariates are standardised on the observed values of
     /// `series[i][0..<trainingEnd[i]]` (every series together; a covariate with no observed or
-    /// only constant values there gets mean 0 or its value, and standard deviation 1).
+    /// only constant values there gets mean 0 or its value, and standard deviation 1), and whose
+    /// static attributes (``TimeSeries/attributes``) are encoded from the series' values: numeric
+    /// when every present value is a decimal number (standardised over the series, each counted
+    /// once, as covariates are), else categorical with the sorted distinct values as categories.
     ///
-    /// - Throws: ``TimeSeriesError/invalidOption(_:)`` when a series lacks a named covariate,
-    ///   `knownFuture` names a covariate not in `covariates`, or a name repeats.
+    /// - Throws: ``TimeSeriesError/invalidOption(_:)`` when a series lacks a named covariate or
+    ///   attribute, `knownFuture` names a covariate not in `covariates`, a name repeats, or a
+    ///   categorical attribute has more than ``maximumCategories`` values.
     public static func fitted(calendar: [CalendarFeature] = [], holidays: HolidayCalendar? = nil, covariates names: [String], knownFuture: Set<String> = [],
-                              series: [TimeSeries], trainingEnd: [Int]? = nil) throws -> SeriesConditioning {
+                              attributes attributeNames: [String] = [], series: [TimeSeries], trainingEnd: [Int]? = nil) throws -> SeriesConditioning {
         if let stray = knownFuture.sorted().first(where: { !names.contains($0) }) {
             throw TimeSeriesError.invalidOption("the known-future covariate '\(stray)' is not among the covariates (\(names.isEmpty ? "none" : names.joined(separator: ", ")))")
         }
         if let repeated = names.indices.first(where: { names[..<$0].contains(names[$0]) }) {
             throw TimeSeriesError.invalidOption("covariate '\(names[repeated])' is named twice")
         }
+        if let repeated = attributeNames.indices.first(where: { attributeNames[..<$0].contains(attributeNames[$0]) }) {
+            throw TimeSeriesError.invalidOption("static attribute '\(attributeNames[repeated])' is named twice")
+        }
         var conditioning = SeriesConditioning(calendar: calendar, holidays: holidays,
-                                              covariates: names.map { CovariateChannel(name: $0, knownFuture: knownFuture.contains($0)) })
+                                              covariates: names.map { CovariateChannel(name: $0, knownFuture: knownFuture.contains($0)) },
+                                              attributes: try attributeNames.map { try fittedAttribute($0, series: series) })
         let ends = trainingEnd ?? series.map(\.count)
         guard ends.count == series.count else {
             throw TimeSeriesError.invalidOption("\(ends.count) training ends for \(series.count) series")
@@ -89,22 +164,64 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
                 let covariate = s.covariate(named: name)!
                 return (0..<Swift.max(0, Swift.min(end, covariate.values.count))).filter { covariate.observed[$0] }.map { covariate.values[$0] }
             }
-            let n = Double(values.count)
-            let mean = n > 0 ? values.reduce(0, +) / n : 0
-            let squares = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
-            let deviation = n > 1 ? (squares / (n - 1)).squareRoot() : 0
-            conditioning.covariates[k].mean = mean
-            conditioning.covariates[k].standardDeviation = deviation > 0 && deviation.isFinite ? deviation : 1
+            (conditioning.covariates[k].mean, conditioning.covariates[k].standardDeviation) = standardisation(of: values)
         }
         return conditioning
     }
 
-    /// Throws ``TimeSeriesError/invalidOption(_:)`` naming the series and the covariate when
-    /// `series` lacks a covariate this conditioning reads.
+    /// The mean and sample standard deviation of `values`: mean 0 when there are none (or it
+    /// overflows), standard deviation 1 when it is 0 or not finite.
+    static func standardisation(of values: [Double]) -> (mean: Double, standardDeviation: Double) {
+        let n = Double(values.count)
+        let mean = n > 0 ? values.reduce(0, +) / n : 0
+        let squares = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+        let deviation = n > 1 ? (squares / (n - 1)).squareRoot() : 0
+        return (mean.isFinite ? mean : 0, deviation > 0 && deviation.isFinite ? deviation : 1)
+    }
+
+    /// The encoding of the static attribute `name` of `series` (see ``fitted(calendar:holidays:covariates:knownFuture:attributes:series:trainingEnd:)``).
+    static func fittedAttribute(_ name: String, series: [TimeSeries]) throws -> AttributeChannel {
+        var present: [String] = []
+        for s in series {
+            guard let cell = s.attributes[name] else { throw missingAttribute(name, of: s) }
+            if !StaticAttributes.isMissing(cell) { present.append(cell) }
+        }
+        let numbers = present.compactMap { DecimalNumber.parse($0) }
+        if numbers.count == present.count {
+            let (mean, deviation) = standardisation(of: numbers)
+            return AttributeChannel(name: name, encoding: .numeric(mean: mean, standardDeviation: deviation))
+        }
+        let categories = Array(Set(present)).sorted()
+        guard categories.count <= maximumCategories else {
+            throw TimeSeriesError.invalidOption("static attribute '\(name)' has \(categories.count) categories, more than \(maximumCategories) (a numeric attribute must hold decimal numbers only)")
+        }
+        return AttributeChannel(name: name, encoding: .categorical(categories: categories))
+    }
+
+    static func missingAttribute(_ name: String, of series: TimeSeries) -> TimeSeriesError {
+        let present = series.attributes.keys.sorted()
+        return .invalidOption("series '\(series.name)' has no static attribute '\(name)' (it has \(present.isEmpty ? "none" : present.joined(separator: ", "))): give the static-attribute file the model was trained with")
+    }
+
+    /// Throws ``TimeSeriesError/invalidOption(_:)`` naming the series and the covariate or
+    /// attribute when `series` lacks a covariate or static attribute this conditioning reads, or
+    /// has an attribute value its encoding cannot take (text for a numeric attribute, a
+    /// category not seen in training).
     public func check(_ series: TimeSeries) throws {
         for channel in covariates where series.covariate(named: channel.name) == nil {
             let present = series.covariates.map(\.name)
             throw TimeSeriesError.invalidOption("series '\(series.name)' has no covariate '\(channel.name)' (it has \(present.isEmpty ? "none" : present.joined(separator: ", "))): a model reads the covariates it was trained with")
+        }
+        for attribute in attributes {
+            guard let cell = series.attributes[attribute.name] else { throw Self.missingAttribute(attribute.name, of: series) }
+            guard attribute.encoded(cell) == nil else { continue }
+            switch attribute.encoding {
+            case let .numeric(mean, deviation):
+                throw TimeSeriesError.invalidOption("series '\(series.name)': static attribute '\(attribute.name)' is '\(cell.prefix(40))', where the model reads a number (one whose standardised value (v − \(mean))/\(deviation) is a finite Float)")
+            case .categorical(let categories):
+                let shown = categories.prefix(8).map { "'\($0)'" }.joined(separator: ", ") + (categories.count > 8 ? ", …" : "")
+                throw TimeSeriesError.invalidOption("series '\(series.name)': static attribute '\(attribute.name)' is '\(cell.prefix(40))', a category the model was not trained on (it knows \(shown))")
+            }
         }
     }
 
@@ -128,17 +245,39 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
                 throw fail("covariates[\(k)].standardDeviation' = \(c.standardDeviation) must be positive and finite")
             }
         }
+        guard attributes.count <= StaticAttributes.maximumAttributes else {
+            throw fail("attributes' holds \(attributes.count) attributes, more than \(StaticAttributes.maximumAttributes)")
+        }
+        for (k, a) in attributes.enumerated() {
+            guard !attributes[..<k].contains(where: { $0.name == a.name }) else { throw fail("attributes[\(k)].name' repeats '\(a.name)'") }
+            switch a.encoding {
+            case let .numeric(mean, deviation):
+                guard mean.isFinite else { throw fail("attributes[\(k)].encoding.numeric.mean' = \(mean) must be finite") }
+                guard deviation.isFinite, deviation > 0 else { throw fail("attributes[\(k)].encoding.numeric.standardDeviation' = \(deviation) must be positive and finite") }
+            case .categorical(let categories):
+                guard !categories.isEmpty, categories.count <= Self.maximumCategories else {
+                    throw fail("attributes[\(k)].encoding.categorical.categories' holds \(categories.count) categories, not 1 to \(Self.maximumCategories)")
+                }
+                guard Set(categories).count == categories.count else { throw fail("attributes[\(k)].encoding.categorical.categories' repeats a category") }
+                if let bad = categories.first(where: { StaticAttributes.isMissing($0) }) {
+                    throw fail("attributes[\(k)].encoding.categorical.categories' holds '\(bad)', a missing-value marker")
+                }
+            }
+        }
     }
 
     /// The conditioning of `count` steps of `series` from index `first` (which may run past
     /// either end of the series: calendar channels follow the frequency, covariates there are 0),
     /// row-major `[count][channels]`. Covariates not known in the future are 0 from
-    /// `forecastStart` on. The series must have every covariate (``check(_:)``).
+    /// `forecastStart` on. The series must have every covariate and static attribute, with values
+    /// the encodings take (``check(_:)``).
     public func rows(_ series: TimeSeries, from first: Int, count: Int, forecastStart: Int) -> [Float] {
         let f = channels
         guard f > 0 else { return [] }
         var rows = [Float](repeating: 0, count: count * f)
         let columns = covariates.map { series.covariate(named: $0.name)! }
+        // The static attributes' channels, the same on every step.
+        let statics = attributes.flatMap { $0.encoded(series.attributes[$0.name]!)! }
         for t in 0..<count {
             let i = first + t
             let timestamp = series.timestamp(at: i)
@@ -156,6 +295,10 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
                 if channel.knownFuture || i < forecastStart, let v = column.value(at: i) {
                     rows[k] = Float((v - channel.mean) / channel.standardDeviation)
                 }
+                k += 1
+            }
+            for v in statics {
+                rows[k] = v
                 k += 1
             }
         }

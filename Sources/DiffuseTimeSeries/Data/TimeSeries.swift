@@ -188,6 +188,9 @@ public struct TimeSeries: Sendable, Equatable {
     public var observed: [Bool]
     /// Dynamic covariates, each as long as the series and aligned with it step by step.
     public var covariates: [Covariate]
+    /// Static attributes: the cell text of each attribute of the series, by attribute name
+    /// (``StaticAttributes``; a missing cell is a missing marker such as the empty text).
+    public var attributes: [String: String] = [:]
 
     public init(name: String, start: Int64 = 0, frequency: Frequency, values: [Double?], covariates: [Covariate] = []) {
         self.init(name: name, start: start, frequency: frequency, values: values.map { $0 ?? 0 }, observed: values.map { $0 != nil }, covariates: covariates)
@@ -211,8 +214,10 @@ public struct TimeSeries: Sendable, Equatable {
 
     /// The part of the series with indices in `range`.
     public func slice(_ range: Range<Int>) -> TimeSeries {
-        TimeSeries(name: name, start: timestamp(at: range.lowerBound), frequency: frequency,
-                   values: Array(values[range]), observed: Array(observed[range]), covariates: covariates.map { $0.slice(range) })
+        var part = TimeSeries(name: name, start: timestamp(at: range.lowerBound), frequency: frequency,
+                              values: Array(values[range]), observed: Array(observed[range]), covariates: covariates.map { $0.slice(range) })
+        part.attributes = attributes
+        return part
     }
 
     /// The dynamic covariate named `name`, if the series has it.

@@ -81,6 +81,10 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
         try check("backbone.channels", backbone.channels, 1...l.width)
         try layout.conditioning.validate()
         try check("backbone.conditioningChannels", backbone.conditioningChannels, layout.conditioning.channels...layout.conditioning.channels)
+        try check("backbone.conditioningChannels", backbone.conditioningChannels, 0...l.width)
+        guard jointSeries == 1 || layout.conditioning.attributes.isEmpty else {
+            throw fail("field 'layout.conditioning.attributes' names static attributes, which tell the series of one model apart; a joint model's channels are its series (jointSeries = \(jointSeries))")
+        }
         try check("backbone.hidden", backbone.hidden, 1...l.width)
         try check("backbone.blocks", backbone.blocks, 1...l.blocks)
         try check("backbone.stepEmbedding", backbone.stepEmbedding, 2...l.width)
