@@ -401,7 +401,11 @@ struct ForecastCommand: ParsableCommand {
         let outURL = URL(fileURLWithPath: out)
         try AtomicFile.createFolder(at: outURL)
 
-        if let loaded { try checkCompatibility(loaded, dataset) }
+        if let loaded {
+            try checkCompatibility(loaded, dataset)
+            // A joint model's series meet the channels they were trained on.
+            dataset.series = try loaded.configuration.orderedForJointModel(dataset.series)
+        }
         // The protocol needs only the horizon and the history, which conditioning does not change.
         var configuration = loaded?.configuration ?? TSDiffConfiguration.standard(frequency: dataset.frequency, contextLength: context, predictionLength: horizon)
         let protocolLayout = configuration.layout
@@ -441,6 +445,7 @@ struct ForecastCommand: ParsableCommand {
             if modelKind == .joint {
                 try TSDiffTrainer.checkAligned(dataset.series, jointSeries: dataset.series.count)
                 configuration.jointSeries = dataset.series.count
+                configuration.jointSeriesNames = dataset.series.map(\.name)
                 configuration.backbone.channels = configuration.channels
             }
             // Options can describe a model no checkpoint may hold (too many series, covariates or
@@ -535,6 +540,10 @@ struct ForecastCommand: ParsableCommand {
         }
 
         if let best = selection?.bestQuantileScale { quantileSettings.scale = best }
+        if let best = selection?.bestQuantileSampler {
+            quantileSettings.sampler = best
+            log("tsdiff-q: \(Self.describe(best, diffusionSteps: diffusionSteps)), the better sampler on the validation windows")
+        }
 
         // Forecasts.
         let testWindows = try layout.windows(for: backtest.testTargets, missing: missingScenario, key: key.folding(in: 12))

@@ -4,14 +4,18 @@ import DiffuseTimeSeries
 import Foundation
 
 /// The method the run recommends, chosen on the windows before the test period
-/// (`--choose-on-validation`): TSDiff-Q at each scale of ``ForecastCommand/scaleGrid``, every
-/// baseline, and TSDiff refining the best baseline. The test period plays no part in it.
+/// (`--choose-on-validation`): TSDiff-Q at each scale of ``ForecastCommand/scaleGrid`` and, at
+/// the best of them, with every one of the T diffusion steps (when the sampler and steps are the
+/// defaults), every baseline, and TSDiff refining the best baseline. The test period plays no
+/// part in it.
 struct ValidationSelection {
     /// The scores on the validation windows.
     var choice: ValidationChoice
     /// The TSDiff-Q scale with the best validation score (nil when TSDiff-Q was not a candidate
     /// or failed at every scale).
     var bestQuantileScale: Double?
+    /// The TSDiff-Q sampler with the best validation score at that scale (nil: the default).
+    var bestQuantileSampler: ForecastSampler?
     /// The baseline that the refinement candidate refines.
     var refinedBase: ForecastCommand.Baseline?
 
@@ -24,8 +28,11 @@ struct ValidationSelection {
     static let quantilePrefix = "tsdiff-q@"
     static let refinementSuffix = "+ml"
 
-    /// The name of the TSDiff-Q candidate at `scale`.
-    static func quantileName(_ scale: Double) -> String { quantilePrefix + String(format: "%g", scale) }
+    /// The name of the TSDiff-Q candidate at `scale`, with `/N` for a sampler of N steps other
+    /// than the default.
+    static func quantileName(_ scale: Double, steps: Int? = nil) -> String {
+        quantilePrefix + String(format: "%g", scale) + (steps.map { "/\($0)" } ?? "")
+    }
 }
 
 extension ForecastCommand {
@@ -42,23 +49,32 @@ extension ForecastCommand {
         let windows = try model.configuration.layout.windows(for: validation.testTargets)
         var candidates: [ValidationChoice.Candidate] = []
         var bestScale: (scale: Double, crps: Double)?
+        var bestSampler: ForecastSampler?
         if var options = quantileOptions {
             options.samples = validationSamples
+            // The validation CRPS of TSDiff-Q with `options`; infinite when the guidance diverges.
+            func score(_ options: ForecastOptions) throws -> Double {
+                do {
+                    return validation.score(try model.forecast(windows, options: options)).crps
+                } catch TimeSeriesError.guidanceDiverged, TimeSeriesError.nonFiniteForecast {
+                    return .infinity
+                }
+            }
             let scales = scale == nil ? Self.scaleGrid.map { $0 * options.scale } : [options.scale]
             for s in scales {
                 options.scale = s
-                var crps = Double.infinity
-                if let score = known[s] {
-                    crps = score
-                } else {
-                    do {
-                        crps = validation.score(try model.forecast(windows, options: options)).crps
-                    } catch TimeSeriesError.guidanceDiverged, TimeSeriesError.nonFiniteForecast {
-                        // A scale that diverges is a failed candidate.
-                    }
-                }
+                let crps = try known[s] ?? score(options)
                 candidates.append(.init(name: ValidationSelection.quantileName(s), crps: crps))
                 if crps.isFinite && crps < (bestScale?.crps ?? .infinity) { bestScale = (s, crps) }
+            }
+            // The default strided DDPM against all T steps (the reference's sampler) at the best scale.
+            let diffusionSteps = model.configuration.diffusionSteps
+            if let best = bestScale, steps == nil, sampler == nil, case .stridedDDPM = options.sampler {
+                options.scale = best.scale
+                options.sampler = .ddpm
+                let crps = try score(options)
+                candidates.append(.init(name: ValidationSelection.quantileName(best.scale, steps: diffusionSteps), crps: crps))
+                if crps < best.crps { bestSampler = .ddpm }
             }
         }
         var baseScores: [(base: Baseline, crps: Double)] = []
@@ -81,7 +97,8 @@ extension ForecastCommand {
                                     step: try refinementStep(), key: key)
             candidates.append(.init(name: best.base.name + ValidationSelection.refinementSuffix, crps: validation.score(paths).crps))
         }
-        return ValidationSelection(choice: try ValidationChoice(candidates: candidates), bestQuantileScale: bestScale?.scale, refinedBase: refinedBase)
+        return ValidationSelection(choice: try ValidationChoice(candidates: candidates), bestQuantileScale: bestScale?.scale, bestQuantileSampler: bestSampler,
+                                   refinedBase: refinedBase)
     }
 
     /// TSDiff refining `base`'s paths on `backtest`'s windows (maximum likelihood, quantile

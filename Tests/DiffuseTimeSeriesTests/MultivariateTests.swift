@@ -130,6 +130,30 @@ final class MultivariateTests: XCTestCase {
         XCTAssertThrowsError(try Self.smallModel(jointSeries: 2).synthesize(count: 2))
     }
 
+    /// A joint model records its series' names in channel order: a dataset's series are put in
+    /// that order, and a different set of series is refused by name.
+    func testJointModelKeepsItsSeriesOrder() throws {
+        var configuration = Self.smallModel(jointSeries: 2).configuration
+        let series = Self.pair()
+        XCTAssertEqual(try configuration.orderedForJointModel(series.reversed()).map(\.name), series.reversed().map(\.name))   // not recorded: as given
+        configuration.jointSeriesNames = series.map(\.name)
+        XCTAssertNoThrow(try configuration.validate())
+        XCTAssertEqual(try JSONDecoder().decode(TSDiffConfiguration.self, from: JSONEncoder().encode(configuration)), configuration)
+        XCTAssertEqual(try configuration.orderedForJointModel(series.reversed()), series)
+        var renamed = series
+        renamed[1].name = "other"
+        XCTAssertThrowsError(try configuration.orderedForJointModel(renamed)) {
+            XCTAssertTrue("\($0)".contains("a joint model of the series '\(series[0].name)', '\(series[1].name)' (in this order) cannot forecast the series '\(series[0].name)', 'other'"), "\($0)")
+        }
+        XCTAssertThrowsError(try configuration.orderedForJointModel([series[0], series[0]]))
+        XCTAssertThrowsError(try configuration.orderedForJointModel(series + [renamed[1]]))
+        var bad = configuration
+        bad.jointSeriesNames = [series[0].name]
+        XCTAssertThrowsError(try bad.validate()) { XCTAssertTrue("\($0)".contains("jointSeriesNames (count)"), "\($0)") }
+        bad.jointSeriesNames = [series[0].name, series[0].name]
+        XCTAssertThrowsError(try bad.validate()) { XCTAssertTrue("\($0)".contains("repeats a name"), "\($0)") }
+    }
+
     /// The scores by hand: the energy score of one step is the fair sample CRPS; anti-correlated paths
     /// whose sums are exact score 0 on the sum; scaling a series and its scale together changes
     /// nothing.

@@ -18,6 +18,10 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
     /// series, whose windows stack the K series' channels (series by series, each with its
     /// lags) so that the backbone mixes them (its input projection and head see all K).
     public var jointSeries: Int
+    /// The names of a joint model's series in channel order, as it was trained (nil: not
+    /// recorded, as in models of one series and joint models saved before the names were kept).
+    /// ``orderedForJointModel(_:)`` puts a dataset's series in this order.
+    public var jointSeriesNames: [String]?
 
     public init(layout: WindowLayout, backbone: TSDiffBackboneConfiguration? = nil, diffusionSteps: Int = 100,
                 betaStart: Double = 1e-4, betaEnd: Double = 0.1, frequency: Frequency, jointSeries: Int = 1) {
@@ -35,7 +39,7 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
         self.frequency = frequency
     }
 
-    enum CodingKeys: String, CodingKey { case layout, backbone, diffusionSteps, betaStart, betaEnd, frequency, jointSeries }
+    enum CodingKeys: String, CodingKey { case layout, backbone, diffusionSteps, betaStart, betaEnd, frequency, jointSeries, jointSeriesNames }
 
     /// Reads a configuration; one saved before joint models existed models each series alone.
     public init(from decoder: any Decoder) throws {
@@ -47,6 +51,22 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
         betaEnd = try c.decode(Double.self, forKey: .betaEnd)
         frequency = try c.decode(Frequency.self, forKey: .frequency)
         jointSeries = try c.decodeIfPresent(Int.self, forKey: .jointSeries) ?? 1
+        jointSeriesNames = try c.decodeIfPresent([String].self, forKey: .jointSeriesNames)
+    }
+
+    /// `series` in the order of ``jointSeriesNames`` (unchanged when the names are not
+    /// recorded), so that each series meets the channels it was trained on.
+    ///
+    /// - Throws: ``TimeSeriesError/invalidOption(_:)`` naming the series the model was trained on
+    ///   and the ones given when they are not the same set.
+    public func orderedForJointModel(_ series: [TimeSeries]) throws -> [TimeSeries] {
+        guard let names = jointSeriesNames else { return series }
+        let byName = Dictionary(series.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        guard series.count == names.count, byName.count == names.count, names.allSatisfy({ byName[$0] != nil }) else {
+            func list(_ names: [String]) -> String { names.prefix(8).map { "'\($0)'" }.joined(separator: ", ") + (names.count > 8 ? ", …" : "") }
+            throw TimeSeriesError.invalidOption("a joint model of the series \(list(names)) (in this order) cannot forecast the series \(list(series.map(\.name)))")
+        }
+        return names.map { byName[$0]! }
     }
 
     /// The channels of the model's windows: `jointSeries` × the layout's channels.
@@ -77,6 +97,10 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
         try check("layout.lags (count)", layout.lags.count, 0...l.lags)
         for lag in layout.lags { try check("layout.lags", lag, 1...l.length) }
         try check("jointSeries", jointSeries, 1...l.jointSeries)
+        if let names = jointSeriesNames {
+            try check("jointSeriesNames (count)", names.count, jointSeries...jointSeries)
+            guard Set(names).count == names.count else { throw fail("field 'jointSeriesNames' repeats a name") }
+        }
         try check("backbone.channels", backbone.channels, channels...channels)
         try check("backbone.channels", backbone.channels, 1...l.width)
         try layout.conditioning.validate()
