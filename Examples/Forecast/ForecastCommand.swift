@@ -64,6 +64,11 @@ struct ForecastCommand: ParsableCommand {
     var dropout: Double?
     @Option(help: "Number of rolling test windows at the end of each series.")
     var windows: Int = 7
+    @Option(help: "Number of validation windows just before the test period, held out of training and used for the choice on validation (default: --windows).")
+    var validationWindows: Int?
+
+    /// The validation windows: --validation-windows, else --windows.
+    var validationWindowCount: Int { validationWindows ?? windows }
 
     // MARK: Model
     @Option(help: "Checkpoint folder (model.safetensors + config.json); default: the bundled CAISO model when --data is not given.")
@@ -192,6 +197,7 @@ struct ForecastCommand: ParsableCommand {
         try check("--ms-samples", msSamples, 1...10_000)
         try check("--steps", steps, 1...TSDiffConfiguration.limits.diffusionSteps)
         try check("--windows", windows, 1...10_000)
+        try check("--validation-windows", validationWindows, 1...10_000)
         try check("--train-steps", trainSteps, 1...10_000_000)
         try check("--train-epochs", trainEpochs, 1...10_000_000)
         try check("--batches-per-epoch", batchesPerEpoch, 1...10_000_000)
@@ -416,7 +422,7 @@ struct ForecastCommand: ParsableCommand {
         // Where training stops: before the validation windows when they are validated or chosen
         // on, so that the checkpoint and (below) the method are chosen on windows the model has
         // not been trained on; else at the test period.
-        let trainingEnd = holdsOutValidation ? backtest.trainingEnd(holdingOutValidation: windows, history: protocolLayout.history) : backtest.trainingEnd
+        let trainingEnd = holdsOutValidation ? backtest.trainingEnd(holdingOutValidation: validationWindowCount, history: protocolLayout.history) : backtest.trainingEnd
 
         var model: TSDiff
         if var checkpointModel = loaded {
@@ -470,7 +476,7 @@ struct ForecastCommand: ParsableCommand {
                                                                        validationInterval: validationInterval,
                                                                        validationSamples: validationSamples, seed: seed))
             // The validation windows of the series that can be validated (the choice below uses the same).
-            let validation = backtest.validation(windows: windows, history: layout.history)?.testTargets ?? []
+            let validation = backtest.validation(windows: validationWindowCount, history: layout.history)?.testTargets ?? []
             // Few DDIM steps make poor guided forecasts (measured on CAISO: 10 steps 0.077,
             // 20 steps 0.028 on the validation weeks), so validation uses at least 20.
             var validationOptions = forecastOptions
@@ -514,7 +520,7 @@ struct ForecastCommand: ParsableCommand {
         var selection: ValidationSelection?
         if chooseOnValidation == .always || (chooseOnValidation == .whenTraining && train) {
             let joint = model.configuration.jointSeries
-            if let validation = backtest.validation(windows: windows, history: layout.history), joint == 1 || validation.series.count == joint {
+            if let validation = backtest.validation(windows: validationWindowCount, history: layout.history), joint == 1 || validation.series.count == joint {
                 let t0 = Date()
                 let options: ForecastOptions? = guidance == .meanSquared ? nil : {
                     var o = forecastOptions
@@ -531,11 +537,11 @@ struct ForecastCommand: ParsableCommand {
                 let chosen = try selectOnValidation(validation, model: model, quantileOptions: options, known: known, baselines: Self.baselines(for: dataset.frequency),
                                                     refinementStep: refinementStep, key: key.folding(in: 13))
                 selection = chosen
-                log("validation (\(validation.series.count) series × \(windows) windows before the test period, \(ProgressLine.duration(Date().timeIntervalSince(t0)))): "
+                log("validation (\(validation.series.count) series × \(validationWindowCount) windows before the test period, \(ProgressLine.duration(Date().timeIntervalSince(t0)))): "
                     + chosen.choice.summary)
             } else {
-                log(joint > 1 ? "not every series of the joint model holds \(windows) validation windows before its test period: no choice on validation"
-                    : "no series holds \(windows) validation windows before its test period: no choice on validation")
+                log(joint > 1 ? "not every series of the joint model holds \(validationWindowCount) validation windows before its test period: no choice on validation"
+                    : "no series holds \(validationWindowCount) validation windows before its test period: no choice on validation")
             }
         }
 
