@@ -216,6 +216,9 @@ struct ForecastCommand: ParsableCommand {
         _ = try calendarFeatures(for: .hourly)
         if covariates != nil && format == .long { throw ValidationError("--covariates needs the wide format (covariates are columns beside the series)") }
         if knownFuture != nil && covariates == nil { throw ValidationError("--known-future names covariates: give --covariates too") }
+        if staticAttributes != nil && modelKind == .joint {
+            throw ValidationError("--static-attributes tell the series of one model apart; a joint model's channels already are its series (--model independent)")
+        }
         if let frequency, Frequency(code: frequency) == nil {
             throw ValidationError("--frequency '\(frequency)' is not a frequency (H, D, W, M, ME, 15min, 30T or a number of seconds; 1 s to 366 days)")
         }
@@ -451,7 +454,7 @@ struct ForecastCommand: ParsableCommand {
             if modelKind == .joint {
                 try TSDiffTrainer.checkAligned(dataset.series, jointSeries: dataset.series.count)
                 configuration.jointSeries = dataset.series.count
-                configuration.jointSeriesNames = dataset.series.map(\.name)
+                if dataset.series.count > 1 { configuration.jointSeriesNames = dataset.series.map(\.name) }
                 configuration.backbone.channels = configuration.channels
             }
             // Options can describe a model no checkpoint may hold (too many series, covariates or
@@ -546,6 +549,7 @@ struct ForecastCommand: ParsableCommand {
         }
 
         if let best = selection?.bestQuantileScale { quantileSettings.scale = best }
+        let synthesisSampler = quantileSettings.sampler
         if let best = selection?.bestQuantileSampler {
             quantileSettings.sampler = best
             log("tsdiff-q: \(Self.describe(best, diffusionSteps: diffusionSteps)), the better sampler on the validation windows")
@@ -625,7 +629,7 @@ struct ForecastCommand: ParsableCommand {
         var lps: [(name: String, metrics: ForecastMetrics)] = []
         if let synthesize {
             let t0 = Date()
-            let synthetic = try model.synthesize(count: synthesize, sampler: quantileSettings.sampler, conditions: testWindows, seed: seed)
+            let synthetic = try model.synthesize(count: synthesize, sampler: synthesisSampler, conditions: testWindows, seed: seed)
             let real = LinearPredictiveScore.realWindows(dataset.series, trainingEnd: backtest.trainingEnd, contextLength: layout.contextLength,
                                                          horizon: layout.predictionLength, count: synthesize, key: key.folding(in: 11))
             let test = dataset.series.map { $0.slice(0..<($0.count - (windows - 1) * layout.predictionLength)) }

@@ -152,6 +152,10 @@ final class MultivariateTests: XCTestCase {
         XCTAssertThrowsError(try bad.validate()) { XCTAssertTrue("\($0)".contains("jointSeriesNames (count)"), "\($0)") }
         bad.jointSeriesNames = [series[0].name, series[0].name]
         XCTAssertThrowsError(try bad.validate()) { XCTAssertTrue("\($0)".contains("repeats a name"), "\($0)") }
+        var single = Self.smallModel().configuration
+        single.jointSeriesNames = [series[0].name]
+        XCTAssertThrowsError(try single.validate()) { XCTAssertTrue("\($0)".contains("for joint models"), "\($0)") }
+        XCTAssertEqual(try single.orderedForJointModel(renamed), renamed)   // a model of one series at a time reads any series
     }
 
     /// The scores by hand: the energy score of one step is the fair sample CRPS; anti-correlated paths

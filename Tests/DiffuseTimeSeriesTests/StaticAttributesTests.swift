@@ -25,8 +25,8 @@ final class StaticAttributesTests: XCTestCase {
         XCTAssertEqual(attributes.names, ["region", "capacity", "note"])
         XCTAssertEqual(attributes.values["east, coast"], ["region": "warm", "capacity": "NA", "note": "y"])
         // Rows naming series not in the data ("spare") are ignored; every series needs a row.
-        let attached = try attributes.attached(to: series(["south", "north", "east, coast"]))
-        XCTAssertEqual(attached.map { $0.attributes["region"] }, ["warm", "cold", "warm"])
+        let attached = try attributes.attached(to: series(["south", "north", "east, coast", " spare"]))
+        XCTAssertEqual(attached.map { $0.attributes["region"] }, ["warm", "cold", "warm", "cold"])   // a long file's id " spare" meets the row "spare"
         XCTAssertEqual(attached[0].slice(3..<10).attributes, attached[0].attributes)
         XCTAssertThrowsError(try attributes.attached(to: series(["west"]))) {
             XCTAssertTrue("\($0)".contains("static.csv: no row for series 'west'"), "\($0)")
@@ -44,28 +44,40 @@ final class StaticAttributesTests: XCTestCase {
     /// categorical ones are indicators over the sorted categories; a missing value is 0.
     func testEncodingByHand() throws {
         let attributes = try StaticAttributes(table: CSVTable(text: text, source: "static.csv"))
-        let data = try attributes.attached(to: series(["north", "south", "east, coast"]))
-        let conditioning = try SeriesConditioning.fitted(calendar: [.hourOfDay], covariates: [], attributes: ["region", "capacity", "note"], series: data)
+        // Each series has a covariate equal to its step index: over the 3 × 48 steps mean 23.5 and
+        // sample standard deviation √((48² − 1)/12 · 144/143).
+        let data = try attributes.attached(to: series(["north", "south", "east, coast"]).map { s in
+            var s = s
+            s.covariates = [Covariate(name: "step", values: (0..<48).map(Double.init))]
+            return s
+        })
+        let conditioning = try SeriesConditioning.fitted(calendar: [.hourOfDay], covariates: ["step"], attributes: ["region", "capacity", "note"], series: data)
+        let deviation = ((48.0 * 48 - 1) / 12 * 144 / 143).squareRoot()
+        XCTAssertEqual(conditioning.covariates[0].mean, 23.5)
+        XCTAssertEqual(conditioning.covariates[0].standardDeviation, deviation, accuracy: 1e-12)
         // capacity: 10 and 20 (east is missing): mean 15, sample standard deviation √50.
         XCTAssertEqual(conditioning.attributes, [
             .init(name: "region", encoding: .categorical(categories: ["cold", "warm"])),
             .init(name: "capacity", encoding: .numeric(mean: 15, standardDeviation: 50.0.squareRoot())),
             .init(name: "note", encoding: .categorical(categories: ["x", "y"])),
         ])
-        XCTAssertEqual(conditioning.channels, 1 + 2 + 1 + 2)
+        XCTAssertEqual(conditioning.channels, 1 + 1 + 2 + 1 + 2)
+        let f = 7
         let expected: [[Float]] = [[1, 0, Float(-5 / 50.0.squareRoot()), 0, 0], [0, 1, Float(5 / 50.0.squareRoot()), 1, 0], [0, 1, 0, 0, 1]]
         for (s, statics) in zip(data, expected) {
             let rows = conditioning.rows(s, from: 20, count: 6, forecastStart: 24)
             for t in 0..<6 {
-                XCTAssertEqual(rows[(t * 6)...].first, Float(Double((20 + t) % 24) / 23 - 0.5))
-                XCTAssertEqual(Array(rows[(t * 6 + 1)..<(t * 6 + 6)]), statics, "\(s.name), step \(t)")
+                // Calendar, covariate (past only: 0 from the forecast start), attributes.
+                XCTAssertEqual(rows[t * f], Float(Double((20 + t) % 24) / 23 - 0.5))
+                XCTAssertEqual(rows[t * f + 1], 20 + t < 24 ? Float((Double(20 + t) - 23.5) / deviation) : 0, "\(s.name), step \(t)")
+                XCTAssertEqual(Array(rows[(t * f + 2)..<(t * f + f)]), statics, "\(s.name), step \(t)")
             }
         }
-        // A window of the layout carries the same channels, after the calendar's.
+        // A window of the layout carries the same channels.
         let layout = WindowLayout(contextLength: 12, predictionLength: 4, lags: [], conditioning: conditioning)
         let window = layout.window(data[1], forecastStart: 30, revealFuture: false)
-        XCTAssertEqual(Array(window.conditioning[1..<6]), expected[1])
-        XCTAssertEqual(Array(window.conditioning[(15 * 6 + 1)..<(16 * 6)]), expected[1])
+        XCTAssertEqual(Array(window.conditioning[2..<f]), expected[1])
+        XCTAssertEqual(Array(window.conditioning[(15 * f + 2)..<(16 * f)]), expected[1])
     }
 
     /// A series' attributes must be present and take the model's encoding: a category never seen
@@ -95,6 +107,27 @@ final class StaticAttributesTests: XCTestCase {
             return s
         }
         XCTAssertThrowsError(try SeriesConditioning.fitted(covariates: [], attributes: ["id"], series: many)) { XCTAssertTrue("\($0)".contains("257 categories"), "\($0)") }
+        // Together, attributes may make at most maximumAttributeChannels channels.
+        let wide = (0..<210).map { k -> TimeSeries in
+            var s = series(["s\(k)"])[0]
+            s.attributes = Dictionary(uniqueKeysWithValues: (0..<5).map { ("a\($0)", "c\(k)") })
+            return s
+        }
+        XCTAssertThrowsError(try SeriesConditioning.fitted(covariates: [], attributes: (0..<5).map { "a\($0)" }, series: wide)) {
+            XCTAssertTrue("\($0)".contains("make 1050 channels, more than 1024"), "\($0)")
+        }
+        // Mostly numbers with some text is refused as a likely typo; numbers beyond the arithmetic's range too.
+        func fit(_ values: [String]) throws {
+            let data = values.enumerated().map { k, v -> TimeSeries in
+                var s = series(["s\(k)"])[0]
+                s.attributes = ["capacity": v]
+                return s
+            }
+            _ = try SeriesConditioning.fitted(covariates: [], attributes: ["capacity"], series: data)
+        }
+        XCTAssertThrowsError(try fit(["1.5", "2", "1,5"])) { XCTAssertTrue("\($0)".contains("series 's2': static attribute 'capacity' is '1,5' where 2 of 3 series hold a decimal number"), "\($0)") }
+        XCTAssertThrowsError(try fit(["1", "2e200"])) { XCTAssertTrue("\($0)".contains("series 's1': static attribute 'capacity' is 2e200, beyond"), "\($0)") }
+        XCTAssertNoThrow(try fit(["a1", "2", "b"]))   // mostly text: categorical
     }
 
     /// A configuration saved before static attributes existed reads with none; one with them

@@ -8,7 +8,7 @@ import Foundation
 /// - Calendar features and the holiday indicator are functions of the timestamp, known over the
 ///   whole window, context and horizon.
 /// - A covariate is standardised with the mean and standard deviation of its observed values in
-///   the training part of the series (fitted once by ``fitted(calendar:holidays:covariates:knownFuture:series:trainingEnd:)``
+///   the training part of the series (fitted once by ``fitted(calendar:holidays:covariates:knownFuture:attributes:series:trainingEnd:)``
 ///   and stored in the model's configuration, so forecasts use the training's scaling). A
 ///   covariate *known in the future* (a calendar-driven flag, a weather forecast) is read over the
 ///   whole window; any other only over the context, and is 0 over the horizon, in training as in
@@ -56,6 +56,10 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
             self.encoding = encoding
         }
 
+        /// The largest standardised value a numeric attribute may take: 10⁴ training standard
+        /// deviations from the training mean (anything further is an error in the data or its units).
+        public static let largestStandardised = 1e4
+
         /// The number of channels.
         public var channels: Int {
             switch encoding {
@@ -71,8 +75,8 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
             if StaticAttributes.isMissing(cell) { return [Float](repeating: 0, count: channels) }
             switch encoding {
             case let .numeric(mean, deviation):
-                guard let v = DecimalNumber.parse(cell), case let z = Float((v - mean) / deviation), z.isFinite else { return nil }
-                return [z]
+                guard let v = DecimalNumber.parse(cell), case let z = (v - mean) / deviation, Swift.abs(z) <= AttributeChannel.largestStandardised else { return nil }
+                return [Float(z)]
             case .categorical(let categories):
                 guard let k = categories.firstIndex(of: cell) else { return nil }
                 var values = [Float](repeating: 0, count: categories.count)
@@ -123,6 +127,8 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
     public static let maximumCovariates = 64
     /// The most categories a categorical static attribute may have.
     public static let maximumCategories = 256
+    /// The most channels the static attributes of a conditioning may make together.
+    public static let maximumAttributeChannels = 1024
     /// The most holiday dates a configuration may list.
     public static let maximumHolidays = 1_000_000
 
@@ -153,6 +159,10 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
         var conditioning = SeriesConditioning(calendar: calendar, holidays: holidays,
                                               covariates: names.map { CovariateChannel(name: $0, knownFuture: knownFuture.contains($0)) },
                                               attributes: try attributeNames.map { try fittedAttribute($0, series: series) })
+        let attributeChannels = conditioning.attributes.reduce(0) { $0 + $1.channels }
+        guard attributeChannels <= maximumAttributeChannels else {
+            throw TimeSeriesError.invalidOption("the static attributes \(conditioning.attributes.map { "'\($0.name)' (\($0.channels))" }.joined(separator: ", ")) make \(attributeChannels) channels, more than \(maximumAttributeChannels): use fewer categories")
+        }
         let ends = trainingEnd ?? series.map(\.count)
         guard ends.count == series.count else {
             throw TimeSeriesError.invalidOption("\(ends.count) training ends for \(series.count) series")
@@ -181,17 +191,24 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
 
     /// The encoding of the static attribute `name` of `series` (see ``fitted(calendar:holidays:covariates:knownFuture:attributes:series:trainingEnd:)``).
     static func fittedAttribute(_ name: String, series: [TimeSeries]) throws -> AttributeChannel {
-        var present: [String] = []
+        var present: [(series: String, cell: String)] = []
         for s in series {
             guard let cell = s.attributes[name] else { throw missingAttribute(name, of: s) }
-            if !StaticAttributes.isMissing(cell) { present.append(cell) }
+            if !StaticAttributes.isMissing(cell) { present.append((s.name, cell)) }
         }
-        let numbers = present.compactMap { DecimalNumber.parse($0) }
+        let numbers = present.compactMap { DecimalNumber.parse($0.cell) }
         if numbers.count == present.count {
+            if let large = present.first(where: { Swift.abs(DecimalNumber.parse($0.cell)!) > TimeSeries.maximumMagnitude }) {
+                throw TimeSeriesError.invalidOption("series '\(large.series)': static attribute '\(name)' is \(large.cell.prefix(40)), beyond ±\(TimeSeries.maximumMagnitude), the largest magnitude the arithmetic handles (rescale it)")
+            }
             let (mean, deviation) = standardisation(of: numbers)
             return AttributeChannel(name: name, encoding: .numeric(mean: mean, standardDeviation: deviation))
         }
-        let categories = Array(Set(present)).sorted()
+        // Mostly numbers with a few other cells is more likely a typo than a categorical attribute.
+        if 2 * numbers.count > present.count, let text = present.first(where: { DecimalNumber.parse($0.cell) == nil }) {
+            throw TimeSeriesError.invalidOption("series '\(text.series)': static attribute '\(name)' is '\(text.cell.prefix(40))' where \(numbers.count) of \(present.count) series hold a decimal number: write numbers only for a numeric attribute, or codes that are not numbers for a categorical one")
+        }
+        let categories = Array(Set(present.map(\.cell))).sorted()
         guard categories.count <= maximumCategories else {
             throw TimeSeriesError.invalidOption("static attribute '\(name)' has \(categories.count) categories, more than \(maximumCategories) (a numeric attribute must hold decimal numbers only)")
         }
@@ -200,7 +217,7 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
 
     static func missingAttribute(_ name: String, of series: TimeSeries) -> TimeSeriesError {
         let present = series.attributes.keys.sorted()
-        return .invalidOption("series '\(series.name)' has no static attribute '\(name)' (it has \(present.isEmpty ? "none" : present.joined(separator: ", "))): give the static-attribute file the model was trained with")
+        return .invalidOption("series '\(series.name)' has no static attribute '\(name)' (it has \(present.isEmpty ? "none" : present.joined(separator: ", "))): every series needs each attribute the model reads, from the static-attribute file's row for the series")
     }
 
     /// Throws ``TimeSeriesError/invalidOption(_:)`` naming the series and the covariate or
@@ -217,7 +234,7 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
             guard attribute.encoded(cell) == nil else { continue }
             switch attribute.encoding {
             case let .numeric(mean, deviation):
-                throw TimeSeriesError.invalidOption("series '\(series.name)': static attribute '\(attribute.name)' is '\(cell.prefix(40))', where the model reads a number (one whose standardised value (v − \(mean))/\(deviation) is a finite Float)")
+                throw TimeSeriesError.invalidOption("series '\(series.name)': static attribute '\(attribute.name)' is '\(cell.prefix(40))', where the model reads a number within \(AttributeChannel.largestStandardised) training standard deviations of the training mean (v − \(mean))/\(deviation)")
             case .categorical(let categories):
                 let shown = categories.prefix(8).map { "'\($0)'" }.joined(separator: ", ") + (categories.count > 8 ? ", …" : "")
                 throw TimeSeriesError.invalidOption("series '\(series.name)': static attribute '\(attribute.name)' is '\(cell.prefix(40))', a category the model was not trained on (it knows \(shown))")

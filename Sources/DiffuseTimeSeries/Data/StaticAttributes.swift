@@ -9,8 +9,9 @@ import Foundation
 ///
 /// File format: a CSV table (``CSVTable``) with a header. The first column names the series
 /// (the data's column names for a wide file, the ids for a long one); every other column is an
-/// attribute. Cells are kept as text. Missing cells (empty, `NA`, …; ``CSVTable/missingMarkers``)
-/// are allowed. A series may be named only once, and rows naming series that are not in the
+/// attribute. Cells are kept as text, trimmed of spaces. Missing cells are allowed; they are
+/// those of every CSV reader here (``CSVTable/missingMarkers``: empty, `NA`, `N/A`, `NaN`,
+/// `null`, `None`, in any case), so a category must not be named so. A series may be named only once, and rows naming series that are not in the
 /// data are ignored. Whether an attribute is numeric or categorical is decided when a model is
 /// fitted (``SeriesConditioning/fitted(calendar:holidays:covariates:knownFuture:attributes:series:trainingEnd:)``):
 /// numeric when every present value is a decimal number.
@@ -64,7 +65,7 @@ public struct StaticAttributes: Sendable, Equatable {
     ///   has no row.
     public func attached(to series: [TimeSeries]) throws -> [TimeSeries] {
         try series.map { s in
-            guard let cells = values[s.name] else {
+            guard let cells = values[s.name] ?? values[s.name.trimmingCharacters(in: .whitespaces)] else {
                 let known = values.keys.sorted().prefix(5).map { "'\($0)'" }.joined(separator: ", ")
                 throw TimeSeriesError.invalidOption("\(source): no row for series '\(s.name)' (the first column names the series; rows name \(values.isEmpty ? "none" : known + (values.count > 5 ? ", …" : "")))")
             }

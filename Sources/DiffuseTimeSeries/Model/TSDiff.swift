@@ -20,7 +20,8 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
     public var jointSeries: Int
     /// The names of a joint model's series in channel order, as it was trained (nil: not
     /// recorded, as in models of one series and joint models saved before the names were kept).
-    /// ``orderedForJointModel(_:)`` puts a dataset's series in this order.
+    /// ``orderedForJointModel(_:)`` puts a dataset's series in this order; the `forecast` command
+    /// does so, and a caller of ``forecast(_:options:communicator:)`` orders its windows itself.
     public var jointSeriesNames: [String]?
 
     public init(layout: WindowLayout, backbone: TSDiffBackboneConfiguration? = nil, diffusionSteps: Int = 100,
@@ -60,7 +61,7 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
     /// - Throws: ``TimeSeriesError/invalidOption(_:)`` naming the series the model was trained on
     ///   and the ones given when they are not the same set.
     public func orderedForJointModel(_ series: [TimeSeries]) throws -> [TimeSeries] {
-        guard let names = jointSeriesNames else { return series }
+        guard jointSeries > 1, let names = jointSeriesNames else { return series }
         let byName = Dictionary(series.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         guard series.count == names.count, byName.count == names.count, names.allSatisfy({ byName[$0] != nil }) else {
             func list(_ names: [String]) -> String { names.prefix(8).map { "'\($0)'" }.joined(separator: ", ") + (names.count > 8 ? ", …" : "") }
@@ -98,6 +99,7 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
         for lag in layout.lags { try check("layout.lags", lag, 1...l.length) }
         try check("jointSeries", jointSeries, 1...l.jointSeries)
         if let names = jointSeriesNames {
+            guard jointSeries > 1 else { throw fail("field 'jointSeriesNames' is for joint models (jointSeries = 1)") }
             try check("jointSeriesNames (count)", names.count, jointSeries...jointSeries)
             guard Set(names).count == names.count else { throw fail("field 'jointSeriesNames' repeats a name") }
         }
