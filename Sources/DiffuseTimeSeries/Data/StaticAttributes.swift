@@ -7,10 +7,10 @@ import Foundation
 /// so one model of many series can tell them apart (GluonTS's static real and categorical
 /// features).
 ///
-/// File format: a CSV table (``CSVTable``) with a header. The first column names the series
+/// File format: a CSV table (DiffuseTensor's `CSVTable`) with a header. The first column names the series
 /// (the data's column names for a wide file, the ids for a long one); every other column is an
 /// attribute. Cells are kept as text, trimmed of spaces. Missing cells are allowed; they are
-/// those of every CSV reader here (``CSVTable/missingMarkers``: empty, `NA`, `N/A`, `NaN`,
+/// those of every CSV reader here (`CSVTable.missingMarkers`: empty, `NA`, `N/A`, `NaN`,
 /// `null`, `None`, in any case), so a category must not be named so. A series may be named only once, and rows naming series that are not in the
 /// data are ignored. Whether an attribute is numeric or categorical is decided when a model is
 /// fitted (``SeriesConditioning/fitted(calendar:holidays:covariates:knownFuture:attributes:series:trainingEnd:)``):
@@ -75,6 +75,6 @@ public struct StaticAttributes: Sendable, Equatable {
         }
     }
 
-    /// Whether a cell is missing (``CSVTable/missingMarkers``).
+    /// Whether a cell is missing (`CSVTable.missingMarkers`).
     static func isMissing(_ cell: String) -> Bool { CSVTable.missingMarkers.contains(cell.lowercased()) }
 }

@@ -21,7 +21,7 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
     /// The names of a joint model's series in channel order, as it was trained (nil: not
     /// recorded, as in models of one series and joint models saved before the names were kept).
     /// ``orderedForJointModel(_:)`` puts a dataset's series in this order; the `forecast` command
-    /// does so, and a caller of ``forecast(_:options:communicator:)`` orders its windows itself.
+    /// does so, and a caller of ``TSDiff/forecast(_:options:communicator:)`` orders its windows itself.
     public var jointSeriesNames: [String]?
 
     public init(layout: WindowLayout, backbone: TSDiffBackboneConfiguration? = nil, diffusionSteps: Int = 100,
