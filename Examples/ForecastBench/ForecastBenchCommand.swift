@@ -31,6 +31,8 @@ struct ForecastBenchCommand: ParsableCommand {
     var budgetMinutes: Double?
     @Option(help: "Training steps passed to forecast (default: forecast's own default).")
     var trainSteps: Int?
+    @Option(help: "Validation windows passed to forecast as --validation-windows (default: forecast's own, the dataset's test windows).")
+    var validationWindows: Int?
     @Option(help: "Random seed passed to forecast.")
     var seed: UInt64 = 0
     @Option(help: "The forecast executable (default: the one beside this executable).")
@@ -64,6 +66,9 @@ struct ForecastBenchCommand: ParsableCommand {
         }
         if let trainSteps, !(1...10_000_000).contains(trainSteps) {
             throw ValidationError("--train-steps must be in 1…10000000 (got \(trainSteps))")
+        }
+        if let validationWindows, !(1...10_000).contains(validationWindows) {
+            throw ValidationError("--validation-windows must be in 1…10000 (got \(validationWindows))")
         }
     }
 
@@ -111,6 +116,7 @@ struct ForecastBenchCommand: ParsableCommand {
                              "--columns", dataset.targets.joined(separator: ","), "--windows", String(benchmark.windows(of: dataset)),
                              "--train", "--json", "--seed", String(seed), "--out", folder.path]
             if let trainSteps { arguments += ["--train-steps", String(trainSteps)] }
+            if let validationWindows { arguments += ["--validation-windows", String(validationWindows)] }
             arguments += conditioningArguments(dataset, folder: manifestURL.deletingLastPathComponent())
             FileHandle.standardError.write(Data("[\(k + 1)/\(datasets.count)] \(dataset.name): forecast \(arguments.joined(separator: " "))\n".utf8))
             let t0 = Date()
