@@ -10,8 +10,11 @@ import DiffuseTensor
 ///
 /// With a ``batchChunkSize``, the network is evaluated on consecutive chunks of that many rows of
 /// the batch (axis 0), the chunks spread over the cores with every operation inside a chunk
-/// serial (`Tensor.stackingRowBlocks`). A network whose rows do not interact (no batch statistics) gives the same values;
-/// what changes is speed: one parallel job per chunk instead of one per operation, and each
+/// serial (`Tensor.stackingRowBlocks`). A network whose rows do not interact (no batch statistics) gives the same values
+/// up to rounding — not bit for bit: the matrix-product kernels may round a row differently in a
+/// block of another size, and 50 guided steps amplify it (measured: TSDiff's CAISO quantiles with
+/// 16 and 64 windows per chunk differ by up to 0.4%, the CRPS by 0.0001 in the fourth digit of
+/// one score); what changes is speed: one parallel job per chunk instead of one per operation, and each
 /// chunk's intermediate tensors stay in cache between operations (measured on the TSDiff
 /// backbone, 256 windows on 2 cores: 1.2–1.4× the forward throughput). The chunking depends
 /// only on the batch size, never on the thread count, so results do not either. Axis 0 must be
