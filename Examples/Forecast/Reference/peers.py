@@ -113,6 +113,7 @@ def deepar(series, times, windows, h, alias, epochs, seed, threads):
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     np.random.seed(seed)
+    alias = "M" if alias == "MS" else alias   # GluonTS keys series by pandas Periods, which name months "M"
     start = pd.Period(times[0], freq=alias)
     train = ListDataset([{"start": start, "target": interpolate(y)[:len(y) - windows * h]} for y in series], freq=alias)
     estimator = DeepAREstimator(freq=alias, prediction_length=h, trainer_kwargs={"max_epochs": epochs, "enable_progress_bar": False,
