@@ -189,6 +189,19 @@ final class ConditioningTests: XCTestCase {
         XCTAssertThrowsError(try TimeSeriesDataset.loadWide(url, covariates: ["wind"]))
     }
 
+    /// A small conditional TSDiff for `layout` (hidden 32, 2 blocks), trained 400 steps on
+    /// `series` up to the backtest's training end, and the CRPS of its guided forecasts (16 paths,
+    /// DDIM 10 steps, quantile guidance at scale 1) of any targets on the backtest's windows.
+    static func trainedSmallModel(_ layout: WindowLayout, series: [TimeSeries], backtest: Backtest) throws
+        -> ([(series: TimeSeries, starts: [Int])]) throws -> Double {
+        let backbone = TSDiffBackboneConfiguration(channels: layout.channels, conditioningChannels: layout.conditioning.channels,
+                                                   hidden: 32, blocks: 2, stepEmbedding: 32, stateSize: 16)
+        var model = TSDiff(configuration: TSDiffConfiguration(layout: layout, backbone: backbone, frequency: .hourly), seed: 1)
+        _ = try TSDiffTrainer(options: TSDiffTrainingOptions(steps: 400, batchSize: 32, learningRate: 2e-3, seed: 2)).train(&model, series: series, trainingEnd: backtest.trainingEnd)
+        let options = ForecastOptions(samples: 16, loss: .quantile, scale: 1, sampler: .ddim(steps: 10), seed: 3)
+        return { [model] targets in backtest.score(try model.forecast(layout.windows(for: targets), options: options)).crps }
+    }
+
     /// A small conditional model trained on series that drop by three amplitudes on "event" days
     /// flagged by a known-future covariate: told the truth about the horizon it forecasts the
     /// drops (better than seasonal naive), and told "no event" it forecasts much worse, so it
@@ -211,19 +224,15 @@ final class ConditioningTests: XCTestCase {
         let backtest = try Backtest(series: series, predictionLength: period, windows: 3, history: 36, seasonality: period)
         let conditioning = try SeriesConditioning.fitted(covariates: ["event"], knownFuture: ["event"], series: series, trainingEnd: backtest.trainingEnd)
         let layout = WindowLayout(contextLength: 24, predictionLength: period, lags: [12], conditioning: conditioning)
-        let configuration = TSDiffConfiguration(layout: layout, backbone: TSDiffBackboneConfiguration(channels: 2, conditioningChannels: 1, hidden: 32, blocks: 2, stepEmbedding: 32, stateSize: 16),
-                                                frequency: .hourly)
-        var model = TSDiff(configuration: configuration, seed: 1)
-        _ = try TSDiffTrainer(options: TSDiffTrainingOptions(steps: 400, batchSize: 32, learningRate: 2e-3, seed: 2)).train(&model, series: series, trainingEnd: backtest.trainingEnd)
-        let options = ForecastOptions(samples: 16, loss: .quantile, scale: 1, sampler: .ddim(steps: 10), seed: 3)
-        let told = backtest.score(try model.forecast(layout.windows(for: backtest.testTargets), options: options)).crps
+        let crps = try Self.trainedSmallModel(layout, series: series, backtest: backtest)
+        let told = try crps(backtest.testTargets)
         // The same windows with the event flag cleared over the test period.
         let blind = backtest.testTargets.map { target -> (series: TimeSeries, starts: [Int]) in
             var s = target.series
             for i in (length - 3 * period)..<length { s.covariates[0].values[i] = 0 }
             return (s, target.starts)
         }
-        let notTold = backtest.score(try model.forecast(layout.windows(for: blind), options: options)).crps
+        let notTold = try crps(blind)
         let naive = backtest.score(try backtest.forecast(.seasonalNaive, samples: 1, key: RandomKey(seed: 0))).crps
         XCTAssertLessThan(told, 0.6 * notTold, "CRPS told the events \(told), not told \(notTold)")
         XCTAssertLessThan(told, naive, "CRPS told the events \(told), seasonal naive \(naive)")

@@ -188,18 +188,14 @@ final class StaticAttributesTests: XCTestCase {
         let backtest = try Backtest(series: data, predictionLength: 12, windows: 1, history: 12, seasonality: 12)
         let conditioning = try SeriesConditioning.fitted(calendar: [.hourOfDay], covariates: [], attributes: ["kind"], series: data, trainingEnd: backtest.trainingEnd)
         let layout = WindowLayout(contextLength: 12, predictionLength: 12, lags: [], conditioning: conditioning)
-        let configuration = TSDiffConfiguration(layout: layout, backbone: TSDiffBackboneConfiguration(channels: 1, conditioningChannels: 3, hidden: 32, blocks: 2, stepEmbedding: 32, stateSize: 16),
-                                                frequency: .hourly)
-        var model = TSDiff(configuration: configuration, seed: 1)
-        _ = try TSDiffTrainer(options: TSDiffTrainingOptions(steps: 400, batchSize: 32, learningRate: 2e-3, seed: 2)).train(&model, series: data, trainingEnd: backtest.trainingEnd)
-        let options = ForecastOptions(samples: 16, loss: .quantile, scale: 1, sampler: .ddim(steps: 10), seed: 3)
-        let told = backtest.score(try model.forecast(layout.windows(for: backtest.testTargets), options: options)).crps
+        let crps = try ConditioningTests.trainedSmallModel(layout, series: data, backtest: backtest)
+        let told = try crps(backtest.testTargets)
         let swapped = backtest.testTargets.map { target -> (series: TimeSeries, starts: [Int]) in
             var s = target.series
             s.attributes["kind"] = s.attributes["kind"] == "rise" ? "fall" : "rise"
             return (s, target.starts)
         }
-        let misinformed = backtest.score(try model.forecast(layout.windows(for: swapped), options: options)).crps
+        let misinformed = try crps(swapped)
         XCTAssertLessThan(told, 0.3 * misinformed, "CRPS told the categories \(told), told the other ones \(misinformed)")
     }
 }

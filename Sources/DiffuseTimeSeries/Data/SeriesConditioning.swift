@@ -121,7 +121,10 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
     public static let unconditional = SeriesConditioning()
 
     /// The number of conditioning channels F.
-    public var channels: Int { calendar.count + (holidays == nil ? 0 : 1) + covariates.count + attributes.reduce(0) { $0 + $1.channels } }
+    public var channels: Int { calendar.count + (holidays == nil ? 0 : 1) + covariates.count + attributeChannels }
+
+    /// The channels of the static attributes together.
+    public var attributeChannels: Int { attributes.reduce(0) { $0 + $1.channels } }
 
     /// The most covariates a configuration may name.
     public static let maximumCovariates = 64
@@ -150,18 +153,17 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
         if let stray = knownFuture.sorted().first(where: { !names.contains($0) }) {
             throw TimeSeriesError.invalidOption("the known-future covariate '\(stray)' is not among the covariates (\(names.isEmpty ? "none" : names.joined(separator: ", ")))")
         }
-        if let repeated = names.indices.first(where: { names[..<$0].contains(names[$0]) }) {
-            throw TimeSeriesError.invalidOption("covariate '\(names[repeated])' is named twice")
+        if let repeated = names.firstRepeated {
+            throw TimeSeriesError.invalidOption("covariate '\(repeated)' is named twice")
         }
-        if let repeated = attributeNames.indices.first(where: { attributeNames[..<$0].contains(attributeNames[$0]) }) {
-            throw TimeSeriesError.invalidOption("static attribute '\(attributeNames[repeated])' is named twice")
+        if let repeated = attributeNames.firstRepeated {
+            throw TimeSeriesError.invalidOption("static attribute '\(repeated)' is named twice")
         }
         var conditioning = SeriesConditioning(calendar: calendar, holidays: holidays,
                                               covariates: names.map { CovariateChannel(name: $0, knownFuture: knownFuture.contains($0)) },
                                               attributes: try attributeNames.map { try fittedAttribute($0, series: series) })
-        let attributeChannels = conditioning.attributes.reduce(0) { $0 + $1.channels }
-        guard attributeChannels <= maximumAttributeChannels else {
-            throw TimeSeriesError.invalidOption("the static attributes \(conditioning.attributes.map { "'\($0.name)' (\($0.channels))" }.joined(separator: ", ")) make \(attributeChannels) channels, more than \(maximumAttributeChannels): use fewer categories")
+        guard conditioning.attributeChannels <= maximumAttributeChannels else {
+            throw TimeSeriesError.invalidOption("the static attributes \(conditioning.attributes.map { "'\($0.name)' (\($0.channels))" }.joined(separator: ", ")) make \(conditioning.attributeChannels) channels, more than \(maximumAttributeChannels): use fewer categories")
         }
         let ends = trainingEnd ?? series.map(\.count)
         guard ends.count == series.count else {
@@ -196,16 +198,18 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
             guard let cell = s.attributes[name] else { throw missingAttribute(name, of: s) }
             if !StaticAttributes.isMissing(cell) { present.append((s.name, cell)) }
         }
-        let numbers = present.compactMap { DecimalNumber.parse($0.cell) }
+        let parsed = present.map { DecimalNumber.parse($0.cell) }
+        let numbers = parsed.compactMap { $0 }
         if numbers.count == present.count {
-            if let large = present.first(where: { Swift.abs(DecimalNumber.parse($0.cell)!) > TimeSeries.maximumMagnitude }) {
-                throw TimeSeriesError.invalidOption("series '\(large.series)': static attribute '\(name)' is \(large.cell.prefix(40)), beyond ±\(TimeSeries.maximumMagnitude), the largest magnitude the arithmetic handles (rescale it)")
+            if let k = numbers.firstIndex(where: { Swift.abs($0) > TimeSeries.maximumMagnitude }) {
+                throw TimeSeriesError.invalidOption("series '\(present[k].series)': static attribute '\(name)' is \(present[k].cell.prefix(40)), beyond ±\(TimeSeries.maximumMagnitude), the largest magnitude the arithmetic handles (rescale it)")
             }
             let (mean, deviation) = standardisation(of: numbers)
             return AttributeChannel(name: name, encoding: .numeric(mean: mean, standardDeviation: deviation))
         }
         // Mostly numbers with a few other cells is more likely a typo than a categorical attribute.
-        if 2 * numbers.count > present.count, let text = present.first(where: { DecimalNumber.parse($0.cell) == nil }) {
+        if 2 * numbers.count > present.count, let k = parsed.firstIndex(where: { $0 == nil }) {
+            let text = present[k]
             throw TimeSeriesError.invalidOption("series '\(text.series)': static attribute '\(name)' is '\(text.cell.prefix(40))' where \(numbers.count) of \(present.count) series hold a decimal number: write numbers only for a numeric attribute, or codes that are not numbers for a categorical one")
         }
         let categories = Array(Set(present.map(\.cell))).sorted()
@@ -347,4 +351,12 @@ public struct SeriesConditioning: Codable, Hashable, Sendable {
 extension Array where Element == Int64 {
     /// Whether every element is larger than the one before.
     var isStrictlyIncreasing: Bool { indices.dropFirst().allSatisfy { self[$0 - 1] < self[$0] } }
+}
+
+extension Array where Element: Hashable {
+    /// The first element that equals one before it, if any.
+    var firstRepeated: Element? {
+        var seen = Set<Element>()
+        return first { !seen.insert($0).inserted }
+    }
 }

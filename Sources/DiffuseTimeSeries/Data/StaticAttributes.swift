@@ -65,7 +65,8 @@ public struct StaticAttributes: Sendable, Equatable {
     ///   has no row.
     public func attached(to series: [TimeSeries]) throws -> [TimeSeries] {
         try series.map { s in
-            guard let cells = values[s.name] ?? values[s.name.trimmingCharacters(in: .whitespaces)] else {
+            // Rows are keyed by trimmed names, so a long file's untrimmed id meets its row too.
+            guard let cells = values[s.name.trimmingCharacters(in: .whitespaces)] else {
                 let known = values.keys.sorted().prefix(5).map { "'\($0)'" }.joined(separator: ", ")
                 throw TimeSeriesError.invalidOption("\(source): no row for series '\(s.name)' (the first column names the series; rows name \(values.isEmpty ? "none" : known + (values.count > 5 ? ", …" : "")))")
             }

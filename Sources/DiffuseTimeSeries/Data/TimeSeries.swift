@@ -503,8 +503,8 @@ public struct TimeSeriesDataset: Sendable {
         if let both = names.first(where: series.contains) {
             throw TimeSeriesError.invalidOption("\(source): column '\(both)' is both a series and a covariate")
         }
-        if let repeated = names.indices.first(where: { names[..<$0].contains(names[$0]) }) {
-            throw TimeSeriesError.invalidOption("\(source): covariate column '\(names[repeated])' is named twice")
+        if let repeated = names.firstRepeated {
+            throw TimeSeriesError.invalidOption("\(source): covariate column '\(repeated)' is named twice")
         }
         return try names.map { name in
             Covariate(name: name, values: try TimeSeries.checkedValues(table.numericColumn(named: name), lines: table.lineNumbers, column: name, source: source))
