@@ -11,6 +11,7 @@ public struct CSVError: Error, CustomStringConvertible, Equatable {
     /// What is wrong.
     public var reason: String
 
+    /// An error of another reader of CSV files (a static-attribute file, say), in the same form.
     public init(source: String, line: Int?, column: String?, reason: String) {
         self.source = source
         self.line = line
