@@ -560,6 +560,7 @@ struct ForecastCommand: ParsableCommand {
         var results: [(name: String, metrics: ForecastMetrics, samples: [[[Double]]])] = []
         let losses: [GuidanceLoss] = guidance == .both ? [.quantile, .meanSquared] : guidance == .quantile ? [.quantile] : [.meanSquared]
         var usedScales: [GuidanceLoss: Double] = [:]
+        var guidedSettings: [ResultsTable.GuidedSettings] = []
         for loss in losses {
             let settings = loss == .quantile ? quantileSettings : meanSquaredSettings
             forecastOptions.loss = loss
@@ -587,6 +588,8 @@ struct ForecastCommand: ParsableCommand {
                 continue
             }
             results.append((name, backtest.score(paths), paths))
+            guidedSettings.append(.init(name: name, samples: forecastOptions.samples, sampler: settings.sampler, diffusionSteps: diffusionSteps,
+                                        scale: usedScales[loss] ?? settings.scale))
             log("\(name): \(backtest.series.count * windows) windows × \(forecastOptions.samples) samples (\(Self.describe(settings.sampler, diffusionSteps: diffusionSteps))"
                 + (settings.sampler.isAncestral && gradientPoint == .stepStart ? ", gradient at the step start" : "") + ", "
                 + "scale \(usedScales[loss] ?? settings.scale)) in \(ProgressLine.duration(Date().timeIntervalSince(t0)))")
@@ -651,7 +654,7 @@ struct ForecastCommand: ParsableCommand {
             let truths = backtest.testTruths
             multivariate = results.map { ($0.name, MultivariateMetrics.score(samples: $0.samples, truths: truths, groups: groups, scales: testWindows.map(\.scale))) }
         }
-        let table = ResultsTable(methods: results.map { ($0.name, $0.metrics) }, linearPredictiveScores: lps,
+        let table = ResultsTable(methods: results.map { ($0.name, $0.metrics) }, settings: guidedSettings, linearPredictiveScores: lps,
                                  choice: selection.map { ($0.chosenRow, $0.choice) }, multivariate: multivariate, seconds: seconds)
         try AtomicFile.write(Data(table.json().utf8), to: outURL.appendingPathComponent("results.json"))
         let forecasts = try ForecastTable(backtest: backtest, methods: results.map { ($0.name, $0.samples) })

@@ -4,9 +4,34 @@ import Foundation
 /// The scores of every method, printed as an aligned table or as JSON
 /// (`{"methods": {"tsdiff-q": {"crps": …, "nd": …, "nrmse": …, "mase": …}, …}, "seconds": …}`,
 /// with `"multivariate": {"tsdiff-q": {"mean_crps": …, "sum_crps": …, "energy_score": …}, …}`
-/// for several series).
+/// for several series, and `"settings": {"tsdiff-q": {"samples": …, "sampler": "ddpm", "steps": …,
+/// "scale": …}, …}` for the rows TSDiff drew).
 struct ResultsTable {
+    /// How a guided row was drawn: the sampler's name (`ddpm` for the ancestral form, strided or
+    /// not, `ddim`), its steps, the guidance scale that gave the row (after any halving on
+    /// divergence) and the sample paths per window.
+    struct GuidedSettings {
+        var name: String
+        var samples: Int
+        var sampler: ForecastSampler
+        var steps: Int
+        var scale: Double
+
+        init(name: String, samples: Int, sampler: ForecastSampler, diffusionSteps: Int, scale: Double) {
+            self.name = name
+            self.samples = samples
+            self.sampler = sampler
+            switch sampler {
+            case .ddpm: steps = diffusionSteps
+            case .stridedDDPM(let n), .ddim(let n): steps = n
+            }
+            self.scale = scale
+        }
+    }
+
     var methods: [(name: String, metrics: ForecastMetrics)]
+    /// The settings of the guided rows in `methods`.
+    var settings: [GuidedSettings] = []
     /// Linear predictive scores (ridge fitted on synthetic or real windows), when requested.
     var linearPredictiveScores: [(name: String, metrics: ForecastMetrics)] = []
     /// The row chosen on validation windows, with the validation scores.
@@ -59,6 +84,12 @@ struct ResultsTable {
         if !multivariate.isEmpty {
             let entries = multivariate.map { "\"\($0.name)\": {\"mean_crps\": \(number($0.metrics.meanSeriesCRPS)), \"sum_crps\": \(number($0.metrics.sumCRPS)), \"energy_score\": \(number($0.metrics.energyScore))}" }
             text += ", \"multivariate\": {\(entries.joined(separator: ", "))}"
+        }
+        if !settings.isEmpty {
+            let entries = settings.map {
+                "\"\($0.name)\": {\"samples\": \($0.samples), \"sampler\": \"\($0.sampler.isAncestral ? "ddpm" : "ddim")\", \"steps\": \($0.steps), \"scale\": \(number($0.scale))}"
+            }
+            text += ", \"settings\": {\(entries.joined(separator: ", "))}"
         }
         if let choice {
             let scores = choice.validation.candidates.map { "\"\($0.name)\": \(number($0.crps))" }

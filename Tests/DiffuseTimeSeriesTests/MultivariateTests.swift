@@ -146,6 +146,18 @@ final class MultivariateTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("a joint model of the series '\(series[0].name)', '\(series[1].name)' (in this order) cannot forecast the series '\(series[0].name)', 'other'"), "\($0)")
         }
         XCTAssertThrowsError(try configuration.orderedForJointModel([series[0], series[0]]))
+        // The library's evaluation checks the order it is given.
+        XCTAssertNoThrow(try configuration.checkJointOrder(of: series.map(\.name)))
+        var model = Self.smallModel(jointSeries: 2)
+        model.configuration = configuration
+        let starts = [series[0].count - Self.layout.predictionLength]
+        XCTAssertThrowsError(try model.evaluate(series.reversed().map { ($0, starts) }, options: ForecastOptions(samples: 2, sampler: .ddim(steps: 2)))) {
+            XCTAssertTrue("\($0)".contains("was given the series '\(series[1].name)', '\(series[0].name)'"), "\($0)")
+        }
+        // In the model's order the check passes (the untrained network's draws may then be judged diverged, which comes after it).
+        do {
+            _ = try model.evaluate(series.map { ($0, starts) }, options: ForecastOptions(samples: 2, sampler: .ddim(steps: 2)))
+        } catch TimeSeriesError.guidanceDiverged {}
         XCTAssertThrowsError(try configuration.orderedForJointModel(series + [renamed[1]]))
         var bad = configuration
         bad.jointSeriesNames = [series[0].name]

@@ -176,7 +176,7 @@ extension TSDiff {
         let rowCount = groups.count * n
         let chunks = communicator.shard((rowCount + options.chunkSize - 1) / options.chunkSize)
         let rows = Swift.min(chunks.lowerBound * options.chunkSize, rowCount)..<Swift.min(chunks.upperBound * options.chunkSize, rowCount)
-        let unconditional = isConditional ? nil : noiseModel()
+        let models = noiseModels()
         // This process's rows, each the K paths of its group (series by series) end to end.
         var rowPaths: [[Double]] = []
         let key = RandomKey(seed: options.seed)
@@ -198,7 +198,7 @@ extension TSDiff {
             }
             let shape = [members.count, l, c]
             // A joint window's series share their timestamps: the first one's conditioning.
-            let model = unconditional ?? noiseModel(conditioning: conditioning(of: members.map { windows[groups[$0 / n][0]] }))
+            let model = models(conditioning(of: members.map { windows[groups[$0 / n][0]] }))
             let noise = Tensor<Float>.randomNormal(shape: shape, key: key.folding(in: 0), sampleOffset: start)
             let samples = guidedSamples(model, observed: Tensor<Float>(shape: shape, scalars: observed), mask: Tensor<Float>(shape: shape, scalars: mask),
                                         levels: levels, from: noise, options: options, key: key.folding(in: 1), sampleOffset: start)
@@ -266,9 +266,12 @@ extension TSDiff {
 
     /// Forecasts and scores the windows starting at `starts` of each series, next to the
     /// seasonal-naive baselines, the windows shared among the `communicator`'s processes. Throws
-    /// what ``forecast(_:options:communicator:)`` throws.
+    /// what ``forecast(_:options:communicator:)`` throws, and, for a joint model, what
+    /// ``TSDiffConfiguration/checkJointOrder(of:)`` throws when the series are not the model's in
+    /// its order.
     public func evaluate(_ targets: [(series: TimeSeries, starts: [Int])], options: ForecastOptions,
                          communicator: any Communicator = SingleProcess()) throws -> Evaluation {
+        try configuration.checkJointOrder(of: targets.map(\.series.name))
         let windows = try configuration.layout.windows(for: targets)
         let series = targets.flatMap { target in target.starts.map { target.series.slice(0..<$0) } }
         let samples = try forecast(windows, options: options, communicator: communicator)

@@ -27,14 +27,14 @@ extension TSDiff {
         }
         let layout = configuration.layout
         let l = layout.length, c = layout.channels
-        let unconditional = isConditional ? nil : noiseModel()
+        let models = noiseModels()
         let key = RandomKey(seed: seed)
         var result: [[Double]] = []
         result.reserveCapacity(count)
         for start in stride(from: 0, to: count, by: chunkSize) {
             let end = Swift.min(start + chunkSize, count)
             let noise = Tensor<Float>.randomNormal(shape: [end - start, l, c], key: key.folding(in: 0), sampleOffset: start)
-            let model = unconditional ?? noiseModel(conditioning: conditioning(of: (start..<end).map { conditions[$0 % conditions.count] }))
+            let model = models(isConditional ? conditioning(of: (start..<end).map { conditions[$0 % conditions.count] }) : nil)
             let samples: Tensor<Float>
             let grid = sampler.grid(schedule, diffusionSteps: configuration.diffusionSteps)
             samples = sampler.isAncestral

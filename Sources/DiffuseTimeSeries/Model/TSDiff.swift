@@ -21,7 +21,9 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
     /// The names of a joint model's series in channel order, as it was trained (nil: not
     /// recorded, as in models of one series and joint models saved before the names were kept).
     /// ``orderedForJointModel(_:)`` puts a dataset's series in this order; the `forecast` command
-    /// does so, and a caller of ``TSDiff/forecast(_:options:communicator:)`` orders its windows itself.
+    /// does so, ``TSDiff/evaluate(_:options:communicator:)`` checks it (``checkJointOrder(of:)``),
+    /// and a caller of ``TSDiff/forecast(_:options:communicator:)``, whose windows carry no names,
+    /// orders its windows itself.
     public var jointSeriesNames: [String]?
 
     public init(layout: WindowLayout, backbone: TSDiffBackboneConfiguration? = nil, diffusionSteps: Int = 100,
@@ -64,10 +66,24 @@ public struct TSDiffConfiguration: Codable, Hashable, Sendable {
         guard jointSeries > 1, let names = jointSeriesNames else { return series }
         let byName = Dictionary(series.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         guard series.count == names.count, byName.count == names.count, names.allSatisfy({ byName[$0] != nil }) else {
-            func list(_ names: [String]) -> String { names.prefix(8).map { "'\($0)'" }.joined(separator: ", ") + (names.count > 8 ? ", …" : "") }
-            throw TimeSeriesError.invalidOption("a joint model of the series \(list(names)) (in this order) cannot forecast the series \(list(series.map(\.name)))")
+            throw TimeSeriesError.invalidOption("a joint model of the series \(Self.quoted(names)) (in this order) cannot forecast the series \(Self.quoted(series.map(\.name)))")
         }
         return names.map { byName[$0]! }
+    }
+
+    /// Up to 8 names in quotes, for error messages.
+    private static func quoted(_ names: [String]) -> String {
+        names.prefix(8).map { "'\($0)'" }.joined(separator: ", ") + (names.count > 8 ? ", …" : "")
+    }
+
+    /// Throws ``TimeSeriesError/invalidOption(_:)`` when a joint model with recorded
+    /// ``jointSeriesNames`` is given series `names` that are not those names in that order (the
+    /// windows would meet channels trained on other series); ``orderedForJointModel(_:)`` orders
+    /// them. Models of one series, and joint models without recorded names, accept any names.
+    public func checkJointOrder(of names: [String]) throws {
+        guard jointSeries > 1, let expected = jointSeriesNames, names != expected else { return }
+        throw TimeSeriesError.invalidOption("a joint model of the series \(Self.quoted(expected)) (in this order) was given the series \(Self.quoted(names)); "
+                                            + "orderedForJointModel(_:) puts them in the model's order")
     }
 
     /// The channels of the model's windows: `jointSeries` × the layout's channels.
@@ -198,17 +214,28 @@ public struct TSDiff: Sendable {
     ///   - conditioning: for a conditional model, the conditioning `[B, L, F]` of the batch rows
     ///     the model will be asked about (row r of a batch reads row r); ignored otherwise.
     public func noiseModel(parameters p: ParameterSet<Float>? = nil, conditioning: Tensor<Float>? = nil) -> NetworkModel<Float> {
-        precondition(!isConditional || conditioning != nil, "a conditional TSDiff model needs the conditioning of its batch")
+        noiseModels(parameters: p)(conditioning)
+    }
+
+    /// ``noiseModel(parameters:conditioning:)`` for one batch's conditioning after another, with
+    /// the parameters bound and the S4 kernels computed once for all of them: for the chunks of
+    /// a conditional model's forecasts or syntheses, which share the parameters and not the
+    /// conditioning.
+    public func noiseModels(parameters p: ParameterSet<Float>? = nil) -> (_ conditioning: Tensor<Float>?) -> NetworkModel<Float> {
         let bound = (p ?? parameters).constants
         let backbone = self.backbone
         // The S4 kernels depend on the parameters only: computed once for the window length.
         let length = configuration.layout.length
         let kernels = backbone.circularKernels(length: length, bound).map { Variable($0.value) }
-        let rowsConditioning = isConditional ? conditioning : nil
-        return NetworkModel(type: .noise, schedule: schedule, batchChunkSize: Self.evaluationChunkSize) { x, point, rows in
-            precondition(rowsConditioning.map { rows.upperBound <= $0.shape[0] } ?? true, "rows \(rows) of a batch with conditioning for \(rowsConditioning?.shape.first ?? 0) rows")
-            return backbone(x, conditioning: rowsConditioning.map { Variable($0.slice(axis: 0, rows)) }, steps: [Double](repeating: point.time, count: x.shape[0]),
-                     bound, kernels: x.shape[1] == length ? kernels : nil)
+        let isConditional = self.isConditional, schedule = self.schedule
+        return { conditioning in
+            precondition(!isConditional || conditioning != nil, "a conditional TSDiff model needs the conditioning of its batch")
+            let rowsConditioning = isConditional ? conditioning : nil
+            return NetworkModel(type: .noise, schedule: schedule, batchChunkSize: Self.evaluationChunkSize) { x, point, rows in
+                precondition(rowsConditioning.map { rows.upperBound <= $0.shape[0] } ?? true, "rows \(rows) of a batch with conditioning for \(rowsConditioning?.shape.first ?? 0) rows")
+                return backbone(x, conditioning: rowsConditioning.map { Variable($0.slice(axis: 0, rows)) }, steps: [Double](repeating: point.time, count: x.shape[0]),
+                                bound, kernels: x.shape[1] == length ? kernels : nil)
+            }
         }
     }
 
