@@ -62,6 +62,12 @@ struct ForecastCommand: ParsableCommand {
     var horizon: Int?
     @Option(help: "Dropout rate in the S4 blocks of a new model during training (default: 0, as the paper).")
     var dropout: Double?
+
+    @Option(help: "Hidden width of a new model's network (default: 64, the paper's; a joint model of many series may need more).")
+    var hidden: Int?
+
+    @Option(help: "S4 blocks of a new model's network (default: 3, the paper's).")
+    var blocks: Int?
     @Option(help: "Number of rolling test windows at the end of each series.")
     var windows: Int = 7
     @Option(help: "Number of validation windows just before the test period, held out of training and used for the choice on validation (default: --windows).")
@@ -235,8 +241,10 @@ struct ForecastCommand: ParsableCommand {
         if modelKind == .joint && (refine != nil || synthesize != nil) {
             throw ValidationError("--refine and --synthesize work on models of one series, not with --model joint")
         }
-        if dropout != nil && (!train || checkpoint != nil) {
-            throw ValidationError("--dropout sets up a new model: use it with --train and without --checkpoint")
+        try check("--hidden", hidden, 1...TSDiffConfiguration.limits.width)
+        try check("--blocks", blocks, 1...TSDiffConfiguration.limits.blocks)
+        for (name, given) in [("--dropout", dropout != nil), ("--hidden", hidden != nil), ("--blocks", blocks != nil)] where given && (!train || checkpoint != nil) {
+            throw ValidationError("\(name) sets up a new model: use it with --train and without --checkpoint")
         }
         guard (0..<1).contains(missingFraction) else {
             throw ValidationError("--missing-fraction must be in [0, 1): some of the context must stay observed (got \(missingFraction))")
@@ -446,6 +454,8 @@ struct ForecastCommand: ParsableCommand {
             model = checkpointModel
         } else {
             configuration.backbone.dropout = dropout ?? 0
+            if let hidden { configuration.backbone.hidden = hidden }
+            if let blocks { configuration.backbone.blocks = blocks }
             // Covariates are standardised on the part the model trains on.
             configuration.layout.conditioning = try SeriesConditioning.fitted(
                 calendar: calendarFeatures(for: dataset.frequency), holidays: holidayCalendar, covariates: covariateNames,
@@ -464,6 +474,8 @@ struct ForecastCommand: ParsableCommand {
         }
         let layout = model.configuration.layout
         log(Self.describe(layout.conditioning) + (model.configuration.jointSeries > 1 ? "; a joint model of the \(model.configuration.jointSeries) series" : ""))
+        let backbone = model.configuration.backbone
+        log("network: hidden \(backbone.hidden), \(backbone.blocks) S4 blocks, \(model.configuration.diffusionSteps) diffusion steps, \(model.parameters.scalarCount) weights")
         let diffusionSteps = model.configuration.diffusionSteps
         var quantileSettings = try samplerSettings(for: .quantile, diffusionSteps: diffusionSteps)
         let meanSquaredSettings = try samplerSettings(for: .meanSquared, diffusionSteps: diffusionSteps)

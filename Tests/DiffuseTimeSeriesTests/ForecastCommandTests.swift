@@ -97,9 +97,15 @@ final class ForecastCommandTests: XCTestCase {
         let zero = try forecast(smallRun(folder, out: "zero") + ["--train", "--validation-windows", "0"], in: folder)
         XCTAssertNotEqual(zero.status, 0)
         XCTAssertTrue(zero.log.contains("--validation-windows must be in 1…10000 (got 0)"), zero.log)
-        // More validation windows than the series hold: no choice on validation, said so, and the run goes on.
-        let tooMany = try forecast(smallRun(folder, out: "many") + ["--train", "--train-steps", "5", "--validation-interval", "0", "--validation-windows", "40"], in: folder)
+        let widthWithoutTraining = try forecast(smallRun(folder, out: "width") + ["--hidden", "32"], in: folder)
+        XCTAssertNotEqual(widthWithoutTraining.status, 0)
+        XCTAssertTrue(widthWithoutTraining.log.contains("--hidden sets up a new model: use it with --train and without --checkpoint"), widthWithoutTraining.log)
+        // More validation windows than the series hold: no choice on validation, said so, and the run goes on
+        // (here with a network narrower and shallower than the default, as the run reports).
+        let tooMany = try forecast(smallRun(folder, out: "many") + ["--train", "--train-steps", "5", "--validation-interval", "0", "--validation-windows", "40",
+                                                                    "--hidden", "16", "--blocks", "2"], in: folder)
         XCTAssertEqual(tooMany.status, 0, tooMany.log)
         XCTAssertTrue(tooMany.log.contains("no series holds 40 validation windows before its test period: no choice on validation"), tooMany.log)
+        XCTAssertTrue(tooMany.log.contains("network: hidden 16, 2 S4 blocks, 100 diffusion steps"), tooMany.log)
     }
 }
