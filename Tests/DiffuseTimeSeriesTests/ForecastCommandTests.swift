@@ -50,10 +50,11 @@ final class ForecastCommandTests: XCTestCase {
     }
 
     /// A small model's options: training on the file before its last 2 test windows and the 3
-    /// validation windows before them.
-    func smallRun(_ folder: URL, out: String) -> [String] {
+    /// validation windows before them; TSDiff-Q at `scale` (nil: the command's default).
+    func smallRun(_ folder: URL, out: String, scale: Double? = 1) -> [String] {
         ["--data", folder.appendingPathComponent("data.csv").path, "--context", "48", "--horizon", "12", "--windows", "2",
-         "--samples", "4", "--guidance", "quantile", "--steps", "5", "--scale", "1", "--out", folder.appendingPathComponent(out).path]
+         "--samples", "4", "--guidance", "quantile", "--steps", "5", "--out", folder.appendingPathComponent(out).path]
+            + (scale.map { ["--scale", "\($0)"] } ?? [])
     }
 
     func testStaticAttributesValidationWindowsAndRecordedSettings() throws {
@@ -107,5 +108,11 @@ final class ForecastCommandTests: XCTestCase {
         XCTAssertEqual(tooMany.status, 0, tooMany.log)
         XCTAssertTrue(tooMany.log.contains("no series holds 40 validation windows before its test period: no choice on validation"), tooMany.log)
         XCTAssertTrue(tooMany.log.contains("network: hidden 16, 2 S4 blocks, 100 diffusion steps"), tooMany.log)
+        // A joint model of the two series: the default guidance scale is the paper's divided by the series (a halving on divergence is said in the log).
+        let joint = try forecast(smallRun(folder, out: "joint", scale: nil) + ["--train", "--train-steps", "5", "--validation-interval", "0",
+                                                                                                           "--model", "joint", "--choose-on-validation", "never"], in: folder)
+        XCTAssertEqual(joint.status, 0, joint.log)
+        XCTAssertTrue(joint.log.contains("a joint model of the 2 series") && joint.log.contains("network: hidden 64,"), joint.log)
+        XCTAssertTrue(joint.output.contains("TSDiff-Q: 4 samples, DDPM, 5 of 100 steps, scale 2.0") || joint.log.contains("guidance diverged at scale 2.0"), joint.output + joint.log)
     }
 }

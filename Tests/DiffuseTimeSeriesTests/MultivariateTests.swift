@@ -130,6 +130,11 @@ final class MultivariateTests: XCTestCase {
         XCTAssertThrowsError(try Self.smallModel(jointSeries: 2).synthesize(count: 2))
     }
 
+    /// A joint model's default width: the smallest multiple of 64 at least twice its channels.
+    func testJointDefaultWidth() {
+        XCTAssertEqual([1, 11, 32, 33, 55, 64, 65, 110].map { TSDiffBackboneConfiguration.jointHidden(channels: $0) }, [64, 64, 64, 128, 128, 128, 192, 256])
+    }
+
     /// A joint model records its series' names in channel order: a dataset's series are put in
     /// that order, and a different set of series is refused by name.
     func testJointModelKeepsItsSeriesOrder() throws {
