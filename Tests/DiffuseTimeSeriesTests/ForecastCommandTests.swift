@@ -108,9 +108,15 @@ final class ForecastCommandTests: XCTestCase {
         XCTAssertEqual(tooMany.status, 0, tooMany.log)
         XCTAssertTrue(tooMany.log.contains("no series holds 40 validation windows before its test period: no choice on validation"), tooMany.log)
         XCTAssertTrue(tooMany.log.contains("network: hidden 16, 2 S4 blocks, 100 diffusion steps"), tooMany.log)
-        // A joint model of the two series: the default guidance scale is the paper's divided by the series (a halving on divergence is said in the log).
+    }
+
+    /// A joint model of the two series (2 × 11 channels: the default width stays 64): the default
+    /// guidance scale is the paper's 4 divided by the 2 series (a halving on divergence is said in
+    /// the log).
+    func testJointModelDefaults() throws {
+        let folder = try makeFolder()
         let joint = try forecast(smallRun(folder, out: "joint", scale: nil) + ["--train", "--train-steps", "5", "--validation-interval", "0",
-                                                                                                           "--model", "joint", "--choose-on-validation", "never"], in: folder)
+                                                                               "--model", "joint", "--choose-on-validation", "never"], in: folder)
         XCTAssertEqual(joint.status, 0, joint.log)
         XCTAssertTrue(joint.log.contains("a joint model of the 2 series") && joint.log.contains("network: hidden 64,"), joint.log)
         XCTAssertTrue(joint.output.contains("TSDiff-Q: 4 samples, DDPM, 5 of 100 steps, scale 2.0") || joint.log.contains("guidance diverged at scale 2.0"), joint.output + joint.log)
