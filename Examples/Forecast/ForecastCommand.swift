@@ -464,7 +464,6 @@ struct ForecastCommand: ParsableCommand {
             model = checkpointModel
         } else {
             configuration.backbone.dropout = dropout ?? 0
-            if let hidden { configuration.backbone.hidden = hidden }
             if let blocks { configuration.backbone.blocks = blocks }
             // Covariates are standardised on the part the model trains on.
             configuration.layout.conditioning = try SeriesConditioning.fitted(
@@ -476,8 +475,10 @@ struct ForecastCommand: ParsableCommand {
                 configuration.jointSeries = dataset.series.count
                 if dataset.series.count > 1 { configuration.jointSeriesNames = dataset.series.map(\.name) }
                 configuration.backbone.channels = configuration.channels
-                if hidden == nil { configuration.backbone.hidden = TSDiffBackboneConfiguration.jointHidden(channels: configuration.channels) }
             }
+            // The paper's width, or a joint model's, unless --hidden sets it.
+            configuration.backbone.hidden = hidden ?? (modelKind == .joint ? TSDiffBackboneConfiguration.jointHidden(channels: configuration.channels)
+                                                                             : configuration.backbone.hidden)
             // Options can describe a model no checkpoint may hold (too many series, covariates or
             // dates): refuse it now, not after training.
             try configuration.validate()
@@ -611,11 +612,11 @@ struct ForecastCommand: ParsableCommand {
                 continue
             }
             results.append((name, backtest.score(paths), paths))
-            guidedSettings.append(.init(name: name, samples: forecastOptions.samples, sampler: settings.sampler, diffusionSteps: diffusionSteps,
-                                        scale: usedScales[loss] ?? settings.scale))
+            let usedScale = usedScales[loss] ?? settings.scale
+            guidedSettings.append(.init(name: name, samples: forecastOptions.samples, sampler: settings.sampler, diffusionSteps: diffusionSteps, scale: usedScale))
             log("\(name): \(backtest.series.count * windows) windows × \(forecastOptions.samples) samples (\(Self.describe(settings.sampler, diffusionSteps: diffusionSteps))"
                 + (settings.sampler.isAncestral && gradientPoint == .stepStart ? ", gradient at the step start" : "") + ", "
-                + "scale \(usedScales[loss] ?? settings.scale)) in \(ProgressLine.duration(Date().timeIntervalSince(t0)))")
+                + "scale \(usedScale)) in \(ProgressLine.duration(Date().timeIntervalSince(t0)))")
         }
         // The other processes' part ends with the TSDiff forecasts; rank 0 scores and writes.
         guard communicator.isRoot else { return }
