@@ -1,5 +1,5 @@
 // Softmax and log-softmax along the rows of a row-major matrix in single precision, one row at a
-// time in three passes (maximum; exponentials and their sum; scaling), with the vector
+// time in three passes (maximum, in eight lanes; exponentials and their sum; scaling), with the vector
 // exponential of Vector.h. The row sum uses eight partial sums (lanes), then `float8_sum`, then
 // the tail in order.
 #include "DiffuseKernels.h"
@@ -12,8 +12,16 @@ void diffuse_softmax_rows(const float *x, ptrdiff_t first_row, ptrdiff_t end_row
     for (ptrdiff_t r = first_row; r < end_row; r++) {
         const float *row = x + r * n;
         float *out = y + r * n;
-        float maximum = -__builtin_inff();
-        for (ptrdiff_t j = 0; j < n; j++) maximum = row[j] > maximum ? row[j] : maximum;
+        // The maximum in eight lanes, then across them and over the tail: the largest element
+        // that is not NaN, whatever the order (as the scalar loop it replaced).
+        float8 largest = float8_splat(-__builtin_inff());
+        ptrdiff_t k = 0;
+        for (; k + 8 <= n; k += 8) {
+            float8 v = float8_load(row + k);
+            largest = vector_select(v > largest, v, largest);
+        }
+        float maximum = float8_max_lane(largest);
+        for (; k < n; k++) maximum = row[k] > maximum ? row[k] : maximum;
         // A row without a finite maximum (all −∞, or +∞ present) is shifted by 0, as in
         // `Tensor.logSumExp`, so that it gives NaN or 0 where that formula does, not ∞ − ∞ everywhere.
         if (!isfinite(maximum)) maximum = 0;

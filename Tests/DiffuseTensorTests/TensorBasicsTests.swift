@@ -178,6 +178,18 @@ final class TensorBasicsTests: XCTestCase {
         XCTAssertEqual(s[3] + s[5], 1, accuracy: 1e-6)
         XCTAssertTrue(s[6..<9].allSatisfy(\.isNaN), "NaN spreads over its row")
         XCTAssertTrue(s[9].isNaN && s[10] == 0 && s[11] == 0, "+∞ as exp(x − logsumexp x)")
+        // The same rows, 11 wide, with the special values inside the first eight lanes (the
+        // vector part of the kernel's maximum) rather than in its scalar tail.
+        func wide(_ row: [Float]) -> [Float] { row + [Float](repeating: -inf, count: 8) }
+        let wideEdge = Tensor<Float>(rows: [wide([-inf, -inf, -inf]), wide([0, -inf, 1]), wide([1, .nan, 2]), wide([inf, 0, 1])])
+        let w = wideEdge.softmax().scalars, lw = wideEdge.logSoftmax().scalars
+        XCTAssertTrue(w[0..<11].allSatisfy(\.isNaN) && lw[0..<11].allSatisfy(\.isNaN), "all −∞: NaN")
+        XCTAssertEqual(w[12], 0)
+        XCTAssertEqual(lw[12], -inf)
+        XCTAssertEqual(w[11], s[3], "a row's maximum is found in the lanes as in the tail")
+        XCTAssertEqual(w[13], s[5])
+        XCTAssertTrue(w[22..<33].allSatisfy(\.isNaN), "NaN spreads over its row")
+        XCTAssertTrue(w[33].isNaN && w[34] == 0 && w[35] == 0, "+∞ as exp(x − logsumexp x)")
     }
 
     func testLongSumIsAccurateAndThreadIndependent() {
