@@ -9,7 +9,11 @@ The BLAS thread count is set with threadpoolctl when it is installed; without it
 count runs in a child process started with OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and
 MKL_NUM_THREADS set (BLAS libraries read them once, when NumPy is imported).
 
-Run: python3 blas_numpy.py [--sizes 256 512 1024] [--threads 1 2] [--json] [--info]
+With `--shapes NAME=MxKxN …` it also measures float32 products A [M, K] · Bᵀ with B [N, K] (a
+network layer's product), as `diffuse-bench blas` does for the shapes it lists with
+`--list-shapes` (scripts/bench-peers passes them on, so the list lives in one place).
+
+Run: python3 blas_numpy.py [--sizes 256 512 1024] [--threads 1 2] [--shapes NAME=MxKxN …] [--json] [--info]
 (not used by the build or the tests; `scripts/bench-peers` runs it next to `diffuse-bench blas`).
 """
 import argparse
@@ -46,6 +50,33 @@ def seconds_per_call(body, minimum_seconds, batches=5):
             body()
         times.append(time.perf_counter() - start)
     return statistics.median(times) / calls
+
+
+def parse_shape(text):
+    """NAME=MxKxN → (name, m, k, n)."""
+    name, _, dims = text.rpartition("=")
+    try:
+        m, k, n = (int(v) for v in dims.split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--shapes: '{text}' is not NAME=MxKxN")
+    if min(m, k, n) < 1 or m * k > 1 << 28 or k * n > 1 << 28 or m * n > 1 << 28:
+        raise argparse.ArgumentTypeError(f"--shapes: '{text}' has a size below 1 or a matrix above 2^28 elements")
+    return (name or dims, m, k, n)
+
+
+def measure_shapes(shapes, minimum_seconds, batches):
+    """GFLOP/s of float32 A [m, k] · Bᵀ (B [n, k]) for each shape, threads already in force."""
+    import numpy as np
+
+    results = []
+    generator = np.random.default_rng(2)
+    for name, m, k, n in shapes:
+        a = generator.standard_normal((m, k)).astype(np.float32)
+        b = generator.standard_normal((n, k)).astype(np.float32)
+        c = np.zeros((m, n), dtype=np.float32)
+        seconds = seconds_per_call(lambda: np.matmul(a, b.T, out=c), minimum_seconds, batches)
+        results.append({"name": name, "m": m, "k": k, "n": n, "gflops": 2.0 * m * k * n / seconds / 1e9})
+    return results
 
 
 def measure(sizes, minimum_seconds, batches):
@@ -122,6 +153,8 @@ def run_child(threads, args):
         environment[name] = str(threads)
     command = [sys.executable, os.path.abspath(__file__), "--child", "--sizes", *map(str, args.sizes),
                "--min-seconds", str(args.min_seconds), "--batches", str(args.batches)]
+    if args.shapes:
+        command += ["--shapes", *(f"{name}={m}x{k}x{n}" for name, m, k, n in args.shapes)]
     result = subprocess.run(command, env=environment, capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit(f"blas_numpy.py: the child for {threads} thread(s) failed:\n{result.stderr[-2000:]}")
@@ -132,6 +165,8 @@ def main():
     parser = argparse.ArgumentParser(description="NumPy matmul GFLOP/s and NumPy's BLAS")
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024], help="matrix sizes n")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="BLAS thread counts")
+    parser.add_argument("--shapes", type=parse_shape, nargs="+", default=[], metavar="NAME=MxKxN",
+                        help="also float32 products A [M, K] · Bᵀ with B [N, K]")
     parser.add_argument("--min-seconds", type=float, default=0.1, help="minimum duration of one timed batch of calls")
     parser.add_argument("--batches", type=int, default=5, help="timed batches (the median is reported)")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
@@ -143,7 +178,8 @@ def main():
         parser.error("sizes, threads and batches must be positive")
 
     if args.child:  # thread count from the environment; print the raw results
-        print(json.dumps(measure(args.sizes, args.min_seconds, args.batches)))
+        print(json.dumps({"gemm": measure(args.sizes, args.min_seconds, args.batches),
+                          "shapes": measure_shapes(args.shapes, args.min_seconds, args.batches)}))
         return
 
     info = blas_info()
@@ -151,7 +187,7 @@ def main():
         print(json.dumps({"blas": info}, indent=2) if args.json else "\n".join(f"{k}: {v}" for k, v in info.items()))
         return
 
-    gemm = []
+    gemm, shapes = [], []
     use_threadpoolctl = info.get("threadpoolctl") and not args.no_threadpoolctl
     if use_threadpoolctl:
         from threadpoolctl import threadpool_limits
@@ -159,11 +195,14 @@ def main():
         for threads in args.threads:
             with threadpool_limits(limits=threads, user_api="blas"):
                 gemm += [dict(r, threads=threads) for r in measure(args.sizes, args.min_seconds, args.batches)]
+                shapes += [dict(r, threads=threads) for r in measure_shapes(args.shapes, args.min_seconds, args.batches)]
     else:
         for threads in args.threads:
-            gemm += [dict(r, threads=threads) for r in run_child(threads, args)]
+            child = run_child(threads, args)
+            gemm += [dict(r, threads=threads) for r in child["gemm"]]
+            shapes += [dict(r, threads=threads) for r in child["shapes"]]
     report = {"blas": info, "threadControl": "threadpoolctl" if use_threadpoolctl else "environment of a child process",
-              "minimumSeconds": args.min_seconds, "batches": args.batches, "gemm": gemm}
+              "minimumSeconds": args.min_seconds, "batches": args.batches, "gemm": gemm, "shapes": shapes}
     if args.json:
         print(json.dumps(report, indent=2))
         return
@@ -171,6 +210,8 @@ def main():
     print(f"{'routine':8}{'n':>6}{'threads':>9}{'GFLOP/s':>10}")
     for g in gemm:
         print(f"{g['precision']:8}{g['n']:>6}{g['threads']:>9}{g['gflops']:>10.1f}")
+    for g in shapes:
+        print(f"{g['m']} x {g['k']} . {g['k']} x {g['n']:<8}{g['threads']:>4}{g['gflops']:>10.1f}  {g['name']}")
 
 
 if __name__ == "__main__":
