@@ -38,7 +38,7 @@ struct BLASBenchmark: ParsableCommand {
     /// 128 inputs), EMDM's attention projections (a block of 16 sequences × 43 tokens, width 128),
     /// MDLM's kernel-9 convolution as one product (64 × 200 rows, 9 × 128 inputs) and a
     /// tall-skinny product.
-    static let networkShapes: [ProductShape] = [
+    static let productShapes: [ProductShape] = [
         ProductShape(name: "tsdiff 1x1 convolution", m: 11_520, k: 64, n: 64),
         ProductShape(name: "train-mlp hidden layer", m: 512, k: 512, n: 512),
         ProductShape(name: "train-mlp input layer", m: 512, k: 160, n: 512),
@@ -98,7 +98,7 @@ struct BLASBenchmark: ParsableCommand {
 
     func run() throws {
         if listShapes {
-            print(jsonText(["shapes": Self.networkShapes]))
+            print(jsonText(["shapes": Self.productShapes]))
             return
         }
         let diagnostics = BLAS.diagnostics
@@ -114,7 +114,7 @@ struct BLASBenchmark: ParsableCommand {
                 gemm.append(GemmResult(precision: "dgemm", n: n, threads: t, gflops: fd, ratioToReference: nil))
             }
             if networkShapes {
-                for shape in Self.networkShapes {
+                for shape in Self.productShapes {
                     shapes.append(ShapeResult(name: shape.name, m: shape.m, k: shape.k, n: shape.n, threads: t, gflops: measureProduct(shape)))
                 }
             }
